@@ -1,0 +1,67 @@
+//! The kaleido language front end: source text to checked AST, with diagnostics.
+//!
+//! The stages, one file each: [`lexer`] (text to tokens), [`parser`] (tokens to [`ast`], against the
+//! [`operators`] defined so far), [`check`] (name resolution), [`printer`] (AST back to text),
+//! [`complete`] (is a partly typed entry complete?), and [`diagnostic`] (messages and their rendering).
+//!
+//! Invariants: nothing here knows about Cranelift, terminals or files; parsing never panics and never fails
+//! outright, it returns the items that parsed and a diagnostic for everything else.
+#![deny(missing_docs)]
+
+pub mod ast;
+pub mod check;
+pub mod complete;
+pub mod diagnostic;
+pub mod lexer;
+pub mod operators;
+pub mod parser;
+pub mod printer;
+pub mod span;
+pub mod token;
+
+pub use complete::{Completeness, completeness};
+pub use diagnostic::render::{render, render_all};
+pub use diagnostic::{Diagnostic, Severity, has_errors};
+pub use operators::Operators;
+pub use span::Span;
+
+/// The result of [`analyze`]: checked items, the diagnostics, and the operators after the entry.
+pub type Analysis = parser::Parsed;
+
+/// Lexes, parses and checks one entry. `operators` and `is_global` describe the session before the entry.
+///
+/// The items are usable only when the diagnostics hold no error.
+pub fn analyze(source: &str, operators: &Operators, is_global: &dyn Fn(&str) -> bool) -> Analysis {
+    if source.len() > span::MAX_SOURCE_LEN {
+        let message = format!(
+            "the entry is {} bytes long; the limit is {} bytes",
+            source.len(),
+            span::MAX_SOURCE_LEN
+        );
+        let diagnostics = vec![Diagnostic::error(Span::new(0, 0), message)];
+        return Analysis {
+            items: Vec::new(),
+            diagnostics,
+            operators: operators.clone(),
+        };
+    }
+    let (tokens, mut diagnostics) = lexer::lex(source);
+    let mut parsed = parser::parse(source, &tokens, operators);
+    diagnostics.append(&mut parsed.diagnostics);
+    if !has_errors(&diagnostics) {
+        diagnostics.extend(check::check(&parsed.items, is_global));
+    }
+    parsed.diagnostics = diagnostics;
+    parsed
+}
+
+/// Turns raw input bytes into source text, or an error pointing at the first byte that is not UTF-8.
+pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
+    std::str::from_utf8(bytes).map_err(|error| {
+        let at = error.valid_up_to();
+        Diagnostic::error(Span::new(at, at + 1), "the input is not valid UTF-8").with_note(format!(
+            "byte {at} (0x{:02x}) cannot start or continue a character",
+            bytes[at]
+        ))
+    })
+}

@@ -1,0 +1,628 @@
+//! The parser: tokens to items, by recursive descent with precedence climbing for binary operators.
+//!
+//! Conventions: each `parse_x` function is documented by the grammar production it recognises and starts at
+//! the production's first token; `expect_x` consumes a token that must be there or reports what was found.
+//! Errors are pushed to `self.diagnostics` and returned as [`Reported`]; the item loop then skips to the next
+//! `;`, `def` or `extern` and goes on, so one entry can report several independent mistakes.
+//!
+//! Parsing never panics and never overflows the stack: nesting deeper than [`MAX_NESTING`] (parentheses,
+//! operators, `if`s...) is reported as an error, which also bounds every later recursive walk of the tree.
+
+use crate::ast::*;
+use crate::diagnostic::{Diagnostic, shorten};
+use crate::operators::{DEFAULT_PRECEDENCE, Operators, PRECEDENCE_RANGE};
+use crate::span::Span;
+use crate::token::{Token, TokenKind, is_operator_char};
+
+/// How deeply expressions may nest. Each level costs a few stack frames here and in every later pass.
+pub const MAX_NESTING: u32 = 256;
+
+/// The most parameters a function may have, and the most arguments a call may pass.
+pub const MAX_PARAMS: usize = 64;
+
+/// What parsing an entry produced: the items that parsed, and every diagnostic.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The items, in order. When there are errors, the items that failed are missing.
+    pub items: Vec<Item>,
+    /// Errors found while lexing and parsing.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The operator table after the entry's operator definitions.
+    pub operators: Operators,
+}
+
+/// Parses one entry's `tokens` (from [`crate::lexer::lex`]) against the operators defined before it.
+pub fn parse(source: &str, tokens: &[Token], operators: &Operators) -> Parsed {
+    let mut parser = Parser {
+        source,
+        tokens,
+        pos: 0,
+        ops: operators.clone(),
+        diagnostics: Vec::new(),
+        depth: 0,
+    };
+    let items = parser.parse_entry();
+    Parsed {
+        items,
+        diagnostics: parser.diagnostics,
+        operators: parser.ops,
+    }
+}
+
+/// Marks an error that has already been pushed to the parser's diagnostics.
+struct Reported;
+
+type PResult<T> = Result<T, Reported>;
+
+struct Parser<'a> {
+    source: &'a str,
+    tokens: &'a [Token],
+    pos: usize,
+    ops: Operators,
+    diagnostics: Vec<Diagnostic>,
+    depth: u32,
+}
+
+impl Parser<'_> {
+    /// entry ::= (item ';'*)*
+    fn parse_entry(&mut self) -> Vec<Item> {
+        let mut items = Vec::new();
+        loop {
+            while self.at(TokenKind::Semi) {
+                self.pos += 1;
+            }
+            if self.at(TokenKind::Eof) {
+                return items;
+            }
+            match self.parse_item() {
+                Ok(item) => items.push(item),
+                Err(Reported) => self.recover(),
+            }
+        }
+    }
+
+    /// item ::= definition | external | global | expression
+    fn parse_item(&mut self) -> PResult<Item> {
+        // An error unwinds without restoring the nesting count; every item starts from the top.
+        self.depth = 0;
+        let start = self.peek().span;
+        let kind = match self.peek().kind {
+            TokenKind::Def => ItemKind::Def(self.parse_definition()?),
+            TokenKind::Extern => ItemKind::Extern(self.parse_external()?),
+            TokenKind::Var => return self.parse_global_or_var_expr(),
+            _ => ItemKind::Expr(self.parse_expression()?),
+        };
+        Ok(Item {
+            kind,
+            span: start.to(self.previous_span()),
+        })
+    }
+
+    /// After an error, skips to a token that can start a new item.
+    fn recover(&mut self) {
+        let start = self.pos;
+        while !matches!(self.peek().kind, TokenKind::Eof | TokenKind::Semi)
+            && (self.pos == start
+                || !matches!(self.peek().kind, TokenKind::Def | TokenKind::Extern))
+        {
+            self.pos += 1;
+        }
+    }
+
+    /// definition ::= 'def' prototype expression
+    fn parse_definition(&mut self) -> PResult<Function> {
+        let def_span = self.bump().span;
+        let mut proto = self.parse_prototype(def_span)?;
+        // An operator is usable in its own body (for recursion) and by every later item of the entry.
+        match proto.kind {
+            ProtoKind::Binary { op, precedence } => self.ops.define_binary(op, precedence),
+            ProtoKind::Unary(op) => self.ops.define_unary(op),
+            ProtoKind::Plain => {}
+        }
+        let body = self.parse_expression()?;
+        proto.span = def_span.to(proto.span);
+        Ok(Function { proto, body })
+    }
+
+    /// external ::= 'extern' prototype
+    fn parse_external(&mut self) -> PResult<Prototype> {
+        let extern_span = self.bump().span;
+        let proto = self.parse_prototype(extern_span)?;
+        if proto.kind != ProtoKind::Plain {
+            return Err(self.report(
+                Diagnostic::error(
+                    proto.name_span,
+                    "`extern` declares a plain function, not an operator",
+                )
+                .with_note("define operators with `def binary` or `def unary`"),
+            ));
+        }
+        Ok(proto)
+    }
+
+    /// prototype ::= ident '(' ident* ')'
+    ///             | 'unary' OP '(' ident ')'
+    ///             | 'binary' OP number? '(' ident ident ')'
+    fn parse_prototype(&mut self, keyword: Span) -> PResult<Prototype> {
+        let token = self.peek();
+        let (name, kind) = match token.kind {
+            TokenKind::Ident => {
+                self.pos += 1;
+                (self.text(token.span).to_string(), ProtoKind::Plain)
+            }
+            TokenKind::Unary => {
+                self.pos += 1;
+                let op = self.expect_operator_char("unary")?;
+                (unary_name(op), ProtoKind::Unary(op))
+            }
+            TokenKind::Binary => {
+                self.pos += 1;
+                let op = self.expect_operator_char("binary")?;
+                let precedence = self.parse_precedence()?;
+                (binary_name(op), ProtoKind::Binary { op, precedence })
+            }
+            _ => return Err(self.error_expected("a function name after `def` or `extern`")),
+        };
+        let name_span = token.span.to(self.previous_span());
+        self.expect(TokenKind::LParen, "`(` to open the parameter list")?;
+        let mut params = Vec::new();
+        while self.at(TokenKind::Ident) {
+            let span = self.bump().span;
+            params.push(Param {
+                name: self.text(span).to_string(),
+                span,
+            });
+        }
+        if self.at(TokenKind::Comma) {
+            return Err(self.report(
+                Diagnostic::error(
+                    self.peek().span,
+                    "parameters are separated by spaces, not commas",
+                )
+                .with_label("remove this comma"),
+            ));
+        }
+        self.expect(TokenKind::RParen, "`)` to close the parameter list")?;
+        let proto = Prototype {
+            name,
+            kind,
+            params,
+            span: keyword.to(self.previous_span()),
+            name_span,
+        };
+        self.check_prototype_shape(&proto)?;
+        Ok(proto)
+    }
+
+    fn check_prototype_shape(&mut self, proto: &Prototype) -> PResult<()> {
+        let (what, wanted) = match proto.kind {
+            ProtoKind::Plain if proto.params.len() > MAX_PARAMS => {
+                let message = format!(
+                    "`{}` has {} parameters; at most {MAX_PARAMS} are allowed",
+                    shorten(&proto.name),
+                    proto.params.len()
+                );
+                return Err(self.report(Diagnostic::error(proto.name_span, message)));
+            }
+            ProtoKind::Plain => return Ok(()),
+            ProtoKind::Unary(_) => ("a unary operator takes exactly one parameter", 1),
+            ProtoKind::Binary { .. } => ("a binary operator takes exactly two parameters", 2),
+        };
+        if proto.params.len() == wanted {
+            return Ok(());
+        }
+        let message = format!(
+            "{what}, but `{}` has {}",
+            shorten(&proto.name),
+            proto.params.len()
+        );
+        Err(self.report(Diagnostic::error(proto.span, message)))
+    }
+
+    /// The operator character after `unary` or `binary`.
+    fn expect_operator_char(&mut self, which: &str) -> PResult<char> {
+        let token = self.peek();
+        match token.kind {
+            TokenKind::Op('=') => Err(self.report(
+                Diagnostic::error(
+                    token.span,
+                    "`=` is assignment and cannot be defined as an operator",
+                )
+                .with_note("compare with `<`, `>` or a new operator such as `binary~`"),
+            )),
+            TokenKind::Op(op) if which == "binary" && is_builtin_binary(op) => {
+                Err(self.report(Diagnostic::error(
+                    token.span,
+                    format!("`{op}` is a built-in binary operator and cannot be redefined"),
+                )))
+            }
+            TokenKind::Op(op) if is_operator_char(op) => {
+                self.pos += 1;
+                Ok(op)
+            }
+            _ => Err(self.error_expected(&format!("an operator character after `{which}`"))),
+        }
+    }
+
+    /// precedence ::= number?   (a whole number from 1 to 100; 30 when absent)
+    fn parse_precedence(&mut self) -> PResult<u8> {
+        let token = self.peek();
+        let TokenKind::Number(value) = token.kind else {
+            return Ok(DEFAULT_PRECEDENCE);
+        };
+        self.pos += 1;
+        let range = PRECEDENCE_RANGE;
+        if value.fract() != 0.0
+            || value < f64::from(*range.start())
+            || value > f64::from(*range.end())
+        {
+            let message = format!(
+                "precedence must be a whole number from 1 to 100, found `{}`",
+                self.text(token.span)
+            );
+            return Err(self.report(Diagnostic::error(token.span, message)));
+        }
+        Ok(value as u8)
+    }
+
+    /// global ::= 'var' binding (',' binding)*            (at top level, not followed by 'in')
+    /// varexpr ::= 'var' binding (',' binding)* 'in' expression
+    fn parse_global_or_var_expr(&mut self) -> PResult<Item> {
+        let var_span = self.bump().span;
+        let bindings = self.parse_bindings()?;
+        if self.at(TokenKind::In) {
+            let expr = self.finish_var_expr(var_span, bindings)?;
+            let expr = self.parse_binop_rhs(0, expr)?;
+            return Ok(Item {
+                span: expr.span,
+                kind: ItemKind::Expr(expr),
+            });
+        }
+        Ok(Item {
+            kind: ItemKind::Global(bindings),
+            span: var_span.to(self.previous_span()),
+        })
+    }
+
+    /// binding ::= ident ('=' expression)?   (one or more, separated by ',')
+    fn parse_bindings(&mut self) -> PResult<Vec<Binding>> {
+        let mut bindings = Vec::new();
+        loop {
+            let name = self.expect(TokenKind::Ident, "a variable name after `var`")?;
+            let init = if self.at(TokenKind::Op('=')) {
+                self.pos += 1;
+                Some(self.parse_expression()?)
+            } else {
+                None
+            };
+            let span = name.span.to(self.previous_span());
+            bindings.push(Binding {
+                name: self.text(name.span).to_string(),
+                init,
+                span,
+            });
+            if !self.at(TokenKind::Comma) {
+                return Ok(bindings);
+            }
+            self.pos += 1;
+        }
+    }
+
+    fn finish_var_expr(&mut self, var_span: Span, bindings: Vec<Binding>) -> PResult<Expr> {
+        self.expect(
+            TokenKind::In,
+            "`in` after the variables of a `var` expression",
+        )?;
+        let body = self.parse_expression()?;
+        Ok(Expr {
+            span: var_span.to(body.span),
+            kind: ExprKind::VarIn(bindings, Box::new(body)),
+        })
+    }
+
+    /// expression ::= unary binoprhs
+    fn parse_expression(&mut self) -> PResult<Expr> {
+        self.enter()?;
+        let result = self
+            .parse_unary()
+            .and_then(|lhs| self.parse_binop_rhs(0, lhs));
+        self.depth -= 1;
+        result
+    }
+
+    /// binoprhs ::= (binop unary)*
+    ///
+    /// Precedence climbing: folds operators of precedence at least `min_precedence` into `lhs`, left to right.
+    /// Every fold deepens the tree by one, so it counts towards [`MAX_NESTING`] like a parenthesis.
+    fn parse_binop_rhs(&mut self, min_precedence: u8, lhs: Expr) -> PResult<Expr> {
+        let outer_depth = self.depth;
+        let result = self.fold_binops(min_precedence, lhs);
+        self.depth = outer_depth;
+        result
+    }
+
+    fn fold_binops(&mut self, min_precedence: u8, mut lhs: Expr) -> PResult<Expr> {
+        loop {
+            let Some((op, precedence)) = self.peek_binary_operator()? else {
+                return Ok(lhs);
+            };
+            if precedence < min_precedence {
+                return Ok(lhs);
+            }
+            self.bump();
+            self.enter()?;
+            let mut rhs = self.parse_unary()?;
+            if let Some((_, next)) = self.peek_binary_operator()?
+                && precedence < next
+            {
+                rhs = self.parse_binop_rhs(precedence + 1, rhs)?;
+            }
+            lhs = self.combine(op, lhs, rhs)?;
+        }
+    }
+
+    /// The binary operator at the cursor, if the cursor is on one. An operator character that is neither a
+    /// binary nor a unary operator is an error here; a unary-only one ends the expression (it may start the
+    /// next item, as in the tutorial).
+    fn peek_binary_operator(&mut self) -> PResult<Option<(char, u8)>> {
+        let token = self.peek();
+        let TokenKind::Op(op) = token.kind else {
+            return Ok(None);
+        };
+        match self.ops.binary_precedence(op) {
+            Some(precedence) => Ok(Some((op, precedence))),
+            None if self.ops.is_unary(op) => Ok(None),
+            None => Err(self.report(
+                Diagnostic::error(token.span, format!("binary operator `{op}` is not defined"))
+                    .with_note(format!(
+                        "define it first, e.g. `def binary{op} 30 (a b) ...`"
+                    )),
+            )),
+        }
+    }
+
+    fn combine(&mut self, op: char, lhs: Expr, rhs: Expr) -> PResult<Expr> {
+        let span = lhs.span.to(rhs.span);
+        if op != '=' {
+            return Ok(Expr {
+                span,
+                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
+            });
+        }
+        match lhs.kind {
+            ExprKind::Var(name) => Ok(Expr {
+                span,
+                kind: ExprKind::Assign(name, lhs.span, Box::new(rhs)),
+            }),
+            _ => Err(self.report(
+                Diagnostic::error(lhs.span, "only a variable can be assigned to")
+                    .with_label("this is not a variable")
+                    .with_note("`=` assigns; compare values with `<` or a user-defined operator"),
+            )),
+        }
+    }
+
+    /// unary ::= primary | OP unary
+    fn parse_unary(&mut self) -> PResult<Expr> {
+        let token = self.peek();
+        let TokenKind::Op(op) = token.kind else {
+            return self.parse_primary();
+        };
+        if !self.ops.is_unary(op) {
+            let message = if op == '=' {
+                "expected an expression, found `=`".to_string()
+            } else {
+                format!("unary operator `{op}` is not defined")
+            };
+            let mut diagnostic = Diagnostic::error(token.span, message);
+            if op != '=' {
+                diagnostic =
+                    diagnostic.with_note(format!("define it first, e.g. `def unary{op}(v) ...`"));
+            }
+            return Err(self.report(diagnostic));
+        }
+        self.pos += 1;
+        self.enter()?;
+        let operand = self.parse_unary();
+        self.depth -= 1;
+        let operand = operand?;
+        Ok(Expr {
+            span: token.span.to(operand.span),
+            kind: ExprKind::Unary(op, Box::new(operand)),
+        })
+    }
+
+    /// primary ::= number | identifierexpr | parenexpr | ifexpr | forexpr | varexpr
+    fn parse_primary(&mut self) -> PResult<Expr> {
+        let token = self.peek();
+        match token.kind {
+            TokenKind::Number(value) => {
+                self.pos += 1;
+                Ok(Expr {
+                    kind: ExprKind::Number(value),
+                    span: token.span,
+                })
+            }
+            TokenKind::Ident => self.parse_identifier_expr(),
+            TokenKind::LParen => self.parse_paren_expr(),
+            TokenKind::If => self.parse_if_expr(),
+            TokenKind::For => self.parse_for_expr(),
+            TokenKind::Var => {
+                let var_span = self.bump().span;
+                let bindings = self.parse_bindings()?;
+                self.finish_var_expr(var_span, bindings)
+            }
+            _ => Err(self.error_expected("an expression")),
+        }
+    }
+
+    /// identifierexpr ::= ident | ident '(' (expression (',' expression)*)? ')'
+    fn parse_identifier_expr(&mut self) -> PResult<Expr> {
+        let name_span = self.bump().span;
+        let name = self.text(name_span).to_string();
+        if !self.at(TokenKind::LParen) {
+            return Ok(Expr {
+                kind: ExprKind::Var(name),
+                span: name_span,
+            });
+        }
+        self.pos += 1;
+        let mut args = Vec::new();
+        if !self.at(TokenKind::RParen) {
+            loop {
+                args.push(self.parse_expression()?);
+                if args.len() > MAX_PARAMS {
+                    let message = format!("a call passes at most {MAX_PARAMS} arguments");
+                    return Err(self.report(Diagnostic::error(
+                        name_span.to(self.previous_span()),
+                        message,
+                    )));
+                }
+                if !self.at(TokenKind::Comma) {
+                    break;
+                }
+                self.pos += 1;
+            }
+        }
+        self.expect(TokenKind::RParen, "`)` after arguments")?;
+        let span = name_span.to(self.previous_span());
+        Ok(Expr {
+            kind: ExprKind::Call(name, name_span, args),
+            span,
+        })
+    }
+
+    /// parenexpr ::= '(' expression ')'
+    fn parse_paren_expr(&mut self) -> PResult<Expr> {
+        self.pos += 1;
+        let inner = self.parse_expression()?;
+        self.expect(TokenKind::RParen, "`)` to close the parenthesis")?;
+        Ok(inner)
+    }
+
+    /// ifexpr ::= 'if' expression 'then' expression 'else' expression
+    fn parse_if_expr(&mut self) -> PResult<Expr> {
+        let if_span = self.bump().span;
+        let cond = self.parse_expression()?;
+        self.expect(TokenKind::Then, "`then` after the condition of `if`")?;
+        let then = self.parse_expression()?;
+        self.expect(TokenKind::Else, "`else` after the `then` branch")?;
+        let otherwise = self.parse_expression()?;
+        let span = if_span.to(otherwise.span);
+        Ok(Expr {
+            span,
+            kind: ExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)),
+        })
+    }
+
+    /// forexpr ::= 'for' ident '=' expression ',' expression (',' expression)? 'in' expression
+    fn parse_for_expr(&mut self) -> PResult<Expr> {
+        let for_span = self.bump().span;
+        let var = self.expect(TokenKind::Ident, "a variable name after `for`")?;
+        self.expect(TokenKind::Op('='), "`=` after the `for` variable")?;
+        let start = self.parse_expression()?;
+        self.expect(TokenKind::Comma, "`,` after the start value of `for`")?;
+        let end = self.parse_expression()?;
+        let step = if self.at(TokenKind::Comma) {
+            self.pos += 1;
+            Some(self.parse_expression()?)
+        } else {
+            None
+        };
+        self.expect(TokenKind::In, "`in` before the body of `for`")?;
+        let body = self.parse_expression()?;
+        let span = for_span.to(body.span);
+        let var_name = self.text(var.span).to_string();
+        let for_loop = ForLoop {
+            var: var_name,
+            var_span: var.span,
+            start,
+            end,
+            step,
+            body,
+        };
+        Ok(Expr {
+            span,
+            kind: ExprKind::For(Box::new(for_loop)),
+        })
+    }
+
+    // ---- token helpers -------------------------------------------------------------------------------
+
+    fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth <= MAX_NESTING {
+            return Ok(());
+        }
+        self.depth -= 1;
+        let message =
+            format!("expression is nested too deeply (the limit is {MAX_NESTING} levels)");
+        Err(
+            self.report(Diagnostic::error(self.peek().span, message).with_note(
+                "split it into smaller functions, or use `var` to name intermediate values",
+            )),
+        )
+    }
+
+    fn peek(&self) -> Token {
+        self.tokens[self.pos.min(self.tokens.len() - 1)]
+    }
+
+    fn at(&self, kind: TokenKind) -> bool {
+        self.peek().kind == kind
+    }
+
+    fn bump(&mut self) -> Token {
+        let token = self.peek();
+        if token.kind != TokenKind::Eof {
+            self.pos += 1;
+        }
+        token
+    }
+
+    fn previous_span(&self) -> Span {
+        if self.pos == 0 {
+            Span::default()
+        } else {
+            self.tokens[self.pos - 1].span
+        }
+    }
+
+    fn text(&self, span: Span) -> &str {
+        &self.source[span.range()]
+    }
+
+    fn expect(&mut self, kind: TokenKind, what: &str) -> PResult<Token> {
+        if self.at(kind) {
+            Ok(self.bump())
+        } else {
+            Err(self.error_expected(what))
+        }
+    }
+
+    fn error_expected(&mut self, what: &str) -> Reported {
+        let token = self.peek();
+        let found = describe(token, self.source);
+        let mut diagnostic =
+            Diagnostic::error(token.span, format!("expected {what}, found {found}"));
+        diagnostic.at_end_of_input = token.kind == TokenKind::Eof;
+        self.report(diagnostic)
+    }
+
+    fn report(&mut self, diagnostic: Diagnostic) -> Reported {
+        self.diagnostics.push(diagnostic);
+        Reported
+    }
+}
+
+/// How a token is named in a message: "end of input", "`)`", "number `1.5`", "name `foo`".
+fn describe(token: Token, source: &str) -> String {
+    let text = shorten(&source[token.span.range()]);
+    match token.kind {
+        TokenKind::Eof => "end of input".to_string(),
+        TokenKind::Number(_) => format!("number `{text}`"),
+        TokenKind::Ident => format!("name `{text}`"),
+        kind if kind.is_keyword() => format!("keyword `{text}`"),
+        _ => format!("`{text}`"),
+    }
+}

@@ -1,1 +1,30 @@
-//! placeholder
+//! The kaleido JIT engine: one Cranelift module per entry, the engine index, the indirection table.
+//!
+//! Stages, one file each: [`compile`] (an entry's items into one new module, staged), [`codegen`] (one
+//! function's AST to Cranelift IR), [`jit`] (modules and their lifetimes), [`engine`] (the apply phase and
+//! the public API), [`index`] (what is known about every function), [`cells`] (address-stable slots and
+//! globals), [`runtime`] (builtins and the hooks JIT code calls), [`error`] (typed errors).
+//!
+//! Invariants:
+//! - Calls between kaleido functions go through the slot for (callee, number of arguments); only a
+//!   function's call to itself and calls to builtins and C functions are direct.
+//! - A slot holds the callee's current code only if its arity matches; otherwise a stub that raises.
+//! - A rejected entry changes nothing: the index, the table, the globals and the operators are as before.
+//! - The engine never prints: program output goes to the sink the caller gives, everything else is returned.
+//! - `unsafe` lives only in `runtime.rs` (hooks, the stack query), `jit.rs` (freeing modules) and
+//!   `engine.rs` (calling JIT code), each block with a `SAFETY:` comment.
+#![deny(missing_docs)]
+
+mod cells;
+mod codegen;
+mod compile;
+mod engine;
+mod error;
+mod index;
+mod jit;
+mod runtime;
+
+pub use engine::{Engine, EngineOptions, ItemOutcome, Outcome, PRELUDE};
+pub use error::{Frame, Rejected, RuntimeError, RuntimeErrorKind};
+pub use index::{EntryId, FunctionInfo, FunctionKind, FunctionState, Index, Version};
+pub use runtime::{RuntimeState, format_value};

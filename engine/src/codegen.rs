@@ -1,0 +1,437 @@
+//! Code generation: one function's AST to Cranelift IR.
+//!
+//! Every kaleido function has the signature `(callee_slot: i64, f64 × arity) -> f64`. The hidden first
+//! argument is the address of the slot the call went through; stubs use it to say which function was
+//! missing, real bodies ignore it. Every call between kaleido functions is `load slot; call_indirect`, and
+//! is followed by a test of the runtime's abort word (see `runtime.rs`): when it is set the function records
+//! its frame and returns at once. Prologues and loop back-edges compare the stack pointer with the runtime's
+//! stack limit, which catches runaway recursion and, because an interrupt raises the limit, Ctrl-C.
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    AbiParam, Block, FuncRef, Function, InstBuilder, MemFlagsData, Signature, Value, types,
+};
+use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, binary_name, unary_name};
+use kaleido_lang::{Diagnostic, Span};
+
+use crate::runtime::{ABORT_OFFSET, RaiseKind, STACK_LIMIT_OFFSET, k_frame, k_raise};
+
+/// How a call is compiled, as the engine resolves it.
+pub enum Callee {
+    /// A kaleido function, through its slot in the indirection table.
+    Slot {
+        /// The slot's address.
+        address: usize,
+    },
+    /// A builtin or a C function, called at its address with the plain C signature.
+    Native {
+        /// The function's address.
+        address: usize,
+        /// Whether the runtime state's address goes first.
+        takes_state: bool,
+    },
+}
+
+/// What code generation asks the engine while translating: where calls and globals go.
+pub trait Resolve {
+    /// How to call `name` with `arity` arguments (the call is at `span`).
+    fn callee(&mut self, name: &str, arity: usize, span: Span) -> Result<Callee, Diagnostic>;
+    /// The address of global `name`'s cell (the checker guarantees it exists).
+    fn global(&mut self, name: &str) -> usize;
+}
+
+/// The signature of every kaleido function of `arity` parameters.
+pub fn kaleido_signature(arity: usize, call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params.push(AbiParam::new(types::I64));
+    sig.params
+        .extend((0..arity).map(|_| AbiParam::new(types::F64)));
+    sig.returns.push(AbiParam::new(types::F64));
+    sig
+}
+
+/// The parts of a function to translate.
+pub struct FunctionSpec<'a> {
+    /// The function's name, for self-calls (none for an entry's top-level code).
+    pub name: Option<&'a str>,
+    /// Parameter names (empty for top-level code).
+    pub params: &'a [String],
+    /// The body.
+    pub body: &'a Expr,
+    /// Identifies the code in backtraces.
+    pub code_id: u32,
+    /// A direct reference to the function itself, for recursion without the table.
+    pub self_ref: Option<FuncRef>,
+}
+
+/// Translates `spec` into `func` (whose signature must already be set).
+pub fn translate(
+    func: &mut Function,
+    builder_context: &mut FunctionBuilderContext,
+    frontend: TargetFrontendConfig,
+    spec: &FunctionSpec,
+    state: usize,
+    resolve: &mut dyn Resolve,
+) -> Result<(), Diagnostic> {
+    let call_conv = func.signature.call_conv;
+    let mut builder = FunctionBuilder::new(func, builder_context);
+    let entry = builder.create_block();
+    builder.append_block_params_for_function_params(entry);
+    builder.switch_to_block(entry);
+    let exit = builder.create_block();
+    builder.set_cold_block(exit);
+    let mut translator = FunctionTranslator {
+        builder,
+        scopes: Vec::new(),
+        resolve,
+        state,
+        exit,
+        call_conv,
+        spec,
+        pointer: types::I64,
+    };
+    translator.bind_params(entry);
+    translator.stack_check();
+    let result = translator.translate_expr(spec.body)?;
+    translator.builder.ins().return_(&[result]);
+    translator.emit_exit_block();
+    translator.builder.seal_all_blocks();
+    translator.builder.finalize(frontend);
+    Ok(())
+}
+
+struct FunctionTranslator<'a, 'r> {
+    builder: FunctionBuilder<'a>,
+    /// Names in scope, innermost last (parameters, then `for` and `var` locals).
+    scopes: Vec<(String, Variable)>,
+    resolve: &'r mut dyn Resolve,
+    /// The runtime state's address.
+    state: usize,
+    /// The cold block every abort path jumps to: record the frame, return 0.
+    exit: Block,
+    call_conv: CallConv,
+    spec: &'r FunctionSpec<'r>,
+    pointer: types::Type,
+}
+
+impl FunctionTranslator<'_, '_> {
+    fn bind_params(&mut self, entry: Block) {
+        let values: Vec<Value> = self.builder.block_params(entry)[1..].to_vec();
+        for (name, value) in self.spec.params.iter().zip(values) {
+            let variable = self.builder.declare_var(types::F64);
+            self.builder.def_var(variable, value);
+            self.scopes.push((name.clone(), variable));
+        }
+    }
+
+    fn translate_expr(&mut self, expr: &Expr) -> Result<Value, Diagnostic> {
+        Ok(match &expr.kind {
+            ExprKind::Number(value) => self.builder.ins().f64const(*value),
+            ExprKind::Var(name) => self.translate_read(name),
+            ExprKind::Assign(name, _, value) => self.translate_assign(name, value)?,
+            ExprKind::Unary(op, operand) => {
+                let arg = self.translate_expr(operand)?;
+                self.translate_call(&unary_name(*op), expr.span, vec![arg])?
+            }
+            ExprKind::Binary(op, lhs, rhs) => self.translate_binary(*op, lhs, rhs, expr.span)?,
+            ExprKind::Call(name, span, args) => {
+                let values = args
+                    .iter()
+                    .map(|arg| self.translate_expr(arg))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.translate_call(name, *span, values)?
+            }
+            ExprKind::If(cond, then, otherwise) => self.translate_if(cond, then, otherwise)?,
+            ExprKind::For(for_loop) => self.translate_for(for_loop)?,
+            ExprKind::VarIn(bindings, body) => self.translate_var_in(bindings, body)?,
+        })
+    }
+
+    fn lookup(&self, name: &str) -> Option<Variable> {
+        self.scopes
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|&(_, v)| v)
+    }
+
+    fn translate_read(&mut self, name: &str) -> Value {
+        match self.lookup(name) {
+            Some(variable) => self.builder.use_var(variable),
+            None => {
+                let address = self.resolve.global(name);
+                let cell = self.address_const(address);
+                self.builder
+                    .ins()
+                    .load(types::F64, MemFlagsData::trusted(), cell, 0)
+            }
+        }
+    }
+
+    fn translate_assign(&mut self, name: &str, value: &Expr) -> Result<Value, Diagnostic> {
+        let value = self.translate_expr(value)?;
+        match self.lookup(name) {
+            Some(variable) => self.builder.def_var(variable, value),
+            None => {
+                let address = self.resolve.global(name);
+                let cell = self.address_const(address);
+                self.builder
+                    .ins()
+                    .store(MemFlagsData::trusted(), value, cell, 0);
+            }
+        }
+        Ok(value)
+    }
+
+    fn translate_binary(
+        &mut self,
+        op: char,
+        lhs: &Expr,
+        rhs: &Expr,
+        span: Span,
+    ) -> Result<Value, Diagnostic> {
+        let l = self.translate_expr(lhs)?;
+        let r = self.translate_expr(rhs)?;
+        let ins = self.builder.ins();
+        Ok(match op {
+            '+' => ins.fadd(l, r),
+            '-' => ins.fsub(l, r),
+            '*' => ins.fmul(l, r),
+            '/' => ins.fdiv(l, r),
+            '<' => {
+                let less = ins.fcmp(FloatCC::LessThan, l, r);
+                self.bool_to_f64(less)
+            }
+            _ => self.translate_call(&binary_name(op), span, vec![l, r])?,
+        })
+    }
+
+    fn bool_to_f64(&mut self, flag: Value) -> Value {
+        let one = self.builder.ins().f64const(1.0);
+        let zero = self.builder.ins().f64const(0.0);
+        self.builder.ins().select(flag, one, zero)
+    }
+
+    /// A condition is true when it is non-zero and not NaN (LLVM's `fcmp one`, as in the tutorial).
+    fn truth(&mut self, value: Value) -> Value {
+        let zero = self.builder.ins().f64const(0.0);
+        self.builder
+            .ins()
+            .fcmp(FloatCC::OrderedNotEqual, value, zero)
+    }
+
+    /// ifexpr: `cond` picks a branch; both branches meet in a block whose parameter is the value.
+    fn translate_if(
+        &mut self,
+        cond: &Expr,
+        then: &Expr,
+        otherwise: &Expr,
+    ) -> Result<Value, Diagnostic> {
+        let cond = self.translate_expr(cond)?;
+        let cond = self.truth(cond);
+        let then_block = self.builder.create_block();
+        let else_block = self.builder.create_block();
+        let merge = self.builder.create_block();
+        self.builder.append_block_param(merge, types::F64);
+        self.builder
+            .ins()
+            .brif(cond, then_block, &[], else_block, &[]);
+        self.builder.switch_to_block(then_block);
+        let then_value = self.translate_expr(then)?;
+        self.builder.ins().jump(merge, &[then_value.into()]);
+        self.builder.switch_to_block(else_block);
+        let else_value = self.translate_expr(otherwise)?;
+        self.builder.ins().jump(merge, &[else_value.into()]);
+        self.builder.switch_to_block(merge);
+        Ok(self.builder.block_params(merge)[0])
+    }
+
+    /// forexpr, with the tutorial's semantics: the body runs, the step is evaluated, the end condition is
+    /// evaluated with the variable's old value, then the variable is incremented; loop while the end
+    /// condition holds. The value of the loop is 0.
+    fn translate_for(&mut self, f: &ForLoop) -> Result<Value, Diagnostic> {
+        let start = self.translate_expr(&f.start)?;
+        let variable = self.builder.declare_var(types::F64);
+        self.builder.def_var(variable, start);
+        self.scopes.push((f.var.clone(), variable));
+        let body_block = self.builder.create_block();
+        let after = self.builder.create_block();
+        self.builder.ins().jump(body_block, &[]);
+        self.builder.switch_to_block(body_block);
+        // The back-edge check lets Ctrl-C stop a loop that makes no calls.
+        self.stack_check();
+        self.translate_expr(&f.body)?;
+        let step = match &f.step {
+            Some(step) => self.translate_expr(step)?,
+            None => self.builder.ins().f64const(1.0),
+        };
+        let end = self.translate_expr(&f.end)?;
+        let current = self.builder.use_var(variable);
+        let next = self.builder.ins().fadd(current, step);
+        self.builder.def_var(variable, next);
+        let go_on = self.truth(end);
+        self.builder.ins().brif(go_on, body_block, &[], after, &[]);
+        self.builder.switch_to_block(after);
+        self.scopes.pop();
+        Ok(self.builder.ins().f64const(0.0))
+    }
+
+    /// varexpr: each initializer sees the bindings before it; uninitialised locals are 0.
+    fn translate_var_in(&mut self, bindings: &[Binding], body: &Expr) -> Result<Value, Diagnostic> {
+        let depth = self.scopes.len();
+        for binding in bindings {
+            let value = match &binding.init {
+                Some(init) => self.translate_expr(init)?,
+                None => self.builder.ins().f64const(0.0),
+            };
+            let variable = self.builder.declare_var(types::F64);
+            self.builder.def_var(variable, value);
+            self.scopes.push((binding.name.clone(), variable));
+        }
+        let result = self.translate_expr(body);
+        self.scopes.truncate(depth);
+        result
+    }
+
+    fn translate_call(
+        &mut self,
+        name: &str,
+        span: Span,
+        args: Vec<Value>,
+    ) -> Result<Value, Diagnostic> {
+        if let (Some(own), Some(self_ref)) = (self.spec.name, self.spec.self_ref)
+            && own == name
+            && self.spec.params.len() == args.len()
+        {
+            // Recursion calls itself directly; the hidden slot argument is unused by real bodies.
+            let mut call_args = vec![self.builder.ins().iconst(self.pointer, 0)];
+            call_args.extend(args);
+            let call = self.builder.ins().call(self_ref, &call_args);
+            let result = self.builder.inst_results(call)[0];
+            self.abort_check();
+            return Ok(result);
+        }
+        match self.resolve.callee(name, args.len(), span)? {
+            Callee::Slot { address } => {
+                let slot = self.address_const(address);
+                let code = self
+                    .builder
+                    .ins()
+                    .load(self.pointer, MemFlagsData::trusted(), slot, 0);
+                let sig = self
+                    .builder
+                    .import_signature(kaleido_signature(args.len(), self.call_conv));
+                let mut call_args = vec![slot];
+                call_args.extend(args);
+                let call = self.builder.ins().call_indirect(sig, code, &call_args);
+                let result = self.builder.inst_results(call)[0];
+                self.abort_check();
+                Ok(result)
+            }
+            Callee::Native {
+                address,
+                takes_state,
+            } => {
+                let mut sig = Signature::new(self.call_conv);
+                let mut call_args = Vec::new();
+                if takes_state {
+                    sig.params.push(AbiParam::new(self.pointer));
+                    call_args.push(self.address_const(self.state));
+                }
+                sig.params
+                    .extend(args.iter().map(|_| AbiParam::new(types::F64)));
+                sig.returns.push(AbiParam::new(types::F64));
+                call_args.extend(args);
+                let sig = self.builder.import_signature(sig);
+                let target = self.address_const(address);
+                let call = self.builder.ins().call_indirect(sig, target, &call_args);
+                Ok(self.builder.inst_results(call)[0])
+            }
+        }
+    }
+
+    /// After a call that may raise: leave through the exit block if the abort word is set.
+    fn abort_check(&mut self) {
+        let state = self.address_const(self.state);
+        let abort =
+            self.builder
+                .ins()
+                .load(types::I64, MemFlagsData::trusted(), state, ABORT_OFFSET);
+        let go_on = self.builder.create_block();
+        self.builder.ins().brif(abort, self.exit, &[], go_on, &[]);
+        self.builder.switch_to_block(go_on);
+    }
+
+    /// `sp < limit` means the stack is exhausted or an interrupt is pending: raise, then leave.
+    fn stack_check(&mut self) {
+        let state = self.address_const(self.state);
+        let limit = self.builder.ins().load(
+            self.pointer,
+            MemFlagsData::trusted(),
+            state,
+            STACK_LIMIT_OFFSET,
+        );
+        let sp = self.builder.ins().get_stack_pointer(self.pointer);
+        let exhausted = self.builder.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
+        let fail = self.builder.create_block();
+        self.builder.set_cold_block(fail);
+        let go_on = self.builder.create_block();
+        self.builder.ins().brif(exhausted, fail, &[], go_on, &[]);
+        self.builder.switch_to_block(fail);
+        self.call_raise(RaiseKind::CheckFailed, 0);
+        self.builder.ins().jump(self.exit, &[]);
+        self.builder.switch_to_block(go_on);
+    }
+
+    fn call_raise(&mut self, kind: RaiseKind, slot: i64) {
+        let state = self.address_const(self.state);
+        let kind = self.builder.ins().iconst(types::I64, kind as i64);
+        let slot = self.builder.ins().iconst(self.pointer, slot);
+        emit_native_void_call(
+            &mut self.builder,
+            self.call_conv,
+            k_raise as *const () as usize,
+            &[state, kind, slot],
+        );
+    }
+
+    fn emit_exit_block(&mut self) {
+        self.builder.switch_to_block(self.exit);
+        let state = self.address_const(self.state);
+        let code_id = self
+            .builder
+            .ins()
+            .iconst(types::I32, i64::from(self.spec.code_id));
+        emit_native_void_call(
+            &mut self.builder,
+            self.call_conv,
+            k_frame as *const () as usize,
+            &[state, code_id],
+        );
+        let zero = self.builder.ins().f64const(0.0);
+        self.builder.ins().return_(&[zero]);
+    }
+
+    fn address_const(&mut self, address: usize) -> Value {
+        self.builder.ins().iconst(self.pointer, address as i64)
+    }
+}
+
+/// Calls a Rust hook that returns nothing, at `address`, with integer arguments typed as given.
+pub fn emit_native_void_call(
+    builder: &mut FunctionBuilder,
+    call_conv: CallConv,
+    address: usize,
+    args: &[Value],
+) {
+    let mut sig = Signature::new(call_conv);
+    for &arg in args {
+        sig.params
+            .push(AbiParam::new(builder.func.dfg.value_type(arg)));
+    }
+    let sig = builder.import_signature(sig);
+    let target = builder.ins().iconst(types::I64, address as i64);
+    builder.ins().call_indirect(sig, target, args);
+}

@@ -1,0 +1,474 @@
+//! The compile phase of an entry: every item is translated into the entry's one new module, against a
+//! staged view of the session, before anything is applied.
+//!
+//! Nothing here changes what the session sees. New slots and global cells are appended to the stable
+//! stores but registered nowhere; if any item fails, [`Staging::abandon`] gives them back and the module
+//! is dropped, so a failed entry leaves no trace.
+
+use std::collections::{BTreeSet, HashMap};
+
+use cranelift_codegen::Context;
+use cranelift_jit::JITModule;
+use cranelift_module::{FuncId, Module};
+use kaleido_lang::ast::{Binding, Expr, Function, Item, ItemKind, Prototype};
+use kaleido_lang::diagnostic::shorten;
+use kaleido_lang::{Diagnostic, Span};
+
+use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate};
+use crate::engine::Engine;
+use crate::index::{FunctionKind, FunctionState, SlotId};
+use crate::runtime::lookup_c_symbol;
+
+/// One item, compiled and ready to apply.
+pub enum CompiledItem {
+    /// A definition: its code is in the entry's module.
+    Def {
+        function: Function,
+        source: String,
+        func: FuncId,
+        calls: BTreeSet<(String, usize)>,
+    },
+    /// An `extern`, bound to a builtin or a C function at `address`.
+    Extern {
+        proto: Prototype,
+        address: usize,
+        builtin: bool,
+    },
+    /// Top-level code: a thunk to run.
+    Expr {
+        func: FuncId,
+        calls: BTreeSet<String>,
+    },
+    /// Global variables: for each, its cell and a thunk computing its initial value.
+    Global(Vec<(String, u32, FuncId)>),
+}
+
+/// The compiled entry: its module (not yet finalized), its items, and the warnings found.
+pub struct CompiledEntry {
+    /// The entry's module.
+    pub module: JITModule,
+    /// The items in order.
+    pub items: Vec<CompiledItem>,
+    /// Slots created for this entry, to register when it is applied.
+    pub new_slots: Vec<(String, usize, SlotId)>,
+    /// Warnings (forward references, arity mismatches).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The session as this entry's items see it while they compile.
+pub struct Staging<'e> {
+    engine: &'e mut Engine,
+    source: &'e str,
+    entry_name: &'e str,
+    slot_mark: usize,
+    global_mark: usize,
+    code_mark: usize,
+    new_slots: Vec<(String, usize, SlotId)>,
+    new_globals: HashMap<String, u32>,
+    /// Functions defined by earlier items of this entry, with their arity.
+    entry_defs: HashMap<String, usize>,
+    /// Functions bound by earlier `extern` items of this entry: arity and address.
+    entry_externs: HashMap<String, (usize, usize)>,
+    warnings: Vec<Diagnostic>,
+    /// The calls made by the function being compiled.
+    calls: BTreeSet<(String, usize)>,
+    /// Whether the code being compiled is a definition (warnings) or top-level code (no warnings: it
+    /// runs at once and reports real errors).
+    in_definition: bool,
+}
+
+impl<'e> Staging<'e> {
+    /// Starts staging an entry named `entry_name` whose text is `source`.
+    pub fn new(engine: &'e mut Engine, source: &'e str, entry_name: &'e str) -> Staging<'e> {
+        Staging {
+            slot_mark: engine.slots.len(),
+            global_mark: engine.globals.len(),
+            code_mark: engine.code_names.len(),
+            engine,
+            source,
+            entry_name,
+            new_slots: Vec::new(),
+            new_globals: HashMap::new(),
+            entry_defs: HashMap::new(),
+            entry_externs: HashMap::new(),
+            warnings: Vec::new(),
+            calls: BTreeSet::new(),
+            in_definition: false,
+        }
+    }
+
+    /// Compiles every item into one new module. On error the staging is abandoned: nothing is left behind.
+    pub fn compile(mut self, items: Vec<Item>) -> Result<CompiledEntry, Vec<Diagnostic>> {
+        let mut module = crate::jit::new_module(&self.engine.isa);
+        let mut compiled = Vec::new();
+        for item in items {
+            match self.compile_item(&mut module, item) {
+                Ok(item) => compiled.push(item),
+                Err(error) => {
+                    let mut diagnostics = self.warnings.clone();
+                    diagnostics.push(error);
+                    self.abandon();
+                    return Err(diagnostics);
+                }
+            }
+        }
+        if let Err(error) = module.finalize_definitions() {
+            let span = Span::new(0, self.source.len());
+            self.abandon();
+            return Err(vec![Diagnostic::error(
+                span,
+                format!("internal compiler error: {error}"),
+            )]);
+        }
+        Ok(CompiledEntry {
+            module,
+            items: compiled,
+            new_slots: self.new_slots,
+            warnings: self.warnings,
+        })
+    }
+
+    fn abandon(self) {
+        self.engine.slots.truncate(self.slot_mark);
+        self.engine.slot_keys.truncate(self.slot_mark);
+        self.engine.globals.truncate(self.global_mark);
+        self.engine.code_names.truncate(self.code_mark);
+    }
+
+    fn compile_item(
+        &mut self,
+        module: &mut JITModule,
+        item: Item,
+    ) -> Result<CompiledItem, Diagnostic> {
+        let span = item.span;
+        match item.kind {
+            ItemKind::Def(function) => self.compile_def(module, function, span),
+            ItemKind::Extern(proto) => self.compile_extern(proto),
+            ItemKind::Expr(expr) => {
+                self.in_definition = false;
+                let func = self.compile_function(
+                    module,
+                    None,
+                    &[],
+                    &expr,
+                    self.entry_name.to_string(),
+                    span,
+                )?;
+                let calls = std::mem::take(&mut self.calls)
+                    .into_iter()
+                    .map(|(name, _)| name)
+                    .collect();
+                Ok(CompiledItem::Expr { func, calls })
+            }
+            ItemKind::Global(bindings) => self.compile_globals(module, bindings, span),
+        }
+    }
+
+    fn compile_def(
+        &mut self,
+        module: &mut JITModule,
+        function: Function,
+        span: Span,
+    ) -> Result<CompiledItem, Diagnostic> {
+        let proto = &function.proto;
+        let name = proto.name.as_str();
+        if self.engine.builtin(name).is_some() {
+            let message = format!("`{name}` is a builtin and cannot be redefined");
+            return Err(
+                Diagnostic::error(proto.name_span, message).with_note("choose another name")
+            );
+        }
+        if self.is_extern(name) {
+            let message = format!(
+                "`{}` is bound to a C function by `extern` and cannot be redefined",
+                shorten(name)
+            );
+            return Err(Diagnostic::error(proto.name_span, message));
+        }
+        self.warn_about_stale_callers(proto);
+        self.in_definition = true;
+        let params: Vec<String> = proto.params.iter().map(|p| p.name.clone()).collect();
+        let code_name = format!("`{name}`");
+        let func =
+            self.compile_function(module, Some(name), &params, &function.body, code_name, span)?;
+        self.entry_defs.insert(name.to_string(), params.len());
+        let calls = std::mem::take(&mut self.calls);
+        let source = self.source[span.range()].to_string();
+        Ok(CompiledItem::Def {
+            function,
+            source,
+            func,
+            calls,
+        })
+    }
+
+    /// Redefining with another arity leaves callers passing the old count: say who they are.
+    fn warn_about_stale_callers(&mut self, proto: &Prototype) {
+        let arity = proto.params.len();
+        let Some(old) = self.arity_of(&proto.name) else {
+            return;
+        };
+        if old == arity {
+            return;
+        }
+        let stale: Vec<String> = self
+            .engine
+            .index
+            .callers_of(&proto.name)
+            .into_iter()
+            .filter(|(_, passed)| *passed != arity)
+            .map(|(caller, _)| format!("`{}`", shorten(&caller)))
+            .collect();
+        if stale.is_empty() {
+            return;
+        }
+        let message = format!(
+            "`{}` now takes {arity} argument{}; {} still pass{} {old} and will fail when called",
+            shorten(&proto.name),
+            if arity == 1 { "" } else { "s" },
+            stale.join(", "),
+            if stale.len() == 1 { "es" } else { "" },
+        );
+        self.warnings.push(
+            Diagnostic::warning(proto.span, message)
+                .with_note("redefine either side so the argument counts agree again"),
+        );
+    }
+
+    fn compile_extern(&mut self, proto: Prototype) -> Result<CompiledItem, Diagnostic> {
+        let name = proto.name.as_str();
+        let arity = proto.params.len();
+        let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
+        if let Some(builtin) = self.engine.builtin(name) {
+            if builtin.arity != arity {
+                let message = format!(
+                    "the builtin `{name}` takes {} {}, not {arity}",
+                    builtin.arity,
+                    plural(builtin.arity)
+                );
+                return Err(Diagnostic::error(proto.span, message));
+            }
+            return Ok(CompiledItem::Extern {
+                address: builtin.address,
+                proto,
+                builtin: true,
+            });
+        }
+        if self.arity_of(name).is_some() && !self.is_extern(name) {
+            let message = format!(
+                "`{}` is already defined with `def`; an `extern` cannot replace it",
+                shorten(name)
+            );
+            return Err(Diagnostic::error(proto.name_span, message));
+        }
+        if let Some((bound, _)) = self.extern_binding(name)
+            && bound != arity
+        {
+            let message = format!(
+                "`{name}` was declared with {bound} {}; it cannot change to {arity}",
+                plural(bound)
+            );
+            return Err(Diagnostic::error(proto.span, message));
+        }
+        let Some(address) = lookup_c_symbol(name) else {
+            let message = format!("no builtin or C function named `{}` exists", shorten(name));
+            return Err(Diagnostic::error(proto.name_span, message)
+                .with_note("builtins: putchard printd sin cos tan asin acos atan atan2 sinh cosh tanh exp log log10 pow sqrt floor ceil fabs fmod"));
+        };
+        self.entry_externs
+            .insert(name.to_string(), (arity, address));
+        Ok(CompiledItem::Extern {
+            address,
+            proto,
+            builtin: false,
+        })
+    }
+
+    fn compile_globals(
+        &mut self,
+        module: &mut JITModule,
+        bindings: Vec<Binding>,
+        span: Span,
+    ) -> Result<CompiledItem, Diagnostic> {
+        self.in_definition = false;
+        let mut globals = Vec::new();
+        for binding in bindings {
+            let zero = Expr {
+                kind: kaleido_lang::ast::ExprKind::Number(0.0),
+                span: binding.span,
+            };
+            let init = binding.init.as_ref().unwrap_or(&zero);
+            let func =
+                self.compile_function(module, None, &[], init, self.entry_name.to_string(), span)?;
+            self.calls.clear();
+            let cell = self.global_cell(&binding.name);
+            globals.push((binding.name, cell, func));
+        }
+        Ok(CompiledItem::Global(globals))
+    }
+
+    fn compile_function(
+        &mut self,
+        module: &mut JITModule,
+        name: Option<&str>,
+        params: &[String],
+        body: &Expr,
+        code_name: String,
+        span: Span,
+    ) -> Result<FuncId, Diagnostic> {
+        let internal =
+            |error: String| Diagnostic::error(span, format!("internal compiler error: {error}"));
+        let call_conv = self.engine.isa.default_call_conv();
+        let signature = kaleido_signature(params.len(), call_conv);
+        let func = module
+            .declare_anonymous_function(&signature)
+            .map_err(|e| internal(e.to_string()))?;
+        let mut context: Context = module.make_context();
+        context.func.signature = signature;
+        let self_ref = name.map(|_| module.declare_func_in_func(func, &mut context.func));
+        let code_id = self.engine.code_names.len() as u32;
+        self.engine.code_names.push(code_name);
+        let spec = FunctionSpec {
+            name,
+            params,
+            body,
+            code_id,
+            self_ref,
+        };
+        let state = self.engine.state_address();
+        let frontend = module.target_config();
+        let mut builder_context = std::mem::take(&mut self.engine.builder_context);
+        let result = translate(
+            &mut context.func,
+            &mut builder_context,
+            frontend,
+            &spec,
+            state,
+            self,
+        );
+        self.engine.builder_context = builder_context;
+        result?;
+        module
+            .define_function(func, &mut context)
+            .map_err(|e| internal(format!("{e:?}")))?;
+        Ok(func)
+    }
+
+    fn arity_of(&self, name: &str) -> Option<usize> {
+        if let Some(&arity) = self.entry_defs.get(name) {
+            return Some(arity);
+        }
+        self.engine
+            .index
+            .get(name)
+            .filter(|f| f.state == FunctionState::Defined)
+            .and_then(|f| f.arity)
+    }
+
+    fn is_extern(&self, name: &str) -> bool {
+        self.extern_binding(name).is_some()
+    }
+
+    fn extern_binding(&self, name: &str) -> Option<(usize, usize)> {
+        if let Some(&binding) = self.entry_externs.get(name) {
+            return Some(binding);
+        }
+        let info = self
+            .engine
+            .index
+            .get(name)
+            .filter(|f| f.kind == FunctionKind::Extern)?;
+        Some((info.arity?, info.code))
+    }
+
+    fn slot(&mut self, name: &str, arity: usize) -> SlotId {
+        if let Some(&slot) = self
+            .engine
+            .index
+            .get(name)
+            .and_then(|f| f.slots.get(&arity))
+        {
+            return slot;
+        }
+        if let Some(&(_, _, slot)) = self
+            .new_slots
+            .iter()
+            .find(|(n, a, _)| n == name && *a == arity)
+        {
+            return slot;
+        }
+        let slot = self.engine.slots.push();
+        self.engine.slot_keys.push((name.to_string(), arity));
+        self.new_slots.push((name.to_string(), arity, slot));
+        slot
+    }
+
+    fn global_cell(&mut self, name: &str) -> u32 {
+        if let Some(&cell) = self
+            .new_globals
+            .get(name)
+            .or_else(|| self.engine.global_names.get(name))
+        {
+            return cell;
+        }
+        let cell = self.engine.globals.push();
+        self.new_globals.insert(name.to_string(), cell);
+        cell
+    }
+
+    fn warn_about_call(&mut self, name: &str, arity: usize, span: Span) {
+        let shown = shorten(name);
+        match self.arity_of(name) {
+            None => self.warnings.push(
+                Diagnostic::warning(span, format!("`{shown}` is not defined yet"))
+                    .with_note("calling it fails until it is defined"),
+            ),
+            Some(takes) if takes != arity => self.warnings.push(Diagnostic::warning(
+                span,
+                format!(
+                    "`{shown}` takes {takes} argument{}, but this call passes {arity}",
+                    if takes == 1 { "" } else { "s" }
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+}
+
+impl Resolve for Staging<'_> {
+    fn callee(&mut self, name: &str, arity: usize, span: Span) -> Result<Callee, Diagnostic> {
+        let native = match self.engine.builtin(name) {
+            Some(builtin) => Some((builtin.arity, builtin.address, builtin.takes_state)),
+            None => self
+                .extern_binding(name)
+                .map(|(arity, address)| (arity, address, false)),
+        };
+        if let Some((takes, address, takes_state)) = native {
+            if takes != arity {
+                let s = if takes == 1 { "" } else { "s" };
+                let message = format!(
+                    "`{name}` takes {takes} argument{s}, but {arity} {} given",
+                    if arity == 1 { "was" } else { "were" }
+                );
+                return Err(Diagnostic::error(span, message));
+            }
+            return Ok(Callee::Native {
+                address,
+                takes_state,
+            });
+        }
+        if self.in_definition {
+            self.warn_about_call(name, arity, span);
+        }
+        self.calls.insert((name.to_string(), arity));
+        let slot = self.slot(name, arity);
+        Ok(Callee::Slot {
+            address: self.engine.slots.address(slot),
+        })
+    }
+
+    fn global(&mut self, name: &str) -> usize {
+        let cell = self.global_cell(name);
+        self.engine.globals.address(cell)
+    }
+}

@@ -1,0 +1,477 @@
+//! The engine: evaluates entries against a session of definitions, globals and operators.
+//!
+//! An entry is evaluated in two phases. The compile phase (`compile.rs`) analyzes every item and compiles
+//! them all into the entry's new module; any error there rejects the entry with the session untouched. The
+//! apply phase then takes the items in order: a definition repoints its slots, top-level code runs. A
+//! runtime error stops the apply phase; the items before it keep their effects, like any REPL.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::JITModule;
+use cranelift_module::FuncId;
+use kaleido_lang::ast::ProtoKind;
+use kaleido_lang::{Diagnostic, Operators, analyze, has_errors};
+
+use crate::cells::StableCells;
+use crate::compile::{CompiledEntry, CompiledItem, Staging};
+use crate::error::{Frame, Rejected, RuntimeError, RuntimeErrorKind};
+use crate::index::{EntryId, FunctionKind, FunctionState, Index, SlotId, Version};
+use crate::jit::{Modules, compile_stub, host_isa};
+use crate::runtime::{Builtin, RaiseKind, Raised, RuntimeState, builtins, stack_limit};
+
+/// The prelude: the operators people expect, written in kaleido and loaded at start-up.
+pub const PRELUDE: &str = include_str!("prelude.kal");
+
+/// How an engine starts.
+pub struct EngineOptions {
+    /// Load the prelude (`!`, unary `-`, `>`, `|`, `&`, `:`).
+    pub prelude: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions { prelude: true }
+    }
+}
+
+/// What one item of an entry did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ItemOutcome {
+    /// Top-level code ran and produced this value.
+    Value(f64),
+    /// A function (or operator) was defined; `version` is 1 for a first definition.
+    Defined {
+        /// Its name.
+        name: String,
+        /// Its parameter names.
+        params: Vec<String>,
+        /// Its version number.
+        version: u32,
+    },
+    /// An `extern` bound a name.
+    Declared {
+        /// The name.
+        name: String,
+        /// Its parameter names.
+        params: Vec<String>,
+        /// Whether it is a builtin (else a C function).
+        builtin: bool,
+    },
+    /// A global variable was (re)initialised.
+    Global {
+        /// Its name.
+        name: String,
+        /// Its new value.
+        value: f64,
+    },
+}
+
+/// What an accepted entry did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// One outcome per item that was applied, in order.
+    pub items: Vec<ItemOutcome>,
+    /// Warnings found while compiling (forward references, stale callers).
+    pub warnings: Vec<Diagnostic>,
+    /// The runtime error that stopped the entry, if any; the items before it were applied.
+    pub error: Option<RuntimeError>,
+}
+
+/// The JIT engine. See the crate documentation for the invariants it keeps.
+pub struct Engine {
+    pub(crate) isa: OwnedTargetIsa,
+    pub(crate) state: Box<RuntimeState>,
+    /// The indirection table: one slot per (function name, call arity), holding a code address.
+    pub(crate) slots: StableCells<AtomicUsize>,
+    /// What each slot is for.
+    pub(crate) slot_keys: Vec<(String, usize)>,
+    /// Global variables' cells, holding f64 bits.
+    pub(crate) globals: StableCells<AtomicU64>,
+    pub(crate) global_names: HashMap<String, u32>,
+    global_order: Vec<String>,
+    pub(crate) index: Index,
+    operators: Operators,
+    builtins: HashMap<&'static str, Builtin>,
+    /// Raising stubs by (kind, arity), compiled on first need.
+    stubs: HashMap<(RaiseKind, usize), usize>,
+    stub_modules: Vec<JITModule>,
+    modules: Modules,
+    /// What each code id names in a backtrace: "`f`" or "<repl:4>".
+    pub(crate) code_names: Vec<String>,
+    pub(crate) builder_context: FunctionBuilderContext,
+    entries: EntryId,
+    defining_kind: FunctionKind,
+}
+
+impl Engine {
+    /// A new engine writing program output (`putchard`, `printd`) to `output`.
+    pub fn new(options: EngineOptions, output: Box<dyn Write>) -> Result<Engine, String> {
+        let mut engine = Engine {
+            isa: host_isa()?,
+            state: RuntimeState::new(output),
+            slots: StableCells::default(),
+            slot_keys: Vec::new(),
+            globals: StableCells::default(),
+            global_names: HashMap::new(),
+            global_order: Vec::new(),
+            index: Index::default(),
+            operators: Operators::builtin(),
+            builtins: builtins().into_iter().map(|b| (b.name, b)).collect(),
+            stubs: HashMap::new(),
+            stub_modules: Vec::new(),
+            modules: Modules::default(),
+            code_names: Vec::new(),
+            builder_context: FunctionBuilderContext::new(),
+            entries: 0,
+            defining_kind: FunctionKind::Prelude,
+        };
+        for builtin in builtins() {
+            let info = engine.index.entry(builtin.name);
+            info.kind = FunctionKind::Builtin;
+            info.state = FunctionState::Defined;
+            info.arity = Some(builtin.arity);
+            info.code = builtin.address;
+            info.compiled = true;
+        }
+        if options.prelude {
+            engine
+                .eval("<prelude>", PRELUDE)
+                .map_err(|e| format!("the prelude failed: {:?}", e.diagnostics))?;
+        }
+        engine.defining_kind = FunctionKind::User;
+        Ok(engine)
+    }
+
+    /// Evaluates one entry named `source_name` (`<repl:3>`, `fib.kal`). Diagnostic spans point into `text`.
+    pub fn eval(&mut self, source_name: &str, text: &str) -> Result<Outcome, Rejected> {
+        let globals = &self.global_names;
+        let analysis = analyze(text, &self.operators, &|name| globals.contains_key(name));
+        if has_errors(&analysis.diagnostics) {
+            return Err(Rejected {
+                diagnostics: analysis.diagnostics,
+            });
+        }
+        let compiled = Staging::new(self, text, source_name)
+            .compile(analysis.items)
+            .map_err(|diagnostics| Rejected { diagnostics })?;
+        self.entries += 1;
+        let outcome = self.apply(compiled);
+        self.state.flush();
+        self.modules.collect();
+        Ok(outcome)
+    }
+
+    /// The operators defined so far (for the shell's completeness check and highlighting).
+    pub fn operators(&self) -> &Operators {
+        &self.operators
+    }
+
+    /// The engine index: every function, its state and history.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// The global variables and their values, in the order defined.
+    pub fn globals(&self) -> Vec<(String, f64)> {
+        self.global_order
+            .iter()
+            .map(|name| (name.clone(), self.global_value(name).unwrap_or(0.0)))
+            .collect()
+    }
+
+    /// The value of global `name`.
+    pub fn global_value(&self, name: &str) -> Option<f64> {
+        let cell = *self.global_names.get(name)?;
+        Some(f64::from_bits(
+            self.globals.get(cell).load(Ordering::SeqCst),
+        ))
+    }
+
+    /// How many entries were applied.
+    pub fn entry_count(&self) -> EntryId {
+        self.entries
+    }
+
+    /// How many modules hold live code (stubs aside).
+    pub fn live_modules(&self) -> usize {
+        self.modules.len()
+    }
+
+    /// Replaces the program output sink.
+    pub fn set_output(&mut self, output: Box<dyn Write>) {
+        self.state.set_output(output);
+    }
+
+    /// A handle that can interrupt running code from another thread or a signal handler.
+    pub fn interrupt_handle(&self) -> &RuntimeState {
+        &self.state
+    }
+
+    pub(crate) fn builtin(&self, name: &str) -> Option<Builtin> {
+        self.builtins.get(name).copied()
+    }
+
+    pub(crate) fn state_address(&self) -> usize {
+        &*self.state as *const RuntimeState as usize
+    }
+
+    // ---- the apply phase -------------------------------------------------------------------------------
+
+    fn apply(&mut self, mut compiled: CompiledEntry) -> Outcome {
+        let module = std::mem::replace(&mut compiled.module, crate::jit::new_module(&self.isa));
+        let address = |func: FuncId| module.get_finalized_function(func) as usize;
+        let mut resolved = Vec::new();
+        for item in compiled.items {
+            let code = match &item {
+                CompiledItem::Def { func, .. } | CompiledItem::Expr { func, .. } => {
+                    vec![address(*func)]
+                }
+                CompiledItem::Global(globals) => {
+                    globals.iter().map(|(_, _, f)| address(*f)).collect()
+                }
+                CompiledItem::Extern { .. } => Vec::new(),
+            };
+            resolved.push((item, code));
+        }
+        let module_id = self.modules.adopt(module);
+        for (name, arity, slot) in compiled.new_slots {
+            self.index.entry(&name).slots.insert(arity, slot);
+            self.refresh_slot(&name, arity, slot);
+        }
+        let mut outcome = Outcome {
+            warnings: compiled.warnings,
+            ..Outcome::default()
+        };
+        for (item, code) in resolved {
+            match self.apply_item(item, &code, module_id) {
+                Ok(mut outcomes) => outcome.items.append(&mut outcomes),
+                Err((mut outcomes, error)) => {
+                    outcome.items.append(&mut outcomes);
+                    outcome.error = Some(error);
+                    break;
+                }
+            }
+        }
+        self.modules.release_if_unused(module_id);
+        outcome
+    }
+
+    fn apply_item(
+        &mut self,
+        item: CompiledItem,
+        code: &[usize],
+        module: crate::jit::ModuleId,
+    ) -> Result<Vec<ItemOutcome>, (Vec<ItemOutcome>, RuntimeError)> {
+        match item {
+            CompiledItem::Def {
+                function,
+                source,
+                calls,
+                ..
+            } => Ok(vec![
+                self.apply_def(function, source, calls, code[0], module),
+            ]),
+            CompiledItem::Extern {
+                proto,
+                address,
+                builtin,
+            } => {
+                if !builtin {
+                    let info = self.index.entry(&proto.name);
+                    info.kind = FunctionKind::Extern;
+                    info.state = FunctionState::Defined;
+                    info.arity = Some(proto.params.len());
+                    info.code = address;
+                    info.compiled = true;
+                }
+                let params = proto.params.iter().map(|p| p.name.clone()).collect();
+                Ok(vec![ItemOutcome::Declared {
+                    name: proto.name,
+                    params,
+                    builtin,
+                }])
+            }
+            CompiledItem::Expr { calls, .. } => {
+                for callee in calls {
+                    self.index
+                        .entry(&callee)
+                        .called_from_entries
+                        .insert(self.entries);
+                }
+                self.run(code[0])
+                    .map(|value| vec![ItemOutcome::Value(value)])
+                    .map_err(|e| (Vec::new(), e))
+            }
+            CompiledItem::Global(globals) => {
+                let mut outcomes = Vec::new();
+                for ((name, cell, _), &thunk) in globals.into_iter().zip(code) {
+                    match self.run(thunk) {
+                        Ok(value) => {
+                            self.globals
+                                .get(cell)
+                                .store(value.to_bits(), Ordering::SeqCst);
+                            if self.global_names.insert(name.clone(), cell).is_none() {
+                                self.global_order.push(name.clone());
+                            }
+                            outcomes.push(ItemOutcome::Global { name, value });
+                        }
+                        Err(error) => return Err((outcomes, error)),
+                    }
+                }
+                Ok(outcomes)
+            }
+        }
+    }
+
+    fn apply_def(
+        &mut self,
+        function: kaleido_lang::ast::Function,
+        source: String,
+        calls: std::collections::BTreeSet<(String, usize)>,
+        code: usize,
+        module: crate::jit::ModuleId,
+    ) -> ItemOutcome {
+        let proto = function.proto;
+        let params: Vec<String> = proto.params.iter().map(|p| p.name.clone()).collect();
+        let (kind, entry) = (self.defining_kind, self.entries);
+        let info = self.index.entry(&proto.name);
+        let old_module = info.module.replace(module);
+        if let Some(current) = info.history.last_mut() {
+            current.retired = true;
+        }
+        let number = info.history.len() as u32 + 1;
+        info.history.push(Version {
+            number,
+            entry,
+            params: params.clone(),
+            source,
+            retired: false,
+        });
+        info.kind = kind;
+        info.state = FunctionState::Defined;
+        info.operator = proto.kind;
+        info.arity = Some(params.len());
+        info.code = code;
+        info.compiled = true;
+        let slots: Vec<(usize, SlotId)> = info.slots.iter().map(|(&a, &s)| (a, s)).collect();
+        // Give every def its own slot for its arity, so the index can always show where callers go.
+        if !slots.iter().any(|&(a, _)| a == params.len()) {
+            let slot = self.slots.push();
+            self.slot_keys.push((proto.name.clone(), params.len()));
+            self.index
+                .entry(&proto.name)
+                .slots
+                .insert(params.len(), slot);
+        }
+        let slots: Vec<(usize, SlotId)> = self
+            .index
+            .entry(&proto.name)
+            .slots
+            .iter()
+            .map(|(&a, &s)| (a, s))
+            .collect();
+        for (arity, slot) in slots {
+            self.refresh_slot(&proto.name, arity, slot);
+        }
+        self.index.set_calls(&proto.name, calls);
+        self.modules.retain(module);
+        if let Some(old) = old_module {
+            self.modules.release(old);
+        }
+        match proto.kind {
+            ProtoKind::Binary { op, precedence } => self.operators.define_binary(op, precedence),
+            ProtoKind::Unary(op) => self.operators.define_unary(op),
+            ProtoKind::Plain => {}
+        }
+        ItemOutcome::Defined {
+            name: proto.name,
+            params,
+            version: number,
+        }
+    }
+
+    /// Points `slot` (the slot of `name` for calls passing `arity` arguments) at what such a call must
+    /// reach now: the current code, or a stub that raises "not defined" or "wrong arity".
+    fn refresh_slot(&mut self, name: &str, arity: usize, slot: SlotId) {
+        let target = match self.index.get(name) {
+            Some(info) if info.state == FunctionState::Defined && info.arity == Some(arity) => {
+                info.code
+            }
+            Some(info) if info.state == FunctionState::Defined => {
+                self.stub(RaiseKind::ArityMismatch, arity)
+            }
+            _ => self.stub(RaiseKind::Undefined, arity),
+        };
+        self.slots.get(slot).store(target, Ordering::SeqCst);
+    }
+
+    fn stub(&mut self, kind: RaiseKind, arity: usize) -> usize {
+        if let Some(&address) = self.stubs.get(&(kind, arity)) {
+            return address;
+        }
+        let state = self.state_address();
+        let (module, address) =
+            compile_stub(&self.isa, &mut self.builder_context, kind, arity, state).unwrap_or_else(
+                |error| panic!("compiling a {kind:?} stub for arity {arity} failed: {error}"),
+            );
+        self.stub_modules.push(module);
+        self.stubs.insert((kind, arity), address);
+        address
+    }
+
+    /// Runs a compiled thunk and returns its value, or the error it raised.
+    fn run(&mut self, thunk: usize) -> Result<f64, RuntimeError> {
+        // SAFETY: `thunk` is the finalized address of a function compiled with `kaleido_signature(0)` (one
+        // pointer-sized argument, f64 result, the host's C calling convention) whose module is alive.
+        let entry: extern "C" fn(usize) -> f64 = unsafe { std::mem::transmute(thunk) };
+        self.state.arm(stack_limit());
+        let value = entry(0);
+        match self.state.disarm() {
+            None => Ok(value),
+            Some((raised, frames)) => Err(self.runtime_error(raised, frames)),
+        }
+    }
+
+    fn runtime_error(&self, raised: Raised, frames: Vec<(u32, u64)>) -> RuntimeError {
+        let backtrace: Vec<Frame> = frames
+            .iter()
+            .map(|&(code, repeat)| Frame {
+                function: self.code_names[code as usize].clone(),
+                repeat,
+            })
+            .collect();
+        let slot_key = |slot: usize| {
+            let id = self
+                .slots
+                .index_of(slot)
+                .expect("a stub is only reached through a slot");
+            self.slot_keys[id as usize].clone()
+        };
+        let kind = match raised {
+            Raised::Undefined { slot } => RuntimeErrorKind::Undefined {
+                name: slot_key(slot).0,
+            },
+            Raised::ArityMismatch { slot } => {
+                let (callee, passed) = slot_key(slot);
+                let takes = self.index.get(&callee).and_then(|f| f.arity).unwrap_or(0);
+                let caller = match backtrace.first() {
+                    Some(frame) if frame.function.starts_with('`') => frame.function.clone(),
+                    _ => "the top-level expression".to_string(),
+                };
+                RuntimeErrorKind::ArityMismatch {
+                    caller,
+                    callee,
+                    passed,
+                    takes,
+                }
+            }
+            Raised::StackOverflow => RuntimeErrorKind::StackOverflow,
+            Raised::Interrupted => RuntimeErrorKind::Interrupted,
+        };
+        RuntimeError { kind, backtrace }
+    }
+}

@@ -15,10 +15,7 @@ pub struct StableCells<T> {
 
 impl<T: Default> Default for StableCells<T> {
     fn default() -> Self {
-        StableCells {
-            chunks: Vec::new(),
-            len: 0,
-        }
+        StableCells { chunks: Vec::new(), len: 0 }
     }
 }
 
@@ -47,16 +44,13 @@ impl<T: Default> StableCells<T> {
     /// The index of the cell at `address`, if it is one of ours.
     pub fn index_of(&self, address: usize) -> Option<u32> {
         let size = std::mem::size_of::<T>();
-        self.chunks
-            .iter()
-            .enumerate()
-            .find_map(|(chunk_index, chunk)| {
-                let base = chunk.as_ptr() as usize;
-                let offset = address.checked_sub(base)?;
-                let within = offset / size;
-                let index = chunk_index * CHUNK + within;
-                (offset % size == 0 && within < CHUNK && index < self.len).then_some(index as u32)
-            })
+        self.chunks.iter().enumerate().find_map(|(chunk_index, chunk)| {
+            let base = chunk.as_ptr() as usize;
+            let offset = address.checked_sub(base)?;
+            let within = offset / size;
+            let index = chunk_index * CHUNK + within;
+            (offset % size == 0 && within < CHUNK && index < self.len).then_some(index as u32)
+        })
     }
 
     /// How many cells exist.

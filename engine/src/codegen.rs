@@ -8,9 +8,7 @@
 //! stack limit, which catches runaway recursion and, because an interrupt raises the limit, Ctrl-C.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{
-    AbiParam, Block, FuncRef, Function, InstBuilder, MemFlagsData, Signature, Value, types,
-};
+use cranelift_codegen::ir::{AbiParam, Block, FuncRef, Function, InstBuilder, MemFlagsData, Signature, Value, types};
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, binary_name, unary_name};
@@ -46,8 +44,7 @@ pub trait Resolve {
 pub fn kaleido_signature(arity: usize, call_conv: CallConv) -> Signature {
     let mut sig = Signature::new(call_conv);
     sig.params.push(AbiParam::new(types::I64));
-    sig.params
-        .extend((0..arity).map(|_| AbiParam::new(types::F64)));
+    sig.params.extend((0..arity).map(|_| AbiParam::new(types::F64)));
     sig.returns.push(AbiParam::new(types::F64));
     sig
 }
@@ -82,16 +79,8 @@ pub fn translate(
     builder.switch_to_block(entry);
     let exit = builder.create_block();
     builder.set_cold_block(exit);
-    let mut translator = FunctionTranslator {
-        builder,
-        scopes: Vec::new(),
-        resolve,
-        state,
-        exit,
-        call_conv,
-        spec,
-        pointer: types::I64,
-    };
+    let mut translator =
+        FunctionTranslator { builder, scopes: Vec::new(), resolve, state, exit, call_conv, spec, pointer: types::I64 };
     translator.bind_params(entry);
     translator.stack_check();
     let result = translator.translate_expr(spec.body)?;
@@ -137,10 +126,7 @@ impl FunctionTranslator<'_, '_> {
             }
             ExprKind::Binary(op, lhs, rhs) => self.translate_binary(*op, lhs, rhs, expr.span)?,
             ExprKind::Call(name, span, args) => {
-                let values = args
-                    .iter()
-                    .map(|arg| self.translate_expr(arg))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let values = args.iter().map(|arg| self.translate_expr(arg)).collect::<Result<Vec<_>, _>>()?;
                 self.translate_call(name, *span, values)?
             }
             ExprKind::If(cond, then, otherwise) => self.translate_if(cond, then, otherwise)?,
@@ -150,11 +136,7 @@ impl FunctionTranslator<'_, '_> {
     }
 
     fn lookup(&self, name: &str) -> Option<Variable> {
-        self.scopes
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|&(_, v)| v)
+        self.scopes.iter().rev().find(|(n, _)| n == name).map(|&(_, v)| v)
     }
 
     fn translate_read(&mut self, name: &str) -> Value {
@@ -163,9 +145,7 @@ impl FunctionTranslator<'_, '_> {
             None => {
                 let address = self.resolve.global(name);
                 let cell = self.address_const(address);
-                self.builder
-                    .ins()
-                    .load(types::F64, MemFlagsData::trusted(), cell, 0)
+                self.builder.ins().load(types::F64, MemFlagsData::trusted(), cell, 0)
             }
         }
     }
@@ -177,21 +157,13 @@ impl FunctionTranslator<'_, '_> {
             None => {
                 let address = self.resolve.global(name);
                 let cell = self.address_const(address);
-                self.builder
-                    .ins()
-                    .store(MemFlagsData::trusted(), value, cell, 0);
+                self.builder.ins().store(MemFlagsData::trusted(), value, cell, 0);
             }
         }
         Ok(value)
     }
 
-    fn translate_binary(
-        &mut self,
-        op: char,
-        lhs: &Expr,
-        rhs: &Expr,
-        span: Span,
-    ) -> Result<Value, Diagnostic> {
+    fn translate_binary(&mut self, op: char, lhs: &Expr, rhs: &Expr, span: Span) -> Result<Value, Diagnostic> {
         let l = self.translate_expr(lhs)?;
         let r = self.translate_expr(rhs)?;
         let ins = self.builder.ins();
@@ -217,27 +189,18 @@ impl FunctionTranslator<'_, '_> {
     /// A condition is true when it is non-zero and not NaN (LLVM's `fcmp one`, as in the tutorial).
     fn truth(&mut self, value: Value) -> Value {
         let zero = self.builder.ins().f64const(0.0);
-        self.builder
-            .ins()
-            .fcmp(FloatCC::OrderedNotEqual, value, zero)
+        self.builder.ins().fcmp(FloatCC::OrderedNotEqual, value, zero)
     }
 
     /// ifexpr: `cond` picks a branch; both branches meet in a block whose parameter is the value.
-    fn translate_if(
-        &mut self,
-        cond: &Expr,
-        then: &Expr,
-        otherwise: &Expr,
-    ) -> Result<Value, Diagnostic> {
+    fn translate_if(&mut self, cond: &Expr, then: &Expr, otherwise: &Expr) -> Result<Value, Diagnostic> {
         let cond = self.translate_expr(cond)?;
         let cond = self.truth(cond);
         let then_block = self.builder.create_block();
         let else_block = self.builder.create_block();
         let merge = self.builder.create_block();
         self.builder.append_block_param(merge, types::F64);
-        self.builder
-            .ins()
-            .brif(cond, then_block, &[], else_block, &[]);
+        self.builder.ins().brif(cond, then_block, &[], else_block, &[]);
         self.builder.switch_to_block(then_block);
         let then_value = self.translate_expr(then)?;
         self.builder.ins().jump(merge, &[then_value.into()]);
@@ -295,12 +258,7 @@ impl FunctionTranslator<'_, '_> {
         result
     }
 
-    fn translate_call(
-        &mut self,
-        name: &str,
-        span: Span,
-        args: Vec<Value>,
-    ) -> Result<Value, Diagnostic> {
+    fn translate_call(&mut self, name: &str, span: Span, args: Vec<Value>) -> Result<Value, Diagnostic> {
         if let (Some(own), Some(self_ref)) = (self.spec.name, self.spec.self_ref)
             && own == name
             && self.spec.params.len() == args.len()
@@ -316,13 +274,8 @@ impl FunctionTranslator<'_, '_> {
         match self.resolve.callee(name, args.len(), span)? {
             Callee::Slot { address } => {
                 let slot = self.address_const(address);
-                let code = self
-                    .builder
-                    .ins()
-                    .load(self.pointer, MemFlagsData::trusted(), slot, 0);
-                let sig = self
-                    .builder
-                    .import_signature(kaleido_signature(args.len(), self.call_conv));
+                let code = self.builder.ins().load(self.pointer, MemFlagsData::trusted(), slot, 0);
+                let sig = self.builder.import_signature(kaleido_signature(args.len(), self.call_conv));
                 let mut call_args = vec![slot];
                 call_args.extend(args);
                 let call = self.builder.ins().call_indirect(sig, code, &call_args);
@@ -330,18 +283,14 @@ impl FunctionTranslator<'_, '_> {
                 self.abort_check();
                 Ok(result)
             }
-            Callee::Native {
-                address,
-                takes_state,
-            } => {
+            Callee::Native { address, takes_state } => {
                 let mut sig = Signature::new(self.call_conv);
                 let mut call_args = Vec::new();
                 if takes_state {
                     sig.params.push(AbiParam::new(self.pointer));
                     call_args.push(self.address_const(self.state));
                 }
-                sig.params
-                    .extend(args.iter().map(|_| AbiParam::new(types::F64)));
+                sig.params.extend(args.iter().map(|_| AbiParam::new(types::F64)));
                 sig.returns.push(AbiParam::new(types::F64));
                 call_args.extend(args);
                 let sig = self.builder.import_signature(sig);
@@ -355,10 +304,7 @@ impl FunctionTranslator<'_, '_> {
     /// After a call that may raise: leave through the exit block if the abort word is set.
     fn abort_check(&mut self) {
         let state = self.address_const(self.state);
-        let abort =
-            self.builder
-                .ins()
-                .load(types::I64, MemFlagsData::trusted(), state, ABORT_OFFSET);
+        let abort = self.builder.ins().load(types::I64, MemFlagsData::trusted(), state, ABORT_OFFSET);
         let go_on = self.builder.create_block();
         self.builder.ins().brif(abort, self.exit, &[], go_on, &[]);
         self.builder.switch_to_block(go_on);
@@ -367,12 +313,7 @@ impl FunctionTranslator<'_, '_> {
     /// `sp < limit` means the stack is exhausted or an interrupt is pending: raise, then leave.
     fn stack_check(&mut self) {
         let state = self.address_const(self.state);
-        let limit = self.builder.ins().load(
-            self.pointer,
-            MemFlagsData::trusted(),
-            state,
-            STACK_LIMIT_OFFSET,
-        );
+        let limit = self.builder.ins().load(self.pointer, MemFlagsData::trusted(), state, STACK_LIMIT_OFFSET);
         let sp = self.builder.ins().get_stack_pointer(self.pointer);
         let exhausted = self.builder.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
         let fail = self.builder.create_block();
@@ -389,27 +330,14 @@ impl FunctionTranslator<'_, '_> {
         let state = self.address_const(self.state);
         let kind = self.builder.ins().iconst(types::I64, kind as i64);
         let slot = self.builder.ins().iconst(self.pointer, slot);
-        emit_native_void_call(
-            &mut self.builder,
-            self.call_conv,
-            k_raise as *const () as usize,
-            &[state, kind, slot],
-        );
+        emit_native_void_call(&mut self.builder, self.call_conv, k_raise as *const () as usize, &[state, kind, slot]);
     }
 
     fn emit_exit_block(&mut self) {
         self.builder.switch_to_block(self.exit);
         let state = self.address_const(self.state);
-        let code_id = self
-            .builder
-            .ins()
-            .iconst(types::I32, i64::from(self.spec.code_id));
-        emit_native_void_call(
-            &mut self.builder,
-            self.call_conv,
-            k_frame as *const () as usize,
-            &[state, code_id],
-        );
+        let code_id = self.builder.ins().iconst(types::I32, i64::from(self.spec.code_id));
+        emit_native_void_call(&mut self.builder, self.call_conv, k_frame as *const () as usize, &[state, code_id]);
         let zero = self.builder.ins().f64const(0.0);
         self.builder.ins().return_(&[zero]);
     }
@@ -420,16 +348,10 @@ impl FunctionTranslator<'_, '_> {
 }
 
 /// Calls a Rust hook that returns nothing, at `address`, with integer arguments typed as given.
-pub fn emit_native_void_call(
-    builder: &mut FunctionBuilder,
-    call_conv: CallConv,
-    address: usize,
-    args: &[Value],
-) {
+pub fn emit_native_void_call(builder: &mut FunctionBuilder, call_conv: CallConv, address: usize, args: &[Value]) {
     let mut sig = Signature::new(call_conv);
     for &arg in args {
-        sig.params
-            .push(AbiParam::new(builder.func.dfg.value_type(arg)));
+        sig.params.push(AbiParam::new(builder.func.dfg.value_type(arg)));
     }
     let sig = builder.import_signature(sig);
     let target = builder.ins().iconst(types::I64, address as i64);

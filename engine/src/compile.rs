@@ -22,23 +22,11 @@ use crate::runtime::lookup_c_symbol;
 /// One item, compiled and ready to apply.
 pub enum CompiledItem {
     /// A definition: its code is in the entry's module.
-    Def {
-        function: Function,
-        source: String,
-        func: FuncId,
-        calls: BTreeSet<(String, usize)>,
-    },
+    Def { function: Function, source: String, func: FuncId, calls: BTreeSet<(String, usize)> },
     /// An `extern`, bound to a builtin or a C function at `address`.
-    Extern {
-        proto: Prototype,
-        address: usize,
-        builtin: bool,
-    },
+    Extern { proto: Prototype, address: usize, builtin: bool },
     /// Top-level code: a thunk to run.
-    Expr {
-        func: FuncId,
-        calls: BTreeSet<String>,
-    },
+    Expr { func: FuncId, calls: BTreeSet<String> },
     /// Global variables: for each, its cell and a thunk computing its initial value.
     Global(Vec<(String, u32, FuncId)>),
 }
@@ -115,17 +103,9 @@ impl<'e> Staging<'e> {
         if let Err(error) = module.finalize_definitions() {
             let span = Span::new(0, self.source.len());
             self.abandon();
-            return Err(vec![Diagnostic::error(
-                span,
-                format!("internal compiler error: {error}"),
-            )]);
+            return Err(vec![Diagnostic::error(span, format!("internal compiler error: {error}"))]);
         }
-        Ok(CompiledEntry {
-            module,
-            items: compiled,
-            new_slots: self.new_slots,
-            warnings: self.warnings,
-        })
+        Ok(CompiledEntry { module, items: compiled, new_slots: self.new_slots, warnings: self.warnings })
     }
 
     fn abandon(self) {
@@ -135,29 +115,15 @@ impl<'e> Staging<'e> {
         self.engine.code_names.truncate(self.code_mark);
     }
 
-    fn compile_item(
-        &mut self,
-        module: &mut JITModule,
-        item: Item,
-    ) -> Result<CompiledItem, Diagnostic> {
+    fn compile_item(&mut self, module: &mut JITModule, item: Item) -> Result<CompiledItem, Diagnostic> {
         let span = item.span;
         match item.kind {
             ItemKind::Def(function) => self.compile_def(module, function, span),
             ItemKind::Extern(proto) => self.compile_extern(proto),
             ItemKind::Expr(expr) => {
                 self.in_definition = false;
-                let func = self.compile_function(
-                    module,
-                    None,
-                    &[],
-                    &expr,
-                    self.entry_name.to_string(),
-                    span,
-                )?;
-                let calls = std::mem::take(&mut self.calls)
-                    .into_iter()
-                    .map(|(name, _)| name)
-                    .collect();
+                let func = self.compile_function(module, None, &[], &expr, self.entry_name.to_string(), span)?;
+                let calls = std::mem::take(&mut self.calls).into_iter().map(|(name, _)| name).collect();
                 Ok(CompiledItem::Expr { func, calls })
             }
             ItemKind::Global(bindings) => self.compile_globals(module, bindings, span),
@@ -174,32 +140,21 @@ impl<'e> Staging<'e> {
         let name = proto.name.as_str();
         if self.engine.builtin(name).is_some() {
             let message = format!("`{name}` is a builtin and cannot be redefined");
-            return Err(
-                Diagnostic::error(proto.name_span, message).with_note("choose another name")
-            );
+            return Err(Diagnostic::error(proto.name_span, message).with_note("choose another name"));
         }
         if self.is_extern(name) {
-            let message = format!(
-                "`{}` is bound to a C function by `extern` and cannot be redefined",
-                shorten(name)
-            );
+            let message = format!("`{}` is bound to a C function by `extern` and cannot be redefined", shorten(name));
             return Err(Diagnostic::error(proto.name_span, message));
         }
         self.warn_about_stale_callers(proto);
         self.in_definition = true;
         let params: Vec<String> = proto.params.iter().map(|p| p.name.clone()).collect();
         let code_name = format!("`{name}`");
-        let func =
-            self.compile_function(module, Some(name), &params, &function.body, code_name, span)?;
+        let func = self.compile_function(module, Some(name), &params, &function.body, code_name, span)?;
         self.entry_defs.insert(name.to_string(), params.len());
         let calls = std::mem::take(&mut self.calls);
         let source = self.source[span.range()].to_string();
-        Ok(CompiledItem::Def {
-            function,
-            source,
-            func,
-            calls,
-        })
+        Ok(CompiledItem::Def { function, source, func, calls })
     }
 
     /// Redefining with another arity leaves callers passing the old count: say who they are.
@@ -241,33 +196,20 @@ impl<'e> Staging<'e> {
         let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
         if let Some(builtin) = self.engine.builtin(name) {
             if builtin.arity != arity {
-                let message = format!(
-                    "the builtin `{name}` takes {} {}, not {arity}",
-                    builtin.arity,
-                    plural(builtin.arity)
-                );
+                let message =
+                    format!("the builtin `{name}` takes {} {}, not {arity}", builtin.arity, plural(builtin.arity));
                 return Err(Diagnostic::error(proto.span, message));
             }
-            return Ok(CompiledItem::Extern {
-                address: builtin.address,
-                proto,
-                builtin: true,
-            });
+            return Ok(CompiledItem::Extern { address: builtin.address, proto, builtin: true });
         }
         if self.arity_of(name).is_some() && !self.is_extern(name) {
-            let message = format!(
-                "`{}` is already defined with `def`; an `extern` cannot replace it",
-                shorten(name)
-            );
+            let message = format!("`{}` is already defined with `def`; an `extern` cannot replace it", shorten(name));
             return Err(Diagnostic::error(proto.name_span, message));
         }
         if let Some((bound, _)) = self.extern_binding(name)
             && bound != arity
         {
-            let message = format!(
-                "`{name}` was declared with {bound} {}; it cannot change to {arity}",
-                plural(bound)
-            );
+            let message = format!("`{name}` was declared with {bound} {}; it cannot change to {arity}", plural(bound));
             return Err(Diagnostic::error(proto.span, message));
         }
         let Some(address) = lookup_c_symbol(name) else {
@@ -275,13 +217,8 @@ impl<'e> Staging<'e> {
             return Err(Diagnostic::error(proto.name_span, message)
                 .with_note("builtins: putchard printd sin cos tan asin acos atan atan2 sinh cosh tanh exp log log10 pow sqrt floor ceil fabs fmod"));
         };
-        self.entry_externs
-            .insert(name.to_string(), (arity, address));
-        Ok(CompiledItem::Extern {
-            address,
-            proto,
-            builtin: false,
-        })
+        self.entry_externs.insert(name.to_string(), (arity, address));
+        Ok(CompiledItem::Extern { address, proto, builtin: false })
     }
 
     fn compile_globals(
@@ -293,13 +230,9 @@ impl<'e> Staging<'e> {
         self.in_definition = false;
         let mut globals = Vec::new();
         for binding in bindings {
-            let zero = Expr {
-                kind: kaleido_lang::ast::ExprKind::Number(0.0),
-                span: binding.span,
-            };
+            let zero = Expr { kind: kaleido_lang::ast::ExprKind::Number(0.0), span: binding.span };
             let init = binding.init.as_ref().unwrap_or(&zero);
-            let func =
-                self.compile_function(module, None, &[], init, self.entry_name.to_string(), span)?;
+            let func = self.compile_function(module, None, &[], init, self.entry_name.to_string(), span)?;
             self.calls.clear();
             let cell = self.global_cell(&binding.name);
             globals.push((binding.name, cell, func));
@@ -316,41 +249,23 @@ impl<'e> Staging<'e> {
         code_name: String,
         span: Span,
     ) -> Result<FuncId, Diagnostic> {
-        let internal =
-            |error: String| Diagnostic::error(span, format!("internal compiler error: {error}"));
+        let internal = |error: String| Diagnostic::error(span, format!("internal compiler error: {error}"));
         let call_conv = self.engine.isa.default_call_conv();
         let signature = kaleido_signature(params.len(), call_conv);
-        let func = module
-            .declare_anonymous_function(&signature)
-            .map_err(|e| internal(e.to_string()))?;
+        let func = module.declare_anonymous_function(&signature).map_err(|e| internal(e.to_string()))?;
         let mut context: Context = module.make_context();
         context.func.signature = signature;
         let self_ref = name.map(|_| module.declare_func_in_func(func, &mut context.func));
         let code_id = self.engine.code_names.len() as u32;
         self.engine.code_names.push(code_name);
-        let spec = FunctionSpec {
-            name,
-            params,
-            body,
-            code_id,
-            self_ref,
-        };
+        let spec = FunctionSpec { name, params, body, code_id, self_ref };
         let state = self.engine.state_address();
         let frontend = module.target_config();
         let mut builder_context = std::mem::take(&mut self.engine.builder_context);
-        let result = translate(
-            &mut context.func,
-            &mut builder_context,
-            frontend,
-            &spec,
-            state,
-            self,
-        );
+        let result = translate(&mut context.func, &mut builder_context, frontend, &spec, state, self);
         self.engine.builder_context = builder_context;
         result?;
-        module
-            .define_function(func, &mut context)
-            .map_err(|e| internal(format!("{e:?}")))?;
+        module.define_function(func, &mut context).map_err(|e| internal(format!("{e:?}")))?;
         Ok(func)
     }
 
@@ -358,11 +273,7 @@ impl<'e> Staging<'e> {
         if let Some(&arity) = self.entry_defs.get(name) {
             return Some(arity);
         }
-        self.engine
-            .index
-            .get(name)
-            .filter(|f| f.state == FunctionState::Defined)
-            .and_then(|f| f.arity)
+        self.engine.index.get(name).filter(|f| f.state == FunctionState::Defined).and_then(|f| f.arity)
     }
 
     fn is_extern(&self, name: &str) -> bool {
@@ -373,28 +284,15 @@ impl<'e> Staging<'e> {
         if let Some(&binding) = self.entry_externs.get(name) {
             return Some(binding);
         }
-        let info = self
-            .engine
-            .index
-            .get(name)
-            .filter(|f| f.kind == FunctionKind::Extern)?;
+        let info = self.engine.index.get(name).filter(|f| f.kind == FunctionKind::Extern)?;
         Some((info.arity?, info.code))
     }
 
     fn slot(&mut self, name: &str, arity: usize) -> SlotId {
-        if let Some(&slot) = self
-            .engine
-            .index
-            .get(name)
-            .and_then(|f| f.slots.get(&arity))
-        {
+        if let Some(&slot) = self.engine.index.get(name).and_then(|f| f.slots.get(&arity)) {
             return slot;
         }
-        if let Some(&(_, _, slot)) = self
-            .new_slots
-            .iter()
-            .find(|(n, a, _)| n == name && *a == arity)
-        {
+        if let Some(&(_, _, slot)) = self.new_slots.iter().find(|(n, a, _)| n == name && *a == arity) {
             return slot;
         }
         let slot = self.engine.slots.push();
@@ -404,11 +302,7 @@ impl<'e> Staging<'e> {
     }
 
     fn global_cell(&mut self, name: &str) -> u32 {
-        if let Some(&cell) = self
-            .new_globals
-            .get(name)
-            .or_else(|| self.engine.global_names.get(name))
-        {
+        if let Some(&cell) = self.new_globals.get(name).or_else(|| self.engine.global_names.get(name)) {
             return cell;
         }
         let cell = self.engine.globals.push();
@@ -439,9 +333,7 @@ impl Resolve for Staging<'_> {
     fn callee(&mut self, name: &str, arity: usize, span: Span) -> Result<Callee, Diagnostic> {
         let native = match self.engine.builtin(name) {
             Some(builtin) => Some((builtin.arity, builtin.address, builtin.takes_state)),
-            None => self
-                .extern_binding(name)
-                .map(|(arity, address)| (arity, address, false)),
+            None => self.extern_binding(name).map(|(arity, address)| (arity, address, false)),
         };
         if let Some((takes, address, takes_state)) = native {
             if takes != arity {
@@ -452,19 +344,14 @@ impl Resolve for Staging<'_> {
                 );
                 return Err(Diagnostic::error(span, message));
             }
-            return Ok(Callee::Native {
-                address,
-                takes_state,
-            });
+            return Ok(Callee::Native { address, takes_state });
         }
         if self.in_definition {
             self.warn_about_call(name, arity, span);
         }
         self.calls.insert((name.to_string(), arity));
         let slot = self.slot(name, arity);
-        Ok(Callee::Slot {
-            address: self.engine.slots.address(slot),
-        })
+        Ok(Callee::Slot { address: self.engine.slots.address(slot) })
     }
 
     fn global(&mut self, name: &str) -> usize {

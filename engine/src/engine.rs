@@ -138,28 +138,35 @@ impl Engine {
             info.compiled = true;
         }
         if options.prelude {
-            engine
-                .eval("<prelude>", PRELUDE)
-                .map_err(|e| format!("the prelude failed: {:?}", e.diagnostics))?;
+            engine.eval("<prelude>", PRELUDE).map_err(|e| format!("the prelude failed: {:?}", e.diagnostics))?;
         }
         engine.defining_kind = FunctionKind::User;
         Ok(engine)
     }
 
-    /// Evaluates one entry named `source_name` (`<repl:3>`, `fib.kal`). Diagnostic spans point into `text`.
+    /// Evaluates one entry named `source_name` (`<repl:3>`, `fib.kal:12`). Diagnostic spans point into `text`.
     pub fn eval(&mut self, source_name: &str, text: &str) -> Result<Outcome, Rejected> {
+        self.eval_observed(source_name, text, &mut |_| {})
+    }
+
+    /// As [`Engine::eval`], and calls `observer` as each item is applied, after the program output the item
+    /// produced has been flushed, so a caller can interleave values with that output.
+    pub fn eval_observed(
+        &mut self,
+        source_name: &str,
+        text: &str,
+        observer: &mut dyn FnMut(&ItemOutcome),
+    ) -> Result<Outcome, Rejected> {
         let globals = &self.global_names;
         let analysis = analyze(text, &self.operators, &|name| globals.contains_key(name));
         if has_errors(&analysis.diagnostics) {
-            return Err(Rejected {
-                diagnostics: analysis.diagnostics,
-            });
+            return Err(Rejected { diagnostics: analysis.diagnostics });
         }
         let compiled = Staging::new(self, text, source_name)
             .compile(analysis.items)
             .map_err(|diagnostics| Rejected { diagnostics })?;
         self.entries += 1;
-        let outcome = self.apply(compiled);
+        let outcome = self.apply(compiled, observer);
         self.state.flush();
         self.modules.collect();
         Ok(outcome)
@@ -177,18 +184,13 @@ impl Engine {
 
     /// The global variables and their values, in the order defined.
     pub fn globals(&self) -> Vec<(String, f64)> {
-        self.global_order
-            .iter()
-            .map(|name| (name.clone(), self.global_value(name).unwrap_or(0.0)))
-            .collect()
+        self.global_order.iter().map(|name| (name.clone(), self.global_value(name).unwrap_or(0.0))).collect()
     }
 
     /// The value of global `name`.
     pub fn global_value(&self, name: &str) -> Option<f64> {
         let cell = *self.global_names.get(name)?;
-        Some(f64::from_bits(
-            self.globals.get(cell).load(Ordering::SeqCst),
-        ))
+        Some(f64::from_bits(self.globals.get(cell).load(Ordering::SeqCst)))
     }
 
     /// How many entries were applied.
@@ -221,7 +223,7 @@ impl Engine {
 
     // ---- the apply phase -------------------------------------------------------------------------------
 
-    fn apply(&mut self, mut compiled: CompiledEntry) -> Outcome {
+    fn apply(&mut self, mut compiled: CompiledEntry, observer: &mut dyn FnMut(&ItemOutcome)) -> Outcome {
         let module = std::mem::replace(&mut compiled.module, crate::jit::new_module(&self.isa));
         let address = |func: FuncId| module.get_finalized_function(func) as usize;
         let mut resolved = Vec::new();
@@ -230,9 +232,7 @@ impl Engine {
                 CompiledItem::Def { func, .. } | CompiledItem::Expr { func, .. } => {
                     vec![address(*func)]
                 }
-                CompiledItem::Global(globals) => {
-                    globals.iter().map(|(_, _, f)| address(*f)).collect()
-                }
+                CompiledItem::Global(globals) => globals.iter().map(|(_, _, f)| address(*f)).collect(),
                 CompiledItem::Extern { .. } => Vec::new(),
             };
             resolved.push((item, code));
@@ -242,18 +242,19 @@ impl Engine {
             self.index.entry(&name).slots.insert(arity, slot);
             self.refresh_slot(&name, arity, slot);
         }
-        let mut outcome = Outcome {
-            warnings: compiled.warnings,
-            ..Outcome::default()
-        };
+        let mut outcome = Outcome { warnings: compiled.warnings, ..Outcome::default() };
         for (item, code) in resolved {
-            match self.apply_item(item, &code, module_id) {
-                Ok(mut outcomes) => outcome.items.append(&mut outcomes),
-                Err((mut outcomes, error)) => {
-                    outcome.items.append(&mut outcomes);
-                    outcome.error = Some(error);
-                    break;
-                }
+            let result = self.apply_item(item, &code, module_id);
+            self.state.flush();
+            let (outcomes, error) = match result {
+                Ok(outcomes) => (outcomes, None),
+                Err((outcomes, error)) => (outcomes, Some(error)),
+            };
+            outcomes.iter().for_each(|item| observer(item));
+            outcome.items.extend(outcomes);
+            if error.is_some() {
+                outcome.error = error;
+                break;
             }
         }
         self.modules.release_if_unused(module_id);
@@ -267,19 +268,10 @@ impl Engine {
         module: crate::jit::ModuleId,
     ) -> Result<Vec<ItemOutcome>, (Vec<ItemOutcome>, RuntimeError)> {
         match item {
-            CompiledItem::Def {
-                function,
-                source,
-                calls,
-                ..
-            } => Ok(vec![
-                self.apply_def(function, source, calls, code[0], module),
-            ]),
-            CompiledItem::Extern {
-                proto,
-                address,
-                builtin,
-            } => {
+            CompiledItem::Def { function, source, calls, .. } => {
+                Ok(vec![self.apply_def(function, source, calls, code[0], module)])
+            }
+            CompiledItem::Extern { proto, address, builtin } => {
                 if !builtin {
                     let info = self.index.entry(&proto.name);
                     info.kind = FunctionKind::Extern;
@@ -289,31 +281,20 @@ impl Engine {
                     info.compiled = true;
                 }
                 let params = proto.params.iter().map(|p| p.name.clone()).collect();
-                Ok(vec![ItemOutcome::Declared {
-                    name: proto.name,
-                    params,
-                    builtin,
-                }])
+                Ok(vec![ItemOutcome::Declared { name: proto.name, params, builtin }])
             }
             CompiledItem::Expr { calls, .. } => {
                 for callee in calls {
-                    self.index
-                        .entry(&callee)
-                        .called_from_entries
-                        .insert(self.entries);
+                    self.index.entry(&callee).called_from_entries.insert(self.entries);
                 }
-                self.run(code[0])
-                    .map(|value| vec![ItemOutcome::Value(value)])
-                    .map_err(|e| (Vec::new(), e))
+                self.run(code[0]).map(|value| vec![ItemOutcome::Value(value)]).map_err(|e| (Vec::new(), e))
             }
             CompiledItem::Global(globals) => {
                 let mut outcomes = Vec::new();
                 for ((name, cell, _), &thunk) in globals.into_iter().zip(code) {
                     match self.run(thunk) {
                         Ok(value) => {
-                            self.globals
-                                .get(cell)
-                                .store(value.to_bits(), Ordering::SeqCst);
+                            self.globals.get(cell).store(value.to_bits(), Ordering::SeqCst);
                             if self.global_names.insert(name.clone(), cell).is_none() {
                                 self.global_order.push(name.clone());
                             }
@@ -344,13 +325,7 @@ impl Engine {
             current.retired = true;
         }
         let number = info.history.len() as u32 + 1;
-        info.history.push(Version {
-            number,
-            entry,
-            params: params.clone(),
-            source,
-            retired: false,
-        });
+        info.history.push(Version { number, entry, params: params.clone(), source, retired: false });
         info.kind = kind;
         info.state = FunctionState::Defined;
         info.operator = proto.kind;
@@ -362,18 +337,9 @@ impl Engine {
         if !slots.iter().any(|&(a, _)| a == params.len()) {
             let slot = self.slots.push();
             self.slot_keys.push((proto.name.clone(), params.len()));
-            self.index
-                .entry(&proto.name)
-                .slots
-                .insert(params.len(), slot);
+            self.index.entry(&proto.name).slots.insert(params.len(), slot);
         }
-        let slots: Vec<(usize, SlotId)> = self
-            .index
-            .entry(&proto.name)
-            .slots
-            .iter()
-            .map(|(&a, &s)| (a, s))
-            .collect();
+        let slots: Vec<(usize, SlotId)> = self.index.entry(&proto.name).slots.iter().map(|(&a, &s)| (a, s)).collect();
         for (arity, slot) in slots {
             self.refresh_slot(&proto.name, arity, slot);
         }
@@ -387,23 +353,15 @@ impl Engine {
             ProtoKind::Unary(op) => self.operators.define_unary(op),
             ProtoKind::Plain => {}
         }
-        ItemOutcome::Defined {
-            name: proto.name,
-            params,
-            version: number,
-        }
+        ItemOutcome::Defined { name: proto.name, params, version: number }
     }
 
     /// Points `slot` (the slot of `name` for calls passing `arity` arguments) at what such a call must
     /// reach now: the current code, or a stub that raises "not defined" or "wrong arity".
     fn refresh_slot(&mut self, name: &str, arity: usize, slot: SlotId) {
         let target = match self.index.get(name) {
-            Some(info) if info.state == FunctionState::Defined && info.arity == Some(arity) => {
-                info.code
-            }
-            Some(info) if info.state == FunctionState::Defined => {
-                self.stub(RaiseKind::ArityMismatch, arity)
-            }
+            Some(info) if info.state == FunctionState::Defined && info.arity == Some(arity) => info.code,
+            Some(info) if info.state == FunctionState::Defined => self.stub(RaiseKind::ArityMismatch, arity),
             _ => self.stub(RaiseKind::Undefined, arity),
         };
         self.slots.get(slot).store(target, Ordering::SeqCst);
@@ -414,10 +372,8 @@ impl Engine {
             return address;
         }
         let state = self.state_address();
-        let (module, address) =
-            compile_stub(&self.isa, &mut self.builder_context, kind, arity, state).unwrap_or_else(
-                |error| panic!("compiling a {kind:?} stub for arity {arity} failed: {error}"),
-            );
+        let (module, address) = compile_stub(&self.isa, &mut self.builder_context, kind, arity, state)
+            .unwrap_or_else(|error| panic!("compiling a {kind:?} stub for arity {arity} failed: {error}"));
         self.stub_modules.push(module);
         self.stubs.insert((kind, arity), address);
         address
@@ -439,22 +395,14 @@ impl Engine {
     fn runtime_error(&self, raised: Raised, frames: Vec<(u32, u64)>) -> RuntimeError {
         let backtrace: Vec<Frame> = frames
             .iter()
-            .map(|&(code, repeat)| Frame {
-                function: self.code_names[code as usize].clone(),
-                repeat,
-            })
+            .map(|&(code, repeat)| Frame { function: self.code_names[code as usize].clone(), repeat })
             .collect();
         let slot_key = |slot: usize| {
-            let id = self
-                .slots
-                .index_of(slot)
-                .expect("a stub is only reached through a slot");
+            let id = self.slots.index_of(slot).expect("a stub is only reached through a slot");
             self.slot_keys[id as usize].clone()
         };
         let kind = match raised {
-            Raised::Undefined { slot } => RuntimeErrorKind::Undefined {
-                name: slot_key(slot).0,
-            },
+            Raised::Undefined { slot } => RuntimeErrorKind::Undefined { name: slot_key(slot).0 },
             Raised::ArityMismatch { slot } => {
                 let (callee, passed) = slot_key(slot);
                 let takes = self.index.get(&callee).and_then(|f| f.arity).unwrap_or(0);
@@ -462,12 +410,7 @@ impl Engine {
                     Some(frame) if frame.function.starts_with('`') => frame.function.clone(),
                     _ => "the top-level expression".to_string(),
                 };
-                RuntimeErrorKind::ArityMismatch {
-                    caller,
-                    callee,
-                    passed,
-                    takes,
-                }
+                RuntimeErrorKind::ArityMismatch { caller, callee, passed, takes }
             }
             Raised::StackOverflow => RuntimeErrorKind::StackOverflow,
             Raised::Interrupted => RuntimeErrorKind::Interrupted,

@@ -135,17 +135,14 @@ impl Index {
     pub(crate) fn entry(&mut self, name: &str) -> &mut FunctionInfo {
         if !self.functions.contains_key(name) {
             self.order.push(name.to_string());
-            self.functions
-                .insert(name.to_string(), FunctionInfo::referenced(name));
+            self.functions.insert(name.to_string(), FunctionInfo::referenced(name));
         }
         self.functions.get_mut(name).expect("just inserted")
     }
 
     /// Every function, in the order first seen.
     pub fn functions(&self) -> impl Iterator<Item = &FunctionInfo> {
-        self.order
-            .iter()
-            .filter_map(|name| self.functions.get(name))
+        self.order.iter().filter_map(|name| self.functions.get(name))
     }
 
     /// How many function names the session knows.
@@ -160,10 +157,7 @@ impl Index {
 
     /// The functions whose current definitions call `name`, with how many arguments each passes.
     pub fn callers_of(&self, name: &str) -> Vec<(String, usize)> {
-        self.callers
-            .get(name)
-            .map(|m| m.iter().map(|(c, &a)| (c.clone(), a)).collect())
-            .unwrap_or_default()
+        self.callers.get(name).map(|m| m.iter().map(|(c, &a)| (c.clone(), a)).collect()).unwrap_or_default()
     }
 
     /// Replaces `caller`'s outgoing call edges with `calls`.
@@ -175,10 +169,7 @@ impl Index {
             }
         }
         for (callee, arity) in &calls {
-            self.callers
-                .entry(callee.clone())
-                .or_default()
-                .insert(caller.to_string(), *arity);
+            self.callers.entry(callee.clone()).or_default().insert(caller.to_string(), *arity);
         }
         self.entry(caller).calls = calls;
     }

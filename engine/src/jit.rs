@@ -22,26 +22,14 @@ pub type ModuleId = u32;
 /// Builds the host ISA every module shares.
 pub fn host_isa() -> Result<OwnedTargetIsa, String> {
     let mut flags = settings::builder();
-    let set = |flags: &mut settings::Builder, name, value| {
-        flags.set(name, value).map_err(|e| e.to_string())
-    };
+    let set = |flags: &mut settings::Builder, name, value| flags.set(name, value).map_err(|e| e.to_string());
     set(&mut flags, "opt_level", "speed")?;
     set(&mut flags, "is_pic", "false")?;
     set(&mut flags, "use_colocated_libcalls", "false")?;
     // The verifier doubles compile time; debug builds (and so the tests) keep it on.
-    set(
-        &mut flags,
-        "enable_verifier",
-        if cfg!(debug_assertions) {
-            "true"
-        } else {
-            "false"
-        },
-    )?;
+    set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
     let builder = cranelift_native::builder().map_err(|e| e.to_string())?;
-    builder
-        .finish(settings::Flags::new(flags))
-        .map_err(|e| e.to_string())
+    builder.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())
 }
 
 /// A new module for one entry, on the shared ISA.
@@ -133,9 +121,7 @@ pub fn compile_stub(
     let mut module = new_module(isa);
     let call_conv: CallConv = isa.default_call_conv();
     let signature = kaleido_signature(arity, call_conv);
-    let id: FuncId = module
-        .declare_anonymous_function(&signature)
-        .map_err(|e| e.to_string())?;
+    let id: FuncId = module.declare_anonymous_function(&signature).map_err(|e| e.to_string())?;
     let mut context: Context = module.make_context();
     context.func.signature = signature;
     {
@@ -146,20 +132,13 @@ pub fn compile_stub(
         let slot = builder.block_params(block)[0];
         let state = builder.ins().iconst(types::I64, state as i64);
         let kind = builder.ins().iconst(types::I64, kind as i64);
-        emit_native_void_call(
-            &mut builder,
-            call_conv,
-            k_raise as *const () as usize,
-            &[state, kind, slot],
-        );
+        emit_native_void_call(&mut builder, call_conv, k_raise as *const () as usize, &[state, kind, slot]);
         let zero = builder.ins().f64const(0.0);
         builder.ins().return_(&[zero]);
         builder.seal_all_blocks();
         builder.finalize(module.target_config());
     }
-    module
-        .define_function(id, &mut context)
-        .map_err(|e| e.to_string())?;
+    module.define_function(id, &mut context).map_err(|e| e.to_string())?;
     module.finalize_definitions().map_err(|e| e.to_string())?;
     let address = module.get_finalized_function(id) as usize;
     Ok((module, address))

@@ -217,24 +217,11 @@ pub struct Builtin {
 
 /// Every builtin, in the order `:list` shows them.
 pub fn builtins() -> Vec<Builtin> {
-    let io = |name, address: usize| Builtin {
-        name,
-        arity: 1,
-        address,
-        takes_state: true,
-    };
-    let math1 = |name, f: extern "C" fn(f64) -> f64| Builtin {
-        name,
-        arity: 1,
-        address: f as usize,
-        takes_state: false,
-    };
-    let math2 = |name, f: extern "C" fn(f64, f64) -> f64| Builtin {
-        name,
-        arity: 2,
-        address: f as usize,
-        takes_state: false,
-    };
+    let io = |name, address: usize| Builtin { name, arity: 1, address, takes_state: true };
+    let math1 =
+        |name, f: extern "C" fn(f64) -> f64| Builtin { name, arity: 1, address: f as usize, takes_state: false };
+    let math2 =
+        |name, f: extern "C" fn(f64, f64) -> f64| Builtin { name, arity: 2, address: f as usize, takes_state: false };
     vec![
         io("putchard", k_putchard as *const () as usize),
         io("printd", k_printd as *const () as usize),

@@ -24,31 +24,20 @@ impl Write for SharedBuffer {
 
 fn transcript(entries: &[&str]) -> String {
     let buffer = SharedBuffer::default();
-    let mut engine =
-        Engine::new(EngineOptions::default(), Box::new(buffer.clone())).expect("engine");
+    let mut engine = Engine::new(EngineOptions::default(), Box::new(buffer.clone())).expect("engine");
     let mut out = String::new();
     for (n, entry) in entries.iter().enumerate() {
         let name = format!("<e{}>", n + 1);
         let result = engine.eval(&name, entry);
-        out.push_str(&String::from_utf8_lossy(
-            &buffer.0.borrow_mut().split_off(0),
-        ));
+        out.push_str(&String::from_utf8_lossy(&buffer.0.borrow_mut().split_off(0)));
         match result {
-            Err(rejected) => out.push_str(&kaleido_lang::render_all(
-                &rejected.diagnostics,
-                &name,
-                entry,
-            )),
+            Err(rejected) => out.push_str(&kaleido_lang::render_all(&rejected.diagnostics, &name, entry)),
             Ok(outcome) => {
                 out.push_str(&kaleido_lang::render_all(&outcome.warnings, &name, entry));
                 for item in outcome.items {
                     out.push_str(&match item {
                         ItemOutcome::Value(v) => format!("{}\n", format_value(v)),
-                        ItemOutcome::Defined {
-                            name,
-                            params,
-                            version,
-                        } => {
+                        ItemOutcome::Defined { name, params, version } => {
                             format!("defined {name}({}) v{version}\n", params.join(" "))
                         }
                         ItemOutcome::Declared { name, .. } => format!("extern {name}\n"),
@@ -60,16 +49,9 @@ fn transcript(entries: &[&str]) -> String {
                 if let Some(mut error) = outcome.error {
                     // Deep recursion's depth depends on the thread's stack; show it as a lower bound.
                     let deep = error.backtrace.iter().any(|f| f.repeat >= 1000);
-                    error
-                        .backtrace
-                        .iter_mut()
-                        .filter(|f| f.repeat >= 1000)
-                        .for_each(|f| f.repeat = 1000);
+                    error.backtrace.iter_mut().filter(|f| f.repeat >= 1000).for_each(|f| f.repeat = 1000);
                     let line = error.backtrace_line().replace("×1000", "×1000+");
-                    out.push_str(&format!(
-                        "error: {error}\n  in {line}{}\n",
-                        if deep { " (deep)" } else { "" }
-                    ));
+                    out.push_str(&format!("error: {error}\n  in {line}{}\n", if deep { " (deep)" } else { "" }));
                 }
             }
         }
@@ -84,15 +66,7 @@ fn check(entries: &[&str], expect: Expect) {
 #[test]
 fn arithmetic_and_value_format() {
     check(
-        &[
-            "1 + 2 * 3",
-            "0.1 + 0.2",
-            "1 / 0",
-            "0 / 0",
-            "-(2)",
-            "1 < 2",
-            "2 < 1",
-        ],
+        &["1 + 2 * 3", "0.1 + 0.2", "1 / 0", "0 / 0", "-(2)", "1 < 2", "2 < 1"],
         expect![[r#"
         7
         0.30000000000000004
@@ -108,10 +82,7 @@ fn arithmetic_and_value_format() {
 #[test]
 fn fib_recursive() {
     check(
-        &[
-            "def fib(x) if x < 3 then 1 else fib(x-1) + fib(x-2)",
-            "fib(30)",
-        ],
+        &["def fib(x) if x < 3 then 1 else fib(x-1) + fib(x-2)", "fib(30)"],
         expect![[r#"
         defined fib(x) v1
         832040
@@ -122,13 +93,7 @@ fn fib_recursive() {
 #[test]
 fn redefinition_is_seen_by_callers_in_earlier_entries() {
     check(
-        &[
-            "def f(x) x + 1",
-            "def g(x) f(x) * 10",
-            "g(1)",
-            "def f(x) x + 2",
-            "g(1)",
-        ],
+        &["def f(x) x + 1", "def g(x) f(x) * 10", "g(1)", "def f(x) x + 2", "g(1)"],
         expect![[r#"
         defined f(x) v1
         defined g(x) v1
@@ -204,14 +169,7 @@ fn forward_references_and_mutual_recursion_across_entries() {
 #[test]
 fn globals_are_read_assigned_and_reinitialised() {
     check(
-        &[
-            "var x = 5",
-            "def bump(d) x = x + d",
-            "bump(2)",
-            "x",
-            "var x = 1, y = x + 1",
-            "bump(y) + x",
-        ],
+        &["var x = 5", "def bump(d) x = x + d", "bump(2)", "x", "var x = 1, y = x + 1", "bump(y) + x"],
         expect![[r#"
         x = 5
         defined bump(d) v1
@@ -339,10 +297,7 @@ fn for_loops_follow_the_tutorial() {
 #[test]
 fn iterative_fib_with_var() {
     check(
-        &[
-            "def fibi(x) var a = 1, b = 1, c in (for i = 3, i < x in c = a + b : a = b : b = c) : b",
-            "fibi(10)",
-        ],
+        &["def fibi(x) var a = 1, b = 1, c in (for i = 3, i < x in c = a + b : a = b : b = c) : b", "fibi(10)"],
         expect![[r#"
             defined fibi(x) v1
             55
@@ -353,14 +308,7 @@ fn iterative_fib_with_var() {
 #[test]
 fn user_operators_and_redefining_a_prelude_operator() {
     check(
-        &[
-            "def binary% 50 (a b) fmod(a, b)",
-            "7 % 4 + 1",
-            "def unary!(v) 42",
-            "!0",
-            "def binary| 5 (a b) 7",
-            "0 | 0",
-        ],
+        &["def binary% 50 (a b) fmod(a, b)", "7 % 4 + 1", "def unary!(v) 42", "!0", "def binary| 5 (a b) 7", "0 | 0"],
         expect![[r#"
         defined binary%(a b) v1
         4
@@ -375,12 +323,7 @@ fn user_operators_and_redefining_a_prelude_operator() {
 #[test]
 fn stack_overflow_is_an_error_and_the_session_survives() {
     check(
-        &[
-            "def inf(x) inf(x + 1) + 1",
-            "inf(0)",
-            "def ok(x) x * 2",
-            "ok(21)",
-        ],
+        &["def inf(x) inf(x + 1) + 1", "inf(0)", "def ok(x) x * 2", "ok(21)"],
         expect![[r#"
         defined inf(x) v1
         error: stack overflow

@@ -161,49 +161,27 @@ impl Item {
     /// A copy with every span zeroed, for comparing structure alone (e.g. `parse(print(ast)) == ast`).
     pub fn without_spans(&self) -> Item {
         let kind = match &self.kind {
-            ItemKind::Def(f) => ItemKind::Def(Function {
-                proto: f.proto.without_spans(),
-                body: f.body.without_spans(),
-            }),
+            ItemKind::Def(f) => {
+                ItemKind::Def(Function { proto: f.proto.without_spans(), body: f.body.without_spans() })
+            }
             ItemKind::Extern(p) => ItemKind::Extern(p.without_spans()),
             ItemKind::Expr(e) => ItemKind::Expr(e.without_spans()),
-            ItemKind::Global(bindings) => {
-                ItemKind::Global(bindings.iter().map(Binding::without_spans).collect())
-            }
+            ItemKind::Global(bindings) => ItemKind::Global(bindings.iter().map(Binding::without_spans).collect()),
         };
-        Item {
-            kind,
-            span: Span::default(),
-        }
+        Item { kind, span: Span::default() }
     }
 }
 
 impl Prototype {
     fn without_spans(&self) -> Prototype {
-        let params = self
-            .params
-            .iter()
-            .map(|p| Param {
-                name: p.name.clone(),
-                span: Span::default(),
-            })
-            .collect();
-        Prototype {
-            params,
-            span: Span::default(),
-            name_span: Span::default(),
-            ..self.clone()
-        }
+        let params = self.params.iter().map(|p| Param { name: p.name.clone(), span: Span::default() }).collect();
+        Prototype { params, span: Span::default(), name_span: Span::default(), ..self.clone() }
     }
 }
 
 impl Binding {
     fn without_spans(&self) -> Binding {
-        Binding {
-            name: self.name.clone(),
-            init: self.init.as_ref().map(Expr::without_spans),
-            span: Span::default(),
-        }
+        Binding { name: self.name.clone(), init: self.init.as_ref().map(Expr::without_spans), span: Span::default() }
     }
 }
 
@@ -217,11 +195,9 @@ impl Expr {
             ExprKind::Unary(op, e) => ExprKind::Unary(*op, strip(e)),
             ExprKind::Binary(op, l, r) => ExprKind::Binary(*op, strip(l), strip(r)),
             ExprKind::Assign(n, _, v) => ExprKind::Assign(n.clone(), Span::default(), strip(v)),
-            ExprKind::Call(n, _, args) => ExprKind::Call(
-                n.clone(),
-                Span::default(),
-                args.iter().map(Expr::without_spans).collect(),
-            ),
+            ExprKind::Call(n, _, args) => {
+                ExprKind::Call(n.clone(), Span::default(), args.iter().map(Expr::without_spans).collect())
+            }
             ExprKind::If(c, t, e) => ExprKind::If(strip(c), strip(t), strip(e)),
             ExprKind::For(f) => ExprKind::For(Box::new(ForLoop {
                 var: f.var.clone(),
@@ -231,13 +207,8 @@ impl Expr {
                 step: f.step.as_ref().map(Expr::without_spans),
                 body: f.body.without_spans(),
             })),
-            ExprKind::VarIn(bs, body) => {
-                ExprKind::VarIn(bs.iter().map(Binding::without_spans).collect(), strip(body))
-            }
+            ExprKind::VarIn(bs, body) => ExprKind::VarIn(bs.iter().map(Binding::without_spans).collect(), strip(body)),
         };
-        Expr {
-            kind,
-            span: Span::default(),
-        }
+        Expr { kind, span: Span::default() }
     }
 }

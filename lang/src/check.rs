@@ -10,12 +10,7 @@ use crate::diagnostic::{Diagnostic, shorten};
 
 /// Checks `items` in order. `is_global` says whether a name is a global defined before this entry.
 pub fn check(items: &[Item], is_global: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
-    let mut checker = Checker {
-        is_global,
-        entry_globals: HashSet::new(),
-        locals: Vec::new(),
-        diagnostics: Vec::new(),
-    };
+    let mut checker = Checker { is_global, entry_globals: HashSet::new(), locals: Vec::new(), diagnostics: Vec::new() };
     for item in items {
         checker.item(item);
     }
@@ -37,8 +32,7 @@ impl Checker<'_> {
         match &item.kind {
             ItemKind::Def(function) => {
                 self.params(&function.proto);
-                self.locals
-                    .extend(function.proto.params.iter().map(|p| p.name.clone()));
+                self.locals.extend(function.proto.params.iter().map(|p| p.name.clone()));
                 self.expr(&function.body);
             }
             ItemKind::Extern(proto) => self.params(proto),
@@ -60,8 +54,7 @@ impl Checker<'_> {
             if !seen.insert(param.name.as_str()) {
                 let (name, function) = (shorten(&param.name), shorten(&proto.name));
                 let message = format!("parameter `{name}` is declared twice in `{function}`");
-                self.diagnostics
-                    .push(Diagnostic::error(param.span, message).with_label("second declaration"));
+                self.diagnostics.push(Diagnostic::error(param.span, message).with_label("second declaration"));
             }
         }
     }

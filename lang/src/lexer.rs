@@ -9,11 +9,7 @@ use crate::token::{Token, TokenKind, is_operator_char};
 
 /// Splits `source` into tokens (without comments) and the diagnostics for anything malformed.
 pub fn lex(source: &str) -> (Vec<Token>, Vec<Diagnostic>) {
-    let mut lexer = Lexer {
-        source,
-        pos: 0,
-        diagnostics: Vec::new(),
-    };
+    let mut lexer = Lexer { source, pos: 0, diagnostics: Vec::new() };
     let mut tokens = Vec::new();
     loop {
         let token = lexer.next_token();
@@ -28,11 +24,7 @@ pub fn lex(source: &str) -> (Vec<Token>, Vec<Diagnostic>) {
 
 /// Splits `source` into tokens including comments, for syntax highlighting; malformed input is skipped.
 pub fn lex_with_comments(source: &str) -> Vec<Token> {
-    let mut lexer = Lexer {
-        source,
-        pos: 0,
-        diagnostics: Vec::new(),
-    };
+    let mut lexer = Lexer { source, pos: 0, diagnostics: Vec::new() };
     let mut tokens = Vec::new();
     loop {
         let token = lexer.next_token();
@@ -58,16 +50,11 @@ impl Lexer<'_> {
             }
             let start = self.pos;
             let Some(c) = self.source[start..].chars().next() else {
-                return Token {
-                    kind: TokenKind::Eof,
-                    span: Span::new(start, start),
-                };
+                return Token { kind: TokenKind::Eof, span: Span::new(start, start) };
             };
             let kind = match c {
                 '#' => {
-                    self.pos = self.source[start..]
-                        .find('\n')
-                        .map_or(self.source.len(), |i| start + i);
+                    self.pos = self.source[start..].find('\n').map_or(self.source.len(), |i| start + i);
                     TokenKind::Comment
                 }
                 c if c.is_ascii_alphabetic() => self.word(),
@@ -89,10 +76,7 @@ impl Lexer<'_> {
                     }
                 }
             };
-            return Token {
-                kind,
-                span: Span::new(start, self.pos),
-            };
+            return Token { kind, span: Span::new(start, self.pos) };
         }
     }
 
@@ -100,9 +84,7 @@ impl Lexer<'_> {
     fn word(&mut self) -> TokenKind {
         let start = self.pos;
         let bytes = self.source.as_bytes();
-        while self.pos < bytes.len()
-            && (bytes[self.pos].is_ascii_alphanumeric() || bytes[self.pos] == b'_')
-        {
+        while self.pos < bytes.len() && (bytes[self.pos].is_ascii_alphanumeric() || bytes[self.pos] == b'_') {
             self.pos += 1;
         }
         TokenKind::keyword(&self.source[start..self.pos]).unwrap_or(TokenKind::Ident)
@@ -128,10 +110,7 @@ impl Lexer<'_> {
             self.digits();
         }
         // `1.2.3` or `12abc`: reading on would silently split one mistyped word into two tokens.
-        if self
-            .peek_byte()
-            .is_some_and(|b| b == b'.' || b.is_ascii_alphanumeric() || b == b'_')
-        {
+        if self.peek_byte().is_some_and(|b| b == b'.' || b.is_ascii_alphanumeric() || b == b'_') {
             self.digits_and_letters();
             return self.malformed_number(start, "it runs into other characters");
         }
@@ -141,11 +120,8 @@ impl Lexer<'_> {
             _ => {
                 let span = Span::new(start, self.pos);
                 self.diagnostics.push(
-                    Diagnostic::error(
-                        span,
-                        format!("number literal `{}` is too large for an f64", shorten(text)),
-                    )
-                    .with_label("the largest finite f64 is about 1.8e308"),
+                    Diagnostic::error(span, format!("number literal `{}` is too large for an f64", shorten(text)))
+                        .with_label("the largest finite f64 is about 1.8e308"),
                 );
                 TokenKind::Number(0.0)
             }
@@ -155,23 +131,17 @@ impl Lexer<'_> {
     fn malformed_number(&mut self, start: usize, why: &str) -> TokenKind {
         let span = Span::new(start, self.pos);
         let text = shorten(&self.source[start..self.pos]);
-        self.diagnostics.push(Diagnostic::error(
-            span,
-            format!("malformed number literal `{text}`: {why}"),
-        ));
+        self.diagnostics.push(Diagnostic::error(span, format!("malformed number literal `{text}`: {why}")));
         TokenKind::Number(0.0)
     }
 
     fn unexpected_character(&mut self, c: char, start: usize) {
         let span = Span::new(start, self.pos);
-        let shown = if c.is_control() {
-            format!("{:?}", c)
-        } else {
-            format!("`{c}`")
-        };
+        let shown = if c.is_control() { format!("{:?}", c) } else { format!("`{c}`") };
         self.diagnostics.push(
-            Diagnostic::error(span, format!("unexpected character {shown}"))
-                .with_note("operators are single ASCII punctuation characters; names are ASCII letters, digits and `_`"),
+            Diagnostic::error(span, format!("unexpected character {shown}")).with_note(
+                "operators are single ASCII punctuation characters; names are ASCII letters, digits and `_`",
+            ),
         );
     }
 
@@ -182,10 +152,7 @@ impl Lexer<'_> {
     }
 
     fn digits_and_letters(&mut self) {
-        while self
-            .peek_byte()
-            .is_some_and(|b| b == b'.' || b.is_ascii_alphanumeric() || b == b'_')
-        {
+        while self.peek_byte().is_some_and(|b| b == b'.' || b.is_ascii_alphanumeric() || b == b'_') {
             self.pos += 1;
         }
     }

@@ -33,17 +33,9 @@ pub type Analysis = parser::Parsed;
 /// The items are usable only when the diagnostics hold no error.
 pub fn analyze(source: &str, operators: &Operators, is_global: &dyn Fn(&str) -> bool) -> Analysis {
     if source.len() > span::MAX_SOURCE_LEN {
-        let message = format!(
-            "the entry is {} bytes long; the limit is {} bytes",
-            source.len(),
-            span::MAX_SOURCE_LEN
-        );
+        let message = format!("the entry is {} bytes long; the limit is {} bytes", source.len(), span::MAX_SOURCE_LEN);
         let diagnostics = vec![Diagnostic::error(Span::new(0, 0), message)];
-        return Analysis {
-            items: Vec::new(),
-            diagnostics,
-            operators: operators.clone(),
-        };
+        return Analysis { items: Vec::new(), diagnostics, operators: operators.clone(), item_spans: Vec::new() };
     }
     let (tokens, mut diagnostics) = lexer::lex(source);
     let mut parsed = parser::parse(source, &tokens, operators);
@@ -55,13 +47,18 @@ pub fn analyze(source: &str, operators: &Operators, is_global: &dyn Fn(&str) -> 
     parsed
 }
 
+/// The spans of the top-level items of `source` (failed ones included), parsing with `operators` and the
+/// operators the source itself defines. A script runner evaluates each span as an entry of its own.
+pub fn item_spans(source: &str, operators: &Operators) -> Vec<Span> {
+    let (tokens, _) = lexer::lex(source);
+    parser::parse(source, &tokens, operators).item_spans
+}
+
 /// Turns raw input bytes into source text, or an error pointing at the first byte that is not UTF-8.
 pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
     std::str::from_utf8(bytes).map_err(|error| {
         let at = error.valid_up_to();
-        Diagnostic::error(Span::new(at, at + 1), "the input is not valid UTF-8").with_note(format!(
-            "byte {at} (0x{:02x}) cannot start or continue a character",
-            bytes[at]
-        ))
+        Diagnostic::error(Span::new(at, at + 1), "the input is not valid UTF-8")
+            .with_note(format!("byte {at} (0x{:02x}) cannot start or continue a character", bytes[at]))
     })
 }

@@ -29,19 +29,12 @@ impl Default for Operators {
 impl Operators {
     /// Only the built-in operators `< + - * /`.
     pub fn builtin() -> Operators {
-        Operators {
-            binary: BUILTIN_BINARY.iter().copied().collect(),
-            unary: BTreeSet::new(),
-        }
+        Operators { binary: BUILTIN_BINARY.iter().copied().collect(), unary: BTreeSet::new() }
     }
 
     /// The precedence of `op` used as a binary operator (`=` included), if it is one.
     pub fn binary_precedence(&self, op: char) -> Option<u8> {
-        if op == '=' {
-            Some(ASSIGN_PRECEDENCE)
-        } else {
-            self.binary.get(&op).copied()
-        }
+        if op == '=' { Some(ASSIGN_PRECEDENCE) } else { self.binary.get(&op).copied() }
     }
 
     /// Whether `op` is a unary operator.

@@ -29,6 +29,9 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
     /// The operator table after the entry's operator definitions.
     pub operators: Operators,
+    /// Where each item stands, including the items that failed to parse (up to where parsing resumed), so
+    /// a script can be run one top-level item at a time.
+    pub item_spans: Vec<Span>,
 }
 
 /// Parses one entry's `tokens` (from [`crate::lexer::lex`]) against the operators defined before it.
@@ -40,13 +43,10 @@ pub fn parse(source: &str, tokens: &[Token], operators: &Operators) -> Parsed {
         ops: operators.clone(),
         diagnostics: Vec::new(),
         depth: 0,
+        item_spans: Vec::new(),
     };
     let items = parser.parse_entry();
-    Parsed {
-        items,
-        diagnostics: parser.diagnostics,
-        operators: parser.ops,
-    }
+    Parsed { items, diagnostics: parser.diagnostics, operators: parser.ops, item_spans: parser.item_spans }
 }
 
 /// Marks an error that has already been pushed to the parser's diagnostics.
@@ -61,6 +61,7 @@ struct Parser<'a> {
     ops: Operators,
     diagnostics: Vec<Diagnostic>,
     depth: u32,
+    item_spans: Vec<Span>,
 }
 
 impl Parser<'_> {
@@ -74,10 +75,12 @@ impl Parser<'_> {
             if self.at(TokenKind::Eof) {
                 return items;
             }
+            let start = self.peek().span;
             match self.parse_item() {
                 Ok(item) => items.push(item),
                 Err(Reported) => self.recover(),
             }
+            self.item_spans.push(start.to(self.previous_span()));
         }
     }
 
@@ -92,18 +95,14 @@ impl Parser<'_> {
             TokenKind::Var => return self.parse_global_or_var_expr(),
             _ => ItemKind::Expr(self.parse_expression()?),
         };
-        Ok(Item {
-            kind,
-            span: start.to(self.previous_span()),
-        })
+        Ok(Item { kind, span: start.to(self.previous_span()) })
     }
 
     /// After an error, skips to a token that can start a new item.
     fn recover(&mut self) {
         let start = self.pos;
         while !matches!(self.peek().kind, TokenKind::Eof | TokenKind::Semi)
-            && (self.pos == start
-                || !matches!(self.peek().kind, TokenKind::Def | TokenKind::Extern))
+            && (self.pos == start || !matches!(self.peek().kind, TokenKind::Def | TokenKind::Extern))
         {
             self.pos += 1;
         }
@@ -130,11 +129,8 @@ impl Parser<'_> {
         let proto = self.parse_prototype(extern_span)?;
         if proto.kind != ProtoKind::Plain {
             return Err(self.report(
-                Diagnostic::error(
-                    proto.name_span,
-                    "`extern` declares a plain function, not an operator",
-                )
-                .with_note("define operators with `def binary` or `def unary`"),
+                Diagnostic::error(proto.name_span, "`extern` declares a plain function, not an operator")
+                    .with_note("define operators with `def binary` or `def unary`"),
             ));
         }
         Ok(proto)
@@ -168,28 +164,16 @@ impl Parser<'_> {
         let mut params = Vec::new();
         while self.at(TokenKind::Ident) {
             let span = self.bump().span;
-            params.push(Param {
-                name: self.text(span).to_string(),
-                span,
-            });
+            params.push(Param { name: self.text(span).to_string(), span });
         }
         if self.at(TokenKind::Comma) {
             return Err(self.report(
-                Diagnostic::error(
-                    self.peek().span,
-                    "parameters are separated by spaces, not commas",
-                )
-                .with_label("remove this comma"),
+                Diagnostic::error(self.peek().span, "parameters are separated by spaces, not commas")
+                    .with_label("remove this comma"),
             ));
         }
         self.expect(TokenKind::RParen, "`)` to close the parameter list")?;
-        let proto = Prototype {
-            name,
-            kind,
-            params,
-            span: keyword.to(self.previous_span()),
-            name_span,
-        };
+        let proto = Prototype { name, kind, params, span: keyword.to(self.previous_span()), name_span };
         self.check_prototype_shape(&proto)?;
         Ok(proto)
     }
@@ -211,11 +195,7 @@ impl Parser<'_> {
         if proto.params.len() == wanted {
             return Ok(());
         }
-        let message = format!(
-            "{what}, but `{}` has {}",
-            shorten(&proto.name),
-            proto.params.len()
-        );
+        let message = format!("{what}, but `{}` has {}", shorten(&proto.name), proto.params.len());
         Err(self.report(Diagnostic::error(proto.span, message)))
     }
 
@@ -224,18 +204,13 @@ impl Parser<'_> {
         let token = self.peek();
         match token.kind {
             TokenKind::Op('=') => Err(self.report(
-                Diagnostic::error(
-                    token.span,
-                    "`=` is assignment and cannot be defined as an operator",
-                )
-                .with_note("compare with `<`, `>` or a new operator such as `binary~`"),
+                Diagnostic::error(token.span, "`=` is assignment and cannot be defined as an operator")
+                    .with_note("compare with `<`, `>` or a new operator such as `binary~`"),
             )),
-            TokenKind::Op(op) if which == "binary" && is_builtin_binary(op) => {
-                Err(self.report(Diagnostic::error(
-                    token.span,
-                    format!("`{op}` is a built-in binary operator and cannot be redefined"),
-                )))
-            }
+            TokenKind::Op(op) if which == "binary" && is_builtin_binary(op) => Err(self.report(Diagnostic::error(
+                token.span,
+                format!("`{op}` is a built-in binary operator and cannot be redefined"),
+            ))),
             TokenKind::Op(op) if is_operator_char(op) => {
                 self.pos += 1;
                 Ok(op)
@@ -252,14 +227,8 @@ impl Parser<'_> {
         };
         self.pos += 1;
         let range = PRECEDENCE_RANGE;
-        if value.fract() != 0.0
-            || value < f64::from(*range.start())
-            || value > f64::from(*range.end())
-        {
-            let message = format!(
-                "precedence must be a whole number from 1 to 100, found `{}`",
-                self.text(token.span)
-            );
+        if value.fract() != 0.0 || value < f64::from(*range.start()) || value > f64::from(*range.end()) {
+            let message = format!("precedence must be a whole number from 1 to 100, found `{}`", self.text(token.span));
             return Err(self.report(Diagnostic::error(token.span, message)));
         }
         Ok(value as u8)
@@ -273,15 +242,9 @@ impl Parser<'_> {
         if self.at(TokenKind::In) {
             let expr = self.finish_var_expr(var_span, bindings)?;
             let expr = self.parse_binop_rhs(0, expr)?;
-            return Ok(Item {
-                span: expr.span,
-                kind: ItemKind::Expr(expr),
-            });
+            return Ok(Item { span: expr.span, kind: ItemKind::Expr(expr) });
         }
-        Ok(Item {
-            kind: ItemKind::Global(bindings),
-            span: var_span.to(self.previous_span()),
-        })
+        Ok(Item { kind: ItemKind::Global(bindings), span: var_span.to(self.previous_span()) })
     }
 
     /// binding ::= ident ('=' expression)?   (one or more, separated by ',')
@@ -296,11 +259,7 @@ impl Parser<'_> {
                 None
             };
             let span = name.span.to(self.previous_span());
-            bindings.push(Binding {
-                name: self.text(name.span).to_string(),
-                init,
-                span,
-            });
+            bindings.push(Binding { name: self.text(name.span).to_string(), init, span });
             if !self.at(TokenKind::Comma) {
                 return Ok(bindings);
             }
@@ -309,23 +268,15 @@ impl Parser<'_> {
     }
 
     fn finish_var_expr(&mut self, var_span: Span, bindings: Vec<Binding>) -> PResult<Expr> {
-        self.expect(
-            TokenKind::In,
-            "`in` after the variables of a `var` expression",
-        )?;
+        self.expect(TokenKind::In, "`in` after the variables of a `var` expression")?;
         let body = self.parse_expression()?;
-        Ok(Expr {
-            span: var_span.to(body.span),
-            kind: ExprKind::VarIn(bindings, Box::new(body)),
-        })
+        Ok(Expr { span: var_span.to(body.span), kind: ExprKind::VarIn(bindings, Box::new(body)) })
     }
 
     /// expression ::= unary binoprhs
     fn parse_expression(&mut self) -> PResult<Expr> {
         self.enter()?;
-        let result = self
-            .parse_unary()
-            .and_then(|lhs| self.parse_binop_rhs(0, lhs));
+        let result = self.parse_unary().and_then(|lhs| self.parse_binop_rhs(0, lhs));
         self.depth -= 1;
         result
     }
@@ -374,9 +325,7 @@ impl Parser<'_> {
             None if self.ops.is_unary(op) => Ok(None),
             None => Err(self.report(
                 Diagnostic::error(token.span, format!("binary operator `{op}` is not defined"))
-                    .with_note(format!(
-                        "define it first, e.g. `def binary{op} 30 (a b) ...`"
-                    )),
+                    .with_note(format!("define it first, e.g. `def binary{op} 30 (a b) ...`")),
             )),
         }
     }
@@ -384,16 +333,10 @@ impl Parser<'_> {
     fn combine(&mut self, op: char, lhs: Expr, rhs: Expr) -> PResult<Expr> {
         let span = lhs.span.to(rhs.span);
         if op != '=' {
-            return Ok(Expr {
-                span,
-                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-            });
+            return Ok(Expr { span, kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)) });
         }
         match lhs.kind {
-            ExprKind::Var(name) => Ok(Expr {
-                span,
-                kind: ExprKind::Assign(name, lhs.span, Box::new(rhs)),
-            }),
+            ExprKind::Var(name) => Ok(Expr { span, kind: ExprKind::Assign(name, lhs.span, Box::new(rhs)) }),
             _ => Err(self.report(
                 Diagnostic::error(lhs.span, "only a variable can be assigned to")
                     .with_label("this is not a variable")
@@ -416,8 +359,7 @@ impl Parser<'_> {
             };
             let mut diagnostic = Diagnostic::error(token.span, message);
             if op != '=' {
-                diagnostic =
-                    diagnostic.with_note(format!("define it first, e.g. `def unary{op}(v) ...`"));
+                diagnostic = diagnostic.with_note(format!("define it first, e.g. `def unary{op}(v) ...`"));
             }
             return Err(self.report(diagnostic));
         }
@@ -426,10 +368,7 @@ impl Parser<'_> {
         let operand = self.parse_unary();
         self.depth -= 1;
         let operand = operand?;
-        Ok(Expr {
-            span: token.span.to(operand.span),
-            kind: ExprKind::Unary(op, Box::new(operand)),
-        })
+        Ok(Expr { span: token.span.to(operand.span), kind: ExprKind::Unary(op, Box::new(operand)) })
     }
 
     /// primary ::= number | identifierexpr | parenexpr | ifexpr | forexpr | varexpr
@@ -438,10 +377,7 @@ impl Parser<'_> {
         match token.kind {
             TokenKind::Number(value) => {
                 self.pos += 1;
-                Ok(Expr {
-                    kind: ExprKind::Number(value),
-                    span: token.span,
-                })
+                Ok(Expr { kind: ExprKind::Number(value), span: token.span })
             }
             TokenKind::Ident => self.parse_identifier_expr(),
             TokenKind::LParen => self.parse_paren_expr(),
@@ -461,10 +397,7 @@ impl Parser<'_> {
         let name_span = self.bump().span;
         let name = self.text(name_span).to_string();
         if !self.at(TokenKind::LParen) {
-            return Ok(Expr {
-                kind: ExprKind::Var(name),
-                span: name_span,
-            });
+            return Ok(Expr { kind: ExprKind::Var(name), span: name_span });
         }
         self.pos += 1;
         let mut args = Vec::new();
@@ -473,10 +406,7 @@ impl Parser<'_> {
                 args.push(self.parse_expression()?);
                 if args.len() > MAX_PARAMS {
                     let message = format!("a call passes at most {MAX_PARAMS} arguments");
-                    return Err(self.report(Diagnostic::error(
-                        name_span.to(self.previous_span()),
-                        message,
-                    )));
+                    return Err(self.report(Diagnostic::error(name_span.to(self.previous_span()), message)));
                 }
                 if !self.at(TokenKind::Comma) {
                     break;
@@ -486,10 +416,7 @@ impl Parser<'_> {
         }
         self.expect(TokenKind::RParen, "`)` after arguments")?;
         let span = name_span.to(self.previous_span());
-        Ok(Expr {
-            kind: ExprKind::Call(name, name_span, args),
-            span,
-        })
+        Ok(Expr { kind: ExprKind::Call(name, name_span, args), span })
     }
 
     /// parenexpr ::= '(' expression ')'
@@ -509,10 +436,7 @@ impl Parser<'_> {
         self.expect(TokenKind::Else, "`else` after the `then` branch")?;
         let otherwise = self.parse_expression()?;
         let span = if_span.to(otherwise.span);
-        Ok(Expr {
-            span,
-            kind: ExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)),
-        })
+        Ok(Expr { span, kind: ExprKind::If(Box::new(cond), Box::new(then), Box::new(otherwise)) })
     }
 
     /// forexpr ::= 'for' ident '=' expression ',' expression (',' expression)? 'in' expression
@@ -533,18 +457,8 @@ impl Parser<'_> {
         let body = self.parse_expression()?;
         let span = for_span.to(body.span);
         let var_name = self.text(var.span).to_string();
-        let for_loop = ForLoop {
-            var: var_name,
-            var_span: var.span,
-            start,
-            end,
-            step,
-            body,
-        };
-        Ok(Expr {
-            span,
-            kind: ExprKind::For(Box::new(for_loop)),
-        })
+        let for_loop = ForLoop { var: var_name, var_span: var.span, start, end, step, body };
+        Ok(Expr { span, kind: ExprKind::For(Box::new(for_loop)) })
     }
 
     // ---- token helpers -------------------------------------------------------------------------------
@@ -555,13 +469,11 @@ impl Parser<'_> {
             return Ok(());
         }
         self.depth -= 1;
-        let message =
-            format!("expression is nested too deeply (the limit is {MAX_NESTING} levels)");
-        Err(
-            self.report(Diagnostic::error(self.peek().span, message).with_note(
-                "split it into smaller functions, or use `var` to name intermediate values",
-            )),
-        )
+        let message = format!("expression is nested too deeply (the limit is {MAX_NESTING} levels)");
+        Err(self.report(
+            Diagnostic::error(self.peek().span, message)
+                .with_note("split it into smaller functions, or use `var` to name intermediate values"),
+        ))
     }
 
     fn peek(&self) -> Token {
@@ -581,11 +493,7 @@ impl Parser<'_> {
     }
 
     fn previous_span(&self) -> Span {
-        if self.pos == 0 {
-            Span::default()
-        } else {
-            self.tokens[self.pos - 1].span
-        }
+        if self.pos == 0 { Span::default() } else { self.tokens[self.pos - 1].span }
     }
 
     fn text(&self, span: Span) -> &str {
@@ -593,18 +501,13 @@ impl Parser<'_> {
     }
 
     fn expect(&mut self, kind: TokenKind, what: &str) -> PResult<Token> {
-        if self.at(kind) {
-            Ok(self.bump())
-        } else {
-            Err(self.error_expected(what))
-        }
+        if self.at(kind) { Ok(self.bump()) } else { Err(self.error_expected(what)) }
     }
 
     fn error_expected(&mut self, what: &str) -> Reported {
         let token = self.peek();
         let found = describe(token, self.source);
-        let mut diagnostic =
-            Diagnostic::error(token.span, format!("expected {what}, found {found}"));
+        let mut diagnostic = Diagnostic::error(token.span, format!("expected {what}, found {found}"));
         diagnostic.at_end_of_input = token.kind == TokenKind::Eof;
         self.report(diagnostic)
     }

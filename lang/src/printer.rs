@@ -9,20 +9,13 @@ use crate::ast::*;
 
 /// Prints a whole entry, one item per line, each ended by `;`.
 pub fn print_items(items: &[Item]) -> String {
-    items
-        .iter()
-        .map(|item| format!("{};\n", print_item(item)))
-        .collect()
+    items.iter().map(|item| format!("{};\n", print_item(item))).collect()
 }
 
 /// Prints one item.
 pub fn print_item(item: &Item) -> String {
     match &item.kind {
-        ItemKind::Def(function) => format!(
-            "def {} {}",
-            print_prototype(&function.proto),
-            print_expr(&function.body)
-        ),
+        ItemKind::Def(function) => format!("def {} {}", print_prototype(&function.proto), print_expr(&function.body)),
         ItemKind::Extern(proto) => format!("extern {}", print_prototype(proto)),
         ItemKind::Expr(expr) => print_expr(expr),
         ItemKind::Global(bindings) => format!("var {}", print_bindings(bindings)),
@@ -53,10 +46,7 @@ fn write_expr(out: &mut String, expr: &Expr) {
         ExprKind::Var(name) => out.push_str(name),
         ExprKind::Unary(op, operand) => {
             out.push(*op);
-            let atomic = matches!(
-                operand.kind,
-                ExprKind::Number(_) | ExprKind::Var(_) | ExprKind::Call(..)
-            );
+            let atomic = matches!(operand.kind, ExprKind::Number(_) | ExprKind::Var(_) | ExprKind::Call(..));
             if atomic {
                 write_expr(out, operand);
             } else {
@@ -89,37 +79,18 @@ fn write_expr(out: &mut String, expr: &Expr) {
             out.push(')');
         }
         ExprKind::If(cond, then, otherwise) => {
-            write!(
-                out,
-                "(if {} then {} else {})",
-                print_expr(cond),
-                print_expr(then),
-                print_expr(otherwise)
-            )
-            .unwrap_or(());
+            write!(out, "(if {} then {} else {})", print_expr(cond), print_expr(then), print_expr(otherwise))
+                .unwrap_or(());
         }
         ExprKind::For(f) => {
-            write!(
-                out,
-                "(for {} = {}, {}",
-                f.var,
-                print_expr(&f.start),
-                print_expr(&f.end)
-            )
-            .unwrap_or(());
+            write!(out, "(for {} = {}, {}", f.var, print_expr(&f.start), print_expr(&f.end)).unwrap_or(());
             if let Some(step) = &f.step {
                 write!(out, ", {}", print_expr(step)).unwrap_or(());
             }
             write!(out, " in {})", print_expr(&f.body)).unwrap_or(());
         }
         ExprKind::VarIn(bindings, body) => {
-            write!(
-                out,
-                "(var {} in {})",
-                print_bindings(bindings),
-                print_expr(body)
-            )
-            .unwrap_or(());
+            write!(out, "(var {} in {})", print_bindings(bindings), print_expr(body)).unwrap_or(());
         }
     }
 }

@@ -75,17 +75,12 @@ impl TokenKind {
     /// Whether this token is a keyword (for highlighting and completion).
     pub fn is_keyword(self) -> bool {
         use TokenKind::*;
-        matches!(
-            self,
-            Def | Extern | If | Then | Else | For | In | Var | Binary | Unary
-        )
+        matches!(self, Def | Extern | If | Then | Else | For | In | Var | Binary | Unary)
     }
 }
 
 /// Every keyword, for completion.
-pub const KEYWORDS: &[&str] = &[
-    "def", "extern", "if", "then", "else", "for", "in", "var", "binary", "unary",
-];
+pub const KEYWORDS: &[&str] = &["def", "extern", "if", "then", "else", "for", "in", "var", "binary", "unary"];
 
 /// Whether `c` may name a user-defined operator: ASCII punctuation other than the characters the grammar
 /// reserves (`(`, `)`, `,`, `;`, `#`) and `=`, which is assignment.

@@ -275,10 +275,7 @@ fn too_many_parameters() {
     let source = format!("def big({}) 0", params.join(" "));
     let analysis = analyze(&source, &Operators::builtin(), &|_| false);
     let rendered = render_all(&analysis.diagnostics, "<t>", &source);
-    assert!(
-        rendered.starts_with("<t>:1:5: error: `big` has 70 parameters; at most 64 are allowed"),
-        "{rendered}"
-    );
+    assert!(rendered.starts_with("<t>:1:5: error: `big` has 70 parameters; at most 64 are allowed"), "{rendered}");
 }
 
 #[test]
@@ -298,10 +295,7 @@ fn invalid_utf8_points_at_the_byte() {
 
 #[test]
 fn warnings_render_as_warnings() {
-    let diagnostic = kaleido_lang::Diagnostic::warning(
-        kaleido_lang::Span::new(9, 12),
-        "`odd` is not defined yet",
-    );
+    let diagnostic = kaleido_lang::Diagnostic::warning(kaleido_lang::Span::new(9, 12), "`odd` is not defined yet");
     expect![[r#"
         <t>:1:10: warning: `odd` is not defined yet
           |

@@ -5,10 +5,8 @@ use kaleido_lang::lexer::{lex, lex_with_comments};
 
 fn check(source: &str, expect: Expect) {
     let (tokens, diagnostics) = lex(source);
-    let dump: Vec<String> = tokens
-        .iter()
-        .map(|t| format!("{:?} {:?} {:?}", t.kind, t.span, &source[t.span.range()]))
-        .collect();
+    let dump: Vec<String> =
+        tokens.iter().map(|t| format!("{:?} {:?} {:?}", t.kind, t.span, &source[t.span.range()])).collect();
     let mut out = dump.join("\n");
     for d in diagnostics {
         out.push_str(&format!("\nerror {:?}: {}", d.span, d.message));

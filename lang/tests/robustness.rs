@@ -14,30 +14,20 @@ fn first_error(source: &str) -> String {
 #[test]
 fn hundred_thousand_nested_parentheses_are_an_error_not_a_crash() {
     let source = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
-    assert_eq!(
-        first_error(&source),
-        "expression is nested too deeply (the limit is 256 levels)"
-    );
+    assert_eq!(first_error(&source), "expression is nested too deeply (the limit is 256 levels)");
 }
 
 #[test]
 fn nesting_up_to_the_limit_parses() {
     let source = format!("{}1{}", "(".repeat(200), ")".repeat(200));
     let analysis = analyze(&source, &Operators::builtin(), &|_| false);
-    assert!(
-        analysis.diagnostics.is_empty(),
-        "{:?}",
-        analysis.diagnostics
-    );
+    assert!(analysis.diagnostics.is_empty(), "{:?}", analysis.diagnostics);
 }
 
 #[test]
 fn a_ten_megabyte_line_of_additions_is_bounded_by_the_nesting_limit() {
     let source = "1+".repeat(5_000_000) + "1";
-    assert_eq!(
-        first_error(&source),
-        "expression is nested too deeply (the limit is 256 levels)"
-    );
+    assert_eq!(first_error(&source), "expression is nested too deeply (the limit is 256 levels)");
 }
 
 #[test]
@@ -60,10 +50,7 @@ fn a_long_line_renders_a_window_around_the_caret() {
 fn nul_bytes_and_control_characters_are_reported() {
     let source = "1 +\0 2";
     let analysis = analyze(source, &Operators::builtin(), &|_| false);
-    assert_eq!(
-        analysis.diagnostics[0].message,
-        "unexpected character '\\0'"
-    );
+    assert_eq!(analysis.diagnostics[0].message, "unexpected character '\\0'");
     let rendered = render_all(&analysis.diagnostics, "<t>", source);
     assert!(!rendered.contains('\0'));
 }

@@ -1,1 +1,89 @@
-fn main() {}
+//! The `kaleido` binary: parses the command line and hands over to the shell or the script runner.
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+
+use clap::Parser;
+use kaleido::script::{EXIT_COMPILE_ERROR, EXIT_IO_ERROR, run_script};
+use kaleido::session::{Mode, Session, SessionOptions};
+use kaleido::{history, interrupt, shell};
+
+/// kaleido: an interactive JIT for a Kaleidoscope-like language (every value is an f64).
+///
+/// With no FILE and a terminal on stdin, starts the shell. With a FILE, `-e CODE`, or a pipe on stdin,
+/// runs the script and exits: 0 on success, 65 on a compile error, 70 on a runtime error, 74 on an I/O
+/// error, 130 when interrupted.
+#[derive(Parser, Debug)]
+#[command(name = "kaleido", version)]
+struct Cli {
+    /// A `.kal` script to run.
+    file: Option<std::path::PathBuf>,
+    /// Run CODE instead of a file.
+    #[arg(short = 'e', long = "eval", value_name = "CODE", conflicts_with = "file")]
+    code: Option<String>,
+    /// Keep running a script after an item fails (still exit non-zero).
+    #[arg(long)]
+    keep_going: bool,
+    /// Do not print the values of top-level expressions.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Start without the prelude of operators (`!`, unary `-`, `>`, `|`, `&`, `:`).
+    #[arg(long)]
+    no_prelude: bool,
+    /// Do not load or save the shell's history.
+    #[arg(long)]
+    no_history: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(error) => {
+            eprintln!("kaleido: {error:#}");
+            ExitCode::from(EXIT_IO_ERROR as u8)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<i32> {
+    let options = SessionOptions { prelude: !cli.no_prelude, quiet: cli.quiet };
+    let mut session = Session::new(
+        options,
+        Box::new(std::io::stdout()),
+        Box::new(std::io::stderr()),
+        Box::new(|| Box::new(std::io::stdout())),
+    )?;
+    let script = match (&cli.code, &cli.file) {
+        (Some(code), _) => Some(("<-e>".to_string(), code.clone().into_bytes())),
+        (None, Some(path)) => match std::fs::read(path) {
+            Ok(bytes) => Some((path.display().to_string(), bytes)),
+            Err(error) => {
+                eprintln!("kaleido: cannot read {}: {error}", path.display());
+                return Ok(EXIT_IO_ERROR);
+            }
+        },
+        (None, None) if !std::io::stdin().is_terminal() => {
+            let mut bytes = Vec::new();
+            std::io::stdin().read_to_end(&mut bytes)?;
+            Some(("<stdin>".to_string(), bytes))
+        }
+        (None, None) => None,
+    };
+    let Some((name, bytes)) = script else {
+        interrupt::install(false);
+        let history = if cli.no_history { None } else { history::history_path() };
+        shell::run_shell(&mut session, history)?;
+        return Ok(0);
+    };
+    interrupt::install(true);
+    let text = match kaleido_lang::decode(&bytes) {
+        Ok(text) => text,
+        Err(diagnostic) => {
+            let shown = String::from_utf8_lossy(&bytes);
+            eprint!("{}", kaleido_lang::render(&diagnostic, &name, &shown));
+            return Ok(EXIT_COMPILE_ERROR);
+        }
+    };
+    Ok(run_script(&mut session, &name, text, Mode::Script, cli.keep_going))
+}

@@ -21,34 +21,22 @@ pub fn render(diagnostic: &Diagnostic, source_name: &str, source: &str) -> Strin
     let start = clamp_to_char_boundary(source, diagnostic.span.start as usize);
     let end = clamp_to_char_boundary(source, (diagnostic.span.end as usize).max(start));
     let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = source[start..]
-        .find('\n')
-        .map_or(source.len(), |i| start + i);
+    let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
     let line_number = source[..start].matches('\n').count() + 1;
     let column = source[line_start..start].chars().count() + 1;
     let severity = match diagnostic.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
-    let mut out = format!(
-        "{source_name}:{line_number}:{column}: {severity}: {}\n",
-        diagnostic.message
-    );
+    let mut out = format!("{source_name}:{line_number}:{column}: {severity}: {}\n", diagnostic.message);
 
     let gutter = line_number.to_string();
     let pad = " ".repeat(gutter.len());
     // A multi-line span is underlined to the end of its first line.
-    let (text, lead, width) = window(
-        &source[line_start..start],
-        &source[start..end.min(line_end)],
-        &source[end.min(line_end)..line_end],
-    );
+    let (text, lead, width) =
+        window(&source[line_start..start], &source[start..end.min(line_end)], &source[end.min(line_end)..line_end]);
     out.push_str(&format!("{pad} |\n{gutter} | {text}\n"));
-    out.push_str(&format!(
-        "{pad} | {}{}",
-        " ".repeat(lead),
-        "^".repeat(width)
-    ));
+    out.push_str(&format!("{pad} | {}{}", " ".repeat(lead), "^".repeat(width)));
     if let Some(label) = &diagnostic.label {
         out.push(' ');
         out.push_str(label);
@@ -62,10 +50,7 @@ pub fn render(diagnostic: &Diagnostic, source_name: &str, source: &str) -> Strin
 
 /// Renders every diagnostic in order, each as [`render`] does.
 pub fn render_all(diagnostics: &[Diagnostic], source_name: &str, source: &str) -> String {
-    diagnostics
-        .iter()
-        .map(|d| render(d, source_name, source))
-        .collect()
+    diagnostics.iter().map(|d| render(d, source_name, source)).collect()
 }
 
 /// How many characters of context a snippet shows on each side of the caret on a long line.

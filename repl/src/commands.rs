@@ -1,0 +1,223 @@
+//! Shell commands: `:help`, `:quit`, `:list`, `:show`, `:load`, `:save`, `:reset`.
+//!
+//! Commands are parsed by hand (a word and an argument); anything else starting with `:` is an unknown
+//! command, reported with the nearest known one.
+
+use std::io::Write;
+use std::path::Path;
+
+use kaleido_engine::{FunctionInfo, FunctionKind, FunctionState, format_value};
+
+use crate::script::run_script;
+use crate::session::{Mode, Session};
+
+/// What the shell does after a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Read the next entry.
+    Continue,
+    /// Leave the shell.
+    Quit,
+}
+
+/// Every command with a one-line description, for `:help` and completion.
+pub const COMMANDS: &[(&str, &str)] = &[
+    (":help", "show this help"),
+    (":quit", "leave the shell (Ctrl-D does too)"),
+    (":list", "list every function: parameters, version, state, defining entry"),
+    (":show NAME", "show the current source of a function or operator, and who calls it"),
+    (":load FILE", "run a .kal script into this session"),
+    (":save FILE", "write the session's definitions and globals as a script that rebuilds it"),
+    (":reset", "start again with a fresh engine"),
+];
+
+/// Runs the command `line` (which starts with `:`).
+pub fn run_command(session: &mut Session, line: &str) -> Next {
+    let line = line.trim();
+    let (word, argument) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let argument = argument.trim();
+    let result = match word {
+        ":help" | ":h" | ":?" => help(session),
+        ":quit" | ":q" | ":exit" => return Next::Quit,
+        ":list" | ":ls" => list(session),
+        ":show" => show(session, argument),
+        ":load" => load(session, argument),
+        ":save" => save(session, argument),
+        ":reset" => reset(session),
+        _ => Err(unknown(word)),
+    };
+    if let Err(message) = result {
+        let _ = writeln!(session.err, "error: {message}");
+    }
+    Next::Continue
+}
+
+fn help(session: &mut Session) -> Result<(), String> {
+    let mut text = String::from("Enter definitions (`def f(x) x * 2`), externs, globals (`var x = 1`) or expressions.\n");
+    text.push_str("An unfinished entry continues on the next line. Commands:\n");
+    for (command, what) in COMMANDS {
+        text.push_str(&format!("  {command:<12} {what}\n"));
+    }
+    write_out(session, &text)
+}
+
+fn list(session: &mut Session) -> Result<(), String> {
+    let index = session.engine().index();
+    let mut text = format!("{:<16} {:<14} {:<8} {:<16} {:<8} {}\n", "name", "params", "version", "state", "kind", "entry");
+    let mut builtins = Vec::new();
+    for info in index.functions() {
+        if info.kind == FunctionKind::Builtin {
+            builtins.push(info.name.as_str());
+            continue;
+        }
+        text.push_str(&list_row(info));
+    }
+    text.push_str(&format!("builtins: {}\n", builtins.join(" ")));
+    write_out(session, &text)
+}
+
+fn list_row(info: &FunctionInfo) -> String {
+    let params = match info.current() {
+        Some(version) => format!("({})", version.params.join(" ")),
+        None => info.arity.map_or("-".to_string(), |a| format!("{a} args")),
+    };
+    let version = if info.version() > 0 { format!("v{}", info.version()) } else { "-".to_string() };
+    let state = match info.state {
+        FunctionState::Defined => "defined",
+        FunctionState::NotYetDefined => "not yet defined",
+    };
+    let kind = match info.kind {
+        FunctionKind::User => "user",
+        FunctionKind::Prelude => "prelude",
+        FunctionKind::Builtin => "builtin",
+        FunctionKind::Extern => "extern",
+    };
+    let entry = info.defined_in().map_or("-".to_string(), |e| e.to_string());
+    format!("{:<16} {params:<14} {version:<8} {state:<16} {kind:<8} {entry}\n", info.name)
+}
+
+fn show(session: &mut Session, name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("`:show` needs a name, e.g. `:show fib` or `:show binary|`".to_string());
+    }
+    let index = session.engine().index();
+    let Some(info) = index.get(name) else {
+        return Err(format!("no function named `{name}`; `:list` shows them all"));
+    };
+    let mut text = match (info.kind, info.current()) {
+        (_, Some(version)) => format!("{}\n", version.source.trim()),
+        (FunctionKind::Builtin, None) => format!("# `{name}` is a builtin taking {} argument(s)\n", info.arity.unwrap_or(0)),
+        (FunctionKind::Extern, None) => format!("extern {name}(...)  # bound to a C function\n"),
+        _ => format!("# `{name}` is called but not defined yet\n"),
+    };
+    let callers: Vec<String> = index.callers_of(name).into_iter().map(|(c, n)| format!("{c} ({n} args)")).collect();
+    if !callers.is_empty() {
+        text.push_str(&format!("# called by: {}\n", callers.join(", ")));
+    }
+    let calls: Vec<String> = info.calls.iter().map(|(c, _)| c.clone()).collect();
+    if !calls.is_empty() {
+        text.push_str(&format!("# calls: {}\n", calls.join(", ")));
+    }
+    write_out(session, &text)
+}
+
+fn load(session: &mut Session, path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("`:load` needs a file name".to_string());
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not valid UTF-8"))?;
+    let code = run_script(session, path, &text, Mode::Script, false);
+    if code == 0 { write_out(session, &format!("loaded {path}\n")) } else { Err(format!("{path} stopped at the error above")) }
+}
+
+fn save(session: &mut Session, path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("`:save` needs a file name".to_string());
+    }
+    let script = session_script(session);
+    write_atomically(Path::new(path), script.as_bytes()).map_err(|e| format!("cannot write {path}: {e}"))?;
+    write_out(session, &format!("saved to {path}\n"))
+}
+
+/// A script that rebuilds the session: externs and globals first, then every current user definition in
+/// the order of the entries that made them.
+pub fn session_script(session: &Session) -> String {
+    let engine = session.engine();
+    let mut text = String::from("# Saved by kaleido's :save. Load it with `kaleido FILE` or `:load FILE`.\n");
+    let mut definitions: Vec<&FunctionInfo> = Vec::new();
+    for info in engine.index().functions() {
+        match info.kind {
+            FunctionKind::Extern => {
+                let params: Vec<String> = (0..info.arity.unwrap_or(0)).map(|i| format!("a{i}")).collect();
+                text.push_str(&format!("extern {}({});\n", info.name, params.join(" ")));
+            }
+            FunctionKind::User if info.current().is_some() => definitions.push(info),
+            _ => {}
+        }
+    }
+    for (name, value) in engine.globals() {
+        text.push_str(&format!("var {name} = {};\n", value_literal(value)));
+    }
+    definitions.sort_by_key(|info| info.defined_in());
+    for info in definitions {
+        if let Some(version) = info.current() {
+            text.push_str(&format!("{};\n", version.source.trim().trim_end_matches(';')));
+        }
+    }
+    text
+}
+
+/// An expression that evaluates to exactly `value` without the prelude.
+fn value_literal(value: f64) -> String {
+    match value {
+        v if v.is_nan() => "0/0".to_string(),
+        v if v == f64::INFINITY => "1/0".to_string(),
+        v if v == f64::NEG_INFINITY => "0 - 1/0".to_string(),
+        v if v == 0.0 && v.is_sign_negative() => "(0 - 1) * 0".to_string(),
+        v if v < 0.0 => format!("0 - {}", format_value(-v)),
+        v => format_value(v),
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a crash never leaves
+/// a half-written file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let file_name = path.file_name().ok_or_else(|| std::io::Error::other("the path names no file"))?;
+    let temp = path.with_file_name(format!(".{}.tmp{}", file_name.to_string_lossy(), std::process::id()));
+    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+fn reset(session: &mut Session) -> Result<(), String> {
+    session.reset().map_err(|e| e.to_string())?;
+    write_out(session, "the session was reset: every definition and global is gone\n")
+}
+
+fn unknown(word: &str) -> String {
+    let names: Vec<&str> = COMMANDS.iter().map(|(c, _)| c.split(' ').next().unwrap_or(c)).collect();
+    let nearest = names.iter().min_by_key(|name| edit_distance(word, name)).copied().unwrap_or(":help");
+    format!("unknown command `{word}`; did you mean `{nearest}`? (`:help` lists the commands)")
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = (previous + usize::from(ca != cb)).min(row[j] + 1).min(current + 1);
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
+fn write_out(session: &mut Session, text: &str) -> Result<(), String> {
+    session.out.write_all(text.as_bytes()).map_err(|e| e.to_string())
+}

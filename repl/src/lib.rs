@@ -1,0 +1,18 @@
+//! The `kaleido` shell and script runner, as a library so tests can drive a session in-process.
+//!
+//! Parts, one file each: [`session`] (an engine plus how its outcomes are shown), [`script`] (running a
+//! file item by item), [`commands`] (`:help`, `:list`, `:save`...), [`shell`] (the rustyline loop),
+//! [`helper`] (highlighting, completion, multi-line validation), [`history`] (where history is kept),
+//! [`interrupt`] (Ctrl-C while code runs).
+//!
+//! Only this crate prints, reads terminals or files, or knows about clap and rustyline.
+
+pub mod commands;
+pub mod helper;
+pub mod history;
+pub mod interrupt;
+pub mod script;
+pub mod session;
+pub mod shell;
+
+pub use session::{Mode, Session, SessionOptions};

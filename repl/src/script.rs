@@ -1,0 +1,53 @@
+//! Running a script: each top-level item is an entry of its own, evaluated in order.
+//!
+//! The first failing item stops the run, unless `keep_going` is set, in which case every item runs and the
+//! run still fails at the end. Exit codes follow sysexits: 65 for a compile error, 70 for a runtime error,
+//! 74 for an I/O error, and 130 when interrupted.
+
+use std::io::Write;
+
+use kaleido_lang::item_spans;
+
+use crate::session::{EntryStatus, Mode, Session};
+
+/// Exit code for success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code for a compile error (`EX_DATAERR`).
+pub const EXIT_COMPILE_ERROR: i32 = 65;
+/// Exit code for a runtime error (`EX_SOFTWARE`).
+pub const EXIT_RUNTIME_ERROR: i32 = 70;
+/// Exit code for an I/O error (`EX_IOERR`).
+pub const EXIT_IO_ERROR: i32 = 74;
+/// Exit code after Ctrl-C (128 + SIGINT).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// The exit code an entry status maps to.
+pub fn exit_code(status: EntryStatus) -> i32 {
+    match status {
+        EntryStatus::Ok => EXIT_OK,
+        EntryStatus::CompileError => EXIT_COMPILE_ERROR,
+        EntryStatus::RuntimeError => EXIT_RUNTIME_ERROR,
+        EntryStatus::Interrupted => EXIT_INTERRUPTED,
+    }
+}
+
+/// Runs the script `text` named `name` in `session`; returns the exit code.
+pub fn run_script(session: &mut Session, name: &str, text: &str, mode: Mode, keep_going: bool) -> i32 {
+    let spans = item_spans(text, session.engine().operators());
+    let mut first_failure = EXIT_OK;
+    for span in spans {
+        let status = session.eval_file_item(name, text, span, mode);
+        if status == EntryStatus::Ok {
+            continue;
+        }
+        if first_failure == EXIT_OK {
+            first_failure = exit_code(status);
+        }
+        if !keep_going || status == EntryStatus::Interrupted {
+            break;
+        }
+    }
+    let _ = session.out.flush();
+    let _ = session.err.flush();
+    first_failure
+}

@@ -1,0 +1,187 @@
+//! A session: one engine, the entry counter, and how outcomes are shown to people.
+//!
+//! The shell and the script runner show the same things in the same format; they differ only in what a
+//! script leaves out (definitions print nothing in a script) and in how an entry is named.
+
+use std::io::Write;
+
+use kaleido_engine::{Engine, EngineOptions, ItemOutcome, Outcome, Rejected, RuntimeError, format_value};
+use kaleido_lang::{Diagnostic, Span, render, render_all};
+
+/// Where a session's entries come from, which decides what is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The interactive shell: definitions are acknowledged.
+    Shell,
+    /// A script or a pipe: only values, warnings and errors.
+    Script,
+}
+
+/// How a session starts and what it shows.
+#[derive(Clone, Debug)]
+pub struct SessionOptions {
+    /// Load the prelude of operators.
+    pub prelude: bool,
+    /// Do not print values of top-level expressions.
+    pub quiet: bool,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions { prelude: true, quiet: false }
+    }
+}
+
+/// How an entry ended, for exit codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryStatus {
+    /// Everything ran.
+    Ok,
+    /// It was rejected (parse, check or compile error): exit code 65 in a script.
+    CompileError,
+    /// It stopped with a runtime error: exit code 70.
+    RuntimeError,
+    /// It was interrupted (Ctrl-C): exit code 130.
+    Interrupted,
+}
+
+/// A running session: an engine and the writers its results go to.
+pub struct Session {
+    engine: Engine,
+    options: SessionOptions,
+    /// Values and acknowledgements.
+    pub out: Box<dyn Write>,
+    /// Warnings and errors.
+    pub err: Box<dyn Write>,
+    make_program_output: Box<dyn Fn() -> Box<dyn Write>>,
+    entries: u32,
+}
+
+impl Session {
+    /// A session writing results to `out`, diagnostics to `err`, and program output (`putchard`,
+    /// `printd`) to what `program_output` makes (called again on `:reset`).
+    pub fn new(
+        options: SessionOptions,
+        out: Box<dyn Write>,
+        err: Box<dyn Write>,
+        program_output: Box<dyn Fn() -> Box<dyn Write>>,
+    ) -> anyhow::Result<Session> {
+        let engine = new_engine(&options, program_output())?;
+        Ok(Session { engine, options, out, err, make_program_output: program_output, entries: 0 })
+    }
+
+    /// The engine, for queries.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The number the next shell entry gets (`In [3]`).
+    pub fn next_entry_number(&self) -> u32 {
+        self.entries + 1
+    }
+
+    /// Replaces the engine with a fresh one (`:reset`); entry numbers go on.
+    pub fn reset(&mut self) -> anyhow::Result<()> {
+        self.engine = new_engine(&self.options, (self.make_program_output)())?;
+        Ok(())
+    }
+
+    /// Evaluates one shell entry, named `<repl:N>`, and shows what happened.
+    pub fn eval_shell_entry(&mut self, text: &str) -> EntryStatus {
+        self.entries += 1;
+        let name = format!("<repl:{}>", self.entries);
+        self.eval_and_show(&name, &name, text, 0, text, Mode::Shell)
+    }
+
+    /// Evaluates `text[span]` of a file named `file` as one entry and shows what happened, with
+    /// diagnostics pointing into the whole file.
+    pub fn eval_file_item(&mut self, file: &str, text: &str, span: Span, mode: Mode) -> EntryStatus {
+        let line = text[..span.start as usize].matches('\n').count() + 1;
+        let entry_name = format!("{file}:{line}");
+        self.eval_and_show(&entry_name, file, &text[span.range()], span.start as usize, text, mode)
+    }
+
+    fn eval_and_show(
+        &mut self,
+        entry_name: &str,
+        source_name: &str,
+        entry: &str,
+        offset: usize,
+        whole: &str,
+        mode: Mode,
+    ) -> EntryStatus {
+        let quiet = self.options.quiet;
+        let out = &mut self.out;
+        let mut show = |item: &ItemOutcome| {
+            if let Some(line) = describe(item, mode, quiet) {
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+        };
+        let guard = crate::interrupt::running(self.engine.interrupt_handle());
+        let result = self.engine.eval_observed(entry_name, entry, &mut show);
+        drop(guard);
+        let shift = |d: &Diagnostic| shifted(d, offset);
+        match result {
+            Err(Rejected { diagnostics }) => {
+                let diagnostics: Vec<Diagnostic> = diagnostics.iter().map(shift).collect();
+                let _ = self.err.write_all(render_all(&diagnostics, source_name, whole).as_bytes());
+                EntryStatus::CompileError
+            }
+            Ok(outcome) => self.show_outcome(outcome, source_name, whole, offset, entry.len()),
+        }
+    }
+
+    fn show_outcome(&mut self, outcome: Outcome, source: &str, whole: &str, offset: usize, len: usize) -> EntryStatus {
+        let warnings: Vec<Diagnostic> = outcome.warnings.iter().map(|d| shifted(d, offset)).collect();
+        let _ = self.err.write_all(render_all(&warnings, source, whole).as_bytes());
+        let Some(error) = outcome.error else { return EntryStatus::Ok };
+        let _ = self.err.write_all(render_runtime_error(&error, source, whole, offset, len).as_bytes());
+        let _ = self.err.flush();
+        match error.kind {
+            kaleido_engine::RuntimeErrorKind::Interrupted => EntryStatus::Interrupted,
+            _ => EntryStatus::RuntimeError,
+        }
+    }
+}
+
+fn new_engine(options: &SessionOptions, output: Box<dyn Write>) -> anyhow::Result<Engine> {
+    Engine::new(EngineOptions { prelude: options.prelude }, output)
+        .map_err(|e| anyhow::anyhow!("cannot start the JIT engine: {e}"))
+}
+
+/// The line shown for an item, if any: values everywhere (unless quiet), definitions only in the shell.
+fn describe(item: &ItemOutcome, mode: Mode, quiet: bool) -> Option<String> {
+    match item {
+        ItemOutcome::Value(value) => (!quiet).then(|| format_value(*value)),
+        _ if mode == Mode::Script => None,
+        ItemOutcome::Defined { name, params, version: 1 } => Some(format!("defined {name}({})", params.join(" "))),
+        ItemOutcome::Defined { name, params, version } => {
+            Some(format!("redefined {name}({}) (version {version})", params.join(" ")))
+        }
+        ItemOutcome::Declared { name, params, builtin } => {
+            let what = if *builtin { "builtin" } else { "C function" };
+            Some(format!("extern {name}({}) bound to the {what}", params.join(" ")))
+        }
+        ItemOutcome::Global { name, value } => Some(format!("{name} = {}", format_value(*value))),
+    }
+}
+
+/// A runtime error rendered like a compile error, at the entry that was running, with the backtrace.
+fn render_runtime_error(error: &RuntimeError, source: &str, whole: &str, offset: usize, len: usize) -> String {
+    let entry = &whole[offset..offset + len];
+    // Point at the entry's code without its leading blank lines or comments.
+    let skip = entry.len() - entry.trim_start().len();
+    let span = Span::new(offset + skip, offset + len.max(skip));
+    let mut diagnostic = Diagnostic::error(span, error.to_string());
+    if !error.backtrace.is_empty() {
+        diagnostic = diagnostic.with_note(format!("backtrace (innermost first): {}", error.backtrace_line()));
+    }
+    render(&diagnostic, source, whole)
+}
+
+fn shifted(diagnostic: &Diagnostic, offset: usize) -> Diagnostic {
+    let mut diagnostic = diagnostic.clone();
+    diagnostic.span = Span::new(diagnostic.span.start as usize + offset, diagnostic.span.end as usize + offset);
+    diagnostic
+}

@@ -1,0 +1,110 @@
+//! The interactive shell: prompts, multi-line entries, history, and the loop that drives a session.
+
+use std::cell::RefCell;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use kaleido_engine::FunctionKind;
+use kaleido_lang::ast::ProtoKind;
+use kaleido_lang::{Completeness, completeness};
+use rustyline::error::ReadlineError;
+use rustyline::history::FileHistory;
+use rustyline::{CompletionType, Config, Editor};
+
+use crate::commands::{Next, run_command};
+use crate::helper::{KalHelper, Known};
+use crate::session::Session;
+
+/// Runs the shell until `:quit` or Ctrl-D. `history` is where history is loaded from and saved to.
+pub fn run_shell(session: &mut Session, history: Option<PathBuf>) -> anyhow::Result<()> {
+    let config = Config::builder()
+        .auto_add_history(false)
+        .history_ignore_dups(true)?
+        .max_history_size(10_000)?
+        .completion_type(CompletionType::List)
+        .build();
+    let mut editor: Editor<KalHelper, FileHistory> = Editor::with_config(config)?;
+    let known = Rc::new(RefCell::new(Known::default()));
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    editor.set_helper(Some(KalHelper { known: known.clone(), color }));
+    if let Some(path) = &history {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = editor.load_history(path);
+    }
+    writeln!(session.out, "kaleido {} -- type :help for help, Ctrl-D to quit", env!("CARGO_PKG_VERSION"))?;
+    loop {
+        refresh_known(session, &known);
+        let prompt = format!("In [{}]: ", session.next_entry_number());
+        let Some(entry) = read_entry(&mut editor, &prompt, session)? else { break };
+        if entry.trim().is_empty() {
+            continue;
+        }
+        let _ = editor.add_history_entry(entry.as_str());
+        if let Some(path) = &history {
+            let _ = editor.append_history(path);
+        }
+        if entry.trim_start().starts_with(':') {
+            if run_command(session, &entry) == Next::Quit {
+                break;
+            }
+        } else {
+            session.eval_shell_entry(&entry);
+        }
+        session.out.flush()?;
+        session.err.flush()?;
+    }
+    Ok(())
+}
+
+/// Reads one entry: lines are joined while `lang` says the entry is incomplete. A blank line submits an
+/// incomplete entry anyway (so its error is shown). `None` means end of input (Ctrl-D).
+fn read_entry(
+    editor: &mut Editor<KalHelper, FileHistory>,
+    prompt: &str,
+    session: &Session,
+) -> anyhow::Result<Option<String>> {
+    let continuation = format!("{:>width$}: ", "...", width = prompt.len() - 2);
+    let mut text = String::new();
+    loop {
+        let line = match editor.readline(if text.is_empty() { prompt } else { &continuation }) {
+            Ok(line) => line,
+            // Ctrl-C at the prompt clears the line (and any unfinished entry), as shells do.
+            Err(ReadlineError::Interrupted) => return Ok(Some(String::new())),
+            Err(ReadlineError::Eof) => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        let blank = line.trim().is_empty();
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&line);
+        if text.trim_start().starts_with(':') || (blank && !text.trim().is_empty()) {
+            return Ok(Some(text));
+        }
+        if completeness(&text, session.engine().operators()) != Completeness::Incomplete {
+            return Ok(Some(text));
+        }
+    }
+}
+
+fn refresh_known(session: &Session, known: &Rc<RefCell<Known>>) {
+    let engine = session.engine();
+    let mut known = known.borrow_mut();
+    known.functions = engine
+        .index()
+        .functions()
+        .filter(|f| f.operator == ProtoKind::Plain && f.arity.is_some())
+        .map(|f| {
+            let params = match f.current() {
+                Some(version) => version.params.clone(),
+                None if f.kind == FunctionKind::Builtin && f.arity == Some(2) => vec!["x".into(), "y".into()],
+                None => (0..f.arity.unwrap_or(0)).map(|i| format!("a{i}")).collect(),
+            };
+            (f.name.clone(), params)
+        })
+        .collect();
+    known.globals = engine.globals().into_iter().map(|(name, _)| name).collect();
+}

@@ -312,8 +312,10 @@ impl FunctionTranslator<'_, '_> {
 
     /// `sp < limit` means the stack is exhausted or an interrupt is pending: raise, then leave.
     fn stack_check(&mut self) {
-        let state = self.address_const(self.state);
-        let limit = self.builder.ins().load(self.pointer, MemFlagsData::trusted(), state, STACK_LIMIT_OFFSET);
+        // An atomic load: a plain one may be forwarded from the prologue's load by Cranelift's redundant
+        // load elimination, and then a loop without calls would never see an interrupt.
+        let address = self.address_const(self.state + STACK_LIMIT_OFFSET as usize);
+        let limit = self.builder.ins().atomic_load(self.pointer, MemFlagsData::trusted(), address);
         let sp = self.builder.ins().get_stack_pointer(self.pointer);
         let exhausted = self.builder.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
         let fail = self.builder.create_block();

@@ -18,7 +18,7 @@ use kaleido_lang::{Diagnostic, Operators, analyze, has_errors};
 
 use crate::cells::StableCells;
 use crate::compile::{CompiledEntry, CompiledItem, Staging};
-use crate::error::{Frame, Rejected, RuntimeError, RuntimeErrorKind};
+use crate::error::{Frame, Rejected, RuntimeError, RuntimeErrorKind, fold_frames};
 use crate::index::{EntryId, FunctionKind, FunctionState, Index, SlotId, Version};
 use crate::jit::{Modules, compile_stub, host_isa};
 use crate::runtime::{Builtin, RaiseKind, Raised, RuntimeState, builtins, stack_limit};
@@ -104,6 +104,8 @@ pub struct Engine {
     pub(crate) code_names: Vec<String>,
     pub(crate) builder_context: FunctionBuilderContext,
     entries: EntryId,
+    /// The name of the entry being applied, recorded in the versions it defines.
+    entry_name: String,
     defining_kind: FunctionKind,
 }
 
@@ -127,6 +129,7 @@ impl Engine {
             code_names: Vec::new(),
             builder_context: FunctionBuilderContext::new(),
             entries: 0,
+            entry_name: String::new(),
             defining_kind: FunctionKind::Prelude,
         };
         for builtin in builtins() {
@@ -166,6 +169,7 @@ impl Engine {
             .compile(analysis.items)
             .map_err(|diagnostics| Rejected { diagnostics })?;
         self.entries += 1;
+        self.entry_name = source_name.to_string();
         let outcome = self.apply(compiled, observer);
         self.state.flush();
         self.modules.collect();
@@ -325,7 +329,9 @@ impl Engine {
             current.retired = true;
         }
         let number = info.history.len() as u32 + 1;
-        info.history.push(Version { number, entry, params: params.clone(), source, retired: false });
+        let entry_name = self.entry_name.clone();
+        let info = self.index.entry(&proto.name);
+        info.history.push(Version { number, entry, entry_name, params: params.clone(), source, retired: false });
         info.kind = kind;
         info.state = FunctionState::Defined;
         info.operator = proto.kind;
@@ -393,10 +399,8 @@ impl Engine {
     }
 
     fn runtime_error(&self, raised: Raised, frames: Vec<(u32, u64)>) -> RuntimeError {
-        let backtrace: Vec<Frame> = frames
-            .iter()
-            .map(|&(code, repeat)| Frame { function: self.code_names[code as usize].clone(), repeat })
-            .collect();
+        let named = frames.iter().map(|&(code, repeat)| (self.code_names[code as usize].clone(), repeat)).collect();
+        let backtrace: Vec<Frame> = fold_frames(named);
         let slot_key = |slot: usize| {
             let id = self.slots.index_of(slot).expect("a stub is only reached through a slot");
             self.slot_keys[id as usize].clone()

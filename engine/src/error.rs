@@ -75,6 +75,81 @@ impl RuntimeError {
     }
 }
 
+/// The longest cycle of frames folded into one line (mutual recursion of up to this many functions).
+const MAX_CYCLE: usize = 8;
+/// The most lines a backtrace keeps; the middle of a longer one is elided.
+const MAX_LINES: usize = 12;
+
+/// Folds raw frames (innermost first, consecutive repeats already counted) into backtrace lines: a cycle
+/// such as `ping ← pong ← ping ← pong ...` becomes one line `(ping ← pong) ×N`, and a backtrace longer
+/// than [`MAX_LINES`] keeps its innermost and outermost lines around a count of what was left out.
+pub(crate) fn fold_frames(frames: Vec<(String, u64)>) -> Vec<Frame> {
+    let mut lines = Vec::new();
+    let mut at = 0;
+    while at < frames.len() {
+        let (period, times) = best_cycle(&frames[at..]);
+        let group = &frames[at..at + period];
+        let line = if period == 1 {
+            Frame { function: group[0].0.clone(), repeat: group[0].1 * times as u64 }
+        } else {
+            let names: Vec<String> = group.iter().map(|(name, _)| name.clone()).collect();
+            Frame { function: format!("({})", names.join(" ← ")), repeat: times as u64 }
+        };
+        lines.push(line);
+        at += period * times;
+    }
+    if lines.len() > MAX_LINES {
+        let keep_outer = MAX_LINES / 2;
+        let elided: u64 = lines[MAX_LINES - keep_outer..lines.len() - keep_outer].iter().map(|f| f.repeat).sum();
+        let tail = lines.split_off(lines.len() - keep_outer);
+        lines.truncate(MAX_LINES - keep_outer);
+        lines.push(Frame { function: format!("... {elided} more frames ..."), repeat: 1 });
+        lines.extend(tail);
+    }
+    lines
+}
+
+/// The cycle at the start of `frames` that covers the most frames: (period, how many times it repeats).
+fn best_cycle(frames: &[(String, u64)]) -> (usize, usize) {
+    let mut best = (1, 1);
+    for period in 1..=MAX_CYCLE.min(frames.len()) {
+        let pattern = &frames[..period];
+        let mut times = 1;
+        while frames.len() >= (times + 1) * period && frames[times * period..(times + 1) * period] == *pattern {
+            times += 1;
+        }
+        if times > 1 && period * times > best.0 * best.1 {
+            best = (period, times);
+        }
+    }
+    best
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(frames: &[(&str, u64)]) -> String {
+        let frames = frames.iter().map(|&(n, r)| (n.to_string(), r)).collect();
+        let error = RuntimeError { kind: RuntimeErrorKind::StackOverflow, backtrace: fold_frames(frames) };
+        error.backtrace_line()
+    }
+
+    #[test]
+    fn folds_repeats_cycles_and_long_tails() {
+        assert_eq!(line(&[("f", 3), ("main", 1)]), "f ×3 ← main");
+        let mut ping_pong: Vec<(&str, u64)> = [("pong", 1), ("ping", 1)].repeat(1000);
+        ping_pong.push(("<repl:1>", 1));
+        assert_eq!(line(&ping_pong), "(pong ← ping) ×1000 ← <repl:1>");
+        let distinct: Vec<String> = (0..30).map(|i| format!("f{i}")).collect();
+        let frames: Vec<(&str, u64)> = distinct.iter().map(|n| (n.as_str(), 1)).collect();
+        assert_eq!(
+            line(&frames),
+            "f0 ← f1 ← f2 ← f3 ← f4 ← f5 ← ... 18 more frames ... ← f24 ← f25 ← f26 ← f27 ← f28 ← f29"
+        );
+    }
 }

@@ -43,6 +43,8 @@ pub struct Version {
     pub number: u32,
     /// The entry that defined it.
     pub entry: EntryId,
+    /// That entry's name: `<repl:3>`, `fib.kal:12`, `<prelude>`.
+    pub entry_name: String,
     /// Its parameter names.
     pub params: Vec<String>,
     /// Its source text, as written.

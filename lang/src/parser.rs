@@ -98,12 +98,19 @@ impl Parser<'_> {
         Ok(Item { kind, span: start.to(self.previous_span()) })
     }
 
-    /// After an error, skips to a token that can start a new item.
+    /// After an error, skips to a token that can start a new item: `;`, `def`, `extern`, or any token at
+    /// the start of a line (where script items start), past at least one token.
     fn recover(&mut self) {
         let start = self.pos;
-        while !matches!(self.peek().kind, TokenKind::Eof | TokenKind::Semi)
-            && (self.pos == start || !matches!(self.peek().kind, TokenKind::Def | TokenKind::Extern))
-        {
+        loop {
+            let token = self.peek();
+            if matches!(token.kind, TokenKind::Eof | TokenKind::Semi) {
+                return;
+            }
+            let at_line_start = token.span.start == 0 || self.source.as_bytes()[token.span.start as usize - 1] == b'\n';
+            if self.pos > start && (at_line_start || matches!(token.kind, TokenKind::Def | TokenKind::Extern)) {
+                return;
+            }
             self.pos += 1;
         }
     }

@@ -53,7 +53,8 @@ pub fn run_command(session: &mut Session, line: &str) -> Next {
 }
 
 fn help(session: &mut Session) -> Result<(), String> {
-    let mut text = String::from("Enter definitions (`def f(x) x * 2`), externs, globals (`var x = 1`) or expressions.\n");
+    let mut text =
+        String::from("Enter definitions (`def f(x) x * 2`), externs, globals (`var x = 1`) or expressions.\n");
     text.push_str("An unfinished entry continues on the next line. Commands:\n");
     for (command, what) in COMMANDS {
         text.push_str(&format!("  {command:<12} {what}\n"));
@@ -63,7 +64,8 @@ fn help(session: &mut Session) -> Result<(), String> {
 
 fn list(session: &mut Session) -> Result<(), String> {
     let index = session.engine().index();
-    let mut text = format!("{:<16} {:<14} {:<8} {:<16} {:<8} {}\n", "name", "params", "version", "state", "kind", "entry");
+    let mut text =
+        format!("{:<16} {:<14} {:<8} {:<16} {:<8} {}\n", "name", "params", "version", "state", "kind", "entry");
     let mut builtins = Vec::new();
     for info in index.functions() {
         if info.kind == FunctionKind::Builtin {
@@ -92,7 +94,7 @@ fn list_row(info: &FunctionInfo) -> String {
         FunctionKind::Builtin => "builtin",
         FunctionKind::Extern => "extern",
     };
-    let entry = info.defined_in().map_or("-".to_string(), |e| e.to_string());
+    let entry = info.current().map_or("-", |v| v.entry_name.as_str());
     format!("{:<16} {params:<14} {version:<8} {state:<16} {kind:<8} {entry}\n", info.name)
 }
 
@@ -106,7 +108,9 @@ fn show(session: &mut Session, name: &str) -> Result<(), String> {
     };
     let mut text = match (info.kind, info.current()) {
         (_, Some(version)) => format!("{}\n", version.source.trim()),
-        (FunctionKind::Builtin, None) => format!("# `{name}` is a builtin taking {} argument(s)\n", info.arity.unwrap_or(0)),
+        (FunctionKind::Builtin, None) => {
+            format!("# `{name}` is a builtin taking {} argument(s)\n", info.arity.unwrap_or(0))
+        }
         (FunctionKind::Extern, None) => format!("extern {name}(...)  # bound to a C function\n"),
         _ => format!("# `{name}` is called but not defined yet\n"),
     };
@@ -128,7 +132,11 @@ fn load(session: &mut Session, path: &str) -> Result<(), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not valid UTF-8"))?;
     let code = run_script(session, path, &text, Mode::Script, false);
-    if code == 0 { write_out(session, &format!("loaded {path}\n")) } else { Err(format!("{path} stopped at the error above")) }
+    if code == 0 {
+        write_out(session, &format!("loaded {path}\n"))
+    } else {
+        Err(format!("{path} stopped at the error above"))
+    }
 }
 
 fn save(session: &mut Session, path: &str) -> Result<(), String> {

@@ -1,0 +1,107 @@
+//! Golden programs: every `.kal` under `tests/programs/` and `examples/` (and, fed on stdin, under
+//! `tests/pipe/`) is run by the real `kaleido` binary, and what a user sees is compared exactly with a
+//! checked-in `.out` file: stdout, then `--- stderr` and stderr if any, then `--- exit N` if not 0.
+//!
+//! A first line `# args: ...` passes command-line flags. Regenerate the `.out` files with
+//! `KALEIDO_BLESS=1 cargo test --test golden`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the repl crate sits in the workspace").to_path_buf()
+}
+
+/// Runs `program` (relative to the workspace root) and renders what the user sees.
+fn observe(program: &Path, via_stdin: bool) -> datatest_stable::Result<String> {
+    let root = workspace_root();
+    let text = std::fs::read_to_string(root.join(program))?;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kaleido"));
+    command.current_dir(&root).env("TERM", "dumb").env("NO_COLOR", "1").env_remove("KALEIDO_HISTORY");
+    if let Some(args) = text.lines().next().and_then(|line| line.strip_prefix("# args:")) {
+        command.args(args.split_whitespace());
+    }
+    let output = if via_stdin {
+        command.stdin(Stdio::from(std::fs::File::open(root.join(program))?)).output()?
+    } else {
+        command.arg(program).stdin(Stdio::null()).output()?
+    };
+    let mut seen = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.stderr.is_empty() {
+        seen.push_str("--- stderr\n");
+        seen.push_str(&fold_depths(&String::from_utf8_lossy(&output.stderr)));
+    }
+    match output.status.code() {
+        Some(0) => {}
+        Some(code) => seen.push_str(&format!("--- exit {code}\n")),
+        None => seen.push_str("--- killed by a signal\n"),
+    }
+    Ok(seen)
+}
+
+/// How deep a runaway recursion got depends on the stack's size and what is below it; a backtrace's
+/// repeat counts of 1,000 or more are shown as `×N`.
+fn fold_depths(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('×') {
+        let after = &rest[at + '×'.len_utf8()..];
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        out.push_str(&rest[..at + '×'.len_utf8()]);
+        if digits >= 4 {
+            out.push('N');
+        } else {
+            out.push_str(&after[..digits]);
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn compare(program: &Path, expected_path: &Path, via_stdin: bool) -> datatest_stable::Result<()> {
+    let seen = observe(program, via_stdin)?;
+    let expected_file = workspace_root().join(expected_path);
+    if std::env::var_os("KALEIDO_BLESS").is_some() {
+        std::fs::write(&expected_file, &seen)?;
+        return Ok(());
+    }
+    let expected = std::fs::read_to_string(&expected_file)
+        .map_err(|e| format!("{}: {e} (bless with KALEIDO_BLESS=1)", expected_file.display()))?;
+    if seen != expected {
+        return Err(format!(
+            "{} differs from {}\n--- expected\n{expected}\n--- seen\n{seen}",
+            program.display(),
+            expected_path.display()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The path relative to the workspace root, from the path datatest gives (relative to `repl/`).
+fn from_root(path: &Path) -> PathBuf {
+    path.strip_prefix("..").unwrap_or(path).to_path_buf()
+}
+
+fn program(path: &Path) -> datatest_stable::Result<()> {
+    let program = from_root(path);
+    compare(&program, &program.with_extension("out"), false)
+}
+
+fn example(path: &Path) -> datatest_stable::Result<()> {
+    let program = from_root(path);
+    let stem = program.file_stem().ok_or("an example has a name")?;
+    compare(&program, &Path::new("tests/examples").join(stem).with_extension("out"), false)
+}
+
+fn piped(path: &Path) -> datatest_stable::Result<()> {
+    let program = from_root(path);
+    compare(&program, &program.with_extension("out"), true)
+}
+
+datatest_stable::harness! {
+    { test = program, root = "../tests/programs", pattern = r"\.kal$" },
+    { test = example, root = "../examples", pattern = r"\.kal$" },
+    { test = piped, root = "../tests/pipe", pattern = r"\.kal$" },
+}

@@ -1,0 +1,99 @@
+//! Behaviour that exists only on a terminal, driven through a pseudo-terminal: the numbered prompt,
+//! multi-line entries with a continuation prompt, completion, Ctrl-C, Ctrl-D, and history across runs.
+
+use std::time::Duration;
+
+use rexpect::session::{PtySession, spawn_command};
+
+const TIMEOUT_MS: u64 = 10_000;
+
+fn start(history: &std::path::Path) -> PtySession {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kaleido"));
+    command.env("KALEIDO_HISTORY", history).env("TERM", "xterm").env("NO_COLOR", "1");
+    let mut session = spawn_command(command, Some(TIMEOUT_MS)).expect("kaleido starts on a pty");
+    session.exp_string("In [1]: ").expect("first prompt");
+    session
+}
+
+fn temp_history(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("kaleido-pty-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join("history")
+}
+
+#[test]
+fn prompt_multi_line_entry_and_value() {
+    let history = temp_history("multi");
+    let mut p = start(&history);
+    p.send_line("def fib(x)").unwrap();
+    p.exp_string("   ...: ").expect("continuation prompt");
+    p.send_line("  if x < 3 then 1 else fib(x-1) + fib(x-2)").unwrap();
+    p.exp_string("defined fib(x)").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    p.send_line("fib(20)").unwrap();
+    p.exp_string("6765").unwrap();
+    p.exp_string("In [3]: ").unwrap();
+    p.send_line("1 + )").unwrap();
+    p.exp_string("<repl:3>:1:5: error: expected an expression, found `)`").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}
+
+#[test]
+fn tab_completes_functions_and_commands() {
+    let history = temp_history("complete");
+    let mut p = start(&history);
+    p.send_line("def unusual_name(x) x * 3").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    // rustyline redraws only the completed suffix, so check the effect: the completed call runs.
+    p.send("unusual_n\t").unwrap();
+    p.send_line("(14)").unwrap();
+    p.exp_string("42").unwrap();
+    p.exp_string("In [3]: ").unwrap();
+    p.send(":he\t").unwrap();
+    p.send_line("").unwrap();
+    p.exp_string("leave the shell").unwrap();
+    p.exp_string("In [3]: ").unwrap();
+    p.send_line(":quit").unwrap();
+    p.exp_eof().unwrap();
+}
+
+#[test]
+fn ctrl_c_interrupts_a_loop_and_the_session_goes_on() {
+    let history = temp_history("interrupt");
+    let mut p = start(&history);
+    p.send_line("def keep(x) x * 2").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    p.send_line("for i = 0, 1 in 0").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    p.send_control('c').unwrap();
+    p.exp_string("error: interrupted").unwrap();
+    p.exp_string("In [3]: ").unwrap();
+    p.send_line("1 + 1").unwrap();
+    p.exp_string("2").unwrap();
+    p.send_line("keep(21)").unwrap();
+    p.exp_string("42").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}
+
+#[test]
+fn history_survives_a_restart() {
+    let history = temp_history("history");
+    let mut p = start(&history);
+    p.send_line("def remembered(x) x + 100").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+    let saved = std::fs::read_to_string(&history).expect("history file written");
+    assert!(saved.contains("def remembered(x) x + 100"), "{saved}");
+
+    let mut p = start(&history);
+    // Up-arrow recalls the previous session's entry; running it defines the function again.
+    p.send("\x1b[A").unwrap();
+    p.send_line("").unwrap();
+    p.exp_string("defined remembered(x)").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}

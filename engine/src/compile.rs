@@ -35,8 +35,8 @@ pub enum CompiledItem {
 pub struct CompiledEntry {
     /// The entry's module.
     pub module: JITModule,
-    /// The items in order.
-    pub items: Vec<CompiledItem>,
+    /// The items in order, each with its span in the entry.
+    pub items: Vec<(CompiledItem, Span)>,
     /// Slots created for this entry, to register when it is applied.
     pub new_slots: Vec<(String, usize, SlotId)>,
     /// Warnings (forward references, arity mismatches).
@@ -90,8 +90,9 @@ impl<'e> Staging<'e> {
         let mut module = crate::jit::new_module(&self.engine.isa);
         let mut compiled = Vec::new();
         for item in items {
+            let span = item.span;
             match self.compile_item(&mut module, item) {
-                Ok(item) => compiled.push(item),
+                Ok(item) => compiled.push((item, span)),
                 Err(error) => {
                     let mut diagnostics = self.warnings.clone();
                     diagnostics.push(error);

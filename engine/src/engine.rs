@@ -231,7 +231,7 @@ impl Engine {
         let module = std::mem::replace(&mut compiled.module, crate::jit::new_module(&self.isa));
         let address = |func: FuncId| module.get_finalized_function(func) as usize;
         let mut resolved = Vec::new();
-        for item in compiled.items {
+        for (item, span) in compiled.items {
             let code = match &item {
                 CompiledItem::Def { func, .. } | CompiledItem::Expr { func, .. } => {
                     vec![address(*func)]
@@ -239,7 +239,7 @@ impl Engine {
                 CompiledItem::Global(globals) => globals.iter().map(|(_, _, f)| address(*f)).collect(),
                 CompiledItem::Extern { .. } => Vec::new(),
             };
-            resolved.push((item, code));
+            resolved.push((item, span, code));
         }
         let module_id = self.modules.adopt(module);
         for (name, arity, slot) in compiled.new_slots {
@@ -247,14 +247,17 @@ impl Engine {
             self.refresh_slot(&name, arity, slot);
         }
         let mut outcome = Outcome { warnings: compiled.warnings, ..Outcome::default() };
-        for (item, code) in resolved {
-            let result = self.apply_item(item, &code, module_id);
+        for (item, span, code) in resolved {
+            let result = self.apply_item(item, &code, module_id).map_err(|(outcomes, mut error)| {
+                error.span = span;
+                (outcomes, error)
+            });
             self.state.flush();
             let (outcomes, error) = match result {
                 Ok(outcomes) => (outcomes, None),
                 Err((outcomes, error)) => (outcomes, Some(error)),
             };
-            outcomes.iter().for_each(|item| observer(item));
+            outcomes.iter().for_each(&mut *observer);
             outcome.items.extend(outcomes);
             if error.is_some() {
                 outcome.error = error;
@@ -390,7 +393,8 @@ impl Engine {
         // SAFETY: `thunk` is the finalized address of a function compiled with `kaleido_signature(0)` (one
         // pointer-sized argument, f64 result, the host's C calling convention) whose module is alive.
         let entry: extern "C" fn(usize) -> f64 = unsafe { std::mem::transmute(thunk) };
-        self.state.arm(stack_limit());
+        let here = 0u8;
+        self.state.arm(stack_limit(&here as *const u8 as usize));
         let value = entry(0);
         match self.state.disarm() {
             None => Ok(value),
@@ -419,6 +423,6 @@ impl Engine {
             Raised::StackOverflow => RuntimeErrorKind::StackOverflow,
             Raised::Interrupted => RuntimeErrorKind::Interrupted,
         };
-        RuntimeError { kind, backtrace }
+        RuntimeError { kind, backtrace, span: kaleido_lang::Span::default() }
     }
 }

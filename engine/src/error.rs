@@ -58,6 +58,8 @@ pub struct RuntimeError {
     pub kind: RuntimeErrorKind,
     /// Where: kaleido frames, innermost first, repeated frames folded.
     pub backtrace: Vec<Frame>,
+    /// The item of the entry whose code was running (a byte span into the entry's text).
+    pub span: kaleido_lang::Span,
 }
 
 impl RuntimeError {
@@ -135,7 +137,8 @@ mod tests {
 
     fn line(frames: &[(&str, u64)]) -> String {
         let frames = frames.iter().map(|&(n, r)| (n.to_string(), r)).collect();
-        let error = RuntimeError { kind: RuntimeErrorKind::StackOverflow, backtrace: fold_frames(frames) };
+        let backtrace = fold_frames(frames);
+        let error = RuntimeError { kind: RuntimeErrorKind::StackOverflow, backtrace, span: Default::default() };
         error.backtrace_line()
     }
 

@@ -255,24 +255,30 @@ pub fn lookup_c_symbol(name: &str) -> Option<usize> {
     (!address.is_null()).then_some(address as usize)
 }
 
-/// The lowest address the stack checks let the current thread's stack reach: its low end plus a margin
-/// that leaves room for the hooks (and the compiler, when a call compiles lazily). Cached per thread.
-pub fn stack_limit() -> usize {
+/// The lowest address the stack checks let an evaluation starting at stack pointer `sp` reach: `sp` minus
+/// a fixed budget, so that how deep recursion can go does not depend on where the stack happens to start
+/// (ASLR, the size of the environment), but never closer to the thread's stack end than a margin that leaves
+/// room for the hooks (and the compiler, when a call compiles lazily).
+pub fn stack_limit(sp: usize) -> usize {
     thread_local! {
-        static LIMIT: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+        static LOW: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
     }
-    LIMIT.with(|cell| {
-        if let Some(limit) = cell.get() {
-            return limit;
-        }
-        let limit = current_stack_low().map_or(0, |low| low + STACK_MARGIN);
-        cell.set(Some(limit));
-        limit
-    })
+    let low = LOW.with(|cell| {
+        let low = cell.get().unwrap_or_else(|| current_stack_low().unwrap_or(0));
+        cell.set(Some(low));
+        low
+    });
+    if low == 0 {
+        return 0;
+    }
+    (low + STACK_MARGIN).max(sp.saturating_sub(STACK_BUDGET))
 }
 
 /// Stack kept free below the limit: hooks, and Cranelift when a lazy call compiles, run in it.
 const STACK_MARGIN: usize = 512 * 1024;
+
+/// The most stack one evaluation may use (when the thread has that much).
+const STACK_BUDGET: usize = 6 * 1024 * 1024;
 
 fn current_stack_low() -> Option<usize> {
     // SAFETY: `pthread_getattr_np` fills the zeroed attribute for the calling thread, which we then read and

@@ -128,15 +128,15 @@ impl Session {
                 let _ = self.err.write_all(render_all(&diagnostics, source_name, whole).as_bytes());
                 EntryStatus::CompileError
             }
-            Ok(outcome) => self.show_outcome(outcome, source_name, whole, offset, entry.len()),
+            Ok(outcome) => self.show_outcome(outcome, source_name, whole, offset),
         }
     }
 
-    fn show_outcome(&mut self, outcome: Outcome, source: &str, whole: &str, offset: usize, len: usize) -> EntryStatus {
+    fn show_outcome(&mut self, outcome: Outcome, source: &str, whole: &str, offset: usize) -> EntryStatus {
         let warnings: Vec<Diagnostic> = outcome.warnings.iter().map(|d| shifted(d, offset)).collect();
         let _ = self.err.write_all(render_all(&warnings, source, whole).as_bytes());
         let Some(error) = outcome.error else { return EntryStatus::Ok };
-        let _ = self.err.write_all(render_runtime_error(&error, source, whole, offset, len).as_bytes());
+        let _ = self.err.write_all(render_runtime_error(&error, source, whole, offset).as_bytes());
         let _ = self.err.flush();
         match error.kind {
             kaleido_engine::RuntimeErrorKind::Interrupted => EntryStatus::Interrupted,
@@ -167,12 +167,9 @@ fn describe(item: &ItemOutcome, mode: Mode, quiet: bool) -> Option<String> {
     }
 }
 
-/// A runtime error rendered like a compile error, at the entry that was running, with the backtrace.
-fn render_runtime_error(error: &RuntimeError, source: &str, whole: &str, offset: usize, len: usize) -> String {
-    let entry = &whole[offset..offset + len];
-    // Point at the entry's code without its leading blank lines or comments.
-    let skip = entry.len() - entry.trim_start().len();
-    let span = Span::new(offset + skip, offset + len.max(skip));
+/// A runtime error rendered like a compile error, at the item that was running, with the backtrace.
+fn render_runtime_error(error: &RuntimeError, source: &str, whole: &str, offset: usize) -> String {
+    let span = Span::new(offset + error.span.start as usize, offset + error.span.end as usize);
     let mut diagnostic = Diagnostic::error(span, error.to_string());
     if !error.backtrace.is_empty() {
         diagnostic = diagnostic.with_note(format!("backtrace (innermost first): {}", error.backtrace_line()));

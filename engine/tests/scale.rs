@@ -1,0 +1,41 @@
+//! A session of 10,000 definitions: every one stays callable, and a redefinition reaches them all.
+
+use kaleido_engine::{Engine, EngineOptions, ItemOutcome};
+
+fn value(engine: &mut Engine, text: &str) -> f64 {
+    let outcome = engine.eval("<t>", text).expect("accepted");
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    match outcome.items.last() {
+        Some(ItemOutcome::Value(v)) => *v,
+        other => panic!("no value: {other:?}"),
+    }
+}
+
+#[test]
+fn ten_thousand_definitions_stay_callable() {
+    let mut engine = Engine::new(EngineOptions::default(), Box::new(std::io::sink())).expect("engine");
+    engine.eval("<t>", "def base(x) x").expect("base");
+    for i in 0..10_000 {
+        engine.eval("<t>", &format!("def f{i}(x) base(x) + {i}")).expect("definition");
+    }
+    let sum: f64 = (0..10_000).step_by(997).map(|i| value(&mut engine, &format!("f{i}(1)"))).sum();
+    let expected: f64 = (0..10_000).step_by(997).map(|i| f64::from(i + 1)).sum();
+    assert_eq!(sum, expected);
+    // One redefinition of the shared callee is seen by every one of the 10,000 callers.
+    engine.eval("<t>", "def base(x) x * 1000").expect("redefinition");
+    assert_eq!(value(&mut engine, "f0(1) + f9999(1)"), 1000.0 + 1000.0 + 9999.0);
+    assert_eq!(engine.index().callers_of("base").len(), 10_000);
+}
+
+#[test]
+fn expression_only_entries_free_their_modules() {
+    let mut engine = Engine::new(EngineOptions::default(), Box::new(std::io::sink())).expect("engine");
+    let before = engine.live_modules();
+    for i in 0..1000 {
+        value(&mut engine, &format!("{i} + 1"));
+    }
+    assert_eq!(engine.live_modules(), before);
+    engine.eval("<t>", "def f(x) x").expect("f");
+    engine.eval("<t>", "def f(x) x + 1").expect("f again");
+    assert_eq!(engine.live_modules(), before + 1, "the module of the replaced f is freed");
+}

@@ -1,0 +1,126 @@
+//! Shell commands, driven in-process through a `Session` writing into buffers.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+
+use kaleido::commands::{Next, run_command, session_script};
+use kaleido::session::{Session, SessionOptions};
+
+#[derive(Clone, Default)]
+struct Buffer(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Buffer {
+    fn take(&self) -> String {
+        String::from_utf8(std::mem::take(&mut *self.0.borrow_mut())).expect("utf-8")
+    }
+}
+
+fn session() -> (Session, Buffer) {
+    let out = Buffer::default();
+    let program = out.clone();
+    let session = Session::new(
+        SessionOptions::default(),
+        Box::new(out.clone()),
+        Box::new(out.clone()),
+        Box::new(move || Box::new(program.clone())),
+    )
+    .expect("session");
+    (session, out)
+}
+
+fn enter(session: &mut Session, out: &Buffer, entries: &[&str]) -> String {
+    for entry in entries {
+        if entry.starts_with(':') {
+            run_command(session, entry);
+        } else {
+            session.eval_shell_entry(entry);
+        }
+    }
+    out.take()
+}
+
+#[test]
+fn list_shows_arity_version_state_and_entry() {
+    let (mut s, out) = session();
+    let text = enter(&mut s, &out, &["def f(x) g(x)", "def f(x y) x", ":list"]);
+    assert!(text.contains("f                (x y)          v2       defined          user     <repl:2>"), "{text}");
+    assert!(text.contains("g                -              -        not yet defined  user     -"), "{text}");
+    assert!(text.contains("builtins: putchard printd sin"), "{text}");
+}
+
+#[test]
+fn show_prints_source_and_callers() {
+    let (mut s, out) = session();
+    let text =
+        enter(&mut s, &out, &["def sq(x) x * x", "def quad(x) sq(sq(x))", ":show sq", ":show binary|", ":show nope"]);
+    assert!(text.contains("def sq(x) x * x\n# called by: quad (1 args)\n"), "{text}");
+    assert!(text.contains("def binary| 5 (LHS RHS) if LHS then 1 else if RHS then 1 else 0"), "{text}");
+    assert!(text.contains("error: no function named `nope`"), "{text}");
+}
+
+#[test]
+fn save_then_load_rebuilds_the_session() {
+    let dir = std::env::temp_dir().join(format!("kaleido-save-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("session.kal");
+    let (mut s, out) = session();
+    let entries = [
+        "var scale = 0 - 2.5",
+        "var nan = 0/0",
+        "def binary% 50 (a b) fmod(a, b)",
+        "def f(x) x % 3 * scale",
+        "def f(x) x % 4 * scale",
+        "extern hypot(a b)",
+        "def g(x) hypot(f(x), 1)",
+    ];
+    enter(&mut s, &out, &entries);
+    let command = format!(":save {}", path.display());
+    assert_eq!(run_command(&mut s, &command), Next::Continue);
+    assert!(out.take().contains("saved to"));
+    let saved = std::fs::read_to_string(&path).expect("saved file");
+    assert_eq!(saved, session_script(&s));
+    assert!(!saved.contains("x % 3"), "only current versions are saved:\n{saved}");
+
+    let (mut fresh, fresh_out) = session();
+    let text = enter(&mut fresh, &fresh_out, &[&format!(":load {}", path.display()), "g(7)", "scale", "nan"]);
+    assert_eq!(text, format!("loaded {}\n7.566372975210778\n-2.5\nNaN\n", path.display()));
+    let leftovers: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(Result::ok).collect();
+    assert_eq!(leftovers.len(), 1, "the temporary file was renamed away");
+}
+
+#[test]
+fn load_reports_missing_files_and_reset_forgets_everything() {
+    let (mut s, out) = session();
+    let text = enter(&mut s, &out, &[":load /no/such.kal", "def f(x) x", ":reset", "f(1)"]);
+    assert!(text.contains("error: cannot read /no/such.kal"), "{text}");
+    assert!(text.contains("the session was reset"), "{text}");
+    assert!(text.contains("<repl:2>:1:1: error: `f` is not defined"), "{text}");
+}
+
+#[test]
+fn unknown_commands_get_a_hint_and_quit_quits() {
+    let (mut s, out) = session();
+    assert_eq!(run_command(&mut s, ":lsit"), Next::Continue);
+    assert_eq!(out.take(), "error: unknown command `:lsit`; did you mean `:list`? (`:help` lists the commands)\n");
+    assert_eq!(run_command(&mut s, ":quit"), Next::Quit);
+    run_command(&mut s, ":help");
+    assert!(out.take().contains(":save FILE"));
+}
+
+#[test]
+fn shell_acknowledges_definitions_and_globals() {
+    let (mut s, out) = session();
+    let text = enter(&mut s, &out, &["def f(x) x", "def f(x) 2", "var k = 3", "extern sin(x)", "printd(1) : 5"]);
+    assert_eq!(text, "defined f(x)\nredefined f(x) (version 2)\nk = 3\nextern sin(x) bound to the builtin\n1\n5\n");
+}

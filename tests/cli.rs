@@ -87,3 +87,22 @@ fn invalid_utf8_on_stdin_is_a_compile_error() {
     assert_eq!(output.status.code(), Some(65));
     assert!(stderr(&output).contains("<stdin>:1:5: error: the input is not valid UTF-8"), "{}", stderr(&output));
 }
+
+#[test]
+fn ctrl_c_ends_a_script_with_exit_code_130() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kaleido"))
+        .args(["-e", "printd(1); for i = 0, 1 in 0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kaleido starts");
+    // Wait until the loop runs (its first output is printed just before it), then interrupt it.
+    let mut first = [0u8; 2];
+    std::io::Read::read_exact(child.stdout.as_mut().expect("stdout"), &mut first).expect("first output");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("finishes");
+    assert_eq!(output.status.code(), Some(130));
+    assert!(stderr(&output).contains("error: interrupted"), "{}", stderr(&output));
+}

@@ -6,6 +6,7 @@
 //! is dropped, so a failed entry leaves no trace.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use cranelift_codegen::Context;
 use cranelift_jit::JITModule;
@@ -14,6 +15,7 @@ use kaleido_lang::ast::{Binding, Expr, Function, Item, ItemKind, Prototype};
 use kaleido_lang::diagnostic::shorten;
 use kaleido_lang::{Diagnostic, Span};
 
+use crate::code_memory::{CodeRange, lock};
 use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate};
 use crate::engine::Engine;
 use crate::index::{FunctionKind, FunctionState, SlotId};
@@ -31,10 +33,12 @@ pub enum CompiledItem {
     Global(Vec<(String, u32, FuncId)>),
 }
 
-/// The compiled entry: its module (not yet finalized), its items, and the warnings found.
+/// The compiled entry: its finalized module, its items, and the warnings found.
 pub struct CompiledEntry {
     /// The entry's module.
     pub module: JITModule,
+    /// The code ranges the module allocated, one per function.
+    pub allocations: Arc<Mutex<Vec<CodeRange>>>,
     /// The items in order, each with its span in the entry.
     pub items: Vec<(CompiledItem, Span)>,
     /// Slots created for this entry, to register when it is applied.
@@ -87,7 +91,7 @@ impl<'e> Staging<'e> {
 
     /// Compiles every item into one new module. On error the staging is abandoned: nothing is left behind.
     pub fn compile(mut self, items: Vec<Item>) -> Result<CompiledEntry, Vec<Diagnostic>> {
-        let mut module = crate::jit::new_module(&self.engine.isa);
+        let (mut module, allocations) = crate::jit::new_module(&self.engine.isa, &self.engine.arena);
         let mut compiled = Vec::new();
         for item in items {
             let span = item.span;
@@ -96,20 +100,26 @@ impl<'e> Staging<'e> {
                 Err(error) => {
                     let mut diagnostics = self.warnings.clone();
                     diagnostics.push(error);
-                    self.abandon();
+                    self.abandon(&allocations);
                     return Err(diagnostics);
                 }
             }
         }
         if let Err(error) = module.finalize_definitions() {
             let span = Span::new(0, self.source.len());
-            self.abandon();
+            self.abandon(&allocations);
             return Err(vec![Diagnostic::error(span, format!("internal compiler error: {error}"))]);
         }
-        Ok(CompiledEntry { module, items: compiled, new_slots: self.new_slots, warnings: self.warnings })
+        let (new_slots, warnings) = (self.new_slots, self.warnings);
+        Ok(CompiledEntry { module, allocations, items: compiled, new_slots, warnings })
     }
 
-    fn abandon(self) {
+    fn abandon(self, allocations: &Mutex<Vec<CodeRange>>) {
+        let mut arena = lock(&self.engine.arena);
+        for range in lock(allocations).drain(..) {
+            arena.free(range);
+        }
+        drop(arena);
         self.engine.slots.truncate(self.slot_mark);
         self.engine.slot_keys.truncate(self.slot_mark);
         self.engine.globals.truncate(self.global_mark);

@@ -11,16 +11,16 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_frontend::FunctionBuilderContext;
-use cranelift_jit::JITModule;
 use cranelift_module::FuncId;
 use kaleido_lang::ast::ProtoKind;
 use kaleido_lang::{Diagnostic, Operators, analyze, has_errors};
 
 use crate::cells::StableCells;
+use crate::code_memory::{CodeArena, CodeRange, SharedArena, lock};
 use crate::compile::{CompiledEntry, CompiledItem, Staging};
 use crate::error::{Frame, Rejected, RuntimeError, RuntimeErrorKind, fold_frames};
 use crate::index::{EntryId, FunctionKind, FunctionState, Index, SlotId, Version};
-use crate::jit::{Modules, compile_stub, host_isa};
+use crate::jit::{compile_stub, host_isa, range_of};
 use crate::runtime::{Builtin, RaiseKind, Raised, RuntimeState, builtins, stack_limit};
 
 /// The prelude: the operators people expect, written in kaleido and loaded at start-up.
@@ -98,8 +98,10 @@ pub struct Engine {
     builtins: HashMap<&'static str, Builtin>,
     /// Raising stubs by (kind, arity), compiled on first need.
     stubs: HashMap<(RaiseKind, usize), usize>,
-    stub_modules: Vec<JITModule>,
-    modules: Modules,
+    /// All machine code of this engine.
+    pub(crate) arena: SharedArena,
+    /// Code no longer reachable (replaced definitions, top-level code that ran), freed after the entry.
+    retired_code: Vec<CodeRange>,
     /// What each code id names in a backtrace: "`f`" or "<repl:4>".
     pub(crate) code_names: Vec<String>,
     pub(crate) builder_context: FunctionBuilderContext,
@@ -124,8 +126,8 @@ impl Engine {
             operators: Operators::builtin(),
             builtins: builtins().into_iter().map(|b| (b.name, b)).collect(),
             stubs: HashMap::new(),
-            stub_modules: Vec::new(),
-            modules: Modules::default(),
+            arena: CodeArena::new().map_err(|e| format!("cannot reserve code memory: {e}"))?,
+            retired_code: Vec::new(),
             code_names: Vec::new(),
             builder_context: FunctionBuilderContext::new(),
             entries: 0,
@@ -172,7 +174,7 @@ impl Engine {
         self.entry_name = source_name.to_string();
         let outcome = self.apply(compiled, observer);
         self.state.flush();
-        self.modules.collect();
+        self.collect();
         Ok(outcome)
     }
 
@@ -202,9 +204,23 @@ impl Engine {
         self.entries
     }
 
-    /// How many modules hold live code (stubs aside).
-    pub fn live_modules(&self) -> usize {
-        self.modules.len()
+    /// Bytes of machine code currently allocated (stubs included).
+    pub fn code_bytes(&self) -> usize {
+        lock(&self.arena).live_bytes()
+    }
+
+    /// The code arena's high-water mark in bytes: how much code memory was ever in use at once.
+    pub fn code_footprint(&self) -> usize {
+        lock(&self.arena).high_water()
+    }
+
+    /// Frees the code nothing can reach any more. Called between evaluations only: no JIT frame is live,
+    /// and no slot points into retired code (slots were repointed before the code was retired).
+    fn collect(&mut self) {
+        let mut arena = lock(&self.arena);
+        for range in self.retired_code.drain(..) {
+            arena.free(range);
+        }
     }
 
     /// Replaces the program output sink.
@@ -227,28 +243,36 @@ impl Engine {
 
     // ---- the apply phase -------------------------------------------------------------------------------
 
-    fn apply(&mut self, mut compiled: CompiledEntry, observer: &mut dyn FnMut(&ItemOutcome)) -> Outcome {
-        let module = std::mem::replace(&mut compiled.module, crate::jit::new_module(&self.isa));
-        let address = |func: FuncId| module.get_finalized_function(func) as usize;
+    fn apply(&mut self, compiled: CompiledEntry, observer: &mut dyn FnMut(&ItemOutcome)) -> Outcome {
+        let CompiledEntry { module, allocations, items, new_slots, warnings } = compiled;
+        let code_of = |func: FuncId| {
+            let address = module.get_finalized_function(func) as usize;
+            (address, range_of(&allocations, address).unwrap_or((address, 0)))
+        };
         let mut resolved = Vec::new();
-        for (item, span) in compiled.items {
+        for (item, span) in items {
             let code = match &item {
-                CompiledItem::Def { func, .. } | CompiledItem::Expr { func, .. } => {
-                    vec![address(*func)]
-                }
-                CompiledItem::Global(globals) => globals.iter().map(|(_, _, f)| address(*f)).collect(),
+                CompiledItem::Def { func, .. } | CompiledItem::Expr { func, .. } => vec![code_of(*func)],
+                CompiledItem::Global(globals) => globals.iter().map(|(_, _, f)| code_of(*f)).collect(),
                 CompiledItem::Extern { .. } => Vec::new(),
             };
             resolved.push((item, span, code));
         }
-        let module_id = self.modules.adopt(module);
-        for (name, arity, slot) in compiled.new_slots {
+        // The module's bookkeeping is no longer needed: the engine owns its code from here on.
+        drop(module);
+        for (name, arity, slot) in new_slots {
             self.index.entry(&name).slots.insert(arity, slot);
             self.refresh_slot(&name, arity, slot);
         }
-        let mut outcome = Outcome { warnings: compiled.warnings, ..Outcome::default() };
+        let mut outcome = Outcome { warnings, ..Outcome::default() };
+        let mut stopped = false;
         for (item, span, code) in resolved {
-            let result = self.apply_item(item, &code, module_id).map_err(|(outcomes, mut error)| {
+            if stopped {
+                // Items after a runtime error never run; their code is unreachable.
+                self.retired_code.extend(code.iter().map(|&(_, range)| range));
+                continue;
+            }
+            let result = self.apply_item(item, &code).map_err(|(outcomes, mut error)| {
                 error.span = span;
                 (outcomes, error)
             });
@@ -261,22 +285,24 @@ impl Engine {
             outcome.items.extend(outcomes);
             if error.is_some() {
                 outcome.error = error;
-                break;
+                stopped = true;
             }
         }
-        self.modules.release_if_unused(module_id);
         outcome
     }
 
     fn apply_item(
         &mut self,
         item: CompiledItem,
-        code: &[usize],
-        module: crate::jit::ModuleId,
+        code: &[(usize, CodeRange)],
     ) -> Result<Vec<ItemOutcome>, (Vec<ItemOutcome>, RuntimeError)> {
+        // Top-level code runs once: it is released at the end of the entry, whatever happens.
+        if !matches!(item, CompiledItem::Def { .. }) {
+            self.retired_code.extend(code.iter().map(|&(_, range)| range));
+        }
         match item {
             CompiledItem::Def { function, source, calls, .. } => {
-                Ok(vec![self.apply_def(function, source, calls, code[0], module)])
+                Ok(vec![self.apply_def(function, source, calls, code[0])])
             }
             CompiledItem::Extern { proto, address, builtin } => {
                 if !builtin {
@@ -294,11 +320,11 @@ impl Engine {
                 for callee in calls {
                     self.index.entry(&callee).called_from_entries.insert(self.entries);
                 }
-                self.run(code[0]).map(|value| vec![ItemOutcome::Value(value)]).map_err(|e| (Vec::new(), e))
+                self.run(code[0].0).map(|value| vec![ItemOutcome::Value(value)]).map_err(|e| (Vec::new(), e))
             }
             CompiledItem::Global(globals) => {
                 let mut outcomes = Vec::new();
-                for ((name, cell, _), &thunk) in globals.into_iter().zip(code) {
+                for ((name, cell, _), &(thunk, _)) in globals.into_iter().zip(code) {
                     match self.run(thunk) {
                         Ok(value) => {
                             self.globals.get(cell).store(value.to_bits(), Ordering::SeqCst);
@@ -320,14 +346,13 @@ impl Engine {
         function: kaleido_lang::ast::Function,
         source: String,
         calls: std::collections::BTreeSet<(String, usize)>,
-        code: usize,
-        module: crate::jit::ModuleId,
+        (code, range): (usize, CodeRange),
     ) -> ItemOutcome {
         let proto = function.proto;
         let params: Vec<String> = proto.params.iter().map(|p| p.name.clone()).collect();
         let (kind, entry) = (self.defining_kind, self.entries);
         let info = self.index.entry(&proto.name);
-        let old_module = info.module.replace(module);
+        let old_range = info.code_range.replace(range);
         if let Some(current) = info.history.last_mut() {
             current.retired = true;
         }
@@ -353,10 +378,9 @@ impl Engine {
             self.refresh_slot(&proto.name, arity, slot);
         }
         self.index.set_calls(&proto.name, calls);
-        self.modules.retain(module);
-        if let Some(old) = old_module {
-            self.modules.release(old);
-        }
+        // The old code is unreachable now that every slot is repointed (unless it is running: it is
+        // freed only after the entry, between evaluations).
+        self.retired_code.extend(old_range);
         match proto.kind {
             ProtoKind::Binary { op, precedence } => self.operators.define_binary(op, precedence),
             ProtoKind::Unary(op) => self.operators.define_unary(op),
@@ -381,9 +405,8 @@ impl Engine {
             return address;
         }
         let state = self.state_address();
-        let (module, address) = compile_stub(&self.isa, &mut self.builder_context, kind, arity, state)
+        let address = compile_stub(&self.isa, &self.arena, &mut self.builder_context, kind, arity, state)
             .unwrap_or_else(|error| panic!("compiling a {kind:?} stub for arity {arity} failed: {error}"));
-        self.stub_modules.push(module);
         self.stubs.insert((kind, arity), address);
         address
     }

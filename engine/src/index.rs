@@ -78,8 +78,8 @@ pub struct FunctionInfo {
     pub called_from_entries: BTreeSet<EntryId>,
     /// The function's slots, by call arity.
     pub(crate) slots: BTreeMap<usize, SlotId>,
-    /// The module holding the current code, freed once no current code is left in it.
-    pub(crate) module: Option<crate::jit::ModuleId>,
+    /// Where the current code lives, freed once the definition is replaced.
+    pub(crate) code_range: Option<crate::code_memory::CodeRange>,
 }
 
 impl FunctionInfo {
@@ -97,7 +97,7 @@ impl FunctionInfo {
             compiled: false,
             called_from_entries: BTreeSet::new(),
             slots: BTreeMap::new(),
-            module: None,
+            code_range: None,
         }
     }
 

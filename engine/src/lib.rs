@@ -11,11 +11,12 @@
 //! - A slot holds the callee's current code only if its arity matches; otherwise a stub that raises.
 //! - A rejected entry changes nothing: the index, the table, the globals and the operators are as before.
 //! - The engine never prints: program output goes to the sink the caller gives, everything else is returned.
-//! - `unsafe` lives only in `runtime.rs` (hooks, the stack query), `jit.rs` (freeing modules) and
-//!   `engine.rs` (calling JIT code), each block with a `SAFETY:` comment.
+//! - `unsafe` lives only in `code_memory.rs` (mappings), `runtime.rs` (hooks, `dlsym`, the stack query)
+//!   and `engine.rs` (calling JIT code), each block with a `SAFETY:` comment.
 #![deny(missing_docs)]
 
 mod cells;
+mod code_memory;
 mod codegen;
 mod compile;
 mod engine;

@@ -1,0 +1,195 @@
+//! Code memory: one arena of machine code shared by every module of an engine, freed function by function.
+//!
+//! Cranelift's default provider gives every module its own pages and frees only whole modules. Here each
+//! module gets an [`ArenaProvider`] that sub-allocates from the engine's one [`CodeArena`], so a one-line
+//! definition costs its code bytes (tens of bytes) rather than a page, and the engine can free a single
+//! function (a top-level expression once it has run, a definition once it is replaced).
+//!
+//! A page is never writable and executable at once: pages are flipped to read-write while code is
+//! written into them and back to read-execute when the module is finalized. Code sharing a page with new
+//! code is briefly not executable, which is safe because the engine is single-threaded and no JIT frame
+//! runs on another thread. Freed bytes are filled with `int3`, so a stale pointer traps instead of running
+//! garbage. This file holds all of the engine's `unsafe` for memory mappings.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use cranelift_jit::{BranchProtection, JITMemoryKind, JITMemoryProvider};
+use cranelift_module::{ModuleError, ModuleResult};
+
+/// How much address space an engine reserves for code. Reserving costs nothing until pages are used.
+const RESERVE: usize = 1 << 30;
+
+/// Every allocation is rounded up to, and aligned to, this many bytes.
+const GRANULE: usize = 16;
+
+/// A `(start, length)` range of code memory.
+pub type CodeRange = (usize, usize);
+
+/// One reserved region of address space, handed out in granules.
+pub struct CodeArena {
+    base: usize,
+    size: usize,
+    page: usize,
+    /// Everything below `bump` has been handed out at least once.
+    bump: usize,
+    /// Freed ranges, sorted by address and coalesced.
+    free: Vec<CodeRange>,
+    /// Bytes currently allocated.
+    live: usize,
+}
+
+/// The arena, shared by the engine and the providers of its modules.
+pub type SharedArena = Arc<Mutex<CodeArena>>;
+
+impl CodeArena {
+    /// Reserves the arena's address space (no memory is committed yet).
+    pub fn new() -> io::Result<SharedArena> {
+        // SAFETY: an anonymous private mapping with no access rights; nothing aliases it.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                RESERVE,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `sysconf` has no preconditions.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+        let arena = CodeArena { base: base as usize, size: RESERVE, page, bump: 0, free: Vec::new(), live: 0 };
+        Ok(Arc::new(Mutex::new(arena)))
+    }
+
+    /// Bytes of code currently allocated.
+    pub fn live_bytes(&self) -> usize {
+        self.live
+    }
+
+    /// The highest offset ever handed out: the arena's footprint.
+    pub fn high_water(&self) -> usize {
+        self.bump
+    }
+
+    /// Allocates `size` bytes aligned to `align` and makes their pages writable.
+    fn allocate(&mut self, size: usize, align: usize) -> io::Result<usize> {
+        if align > GRANULE {
+            return Err(io::Error::other(format!("code alignment {align} is larger than {GRANULE}")));
+        }
+        let size = size.max(1).next_multiple_of(GRANULE);
+        let start = match self.free.iter().position(|&(_, len)| len >= size) {
+            Some(i) => {
+                let (start, len) = self.free[i];
+                if len == size {
+                    self.free.remove(i);
+                } else {
+                    self.free[i] = (start + size, len - size);
+                }
+                start
+            }
+            None if self.bump + size <= self.size => {
+                self.bump += size;
+                self.base + self.bump - size
+            }
+            None => return Err(io::Error::other("the code arena is full")),
+        };
+        self.protect((start, size), libc::PROT_READ | libc::PROT_WRITE)?;
+        self.live += size;
+        Ok(start)
+    }
+
+    /// Makes `range` executable (and no longer writable).
+    pub fn make_executable(&mut self, range: CodeRange) -> io::Result<()> {
+        self.protect(range, libc::PROT_READ | libc::PROT_EXEC)
+    }
+
+    /// Frees `range` (as returned by an allocation). The caller guarantees no code in it runs again.
+    pub fn free(&mut self, range: CodeRange) {
+        let (start, len) = (range.0, range.1.max(1).next_multiple_of(GRANULE));
+        if self.protect((start, len), libc::PROT_READ | libc::PROT_WRITE).is_ok() {
+            // SAFETY: the range lies inside our mapping, was allocated by `allocate`, and its pages were
+            // just made writable; the caller guarantees no code in it runs again.
+            unsafe { std::ptr::write_bytes(start as *mut u8, 0xCC, len) };
+            let _ = self.protect((start, len), libc::PROT_READ | libc::PROT_EXEC);
+        }
+        self.live -= len.min(self.live);
+        let at = self.free.partition_point(|&(s, _)| s < start);
+        self.free.insert(at, (start, len));
+        // Coalesce with the neighbours so big functions can reuse freed space.
+        if at + 1 < self.free.len() && self.free[at].0 + self.free[at].1 == self.free[at + 1].0 {
+            self.free[at].1 += self.free.remove(at + 1).1;
+        }
+        if at > 0 && self.free[at - 1].0 + self.free[at - 1].1 == self.free[at].0 {
+            self.free[at - 1].1 += self.free.remove(at).1;
+        }
+    }
+
+    fn protect(&self, (start, len): CodeRange, protection: libc::c_int) -> io::Result<()> {
+        let first = start & !(self.page - 1);
+        let end = (start + len).next_multiple_of(self.page);
+        // SAFETY: the pages lie inside the region this arena mapped and owns.
+        let result = unsafe { libc::mprotect(first as *mut libc::c_void, end - first, protection) };
+        if result == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    }
+}
+
+impl Drop for CodeArena {
+    fn drop(&mut self) {
+        // SAFETY: the engine that owns this arena is being dropped, so no code in it runs or is called again.
+        unsafe { libc::munmap(self.base as *mut libc::c_void, self.size) };
+    }
+}
+
+/// The memory provider of one module: allocates in the shared arena and records what it allocated, so the
+/// engine can free each function on its own. It frees nothing when dropped: the engine owns the code.
+pub struct ArenaProvider {
+    arena: SharedArena,
+    allocations: Arc<Mutex<Vec<CodeRange>>>,
+    pending: Vec<CodeRange>,
+}
+
+impl ArenaProvider {
+    /// A provider for one module, and the list its allocations will be recorded in.
+    pub fn new(arena: SharedArena) -> (ArenaProvider, Arc<Mutex<Vec<CodeRange>>>) {
+        let allocations = Arc::new(Mutex::new(Vec::new()));
+        (ArenaProvider { arena, allocations: allocations.clone(), pending: Vec::new() }, allocations)
+    }
+}
+
+impl JITMemoryProvider for ArenaProvider {
+    fn allocate(&mut self, size: usize, align: u64, kind: JITMemoryKind) -> io::Result<*mut u8> {
+        if !matches!(kind, JITMemoryKind::Executable) {
+            return Err(io::Error::other("kaleido modules define no data objects"));
+        }
+        let align = usize::try_from(align).unwrap_or(usize::MAX);
+        let start = lock(&self.arena).allocate(size, align)?;
+        self.pending.push((start, size));
+        lock(&self.allocations).push((start, size));
+        Ok(start as *mut u8)
+    }
+
+    unsafe fn free_memory(&mut self) {
+        let mut arena = lock(&self.arena);
+        for range in lock(&self.allocations).drain(..) {
+            arena.free(range);
+        }
+    }
+
+    fn finalize(&mut self, _branch_protection: BranchProtection) -> ModuleResult<()> {
+        let mut arena = lock(&self.arena);
+        for range in self.pending.drain(..) {
+            arena.make_executable(range).map_err(|e| ModuleError::Backend(e.into()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Locks a mutex, recovering the data if a panic poisoned it (the arena's state stays consistent: every
+/// operation completes its bookkeeping before anything can panic).
+pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -124,6 +124,7 @@ fn arity_change_warns_fails_at_the_call_and_heals() {
               |
             1 | def f(a b) a + b
               | ^^^^^^^^^^
+              |
               = note: redefine either side so the argument counts agree again
             defined f(a b) v2
             error: `g` calls `f` with 1 argument, but `f` now takes 2
@@ -134,6 +135,7 @@ fn arity_change_warns_fails_at_the_call_and_heals() {
               |
             1 | def f(x) x
               | ^^^^^^^^
+              |
               = note: redefine either side so the argument counts agree again
             defined f(x) v3
             error: `g` calls `f` with 2 arguments, but `f` now takes 1
@@ -156,6 +158,7 @@ fn forward_references_and_mutual_recursion_across_entries() {
               |
             1 | def even(n) if n < 1 then 1 else odd(n - 1)
               |                                  ^^^
+              |
               = note: calling it fails until it is defined
             defined even(n) v1
             error: `odd` is not defined
@@ -207,6 +210,7 @@ fn builtins_externs_and_c_symbols() {
               |
             1 | extern nope_nope(x)
               |        ^^^^^^^^^
+              |
               = note: builtins: putchard printd sin cos tan asin acos atan atan2 sinh cosh tanh exp log log10 pow sqrt floor ceil fabs fmod
             <e7>:1:1: error: `sqrt` takes 1 argument, but 2 were given
               |
@@ -233,11 +237,13 @@ fn a_failed_entry_leaves_no_trace() {
               |
             1 | def f(x) 2; def g(x) h(x); extern nope_nope(y)
               |                      ^
+              |
               = note: calling it fails until it is defined
             <e2>:1:35: error: no builtin or C function named `nope_nope` exists
               |
             1 | def f(x) 2; def g(x) h(x); extern nope_nope(y)
               |                                   ^^^^^^^^^
+              |
               = note: builtins: putchard printd sin cos tan asin acos atan atan2 sinh cosh tanh exp log log10 pow sqrt floor ceil fabs fmod
             1
             error: `g` is not defined
@@ -250,6 +256,7 @@ fn a_failed_entry_leaves_no_trace() {
               |
             1 | 1 % 2
               |   ^
+              |
               = note: define it first, e.g. `def binary% 30 (a b) ...`
         "#]],
     );

@@ -16,16 +16,17 @@ fn unexpected_character() {
     check(
         "1 + é",
         expect![[r#"
-        <repl:3>:1:5: error: unexpected character `é`
-          |
-        1 | 1 + é
-          |     ^
-          = note: operators are single ASCII punctuation characters; names are ASCII letters, digits and `_`
-        <repl:3>:1:6: error: expected an expression, found end of input
-          |
-        1 | 1 + é
-          |      ^
-    "#]],
+            <repl:3>:1:5: error: unexpected character `é`
+              |
+            1 | 1 + é
+              |     ^
+              |
+              = note: operators are single ASCII punctuation characters; names are ASCII letters, digits and `_`
+            <repl:3>:1:6: error: expected an expression, found end of input
+              |
+            1 | 1 + é
+              |      ^
+        "#]],
     );
 }
 
@@ -150,16 +151,17 @@ fn reserved_operators() {
     check(
         "def binary= 9 (a b) a; def binary+ (a b) a",
         expect![[r#"
-        <repl:3>:1:11: error: `=` is assignment and cannot be defined as an operator
-          |
-        1 | def binary= 9 (a b) a; def binary+ (a b) a
-          |           ^
-          = note: compare with `<`, `>` or a new operator such as `binary~`
-        <repl:3>:1:34: error: `+` is a built-in binary operator and cannot be redefined
-          |
-        1 | def binary= 9 (a b) a; def binary+ (a b) a
-          |                                  ^
-    "#]],
+            <repl:3>:1:11: error: `=` is assignment and cannot be defined as an operator
+              |
+            1 | def binary= 9 (a b) a; def binary+ (a b) a
+              |           ^
+              |
+              = note: compare with `<`, `>` or a new operator such as `binary~`
+            <repl:3>:1:34: error: `+` is a built-in binary operator and cannot be redefined
+              |
+            1 | def binary= 9 (a b) a; def binary+ (a b) a
+              |                                  ^
+        "#]],
     );
 }
 
@@ -168,12 +170,13 @@ fn extern_of_an_operator() {
     check(
         "extern unary~(x)",
         expect![[r#"
-        <repl:3>:1:8: error: `extern` declares a plain function, not an operator
-          |
-        1 | extern unary~(x)
-          |        ^^^^^^
-          = note: define operators with `def binary` or `def unary`
-    "#]],
+            <repl:3>:1:8: error: `extern` declares a plain function, not an operator
+              |
+            1 | extern unary~(x)
+              |        ^^^^^^
+              |
+              = note: define operators with `def binary` or `def unary`
+        "#]],
     );
 }
 
@@ -182,17 +185,19 @@ fn undefined_operators() {
     check(
         "1 | 2; !3",
         expect![[r#"
-        <repl:3>:1:3: error: binary operator `|` is not defined
-          |
-        1 | 1 | 2; !3
-          |   ^
-          = note: define it first, e.g. `def binary| 30 (a b) ...`
-        <repl:3>:1:8: error: unary operator `!` is not defined
-          |
-        1 | 1 | 2; !3
-          |        ^
-          = note: define it first, e.g. `def unary!(v) ...`
-    "#]],
+            <repl:3>:1:3: error: binary operator `|` is not defined
+              |
+            1 | 1 | 2; !3
+              |   ^
+              |
+              = note: define it first, e.g. `def binary| 30 (a b) ...`
+            <repl:3>:1:8: error: unary operator `!` is not defined
+              |
+            1 | 1 | 2; !3
+              |        ^
+              |
+              = note: define it first, e.g. `def unary!(v) ...`
+        "#]],
     );
 }
 
@@ -201,12 +206,13 @@ fn assignment_to_a_non_variable() {
     check(
         "def f(x) (x + 1) = 2",
         expect![[r#"
-        <repl:3>:1:11: error: only a variable can be assigned to
-          |
-        1 | def f(x) (x + 1) = 2
-          |           ^^^^^ this is not a variable
-          = note: `=` assigns; compare values with `<` or a user-defined operator
-    "#]],
+            <repl:3>:1:11: error: only a variable can be assigned to
+              |
+            1 | def f(x) (x + 1) = 2
+              |           ^^^^^ this is not a variable
+              |
+              = note: `=` assigns; compare values with `<` or a user-defined operator
+        "#]],
     );
 }
 
@@ -215,17 +221,19 @@ fn unknown_variable() {
     check(
         "def f(x) x + y\n\ng + z",
         expect![[r#"
-        <repl:3>:1:14: error: unknown variable `y`
-          |
-        1 | def f(x) x + y
-          |              ^ not a parameter, a local or a global
-          = note: define a global first with `var y = ...`
-        <repl:3>:3:5: error: unknown variable `z`
-          |
-        3 | g + z
-          |     ^ not a parameter, a local or a global
-          = note: define a global first with `var z = ...`
-    "#]],
+            <repl:3>:1:14: error: unknown variable `y`
+              |
+            1 | def f(x) x + y
+              |              ^ not a parameter, a local or a global
+              |
+              = note: define a global first with `var y = ...`
+            <repl:3>:3:5: error: unknown variable `z`
+              |
+            3 | g + z
+              |     ^ not a parameter, a local or a global
+              |
+              = note: define a global first with `var z = ...`
+        "#]],
     );
 }
 
@@ -234,12 +242,13 @@ fn locals_go_out_of_scope() {
     check(
         "def f(x) (for i = 0, i < 3 in x) + i",
         expect![[r#"
-        <repl:3>:1:36: error: unknown variable `i`
-          |
-        1 | def f(x) (for i = 0, i < 3 in x) + i
-          |                                    ^ not a parameter, a local or a global
-          = note: define a global first with `var i = ...`
-    "#]],
+            <repl:3>:1:36: error: unknown variable `i`
+              |
+            1 | def f(x) (for i = 0, i < 3 in x) + i
+              |                                    ^ not a parameter, a local or a global
+              |
+              = note: define a global first with `var i = ...`
+        "#]],
     );
 }
 
@@ -288,6 +297,7 @@ fn invalid_utf8_points_at_the_byte() {
           |
         1 | 1 + �2
           |     ^
+          |
           = note: byte 4 (0xff) cannot start or continue a character
     "#]]
     .assert_eq(&kaleido_lang::render(&diagnostic, "<t>", &shown));

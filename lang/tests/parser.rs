@@ -103,28 +103,32 @@ fn prelude_operators_and_precedence() {
     check(
         "!a | b & c > -d : 1",
         expect![[r#"
-        ((!a | (b & (c > -d))) : 1);
-        <t>:1:2: error: unknown variable `a`
-          |
-        1 | !a | b & c > -d : 1
-          |  ^ not a parameter, a local or a global
-          = note: define a global first with `var a = ...`
-        <t>:1:6: error: unknown variable `b`
-          |
-        1 | !a | b & c > -d : 1
-          |      ^ not a parameter, a local or a global
-          = note: define a global first with `var b = ...`
-        <t>:1:10: error: unknown variable `c`
-          |
-        1 | !a | b & c > -d : 1
-          |          ^ not a parameter, a local or a global
-          = note: define a global first with `var c = ...`
-        <t>:1:15: error: unknown variable `d`
-          |
-        1 | !a | b & c > -d : 1
-          |               ^ not a parameter, a local or a global
-          = note: define a global first with `var d = ...`
-    "#]],
+            ((!a | (b & (c > -d))) : 1);
+            <t>:1:2: error: unknown variable `a`
+              |
+            1 | !a | b & c > -d : 1
+              |  ^ not a parameter, a local or a global
+              |
+              = note: define a global first with `var a = ...`
+            <t>:1:6: error: unknown variable `b`
+              |
+            1 | !a | b & c > -d : 1
+              |      ^ not a parameter, a local or a global
+              |
+              = note: define a global first with `var b = ...`
+            <t>:1:10: error: unknown variable `c`
+              |
+            1 | !a | b & c > -d : 1
+              |          ^ not a parameter, a local or a global
+              |
+              = note: define a global first with `var c = ...`
+            <t>:1:15: error: unknown variable `d`
+              |
+            1 | !a | b & c > -d : 1
+              |               ^ not a parameter, a local or a global
+              |
+              = note: define a global first with `var d = ...`
+        "#]],
     );
 }
 

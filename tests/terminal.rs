@@ -1,5 +1,8 @@
 //! Behaviour that exists only on a terminal, driven through a pseudo-terminal: the numbered prompt,
 //! multi-line entries with a continuation prompt, completion, Ctrl-C, Ctrl-D, and history across runs.
+//!
+//! Like a person, each test waits for the prompt before typing: rustyline drops keys typed while no
+//! prompt is up.
 
 use std::time::Duration;
 
@@ -36,6 +39,7 @@ fn prompt_multi_line_entry_and_value() {
     p.exp_string("In [3]: ").unwrap();
     p.send_line("1 + )").unwrap();
     p.exp_string("<repl:3>:1:5: error: expected an expression, found `)`").unwrap();
+    p.exp_string("In [4]: ").unwrap();
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }
@@ -72,8 +76,10 @@ fn ctrl_c_interrupts_a_loop_and_the_session_goes_on() {
     p.exp_string("In [3]: ").unwrap();
     p.send_line("1 + 1").unwrap();
     p.exp_string("2").unwrap();
+    p.exp_string("In [4]: ").unwrap();
     p.send_line("keep(21)").unwrap();
     p.exp_string("42").unwrap();
+    p.exp_string("In [5]: ").unwrap();
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }
@@ -94,6 +100,7 @@ fn history_survives_a_restart() {
     p.send("\x1b[A").unwrap();
     p.send_line("").unwrap();
     p.exp_string("defined remembered(x)").unwrap();
+    p.exp_string("In [2]: ").unwrap();
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }

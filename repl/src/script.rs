@@ -34,9 +34,12 @@ pub fn exit_code(status: EntryStatus) -> i32 {
 /// Runs the script `text` named `name` in `session`; returns the exit code.
 pub fn run_script(session: &mut Session, name: &str, text: &str, mode: Mode, keep_going: bool) -> i32 {
     let spans = item_spans(text, session.engine().operators());
+    // Where each line starts, found once: counting newlines per item would be quadratic in the script.
+    let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
     let mut first_failure = EXIT_OK;
     for span in spans {
-        let status = session.eval_file_item(name, text, span, mode);
+        let line = line_starts.partition_point(|&start| start <= span.start as usize);
+        let status = session.eval_file_item(name, text, span, line, mode);
         if status == EntryStatus::Ok {
             continue;
         }

@@ -93,10 +93,9 @@ impl Session {
         self.eval_and_show(&name, &name, text, 0, text, Mode::Shell)
     }
 
-    /// Evaluates `text[span]` of a file named `file` as one entry and shows what happened, with
-    /// diagnostics pointing into the whole file.
-    pub fn eval_file_item(&mut self, file: &str, text: &str, span: Span, mode: Mode) -> EntryStatus {
-        let line = text[..span.start as usize].matches('\n').count() + 1;
+    /// Evaluates `text[span]` of a file named `file` as one entry, which starts on line `line`, and shows
+    /// what happened, with diagnostics pointing into the whole file.
+    pub fn eval_file_item(&mut self, file: &str, text: &str, span: Span, line: usize, mode: Mode) -> EntryStatus {
         let entry_name = format!("{file}:{line}");
         self.eval_and_show(&entry_name, file, &text[span.range()], span.start as usize, text, mode)
     }

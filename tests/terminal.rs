@@ -101,6 +101,14 @@ fn history_survives_a_restart() {
     p.send_line("").unwrap();
     p.exp_string("defined remembered(x)").unwrap();
     p.exp_string("In [2]: ").unwrap();
+    // Ctrl-R searches the history backwards.
+    p.send_control('r').unwrap();
+    p.exp_string("reverse-i-search").unwrap();
+    p.send("rememb").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    p.send_line("").unwrap();
+    p.exp_string("redefined remembered(x) (version 2)").unwrap();
+    p.exp_string("In [3]: ").unwrap();
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }

@@ -14,6 +14,12 @@
 use std::io;
 use std::sync::{Arc, Mutex};
 
+// On x86-64 the instruction cache is coherent with stores, so making a page executable is all it takes.
+// Other targets (AArch64) need an icache flush and pipeline barrier after writing code, which this arena
+// does not do yet; refuse to build rather than run stale instructions.
+#[cfg(not(target_arch = "x86_64"))]
+compile_error!("kaleido's code arena supports x86-64 only (other targets need icache maintenance)");
+
 use cranelift_jit::{BranchProtection, JITMemoryKind, JITMemoryProvider};
 use cranelift_module::{ModuleError, ModuleResult};
 

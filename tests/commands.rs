@@ -53,9 +53,16 @@ fn enter(session: &mut Session, out: &Buffer, entries: &[&str]) -> String {
 #[test]
 fn list_shows_arity_version_state_and_entry() {
     let (mut s, out) = session();
-    let text = enter(&mut s, &out, &["def f(x) g(x)", "def f(x y) x", ":list"]);
-    assert!(text.contains("f                (x y)          v2       defined          user     <repl:2>"), "{text}");
-    assert!(text.contains("g                -              -        not yet defined  user     -"), "{text}");
+    let text = enter(&mut s, &out, &["def f(x) g(x)", "def f(x y) x", "def h(x) x", "h(1)", ":list"]);
+    assert!(
+        text.contains("f                (x y)          v2       defined          user     not yet   <repl:2>"),
+        "{text}"
+    );
+    assert!(text.contains("g                -              -        not yet defined  user     -         -"), "{text}");
+    assert!(
+        text.contains("h                (x)            v1       defined          user     yes       <repl:3>"),
+        "{text}"
+    );
     assert!(text.contains("builtins: putchard printd sin"), "{text}");
 }
 

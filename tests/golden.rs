@@ -2,8 +2,9 @@
 //! `tests/pipe/`) is run by the real `kaleido` binary, and what a user sees is compared exactly with a
 //! checked-in `.out` file: stdout, then `--- stderr` and stderr if any, then `--- exit N` if not 0.
 //!
-//! A first line `# args: ...` passes command-line flags. Regenerate the `.out` files with
-//! `KALEIDO_BLESS=1 cargo test --test golden`.
+//! Every program runs twice, with lazy compilation (the default) and with `--jit eager`, and both runs
+//! must show exactly the same thing. A first line `# args: ...` passes command-line flags. Regenerate the
+//! `.out` files with `KALEIDO_BLESS=1 cargo test --test golden`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -12,12 +13,14 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the repl crate sits in the workspace").to_path_buf()
 }
 
-/// Runs `program` (relative to the workspace root) and renders what the user sees.
-fn observe(program: &Path, via_stdin: bool) -> datatest_stable::Result<String> {
+/// Runs `program` (relative to the workspace root) with `jit` (`lazy` or `eager`) and renders what the
+/// user sees.
+fn observe(program: &Path, via_stdin: bool, jit: &str) -> datatest_stable::Result<String> {
     let root = workspace_root();
     let text = std::fs::read_to_string(root.join(program))?;
     let mut command = Command::new(env!("CARGO_BIN_EXE_kaleido"));
     command.current_dir(&root).env("TERM", "dumb").env("NO_COLOR", "1").env_remove("KALEIDO_HISTORY");
+    command.args(["--jit", jit]);
     if let Some(args) = text.lines().next().and_then(|line| line.strip_prefix("# args:")) {
         command.args(args.split_whitespace());
     }
@@ -60,7 +63,13 @@ fn fold_depths(text: &str) -> String {
 }
 
 fn compare(program: &Path, expected_path: &Path, via_stdin: bool) -> datatest_stable::Result<()> {
-    let seen = observe(program, via_stdin)?;
+    let seen = observe(program, via_stdin, "lazy")?;
+    let eager = observe(program, via_stdin, "eager")?;
+    if eager != seen {
+        return Err(
+            format!("{}: lazy and eager runs differ\n--- lazy\n{seen}\n--- eager\n{eager}", program.display()).into()
+        );
+    }
     let expected_file = workspace_root().join(expected_path);
     if std::env::var_os("KALEIDO_BLESS").is_some() {
         std::fs::write(&expected_file, &seen)?;

@@ -61,6 +61,9 @@ pub struct FunctionSpec<'a> {
     pub code_id: u32,
     /// A direct reference to the function itself, for recursion without the table.
     pub self_ref: Option<FuncRef>,
+    /// Emit the stack-overflow and interrupt checks (prologue and loop back-edges). Only benchmarks
+    /// turn them off, to measure what they cost.
+    pub checks: bool,
 }
 
 /// Translates `spec` into `func` (whose signature must already be set).
@@ -82,7 +85,9 @@ pub fn translate(
     let mut translator =
         FunctionTranslator { builder, scopes: Vec::new(), resolve, state, exit, call_conv, spec, pointer: types::I64 };
     translator.bind_params(entry);
-    translator.stack_check();
+    if spec.checks {
+        translator.stack_check();
+    }
     let result = translator.translate_expr(spec.body)?;
     translator.builder.ins().return_(&[result]);
     translator.emit_exit_block();
@@ -224,7 +229,9 @@ impl FunctionTranslator<'_, '_> {
         self.builder.ins().jump(body_block, &[]);
         self.builder.switch_to_block(body_block);
         // The back-edge check lets Ctrl-C stop a loop that makes no calls.
-        self.stack_check();
+        if self.spec.checks {
+            self.stack_check();
+        }
         self.translate_expr(&f.body)?;
         let step = match &f.step {
             Some(step) => self.translate_expr(step)?,

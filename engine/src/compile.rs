@@ -8,7 +8,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use cranelift_codegen::Context;
+use std::time::Instant;
+
+use cranelift_codegen::{Context, ir};
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Module};
 use kaleido_lang::ast::{Binding, Expr, Function, Item, ItemKind, Prototype};
@@ -17,20 +19,29 @@ use kaleido_lang::{Diagnostic, Span};
 
 use crate::code_memory::{CodeRange, lock};
 use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate};
-use crate::engine::Engine;
+use crate::engine::{Engine, JitMode};
 use crate::index::{FunctionKind, FunctionState, SlotId};
+use crate::lazy::self_reference;
 use crate::runtime::lookup_c_symbol;
 
 /// One item, compiled and ready to apply.
 pub enum CompiledItem {
-    /// A definition: its code is in the entry's module.
-    Def { function: Function, source: String, func: FuncId, calls: BTreeSet<(String, usize)> },
+    /// A definition: compiled into the entry's module, or (lazy mode) IR to compile on the first call.
+    Def { function: Function, source: String, body: DefBody, calls: BTreeSet<(String, usize)> },
     /// An `extern`, bound to a builtin or a C function at `address`.
     Extern { proto: Prototype, address: usize, builtin: bool },
     /// Top-level code: a thunk to run.
     Expr { func: FuncId, calls: BTreeSet<String> },
     /// Global variables: for each, its cell and a thunk computing its initial value.
     Global(Vec<(String, u32, FuncId)>),
+}
+
+/// A definition's code: generated now (eager) or deferred to its first call (lazy).
+pub enum DefBody {
+    /// Compiled into the entry's module.
+    Eager(FuncId),
+    /// Cranelift IR, fully resolved, to compile on the first call.
+    Lazy(Box<ir::Function>),
 }
 
 /// The compiled entry: its finalized module, its items, and the warnings found.
@@ -161,11 +172,59 @@ impl<'e> Staging<'e> {
         self.in_definition = true;
         let params: Vec<String> = proto.params.iter().map(|p| p.name.clone()).collect();
         let code_name = format!("`{name}`");
-        let func = self.compile_function(module, Some(name), &params, &function.body, code_name, span)?;
+        let body = if self.engine.options.jit == JitMode::Lazy {
+            let clif = self.translate_standalone(name, &params, &function.body, code_name)?;
+            DefBody::Lazy(Box::new(clif))
+        } else {
+            DefBody::Eager(self.compile_function(module, Some(name), &params, &function.body, code_name, span)?)
+        };
         self.entry_defs.insert(name.to_string(), params.len());
         let calls = std::mem::take(&mut self.calls);
         let source = self.source[span.range()].to_string();
-        Ok(CompiledItem::Def { function, source, func, calls })
+        Ok(CompiledItem::Def { function, source, body, calls })
+    }
+
+    /// Translates a definition into IR of its own, to be compiled later as function 0 of a new module.
+    fn translate_standalone(
+        &mut self,
+        name: &str,
+        params: &[String],
+        body: &Expr,
+        code_name: String,
+    ) -> Result<ir::Function, Diagnostic> {
+        let call_conv = self.engine.isa.default_call_conv();
+        let mut func =
+            ir::Function::with_name_signature(ir::UserFuncName::default(), kaleido_signature(params.len(), call_conv));
+        let self_ref = self.engine.options.direct_self_calls.then(|| self_reference(&mut func));
+        let spec = self.spec(Some(name), params, body, code_name, self_ref);
+        self.translate_into(&mut func, &spec, self.engine.isa.frontend_config())?;
+        Ok(func)
+    }
+
+    fn spec<'s>(
+        &mut self,
+        name: Option<&'s str>,
+        params: &'s [String],
+        body: &'s Expr,
+        code_name: String,
+        self_ref: Option<ir::FuncRef>,
+    ) -> FunctionSpec<'s> {
+        let code_id = self.engine.code_names.len() as u32;
+        self.engine.code_names.push(code_name);
+        FunctionSpec { name, params, body, code_id, self_ref, checks: self.engine.options.checks }
+    }
+
+    fn translate_into(
+        &mut self,
+        func: &mut ir::Function,
+        spec: &FunctionSpec,
+        frontend: cranelift_codegen::isa::TargetFrontendConfig,
+    ) -> Result<(), Diagnostic> {
+        let state = self.engine.state_address();
+        let mut builder_context = std::mem::take(&mut self.engine.builder_context);
+        let result = translate(func, &mut builder_context, frontend, spec, state, self);
+        self.engine.builder_context = builder_context;
+        result
     }
 
     /// Redefining with another arity leaves callers passing the old count: say who they are.
@@ -266,17 +325,14 @@ impl<'e> Staging<'e> {
         let func = module.declare_anonymous_function(&signature).map_err(|e| internal(e.to_string()))?;
         let mut context: Context = module.make_context();
         context.func.signature = signature;
-        let self_ref = name.map(|_| module.declare_func_in_func(func, &mut context.func));
-        let code_id = self.engine.code_names.len() as u32;
-        self.engine.code_names.push(code_name);
-        let spec = FunctionSpec { name, params, body, code_id, self_ref };
-        let state = self.engine.state_address();
-        let frontend = module.target_config();
-        let mut builder_context = std::mem::take(&mut self.engine.builder_context);
-        let result = translate(&mut context.func, &mut builder_context, frontend, &spec, state, self);
-        self.engine.builder_context = builder_context;
-        result?;
+        let direct = name.is_some() && self.engine.options.direct_self_calls;
+        let self_ref = direct.then(|| module.declare_func_in_func(func, &mut context.func));
+        let spec = self.spec(name, params, body, code_name, self_ref);
+        self.translate_into(&mut context.func, &spec, module.target_config())?;
+        let started = Instant::now();
         module.define_function(func, &mut context).map_err(|e| internal(format!("{e:?}")))?;
+        let code_bytes = context.compiled_code().map_or(0, |code| code.code_info().total_size as usize);
+        self.engine.compiler.borrow_mut().count(code_bytes, started.elapsed());
         Ok(func)
     }
 

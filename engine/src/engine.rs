@@ -5,6 +5,7 @@
 //! apply phase then takes the items in order: a definition repoints its slots, top-level code runs. A
 //! runtime error stops the apply phase; the items before it keep their effects, like any REPL.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -17,24 +18,55 @@ use kaleido_lang::{Diagnostic, Operators, analyze, has_errors};
 
 use crate::cells::StableCells;
 use crate::code_memory::{CodeArena, CodeRange, SharedArena, lock};
-use crate::compile::{CompiledEntry, CompiledItem, Staging};
+use crate::compile::{CompiledEntry, CompiledItem, DefBody, Staging};
 use crate::error::{Frame, Rejected, RuntimeError, RuntimeErrorKind, fold_frames};
 use crate::index::{EntryId, FunctionKind, FunctionState, Index, SlotId, Version};
-use crate::jit::{compile_stub, host_isa, range_of};
+use crate::jit::{compile_lazy_stub, compile_stub, host_isa, range_of};
+use crate::lazy::{CompileStats, Compiler, LazilyCompiled};
 use crate::runtime::{Builtin, RaiseKind, Raised, RuntimeState, builtins, stack_limit};
 
 /// The prelude: the operators people expect, written in kaleido and loaded at start-up.
 pub const PRELUDE: &str = include_str!("prelude.kal");
 
+/// When a definition's machine code is generated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JitMode {
+    /// On its first call (the default): loading a big script costs parsing and checking only.
+    Lazy,
+    /// When it is entered.
+    Eager,
+}
+
+impl std::str::FromStr for JitMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<JitMode, String> {
+        match text {
+            "lazy" => Ok(JitMode::Lazy),
+            "eager" => Ok(JitMode::Eager),
+            other => Err(format!("unknown JIT mode `{other}`; use `lazy` or `eager`")),
+        }
+    }
+}
+
 /// How an engine starts.
+#[derive(Clone, Debug)]
 pub struct EngineOptions {
     /// Load the prelude (`!`, unary `-`, `>`, `|`, `&`, `:`).
     pub prelude: bool,
+    /// Compile definitions lazily (on first call) or eagerly.
+    pub jit: JitMode,
+    /// Emit stack-overflow and interrupt checks. Only benchmarks turn them off, to measure their cost:
+    /// without them runaway recursion crashes the process and Ctrl-C cannot stop a loop.
+    pub checks: bool,
+    /// Compile a function's calls to itself as direct calls (on), or through its slot like every other
+    /// call (off: a benchmark hook that measures what the indirection table costs).
+    pub direct_self_calls: bool,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { prelude: true }
+        EngineOptions { prelude: true, jit: JitMode::Lazy, checks: true, direct_self_calls: true }
     }
 }
 
@@ -98,6 +130,11 @@ pub struct Engine {
     builtins: HashMap<&'static str, Builtin>,
     /// Raising stubs by (kind, arity), compiled on first need.
     stubs: HashMap<(RaiseKind, usize), usize>,
+    /// Lazy-compile stubs by arity.
+    lazy_stubs: HashMap<usize, usize>,
+    /// Compiles deferred bodies when JIT code first calls them; boxed so the runtime state can point at it.
+    pub(crate) compiler: Box<RefCell<Compiler>>,
+    pub(crate) options: EngineOptions,
     /// All machine code of this engine.
     pub(crate) arena: SharedArena,
     /// Code no longer reachable (replaced definitions, top-level code that ran), freed after the entry.
@@ -114,8 +151,11 @@ pub struct Engine {
 impl Engine {
     /// A new engine writing program output (`putchard`, `printd`) to `output`.
     pub fn new(options: EngineOptions, output: Box<dyn Write>) -> Result<Engine, String> {
+        let isa = host_isa()?;
+        let arena = CodeArena::new().map_err(|e| format!("cannot reserve code memory: {e}"))?;
+        let compiler = Box::new(RefCell::new(Compiler::new(isa.clone(), arena.clone())));
         let mut engine = Engine {
-            isa: host_isa()?,
+            isa,
             state: RuntimeState::new(output),
             slots: StableCells::default(),
             slot_keys: Vec::new(),
@@ -126,7 +166,10 @@ impl Engine {
             operators: Operators::builtin(),
             builtins: builtins().into_iter().map(|b| (b.name, b)).collect(),
             stubs: HashMap::new(),
-            arena: CodeArena::new().map_err(|e| format!("cannot reserve code memory: {e}"))?,
+            lazy_stubs: HashMap::new(),
+            compiler,
+            options: options.clone(),
+            arena,
             retired_code: Vec::new(),
             code_names: Vec::new(),
             builder_context: FunctionBuilderContext::new(),
@@ -134,6 +177,7 @@ impl Engine {
             entry_name: String::new(),
             defining_kind: FunctionKind::Prelude,
         };
+        engine.state.set_compiler(&engine.compiler);
         for builtin in builtins() {
             let info = engine.index.entry(builtin.name);
             info.kind = FunctionKind::Builtin;
@@ -176,6 +220,21 @@ impl Engine {
         self.state.flush();
         self.collect();
         Ok(outcome)
+    }
+
+    /// What compiling has cost so far (functions, bytes of code, time).
+    pub fn stats(&self) -> CompileStats {
+        self.compiler.borrow().stats
+    }
+
+    /// Chooses when the definitions entered from now on are compiled.
+    pub fn set_jit_mode(&mut self, mode: JitMode) {
+        self.options.jit = mode;
+    }
+
+    /// When definitions are compiled.
+    pub fn jit_mode(&self) -> JitMode {
+        self.options.jit
     }
 
     /// The operators defined so far (for the shell's completeness check and highlighting).
@@ -252,7 +311,10 @@ impl Engine {
         let mut resolved = Vec::new();
         for (item, span) in items {
             let code = match &item {
-                CompiledItem::Def { func, .. } | CompiledItem::Expr { func, .. } => vec![code_of(*func)],
+                CompiledItem::Def { body: DefBody::Eager(func), .. } | CompiledItem::Expr { func, .. } => {
+                    vec![code_of(*func)]
+                }
+                CompiledItem::Def { body: DefBody::Lazy(_), .. } => Vec::new(),
                 CompiledItem::Global(globals) => globals.iter().map(|(_, _, f)| code_of(*f)).collect(),
                 CompiledItem::Extern { .. } => Vec::new(),
             };
@@ -301,8 +363,12 @@ impl Engine {
             self.retired_code.extend(code.iter().map(|&(_, range)| range));
         }
         match item {
-            CompiledItem::Def { function, source, calls, .. } => {
-                Ok(vec![self.apply_def(function, source, calls, code[0])])
+            CompiledItem::Def { function, source, calls, body } => {
+                let body = match body {
+                    DefBody::Eager(_) => Ok(code[0]),
+                    DefBody::Lazy(clif) => Err(clif),
+                };
+                Ok(vec![self.apply_def(function, source, calls, body)])
             }
             CompiledItem::Extern { proto, address, builtin } => {
                 if !builtin {
@@ -341,43 +407,53 @@ impl Engine {
         }
     }
 
+    /// Makes `function` the current definition of its name. `body` is its code (eager) or the IR to
+    /// compile on its first call (lazy).
     fn apply_def(
         &mut self,
         function: kaleido_lang::ast::Function,
         source: String,
         calls: std::collections::BTreeSet<(String, usize)>,
-        (code, range): (usize, CodeRange),
+        body: Result<(usize, CodeRange), Box<cranelift_codegen::ir::Function>>,
     ) -> ItemOutcome {
         let proto = function.proto;
+        let name = proto.name.as_str();
         let params: Vec<String> = proto.params.iter().map(|p| p.name.clone()).collect();
-        let (kind, entry) = (self.defining_kind, self.entries);
-        let info = self.index.entry(&proto.name);
-        let old_range = info.code_range.replace(range);
+        let arity = params.len();
+        let slot = self.ensure_slot(name, arity);
+        let slot_address = self.slots.address(slot);
+        let (code, range) = match body {
+            Ok((code, range)) => (code, Some(range)),
+            Err(clif) => {
+                let stub = self.lazy_stub(arity);
+                self.compiler.borrow_mut().defer(slot_address, name, *clif);
+                (stub, None)
+            }
+        };
+        let (kind, entry, entry_name) = (self.defining_kind, self.entries, self.entry_name.clone());
+        let info = self.index.entry(name);
+        // Bodies of the old version that were never called are dropped without being compiled.
+        let stale: Vec<SlotId> = info.slots.iter().filter(|&(&a, _)| a != arity).map(|(_, &s)| s).collect();
         if let Some(current) = info.history.last_mut() {
             current.retired = true;
         }
         let number = info.history.len() as u32 + 1;
-        let entry_name = self.entry_name.clone();
-        let info = self.index.entry(&proto.name);
         info.history.push(Version { number, entry, entry_name, params: params.clone(), source, retired: false });
         info.kind = kind;
         info.state = FunctionState::Defined;
         info.operator = proto.kind;
-        info.arity = Some(params.len());
+        info.arity = Some(arity);
         info.code = code;
-        info.compiled = true;
+        info.compiled = range.is_some();
+        let old_range = std::mem::replace(&mut info.code_range, range);
         let slots: Vec<(usize, SlotId)> = info.slots.iter().map(|(&a, &s)| (a, s)).collect();
-        // Give every def its own slot for its arity, so the index can always show where callers go.
-        if !slots.iter().any(|&(a, _)| a == params.len()) {
-            let slot = self.slots.push();
-            self.slot_keys.push((proto.name.clone(), params.len()));
-            self.index.entry(&proto.name).slots.insert(params.len(), slot);
+        for slot in stale {
+            self.compiler.borrow_mut().forget(self.slots.address(slot));
         }
-        let slots: Vec<(usize, SlotId)> = self.index.entry(&proto.name).slots.iter().map(|(&a, &s)| (a, s)).collect();
         for (arity, slot) in slots {
-            self.refresh_slot(&proto.name, arity, slot);
+            self.refresh_slot(name, arity, slot);
         }
-        self.index.set_calls(&proto.name, calls);
+        self.index.set_calls(name, calls);
         // The old code is unreachable now that every slot is repointed (unless it is running: it is
         // freed only after the entry, between evaluations).
         self.retired_code.extend(old_range);
@@ -387,6 +463,40 @@ impl Engine {
             ProtoKind::Plain => {}
         }
         ItemOutcome::Defined { name: proto.name, params, version: number }
+    }
+
+    /// The slot of `name` for calls passing `arity` arguments, created if needed. Every definition has
+    /// the slot of its own arity, so the index can always show where callers go.
+    fn ensure_slot(&mut self, name: &str, arity: usize) -> SlotId {
+        if let Some(&slot) = self.index.entry(name).slots.get(&arity) {
+            return slot;
+        }
+        let slot = self.slots.push();
+        self.slot_keys.push((name.to_string(), arity));
+        self.index.entry(name).slots.insert(arity, slot);
+        slot
+    }
+
+    fn lazy_stub(&mut self, arity: usize) -> usize {
+        if let Some(&address) = self.lazy_stubs.get(&arity) {
+            return address;
+        }
+        let state = self.state_address();
+        let address = compile_lazy_stub(&self.isa, &self.arena, &mut self.builder_context, arity, state)
+            .unwrap_or_else(|error| panic!("compiling the lazy stub for arity {arity} failed: {error}"));
+        self.lazy_stubs.insert(arity, address);
+        address
+    }
+
+    /// Records in the index the code that was generated lazily during the last run.
+    fn record_lazily_compiled(&mut self) {
+        let compiled = self.compiler.borrow_mut().take_compiled();
+        for LazilyCompiled { name, code, range } in compiled {
+            let info = self.index.entry(&name);
+            info.code = code;
+            info.compiled = true;
+            info.code_range = Some(range);
+        }
     }
 
     /// Points `slot` (the slot of `name` for calls passing `arity` arguments) at what such a call must
@@ -419,6 +529,7 @@ impl Engine {
         let here = 0u8;
         self.state.arm(stack_limit(&here as *const u8 as usize));
         let value = entry(0);
+        self.record_lazily_compiled();
         match self.state.disarm() {
             None => Ok(value),
             Some((raised, frames)) => Err(self.runtime_error(raised, frames)),
@@ -443,6 +554,7 @@ impl Engine {
                 };
                 RuntimeErrorKind::ArityMismatch { caller, callee, passed, takes }
             }
+            Raised::CompileFailed { slot } => RuntimeErrorKind::CompileFailed { name: slot_key(slot).0 },
             Raised::StackOverflow => RuntimeErrorKind::StackOverflow,
             Raised::Interrupted => RuntimeErrorKind::Interrupted,
         };

@@ -38,6 +38,12 @@ pub enum RuntimeErrorKind {
     /// The user interrupted the evaluation (Ctrl-C).
     #[error("interrupted")]
     Interrupted,
+    /// Generating a function's code on its first call failed: a bug in kaleido, reported, not hidden.
+    #[error("internal error: generating the code of `{name}` failed")]
+    CompileFailed {
+        /// The function.
+        name: String,
+    },
 }
 
 /// One line of a backtrace: a kaleido function (or an entry's top-level code) and how many consecutive

@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use cranelift_codegen::ir::{InstBuilder, types};
+use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, Signature, types};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::{Context, settings, settings::Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -15,7 +15,8 @@ use cranelift_module::{FuncId, Module, default_libcall_names};
 
 use crate::code_memory::{ArenaProvider, CodeRange, SharedArena, lock};
 use crate::codegen::{emit_native_void_call, kaleido_signature};
-use crate::runtime::{RaiseKind, k_raise};
+use crate::lazy::k_lazy_compile;
+use crate::runtime::{ABORT_OFFSET, RaiseKind, k_raise};
 
 /// Builds the host ISA every module shares.
 pub fn host_isa() -> Result<OwnedTargetIsa, String> {
@@ -69,6 +70,56 @@ pub fn compile_stub(
         let state = builder.ins().iconst(types::I64, state as i64);
         let kind = builder.ins().iconst(types::I64, kind as i64);
         emit_native_void_call(&mut builder, call_conv, k_raise as *const () as usize, &[state, kind, slot]);
+        let zero = builder.ins().f64const(0.0);
+        builder.ins().return_(&[zero]);
+        builder.seal_all_blocks();
+        builder.finalize(module.target_config());
+    }
+    module.define_function(id, &mut context).map_err(|e| e.to_string())?;
+    module.finalize_definitions().map_err(|e| e.to_string())?;
+    Ok(module.get_finalized_function(id) as usize)
+}
+
+/// Compiles the lazy stub for functions of `arity` parameters: it asks [`crate::lazy::k_lazy_compile`] for
+/// the code of the slot it was called through, then calls that code with the same arguments (or returns at
+/// once if compiling raised an error). Stubs are never freed.
+pub fn compile_lazy_stub(
+    isa: &OwnedTargetIsa,
+    arena: &SharedArena,
+    builder_context: &mut FunctionBuilderContext,
+    arity: usize,
+    state: usize,
+) -> Result<usize, String> {
+    let (mut module, _) = new_module(isa, arena);
+    let call_conv: CallConv = isa.default_call_conv();
+    let signature = kaleido_signature(arity, call_conv);
+    let id: FuncId = module.declare_anonymous_function(&signature).map_err(|e| e.to_string())?;
+    let mut context: Context = module.make_context();
+    context.func.signature = signature.clone();
+    {
+        let mut builder = FunctionBuilder::new(&mut context.func, builder_context);
+        let block = builder.create_block();
+        builder.append_block_params_for_function_params(block);
+        builder.switch_to_block(block);
+        let args = builder.block_params(block).to_vec();
+        let state_value = builder.ins().iconst(types::I64, state as i64);
+        let mut hook = Signature::new(call_conv);
+        hook.params.extend([AbiParam::new(types::I64), AbiParam::new(types::I64)]);
+        hook.returns.push(AbiParam::new(types::I64));
+        let hook = builder.import_signature(hook);
+        let hook_address = builder.ins().iconst(types::I64, k_lazy_compile as *const () as i64);
+        let call = builder.ins().call_indirect(hook, hook_address, &[state_value, args[0]]);
+        let code = builder.inst_results(call)[0];
+        let abort = builder.ins().load(types::I64, MemFlagsData::trusted(), state_value, ABORT_OFFSET);
+        let forward = builder.create_block();
+        let give_up = builder.create_block();
+        builder.ins().brif(abort, give_up, &[], forward, &[]);
+        builder.switch_to_block(forward);
+        let callee = builder.import_signature(signature);
+        let call = builder.ins().call_indirect(callee, code, &args);
+        let result = builder.inst_results(call)[0];
+        builder.ins().return_(&[result]);
+        builder.switch_to_block(give_up);
         let zero = builder.ins().f64const(0.0);
         builder.ins().return_(&[zero]);
         builder.seal_all_blocks();

@@ -23,9 +23,11 @@ mod engine;
 mod error;
 mod index;
 mod jit;
+mod lazy;
 mod runtime;
 
-pub use engine::{Engine, EngineOptions, ItemOutcome, Outcome, PRELUDE};
+pub use engine::{Engine, EngineOptions, ItemOutcome, JitMode, Outcome, PRELUDE};
 pub use error::{Frame, Rejected, RuntimeError, RuntimeErrorKind};
 pub use index::{EntryId, FunctionInfo, FunctionKind, FunctionState, Index, Version};
+pub use lazy::CompileStats;
 pub use runtime::{RuntimeState, format_value};

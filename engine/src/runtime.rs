@@ -38,6 +38,11 @@ pub enum Raised {
     StackOverflow,
     /// The evaluation was interrupted.
     Interrupted,
+    /// Generating the deferred code of the slot's function failed (an internal error).
+    CompileFailed {
+        /// The slot's address.
+        slot: usize,
+    },
 }
 
 /// The state JIT code reads and hooks write. JIT code embeds this struct's address and reads `abort` and
@@ -54,6 +59,8 @@ pub struct RuntimeState {
     raised: RefCell<Option<Raised>>,
     frames: RefCell<Vec<(u32, u64)>>,
     output: RefCell<Box<dyn Write>>,
+    /// The engine's compiler, for lazy compilation from JIT code (null until the engine sets it).
+    compiler: std::cell::Cell<*const RefCell<crate::lazy::Compiler>>,
 }
 
 /// Byte offset of [`RuntimeState::abort`], for JIT loads.
@@ -71,7 +78,25 @@ impl RuntimeState {
             raised: RefCell::new(None),
             frames: RefCell::new(Vec::new()),
             output: RefCell::new(output),
+            compiler: std::cell::Cell::new(std::ptr::null()),
         })
+    }
+
+    /// Lets hooks reach `compiler`, which must outlive this state (the engine owns both).
+    pub(crate) fn set_compiler(&self, compiler: &RefCell<crate::lazy::Compiler>) {
+        self.compiler.set(compiler);
+    }
+
+    /// The engine's compiler, if set.
+    pub(crate) fn compiler(&self) -> Option<&RefCell<crate::lazy::Compiler>> {
+        // SAFETY: the pointer is null or was set by the engine to its boxed compiler, which lives as long
+        // as the engine and therefore as long as this state.
+        unsafe { self.compiler.get().as_ref() }
+    }
+
+    /// Records an error raised by a hook outside this file.
+    pub(crate) fn raise_from_hook(&self, raised: Raised) {
+        self.raise(raised);
     }
 
     /// Prepares for an evaluation: no error, no frames, the stack limit for the current thread.

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::rc::Rc;
 
 use expect_test::{Expect, expect};
-use kaleido_engine::{Engine, EngineOptions, ItemOutcome, format_value};
+use kaleido_engine::{Engine, EngineOptions, ItemOutcome, JitMode, format_value};
 
 /// A `Write` whose bytes the test can read back.
 #[derive(Clone, Default)]
@@ -22,9 +22,10 @@ impl Write for SharedBuffer {
     }
 }
 
-fn transcript(entries: &[&str]) -> String {
+fn transcript(entries: &[&str], jit: JitMode) -> String {
     let buffer = SharedBuffer::default();
-    let mut engine = Engine::new(EngineOptions::default(), Box::new(buffer.clone())).expect("engine");
+    let options = EngineOptions { jit, ..EngineOptions::default() };
+    let mut engine = Engine::new(options, Box::new(buffer.clone())).expect("engine");
     let mut out = String::new();
     for (n, entry) in entries.iter().enumerate() {
         let name = format!("<e{}>", n + 1);
@@ -59,8 +60,11 @@ fn transcript(entries: &[&str]) -> String {
     out
 }
 
+/// Checks the transcript with lazy compilation, and that eager compilation gives exactly the same.
 fn check(entries: &[&str], expect: Expect) {
-    expect.assert_eq(&transcript(entries));
+    let lazy = transcript(entries, JitMode::Lazy);
+    assert_eq!(transcript(entries, JitMode::Eager), lazy, "eager and lazy sessions differ");
+    expect.assert_eq(&lazy);
 }
 
 #[test]

@@ -29,6 +29,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (":load FILE", "run a .kal script into this session"),
     (":save FILE", "write the session's definitions and globals as a script that rebuilds it"),
     (":reset", "start again with a fresh engine"),
+    (":set jit MODE", "compile definitions `lazy` (on first call, the default) or `eager`"),
+    (":stats", "what compiling has cost: functions, bytes of code, time"),
 ];
 
 /// Runs the command `line` (which starts with `:`).
@@ -44,6 +46,8 @@ pub fn run_command(session: &mut Session, line: &str) -> Next {
         ":load" => load(session, argument),
         ":save" => save(session, argument),
         ":reset" => reset(session),
+        ":set" => set(session, argument),
+        ":stats" => stats(session),
         _ => Err(unknown(word)),
     };
     if let Err(message) = result {
@@ -95,7 +99,12 @@ fn list_row(info: &FunctionInfo) -> String {
         FunctionKind::Extern => "extern",
     };
     let entry = info.current().map_or("-", |v| v.entry_name.as_str());
-    format!("{:<16} {params:<14} {version:<8} {state:<16} {kind:<8} {entry}\n", info.name)
+    let compiled = match (info.state, info.compiled) {
+        (FunctionState::NotYetDefined, _) => "-",
+        (_, true) => "yes",
+        (_, false) => "not yet",
+    };
+    format!("{:<16} {params:<14} {version:<8} {state:<16} {kind:<8} {compiled:<9} {entry}\n", info.name)
 }
 
 fn show(session: &mut Session, name: &str) -> Result<(), String> {
@@ -198,6 +207,34 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&temp);
     }
     result
+}
+
+fn set(session: &mut Session, argument: &str) -> Result<(), String> {
+    let mut words = argument.split_whitespace();
+    match (words.next(), words.next(), words.next()) {
+        (Some("jit"), Some(mode), None) => {
+            session.set_jit_mode(mode.parse()?);
+            write_out(session, &format!("definitions are now compiled {mode}ly\n"))
+        }
+        _ => Err("usage: `:set jit lazy` or `:set jit eager`".to_string()),
+    }
+}
+
+fn stats(session: &mut Session) -> Result<(), String> {
+    let engine = session.engine();
+    let stats = engine.stats();
+    let text = format!(
+        "jit mode: {:?}\nfunctions compiled: {}\nmachine code generated: {} bytes\ntime compiling: {:.3} ms\ncode memory in use: {} bytes (high-water mark {} bytes)\n",
+        engine.jit_mode(),
+        stats.functions,
+        stats.code_bytes,
+        stats.time.as_secs_f64() * 1000.0,
+        engine.code_bytes(),
+        engine.code_footprint(),
+    )
+    .replace("Lazy", "lazy")
+    .replace("Eager", "eager");
+    write_out(session, &text)
 }
 
 fn reset(session: &mut Session) -> Result<(), String> {

@@ -33,6 +33,9 @@ struct Cli {
     /// Do not load or save the shell's history.
     #[arg(long)]
     no_history: bool,
+    /// When definitions are compiled: `lazy` (on their first call) or `eager` (when entered).
+    #[arg(long, value_name = "MODE", default_value = "lazy", value_parser = ["lazy", "eager"])]
+    jit: String,
 }
 
 fn main() -> ExitCode {
@@ -47,7 +50,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
-    let options = SessionOptions { prelude: !cli.no_prelude, quiet: cli.quiet };
+    let jit = cli.jit.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    let options = SessionOptions { prelude: !cli.no_prelude, quiet: cli.quiet, jit };
     let mut session = Session::new(
         options,
         Box::new(std::io::stdout()),

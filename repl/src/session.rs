@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use kaleido_engine::{Engine, EngineOptions, ItemOutcome, Outcome, Rejected, RuntimeError, format_value};
+use kaleido_engine::{Engine, EngineOptions, ItemOutcome, JitMode, Outcome, Rejected, RuntimeError, format_value};
 use kaleido_lang::{Diagnostic, Span, render, render_all};
 
 /// Where a session's entries come from, which decides what is shown.
@@ -24,11 +24,13 @@ pub struct SessionOptions {
     pub prelude: bool,
     /// Do not print values of top-level expressions.
     pub quiet: bool,
+    /// When definitions are compiled.
+    pub jit: JitMode,
 }
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        SessionOptions { prelude: true, quiet: false }
+        SessionOptions { prelude: true, quiet: false, jit: JitMode::Lazy }
     }
 }
 
@@ -78,6 +80,13 @@ impl Session {
     /// The number the next shell entry gets (`In [3]`).
     pub fn next_entry_number(&self) -> u32 {
         self.entries + 1
+    }
+
+    /// Chooses when definitions entered from now on are compiled (`:set jit lazy|eager`); kept across
+    /// `:reset`.
+    pub fn set_jit_mode(&mut self, mode: JitMode) {
+        self.options.jit = mode;
+        self.engine.set_jit_mode(mode);
     }
 
     /// Replaces the engine with a fresh one (`:reset`); entry numbers go on.
@@ -145,7 +154,7 @@ impl Session {
 }
 
 fn new_engine(options: &SessionOptions, output: Box<dyn Write>) -> anyhow::Result<Engine> {
-    Engine::new(EngineOptions { prelude: options.prelude }, output)
+    Engine::new(EngineOptions { prelude: options.prelude, jit: options.jit, ..EngineOptions::default() }, output)
         .map_err(|e| anyhow::anyhow!("cannot start the JIT engine: {e}"))
 }
 

@@ -17,6 +17,7 @@ use kaleido_lang::{Diagnostic, Span};
 use crate::runtime::{ABORT_OFFSET, RaiseKind, STACK_LIMIT_OFFSET, k_frame, k_raise};
 
 /// How a call is compiled, as the engine resolves it.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Callee {
     /// A kaleido function, through its slot in the indirection table.
     Slot {

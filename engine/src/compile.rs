@@ -21,7 +21,7 @@ use crate::code_memory::{CodeRange, lock};
 use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate};
 use crate::engine::{Engine, JitMode};
 use crate::index::{FunctionKind, FunctionState, SlotId};
-use crate::lazy::self_reference;
+use crate::lazy::{Deferred, Recording, self_reference};
 use crate::runtime::lookup_c_symbol;
 
 /// One item, compiled and ready to apply.
@@ -40,8 +40,8 @@ pub enum CompiledItem {
 pub enum DefBody {
     /// Compiled into the entry's module.
     Eager(FuncId),
-    /// Cranelift IR, fully resolved, to compile on the first call.
-    Lazy(Box<ir::Function>),
+    /// The body and the resolver's answers, to compile on the first call.
+    Lazy(Box<Deferred>),
 }
 
 /// The compiled entry: its finalized module, its items, and the warnings found.
@@ -173,8 +173,7 @@ impl<'e> Staging<'e> {
         let params: Vec<String> = proto.params.iter().map(|p| p.name.clone()).collect();
         let code_name = format!("`{name}`");
         let body = if self.engine.options.jit == JitMode::Lazy {
-            let clif = self.translate_standalone(name, &params, &function.body, code_name)?;
-            DefBody::Lazy(Box::new(clif))
+            DefBody::Lazy(Box::new(self.check_deferred(name, &params, &function.body, code_name)?))
         } else {
             DefBody::Eager(self.compile_function(module, Some(name), &params, &function.body, code_name, span)?)
         };
@@ -184,21 +183,37 @@ impl<'e> Staging<'e> {
         Ok(CompiledItem::Def { function, source, body, calls })
     }
 
-    /// Translates a definition into IR of its own, to be compiled later as function 0 of a new module.
-    fn translate_standalone(
+    /// Translates a definition once, into IR that is thrown away, so that every diagnostic appears now;
+    /// keeps what is needed to translate it again when it is first called.
+    fn check_deferred(
         &mut self,
         name: &str,
         params: &[String],
         body: &Expr,
         code_name: String,
-    ) -> Result<ir::Function, Diagnostic> {
+    ) -> Result<Deferred, Diagnostic> {
         let call_conv = self.engine.isa.default_call_conv();
-        let mut func =
-            ir::Function::with_name_signature(ir::UserFuncName::default(), kaleido_signature(params.len(), call_conv));
-        let self_ref = self.engine.options.direct_self_calls.then(|| self_reference(&mut func));
+        let signature = kaleido_signature(params.len(), call_conv);
+        let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
+        let direct_self_calls = self.engine.options.direct_self_calls;
+        let self_ref = direct_self_calls.then(|| self_reference(&mut func));
         let spec = self.spec(Some(name), params, body, code_name, self_ref);
-        self.translate_into(&mut func, &spec, self.engine.isa.frontend_config())?;
-        Ok(func)
+        let (state, frontend) = (self.engine.state_address(), self.engine.isa.frontend_config());
+        let mut builder_context = std::mem::take(&mut self.engine.builder_context);
+        let mut recording = Recording { inner: self, answers: Vec::new() };
+        let result = translate(&mut func, &mut builder_context, frontend, &spec, state, &mut recording);
+        let answers = recording.answers;
+        self.engine.builder_context = builder_context;
+        result?;
+        Ok(Deferred {
+            name: name.to_string(),
+            params: params.to_vec(),
+            body: body.clone(),
+            code_id: spec.code_id,
+            answers,
+            checks: spec.checks,
+            direct_self_calls,
+        })
     }
 
     fn spec<'s>(

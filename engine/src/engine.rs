@@ -22,7 +22,7 @@ use crate::compile::{CompiledEntry, CompiledItem, DefBody, Staging};
 use crate::error::{Frame, Rejected, RuntimeError, RuntimeErrorKind, fold_frames};
 use crate::index::{EntryId, FunctionKind, FunctionState, Index, SlotId, Version};
 use crate::jit::{compile_lazy_stub, compile_stub, host_isa, range_of};
-use crate::lazy::{CompileStats, Compiler, LazilyCompiled};
+use crate::lazy::{CompileStats, Compiler, Deferred, LazilyCompiled};
 use crate::runtime::{Builtin, RaiseKind, Raised, RuntimeState, builtins, stack_limit};
 
 /// The prelude: the operators people expect, written in kaleido and loaded at start-up.
@@ -153,10 +153,13 @@ impl Engine {
     pub fn new(options: EngineOptions, output: Box<dyn Write>) -> Result<Engine, String> {
         let isa = host_isa()?;
         let arena = CodeArena::new().map_err(|e| format!("cannot reserve code memory: {e}"))?;
-        let compiler = Box::new(RefCell::new(Compiler::new(isa.clone(), arena.clone())));
+        // The state is boxed, so its address survives the move into the engine below.
+        let state = RuntimeState::new(output);
+        let state_address = &*state as *const RuntimeState as usize;
+        let compiler = Box::new(RefCell::new(Compiler::new(isa.clone(), arena.clone(), state_address)));
         let mut engine = Engine {
             isa,
-            state: RuntimeState::new(output),
+            state,
             slots: StableCells::default(),
             slot_keys: Vec::new(),
             globals: StableCells::default(),
@@ -366,7 +369,7 @@ impl Engine {
             CompiledItem::Def { function, source, calls, body } => {
                 let body = match body {
                     DefBody::Eager(_) => Ok(code[0]),
-                    DefBody::Lazy(clif) => Err(clif),
+                    DefBody::Lazy(deferred) => Err(deferred),
                 };
                 Ok(vec![self.apply_def(function, source, calls, body)])
             }
@@ -414,7 +417,7 @@ impl Engine {
         function: kaleido_lang::ast::Function,
         source: String,
         calls: std::collections::BTreeSet<(String, usize)>,
-        body: Result<(usize, CodeRange), Box<cranelift_codegen::ir::Function>>,
+        body: Result<(usize, CodeRange), Box<Deferred>>,
     ) -> ItemOutcome {
         let proto = function.proto;
         let name = proto.name.as_str();
@@ -424,9 +427,9 @@ impl Engine {
         let slot_address = self.slots.address(slot);
         let (code, range) = match body {
             Ok((code, range)) => (code, Some(range)),
-            Err(clif) => {
+            Err(deferred) => {
                 let stub = self.lazy_stub(arity);
-                self.compiler.borrow_mut().defer(slot_address, name, *clif);
+                self.compiler.borrow_mut().defer(slot_address, *deferred);
                 (stub, None)
             }
         };

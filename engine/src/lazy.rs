@@ -1,10 +1,14 @@
 //! Lazy compilation: a definition's machine code is generated on its first call.
 //!
-//! When an entry is applied in lazy mode, a definition's Cranelift IR is built (so every diagnostic and
-//! warning appears at once) and stored, keyed by the address of its slot, and the slot points at a lazy
-//! stub. The stub calls [`k_lazy_compile`], which compiles the stored IR into a module of its own, patches
-//! the slot, and returns the code's address; the stub then forwards the call with the same arguments.
-//! Later calls go straight to the code. A definition replaced before it was ever called is never compiled.
+//! When an entry is applied in lazy mode, a definition is translated once (so every diagnostic and warning
+//! appears at once) while a [`Recording`] notes each answer the engine's resolver gives; the IR is thrown
+//! away and the AST and the answers are kept, keyed by the address of the function's slot, which points
+//! at a lazy stub. The stub calls [`k_lazy_compile`], which translates the AST again, replaying the answers
+//! (translation is deterministic, so it asks the same questions in the same order), compiles it into a
+//! module of its own, patches the slot and returns the code's address; the stub then forwards the call
+//! with the same arguments. Later calls go straight to the code. A definition replaced before it was ever
+//! called is never compiled. Keeping the AST rather than the IR costs a few hundred bytes per definition
+//! instead of several KiB.
 //!
 //! The compiler lives behind its own `RefCell`, reached from the runtime state: the engine never holds
 //! that borrow while JIT code runs, so a lazily compiled function may trigger further lazy compiles.
@@ -18,7 +22,12 @@ use cranelift_codegen::ir::{self, ExtFuncData, ExternalName, UserExternalName};
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_module::Module;
 
+use cranelift_frontend::FunctionBuilderContext;
+use kaleido_lang::ast::Expr;
+use kaleido_lang::{Diagnostic, Span};
+
 use crate::code_memory::{CodeRange, SharedArena};
+use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate};
 use crate::jit::{new_module, range_of};
 use crate::runtime::{Raised, RuntimeState};
 
@@ -33,10 +42,75 @@ pub struct CompileStats {
     pub time: Duration,
 }
 
+/// One answer of the resolver during translation.
+#[derive(Clone, Copy, Debug)]
+pub enum Answer {
+    /// Where a call goes.
+    Callee(Callee),
+    /// A global's cell address.
+    Global(usize),
+}
+
+/// A resolver that answers as `inner` does and writes down every answer.
+pub struct Recording<'r> {
+    /// The resolver asked.
+    pub inner: &'r mut dyn Resolve,
+    /// The answers, in order.
+    pub answers: Vec<Answer>,
+}
+
+impl Resolve for Recording<'_> {
+    fn callee(&mut self, name: &str, arity: usize, span: Span) -> Result<Callee, Diagnostic> {
+        let callee = self.inner.callee(name, arity, span)?;
+        self.answers.push(Answer::Callee(callee));
+        Ok(callee)
+    }
+
+    fn global(&mut self, name: &str) -> usize {
+        let address = self.inner.global(name);
+        self.answers.push(Answer::Global(address));
+        address
+    }
+}
+
+/// A resolver that gives recorded answers back in order.
+struct Replay {
+    answers: std::vec::IntoIter<Answer>,
+}
+
+impl Resolve for Replay {
+    fn callee(&mut self, name: &str, _arity: usize, span: Span) -> Result<Callee, Diagnostic> {
+        match self.answers.next() {
+            Some(Answer::Callee(callee)) => Ok(callee),
+            _ => Err(Diagnostic::error(span, format!("internal error: replaying the call to `{name}` diverged"))),
+        }
+    }
+
+    fn global(&mut self, _name: &str) -> usize {
+        match self.answers.next() {
+            Some(Answer::Global(address)) => address,
+            // Unreachable while translation is deterministic; a null cell would fault, so say so loudly.
+            _ => panic!("internal error: replaying a global read diverged"),
+        }
+    }
+}
+
 /// A definition whose code has not been generated yet.
-struct Pending {
-    name: String,
-    clif: ir::Function,
+pub struct Deferred {
+    /// The function's name.
+    pub name: String,
+    /// Its parameter names.
+    pub params: Vec<String>,
+    /// Its body.
+    pub body: Expr,
+    /// Its code id for backtraces.
+    pub code_id: u32,
+    /// The resolver's answers, in the order translation asks.
+    pub answers: Vec<Answer>,
+    /// Whether to emit stack and interrupt checks.
+    pub checks: bool,
+    /// Whether calls to itself are direct.
+    pub direct_self_calls: bool,
 }
 
 /// Code generated lazily during a run, for the engine to record in its index afterwards.
@@ -53,21 +127,25 @@ pub struct LazilyCompiled {
 pub struct Compiler {
     isa: OwnedTargetIsa,
     arena: SharedArena,
-    pending: HashMap<usize, Pending>,
+    pending: HashMap<usize, Deferred>,
+    builder_context: FunctionBuilderContext,
+    state: usize,
     compiled: Vec<LazilyCompiled>,
     /// Counters for `:stats`.
     pub stats: CompileStats,
 }
 
 impl Compiler {
-    /// A compiler generating code for `isa` into `arena`.
-    pub fn new(isa: OwnedTargetIsa, arena: SharedArena) -> Compiler {
-        Compiler { isa, arena, pending: HashMap::new(), compiled: Vec::new(), stats: CompileStats::default() }
+    /// A compiler generating code for `isa` into `arena`, for the runtime state at `state`.
+    pub fn new(isa: OwnedTargetIsa, arena: SharedArena, state: usize) -> Compiler {
+        let builder_context = FunctionBuilderContext::new();
+        let (pending, compiled, stats) = (HashMap::new(), Vec::new(), CompileStats::default());
+        Compiler { isa, arena, pending, builder_context, state, compiled, stats }
     }
 
-    /// Stores `clif` as the body to compile when the slot at `slot` is first called.
-    pub fn defer(&mut self, slot: usize, name: &str, clif: ir::Function) {
-        self.pending.insert(slot, Pending { name: name.to_string(), clif });
+    /// Stores `deferred` as the body to compile when the slot at `slot` is first called.
+    pub fn defer(&mut self, slot: usize, deferred: Deferred) {
+        self.pending.insert(slot, deferred);
     }
 
     /// Forgets the deferred body of the slot at `slot`, if any (its function was redefined).
@@ -91,9 +169,24 @@ impl Compiler {
         let pending = self.pending.remove(&slot).ok_or("no deferred body for this slot")?;
         let started = Instant::now();
         let (mut module, allocations) = new_module(&self.isa, &self.arena);
-        // The body's self-reference names function 0: the first (and only) function of this module.
-        let id = module.declare_anonymous_function(&pending.clif.signature).map_err(|e| e.to_string())?;
-        let mut context = Context::for_function(pending.clif);
+        let signature = kaleido_signature(pending.params.len(), self.isa.default_call_conv());
+        // The function is the first (and only) of this module, so `self_reference` (function 0) is itself.
+        let id = module.declare_anonymous_function(&signature).map_err(|e| e.to_string())?;
+        let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
+        let self_ref = pending.direct_self_calls.then(|| self_reference(&mut func));
+        let spec = FunctionSpec {
+            name: Some(&pending.name),
+            params: &pending.params,
+            body: &pending.body,
+            code_id: pending.code_id,
+            self_ref,
+            checks: pending.checks,
+        };
+        let mut replay = Replay { answers: pending.answers.clone().into_iter() };
+        let frontend = self.isa.frontend_config();
+        translate(&mut func, &mut self.builder_context, frontend, &spec, self.state, &mut replay)
+            .map_err(|d| d.message)?;
+        let mut context = Context::for_function(func);
         module.define_function(id, &mut context).map_err(|e| format!("{e:?}"))?;
         module.finalize_definitions().map_err(|e| e.to_string())?;
         let code = module.get_finalized_function(id) as usize;

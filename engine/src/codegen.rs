@@ -76,6 +76,22 @@ pub fn translate(
     state: usize,
     resolve: &mut dyn Resolve,
 ) -> Result<(), Diagnostic> {
+    let result = translate_function(func, builder_context, frontend, spec, state, resolve);
+    if result.is_err() {
+        // A translation abandoned half-way leaves the context dirty, and the next one would panic.
+        *builder_context = FunctionBuilderContext::new();
+    }
+    result
+}
+
+fn translate_function(
+    func: &mut Function,
+    builder_context: &mut FunctionBuilderContext,
+    frontend: TargetFrontendConfig,
+    spec: &FunctionSpec,
+    state: usize,
+    resolve: &mut dyn Resolve,
+) -> Result<(), Diagnostic> {
     let call_conv = func.signature.call_conv;
     let mut builder = FunctionBuilder::new(func, builder_context);
     let entry = builder.create_block();

@@ -121,7 +121,8 @@ impl<'e> Staging<'e> {
             self.abandon(&allocations);
             return Err(vec![Diagnostic::error(span, format!("internal compiler error: {error}"))]);
         }
-        let (new_slots, warnings) = (self.new_slots, self.warnings);
+        let (new_slots, mut warnings) = (self.new_slots, self.warnings);
+        warnings.sort_by_key(|w| w.span.start);
         Ok(CompiledEntry { module, allocations, items: compiled, new_slots, warnings })
     }
 

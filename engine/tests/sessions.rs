@@ -344,3 +344,20 @@ fn stack_overflow_is_an_error_and_the_session_survives() {
     "#]],
     );
 }
+
+#[test]
+fn a_compile_error_inside_a_definition_leaves_the_engine_usable() {
+    // Regression (found by the differential test): translation abandoned half-way left Cranelift's
+    // builder context dirty, and the next entry panicked.
+    check(
+        &["def f(x) sqrt(1, 2) + x", "def g(x) x * 2", "g(21)"],
+        expect![[r#"
+        <e1>:1:10: error: `sqrt` takes 1 argument, but 2 were given
+          |
+        1 | def f(x) sqrt(1, 2) + x
+          |          ^^^^
+        defined g(x) v1
+        42
+    "#]],
+    );
+}

@@ -1,0 +1,55 @@
+//! The runtime's builtin functions, as the language reference lists them.
+
+/// A builtin: its name, arity and what it computes (with the output buffer for `putchard`/`printd`).
+pub struct Builtin {
+    /// The name.
+    pub name: &'static str,
+    /// How many arguments it takes.
+    pub arity: usize,
+    /// Computes the result, writing any output.
+    pub call: fn(&[f64], &mut Vec<u8>) -> f64,
+}
+
+/// Every builtin.
+pub const BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "putchard",
+        arity: 1,
+        call: |a, out| {
+            out.push(a[0] as u8);
+            0.0
+        },
+    },
+    Builtin {
+        name: "printd",
+        arity: 1,
+        call: |a, out| {
+            out.extend_from_slice(format!("{}\n", a[0]).as_bytes());
+            0.0
+        },
+    },
+    Builtin { name: "sin", arity: 1, call: |a, _| a[0].sin() },
+    Builtin { name: "cos", arity: 1, call: |a, _| a[0].cos() },
+    Builtin { name: "tan", arity: 1, call: |a, _| a[0].tan() },
+    Builtin { name: "asin", arity: 1, call: |a, _| a[0].asin() },
+    Builtin { name: "acos", arity: 1, call: |a, _| a[0].acos() },
+    Builtin { name: "atan", arity: 1, call: |a, _| a[0].atan() },
+    Builtin { name: "atan2", arity: 2, call: |a, _| a[0].atan2(a[1]) },
+    Builtin { name: "sinh", arity: 1, call: |a, _| a[0].sinh() },
+    Builtin { name: "cosh", arity: 1, call: |a, _| a[0].cosh() },
+    Builtin { name: "tanh", arity: 1, call: |a, _| a[0].tanh() },
+    Builtin { name: "exp", arity: 1, call: |a, _| a[0].exp() },
+    Builtin { name: "log", arity: 1, call: |a, _| a[0].ln() },
+    Builtin { name: "log10", arity: 1, call: |a, _| a[0].log10() },
+    Builtin { name: "pow", arity: 2, call: |a, _| a[0].powf(a[1]) },
+    Builtin { name: "sqrt", arity: 1, call: |a, _| a[0].sqrt() },
+    Builtin { name: "floor", arity: 1, call: |a, _| a[0].floor() },
+    Builtin { name: "ceil", arity: 1, call: |a, _| a[0].ceil() },
+    Builtin { name: "fabs", arity: 1, call: |a, _| a[0].abs() },
+    Builtin { name: "fmod", arity: 2, call: |a, _| a[0] % a[1] },
+];
+
+/// The builtin called `name`.
+pub fn builtin(name: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().find(|b| b.name == name)
+}

@@ -1,0 +1,314 @@
+//! Random well-formed sessions for differential testing, deterministic by seed.
+//!
+//! A session is a list of entries (each one or more items joined by `;`) that define and redefine
+//! functions (changing arity sometimes), define operators with random precedences (redefining the
+//! prelude's too), set globals, declare externs, call functions before they exist, and evaluate
+//! expressions using `if`, `for`, `var`, assignment, builtins and `printd`.
+//!
+//! Every generated program terminates, by construction:
+//! - function `f<i>` calls only `f<j>` with `j < i` (or names never defined), so calls form no cycle;
+//! - a recursive definition has the shape `if 0 < p0 then ...f<i>(p0 - 1, ...)... else ...`, every call
+//!   to a user function passes a small literal as its first argument, and `p0` is never assigned;
+//! - loops have literal bounds and positive literal steps, loop variables are never assigned, and loop
+//!   bodies make no user calls;
+//! - operator bodies use only built-in operators and builtins, so operators never call each other.
+
+/// How many function names (`f0`..) sessions use.
+const FUNCTIONS: usize = 6;
+/// Characters the generator defines as operators, besides the prelude's.
+const BINARY_OPS: &[char] = &['%', '^', '@', '~', '|', '&', '>', ':'];
+const UNARY_OPS: &[char] = &['~', '@', '!', '-'];
+const LITERALS: &[&str] = &["0", "1", "2", "3", "0.5", "2.5", "7", "10", "100", "0.1", "1e300", "1e-300", "4"];
+
+/// A small deterministic random number generator (SplitMix64).
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// True with probability `percent`/100.
+    pub fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// Names in scope where an expression is generated.
+#[derive(Clone, Default)]
+struct Scope {
+    /// Parameters, readable (the first of a recursive function is its counter and never assigned).
+    params: Vec<String>,
+    /// `var` locals: readable and assignable.
+    locals: Vec<String>,
+    /// Loop variables: readable only.
+    loop_vars: Vec<String>,
+    /// Calls may go to `f<j>` for `j` below this.
+    call_below: usize,
+    /// Inside a recursive definition's recursive branch: the call that recurses.
+    recurse: Option<(String, usize)>,
+    in_loop: bool,
+    /// Whether user functions and user (or prelude) operators may be used: not in operator bodies, so
+    /// operators can never call each other in a cycle.
+    calls: bool,
+}
+
+/// Generates random sessions.
+pub struct Generator {
+    rng: Rng,
+    /// The arity each function was last given, if defined.
+    arities: [Option<usize>; FUNCTIONS],
+    globals: Vec<String>,
+    binary: Vec<char>,
+    unary: Vec<char>,
+    fresh: usize,
+}
+
+impl Generator {
+    /// A generator for the session of `seed`.
+    pub fn new(seed: u64) -> Generator {
+        Generator {
+            rng: Rng::new(seed),
+            arities: [None; FUNCTIONS],
+            globals: Vec::new(),
+            binary: vec!['|', '&', '>', ':'],
+            unary: vec!['!', '-'],
+            fresh: 0,
+        }
+    }
+
+    /// A session of `entries` entries.
+    pub fn session(&mut self, entries: usize) -> Vec<String> {
+        (0..entries).map(|_| self.entry()).collect()
+    }
+
+    fn entry(&mut self) -> String {
+        let items = 1 + self.rng.below(3);
+        (0..items).map(|_| self.item()).collect::<Vec<_>>().join("; ")
+    }
+
+    fn item(&mut self) -> String {
+        match self.rng.below(100) {
+            0..30 => self.definition(),
+            30..40 => self.binary_operator(),
+            40..46 => self.unary_operator(),
+            46..56 => self.global(),
+            56..60 => self.odd_item(),
+            _ => {
+                let scope = Scope { call_below: FUNCTIONS, calls: true, ..Scope::default() };
+                self.expr(3, &scope)
+            }
+        }
+    }
+
+    /// `def f<i>(...)`, sometimes recursive, sometimes with a new arity.
+    fn definition(&mut self) -> String {
+        let index = self.rng.below(FUNCTIONS);
+        let arity = match self.arities[index] {
+            Some(arity) if self.rng.chance(75) => arity,
+            _ => 1 + self.rng.below(3),
+        };
+        self.arities[index] = Some(arity);
+        let name = format!("f{index}");
+        let params: Vec<String> = (0..arity).map(|i| format!("p{i}")).collect();
+        let scope = Scope { params: params.clone(), call_below: index, calls: true, ..Scope::default() };
+        let body = if self.rng.chance(30) {
+            let recursive = Scope { recurse: Some((name.clone(), arity)), ..scope.clone() };
+            format!("if 0 < p0 then {} else {}", self.expr(3, &recursive), self.expr(2, &scope))
+        } else {
+            self.expr(3, &scope)
+        };
+        format!("def {name}({}) {body}", params.join(" "))
+    }
+
+    fn binary_operator(&mut self) -> String {
+        let op = *self.rng.pick(BINARY_OPS);
+        let precedence = 1 + self.rng.below(100);
+        let scope = Scope { params: vec!["a".into(), "b".into()], ..Scope::default() };
+        let body = self.expr(2, &scope);
+        if !self.binary.contains(&op) {
+            self.binary.push(op);
+        }
+        format!("def binary{op} {precedence} (a b) {body}")
+    }
+
+    fn unary_operator(&mut self) -> String {
+        let op = *self.rng.pick(UNARY_OPS);
+        let scope = Scope { params: vec!["v".into()], ..Scope::default() };
+        let body = self.expr(2, &scope);
+        if !self.unary.contains(&op) {
+            self.unary.push(op);
+        }
+        format!("def unary{op}(v) {body}")
+    }
+
+    fn global(&mut self) -> String {
+        let name = format!("g{}", self.rng.below(3));
+        let scope = Scope { call_below: FUNCTIONS, calls: true, ..Scope::default() };
+        let init = self.expr(2, &scope);
+        if !self.globals.contains(&name) {
+            self.globals.push(name.clone());
+        }
+        format!("var {name} = {init}")
+    }
+
+    /// Items both sides must reject, or accept without effect.
+    fn odd_item(&mut self) -> String {
+        let items = [
+            "extern sin(x)",
+            "extern pow(x y)",
+            "extern sin(a b)",
+            "extern no_such_function(x)",
+            "sqrt(1, 2)",
+            "def sqrt(x) x",
+        ];
+        self.rng.pick(&items).to_string()
+    }
+
+    fn literal(&mut self) -> String {
+        self.rng.pick(LITERALS).to_string()
+    }
+
+    fn expr(&mut self, depth: usize, scope: &Scope) -> String {
+        if depth == 0 || self.rng.chance(20) {
+            return self.leaf(scope);
+        }
+        let d = depth - 1;
+        match self.rng.below(100) {
+            0..25 => {
+                let op = *self.rng.pick(&['+', '-', '*', '/', '<']);
+                format!("({} {op} {})", self.expr(d, scope), self.expr(d, scope))
+            }
+            25..37 if scope.calls => {
+                let op = *self.rng.pick(&self.binary.clone());
+                format!("({} {op} {})", self.expr(d, scope), self.expr(d, scope))
+            }
+            37..45 if scope.calls => {
+                let op = *self.rng.pick(&self.unary.clone());
+                format!("{op}({})", self.expr(d, scope))
+            }
+            45..55 => self.builtin_call(d, scope),
+            55..70 => self.user_call(d, scope),
+            70..78 => format!("(if {} then {} else {})", self.expr(d, scope), self.expr(d, scope), self.expr(d, scope)),
+            78..85 if !scope.in_loop || scope.loop_vars.len() < 2 => self.for_loop(d, scope),
+            85..92 => self.var_in(d, scope),
+            92..100 => self.assignment(d, scope),
+            25..45 => format!("({} * {})", self.expr(d, scope), self.expr(d, scope)),
+            _ => self.leaf(scope),
+        }
+    }
+
+    fn leaf(&mut self, scope: &Scope) -> String {
+        let mut names: Vec<&String> = scope.params.iter().chain(&scope.locals).chain(&scope.loop_vars).collect();
+        names.extend(&self.globals);
+        if !names.is_empty() && self.rng.chance(50) {
+            return self.rng.pick(&names).to_string();
+        }
+        self.literal()
+    }
+
+    fn builtin_call(&mut self, depth: usize, scope: &Scope) -> String {
+        let (name, arity) = *self.rng.pick(&[
+            ("sin", 1),
+            ("cos", 1),
+            ("sqrt", 1),
+            ("fabs", 1),
+            ("floor", 1),
+            ("exp", 1),
+            ("log", 1),
+            ("pow", 2),
+            ("fmod", 2),
+            ("atan2", 2),
+            ("printd", 1),
+            ("putchard", 1),
+        ]);
+        let args: Vec<String> = (0..arity).map(|_| self.expr(depth, scope)).collect();
+        let args = if name == "putchard" { vec![format!("65 + fmod(fabs({}), 26)", args[0])] } else { args };
+        format!("{name}({})", args.join(", "))
+    }
+
+    fn user_call(&mut self, depth: usize, scope: &Scope) -> String {
+        if !scope.calls || scope.in_loop {
+            return self.builtin_call(depth, scope);
+        }
+        if let Some((name, arity)) = &scope.recurse
+            && self.rng.chance(40)
+        {
+            let mut args = vec!["p0 - 1".to_string()];
+            args.extend((1..*arity).map(|_| self.expr(depth, scope)));
+            return format!("{name}({})", args.join(", "));
+        }
+        let (name, known) = if scope.call_below == 0 || self.rng.chance(8) {
+            (format!("u{}", self.rng.below(2)), None)
+        } else {
+            let index = self.rng.below(scope.call_below);
+            (format!("f{index}"), self.arities[index])
+        };
+        let arity = match known {
+            Some(arity) if self.rng.chance(85) => arity,
+            _ => 1 + self.rng.below(3),
+        };
+        let mut args = vec![self.rng.below(5).to_string()];
+        args.extend((1..arity).map(|_| self.expr(depth, scope)));
+        format!("{name}({})", args.join(", "))
+    }
+
+    fn for_loop(&mut self, depth: usize, scope: &Scope) -> String {
+        self.fresh += 1;
+        let var = format!("l{}", self.fresh);
+        let start = self.rng.below(3);
+        let end = start + self.rng.below(4);
+        let step = *self.rng.pick(&["", ", 1", ", 2", ", 0.5"]);
+        let mut inner = scope.clone();
+        inner.loop_vars.push(var.clone());
+        inner.in_loop = true;
+        let body = self.expr(depth, &inner);
+        format!("(for {var} = {start}, {var} < {end}{step} in {body})")
+    }
+
+    fn var_in(&mut self, depth: usize, scope: &Scope) -> String {
+        let mut inner = scope.clone();
+        let count = 1 + self.rng.below(2);
+        let mut bindings = Vec::new();
+        for _ in 0..count {
+            self.fresh += 1;
+            let name = format!("v{}", self.fresh);
+            if self.rng.chance(80) {
+                bindings.push(format!("{name} = {}", self.expr(depth, &inner)));
+            } else {
+                bindings.push(name.clone());
+            }
+            inner.locals.push(name);
+        }
+        format!("(var {} in {})", bindings.join(", "), self.expr(depth, &inner))
+    }
+
+    fn assignment(&mut self, depth: usize, scope: &Scope) -> String {
+        let mut targets: Vec<String> = scope.locals.clone();
+        targets.extend(self.globals.iter().cloned());
+        if targets.is_empty() {
+            return self.expr(depth, scope);
+        }
+        let target = self.rng.pick(&targets).clone();
+        format!("({target} = {})", self.expr(depth, scope))
+    }
+}

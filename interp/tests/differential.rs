@@ -1,0 +1,230 @@
+//! Differential testing: generated sessions run on the JIT (eager and lazy) and on the reference
+//! interpreter, entry by entry, and must agree: accepted or rejected, each item's result (values bit for
+//! bit, any NaN equal to any NaN), runtime errors by kind and the functions they name, and the program's
+//! output byte for byte.
+//!
+//! `KALEIDO_DIFF_CASES=N` runs N sessions (default 2,000), `KALEIDO_DIFF_SEED=S` starts at seed S. A
+//! failure prints the seed and a minimised session, ready to paste into a `.kal` regression test.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::rc::Rc;
+
+use kaleido_engine::{Engine, EngineOptions, ItemOutcome, JitMode, RuntimeErrorKind};
+use kaleido_interp::generate::Generator;
+use kaleido_interp::{EntryResult, Interpreter, ItemResult, RuntimeError};
+
+/// An f64 compared bit for bit, except that every NaN equals every NaN.
+#[derive(Debug, Clone, Copy)]
+struct Bits(f64);
+
+impl PartialEq for Bits {
+    fn eq(&self, other: &Bits) -> bool {
+        (self.0.is_nan() && other.0.is_nan()) || self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Item {
+    Value(Bits),
+    Defined(String, u32),
+    Declared(String),
+    Global(String, Bits),
+}
+
+#[derive(Debug, PartialEq)]
+enum Error {
+    Undefined(String),
+    Arity { caller: Option<String>, callee: String, passed: usize, takes: usize },
+    StackOverflow,
+}
+
+#[derive(Debug, PartialEq)]
+enum Observed {
+    Rejected,
+    Applied { items: Vec<Item>, error: Option<Error>, output: String },
+}
+
+#[derive(Clone, Default)]
+struct Buffer(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn on_jit(entries: &[String], jit: JitMode) -> Vec<Observed> {
+    let buffer = Buffer::default();
+    let options = EngineOptions { jit, ..EngineOptions::default() };
+    let mut engine = Engine::new(options, Box::new(buffer.clone())).expect("engine");
+    entries
+        .iter()
+        .map(|entry| {
+            let result = engine.eval("<diff>", entry);
+            let output = String::from_utf8_lossy(&std::mem::take(&mut *buffer.0.borrow_mut())).into_owned();
+            let Ok(outcome) = result else { return Observed::Rejected };
+            let items = outcome
+                .items
+                .into_iter()
+                .map(|item| match item {
+                    ItemOutcome::Value(v) => Item::Value(Bits(v)),
+                    ItemOutcome::Defined { name, version, .. } => Item::Defined(name, version),
+                    ItemOutcome::Declared { name, .. } => Item::Declared(name),
+                    ItemOutcome::Global { name, value } => Item::Global(name, Bits(value)),
+                })
+                .collect();
+            let error = outcome.error.map(|error| match error.kind {
+                RuntimeErrorKind::Undefined { name } => Error::Undefined(name),
+                RuntimeErrorKind::ArityMismatch { caller, callee, passed, takes } => {
+                    let caller = caller.strip_prefix('`').and_then(|c| c.strip_suffix('`')).map(str::to_string);
+                    Error::Arity { caller, callee, passed, takes }
+                }
+                RuntimeErrorKind::StackOverflow => Error::StackOverflow,
+                other => panic!("unexpected runtime error {other}"),
+            });
+            Observed::Applied { items, error, output }
+        })
+        .collect()
+}
+
+/// The interpreter's observations, or `None` if the session ran out of fuel (too slow to compare).
+fn on_interpreter(entries: &[String]) -> Option<Vec<Observed>> {
+    let mut interpreter = Interpreter::new(true);
+    interpreter.set_fuel_per_entry(2_000_000);
+    let mut observed = Vec::new();
+    for entry in entries {
+        let result = interpreter.eval_entry(entry);
+        let output = String::from_utf8_lossy(&std::mem::take(&mut interpreter.output)).into_owned();
+        observed.push(match result {
+            EntryResult::Rejected(_) => Observed::Rejected,
+            EntryResult::Applied { items, error } => {
+                let items = items
+                    .into_iter()
+                    .map(|item| match item {
+                        ItemResult::Value(v) => Item::Value(Bits(v)),
+                        ItemResult::Defined { name, version } => Item::Defined(name, version),
+                        ItemResult::Declared { name } => Item::Declared(name),
+                        ItemResult::Global { name, value } => Item::Global(name, Bits(value)),
+                    })
+                    .collect();
+                let error = match error {
+                    None => None,
+                    Some(RuntimeError::OutOfFuel) => return None,
+                    Some(RuntimeError::Undefined { name }) => Some(Error::Undefined(name)),
+                    Some(RuntimeError::ArityMismatch { caller, callee, passed, takes }) => {
+                        Some(Error::Arity { caller, callee, passed, takes })
+                    }
+                    Some(RuntimeError::StackOverflow) => Some(Error::StackOverflow),
+                };
+                Observed::Applied { items, error, output }
+            }
+        });
+    }
+    Some(observed)
+}
+
+/// The first disagreement, described, if any; `None` also when the interpreter ran out of fuel.
+fn disagreement(entries: &[String]) -> Option<String> {
+    let reference = on_interpreter(entries)?;
+    for jit in [JitMode::Eager, JitMode::Lazy] {
+        let observed = on_jit(entries, jit);
+        for (i, (jit_entry, reference_entry)) in observed.iter().zip(&reference).enumerate() {
+            if jit_entry != reference_entry {
+                return Some(format!(
+                    "entry {} `{}` ({jit:?}):\n  JIT:         {jit_entry:?}\n  interpreter: {reference_entry:?}",
+                    i + 1,
+                    entries[i]
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Removes entries, then items, while the session still fails.
+fn minimise(mut entries: Vec<String>) -> Vec<String> {
+    let mut i = entries.len();
+    while i > 0 {
+        i -= 1;
+        let mut shorter = entries.clone();
+        shorter.remove(i);
+        if disagreement(&shorter).is_some() {
+            entries = shorter;
+        }
+    }
+    for i in 0..entries.len() {
+        let items: Vec<String> = entries[i].split("; ").map(str::to_string).collect();
+        let mut kept = items.clone();
+        let mut j = kept.len();
+        while j > 0 && kept.len() > 1 {
+            j -= 1;
+            let mut fewer = kept.clone();
+            fewer.remove(j);
+            let mut candidate = entries.clone();
+            candidate[i] = fewer.join("; ");
+            if disagreement(&candidate).is_some() {
+                kept = fewer;
+            }
+        }
+        entries[i] = kept.join("; ");
+    }
+    entries
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[test]
+fn generated_sessions_agree_with_the_reference_interpreter() {
+    let cases = env_number("KALEIDO_DIFF_CASES", 2_000);
+    let first = env_number("KALEIDO_DIFF_SEED", 0);
+    // The interpreter recurses on the Rust stack: give it room.
+    let worker = std::thread::Builder::new().stack_size(256 << 20).spawn(move || {
+        let mut skipped = 0;
+        for seed in first..first + cases {
+            let entries = Generator::new(seed).session(8);
+            if on_interpreter(&entries).is_none() {
+                skipped += 1;
+                continue;
+            }
+            if let Some(difference) = disagreement(&entries) {
+                let minimal = minimise(entries);
+                let first_difference = disagreement(&minimal).unwrap_or(difference);
+                panic!(
+                    "seed {seed}: the JIT and the reference interpreter disagree\n{first_difference}\n\
+                     minimal session (one entry per line):\n{}\n",
+                    minimal.join("\n")
+                );
+            }
+        }
+        skipped
+    });
+    let skipped = worker.expect("thread starts").join().expect("no disagreement");
+    assert!(skipped * 20 < cases, "{skipped} of {cases} sessions ran out of fuel: the generator makes too much work");
+}
+
+#[test]
+fn the_generator_makes_varied_sessions_that_mostly_parse() {
+    let mut rejected = 0;
+    let mut total = 0;
+    let mut errors = 0;
+    for seed in 0..200 {
+        let entries = Generator::new(seed).session(8);
+        for observed in on_interpreter(&entries).unwrap_or_default() {
+            total += 1;
+            match observed {
+                Observed::Rejected => rejected += 1,
+                Observed::Applied { error: Some(_), .. } => errors += 1,
+                _ => {}
+            }
+        }
+    }
+    assert!(rejected * 4 < total, "{rejected} of {total} entries rejected");
+    assert!(errors > 0, "some entries raise runtime errors");
+}

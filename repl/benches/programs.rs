@@ -1,0 +1,50 @@
+//! Whole-program benchmarks of the `kaleido` binary, start to exit: the LLVM tutorial's Mandelbrot (its
+//! three plots, output discarded), and a script of 10,000 definitions that calls 10 of them, eager versus
+//! lazy. Run with `cargo bench -p kaleido --bench programs`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+
+fn run(script: &Path, jit: &str) {
+    let status = Command::new(env!("CARGO_BIN_EXE_kaleido"))
+        .args(["--jit", jit])
+        .arg(script)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("kaleido runs");
+    assert!(status.success(), "{} failed", script.display());
+}
+
+fn scripts() -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("kaleido-programs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/03-operators.kal");
+    let mut mandelbrot = std::fs::read_to_string(examples).expect("the operators tutorial");
+    mandelbrot.push_str("mandel(-2, -1, 0.02, 0.04)\nmandel(-0.9, -1.4, 0.02, 0.03)\n");
+    let mandelbrot_path = dir.join("mandelbrot.kal");
+    std::fs::write(&mandelbrot_path, mandelbrot).expect("write");
+    let mut library: String =
+        (0..10_000).map(|i| format!("def f{i}(x) if x < 1 then {i} else f{i}(x - 1) + x * {i}\n")).collect();
+    library.extend((0..10).map(|i| format!("f{}(3)\n", i * 997)));
+    let library_path = dir.join("library.kal");
+    std::fs::write(&library_path, library).expect("write");
+    (mandelbrot_path, library_path)
+}
+
+fn programs(c: &mut Criterion) {
+    let (mandelbrot, library) = scripts();
+    let mut group = c.benchmark_group("program");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group.bench_function("mandelbrot_3_plots", |b| b.iter(|| run(&mandelbrot, "lazy")));
+    for jit in ["eager", "lazy"] {
+        group.bench_function(BenchmarkId::new("10000_defs_10_calls", jit), |b| b.iter(|| run(&library, jit)));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, programs);
+criterion_main!(benches);

@@ -113,19 +113,35 @@ impl CodeArena {
         self.protect(range, libc::PROT_READ | libc::PROT_EXEC)
     }
 
-    /// Frees `range` (as returned by an allocation). The caller guarantees no code in it runs again.
-    pub fn free(&mut self, range: CodeRange) {
-        let (start, len) = (range.0, range.1.max(1).next_multiple_of(GRANULE));
-        if self.protect((start, len), libc::PROT_READ | libc::PROT_WRITE).is_ok() {
-            // SAFETY: the range lies inside our mapping, was allocated by `allocate`, and its pages were
-            // just made writable; the caller guarantees no code in it runs again.
-            unsafe { std::ptr::write_bytes(start as *mut u8, 0xCC, len) };
-            let _ = self.protect((start, len), libc::PROT_READ | libc::PROT_EXEC);
+    /// Frees `ranges` (as returned by allocations). The caller guarantees no code in them runs again.
+    ///
+    /// The freed bytes are poisoned with `int3` under one flip of the pages the ranges span: flipping
+    /// each range's page on its own splits and re-merges the kernel's mappings twice per range, which
+    /// made redefinition slower the more code a session had.
+    pub fn free(&mut self, ranges: &[CodeRange]) {
+        let ranges: Vec<CodeRange> = ranges.iter().map(|&(s, l)| (s, l.max(1).next_multiple_of(GRANULE))).collect();
+        let (Some(first), Some(last)) = (ranges.iter().map(|r| r.0).min(), ranges.iter().map(|r| r.0 + r.1).max())
+        else {
+            return;
+        };
+        if self.protect((first, last - first), libc::PROT_READ | libc::PROT_WRITE).is_ok() {
+            for &(start, len) in &ranges {
+                // SAFETY: the range lies inside our mapping, was allocated by `allocate`, and its pages
+                // were just made writable; the caller guarantees no code in it runs again.
+                unsafe { std::ptr::write_bytes(start as *mut u8, 0xCC, len) };
+            }
+            let _ = self.protect((first, last - first), libc::PROT_READ | libc::PROT_EXEC);
         }
-        self.live -= len.min(self.live);
+        for (start, len) in ranges {
+            self.live -= len.min(self.live);
+            self.release(start, len);
+        }
+    }
+
+    /// Returns `start..start + len` to the free list, coalescing with its neighbours.
+    fn release(&mut self, start: usize, len: usize) {
         let at = self.free.partition_point(|&(s, _)| s < start);
         self.free.insert(at, (start, len));
-        // Coalesce with the neighbours so big functions can reuse freed space.
         if at + 1 < self.free.len() && self.free[at].0 + self.free[at].1 == self.free[at + 1].0 {
             self.free[at].1 += self.free.remove(at + 1).1;
         }
@@ -179,10 +195,8 @@ impl JITMemoryProvider for ArenaProvider {
     }
 
     unsafe fn free_memory(&mut self) {
-        let mut arena = lock(&self.arena);
-        for range in lock(&self.allocations).drain(..) {
-            arena.free(range);
-        }
+        let ranges: Vec<CodeRange> = lock(&self.allocations).drain(..).collect();
+        lock(&self.arena).free(&ranges);
     }
 
     fn finalize(&mut self, _branch_protection: BranchProtection) -> ModuleResult<()> {

@@ -97,12 +97,21 @@ fn translate_function(
     let entry = builder.create_block();
     builder.append_block_params_for_function_params(entry);
     builder.switch_to_block(entry);
-    let exit = builder.create_block();
-    builder.set_cold_block(exit);
-    let mut translator =
-        FunctionTranslator { builder, scopes: Vec::new(), resolve, state, exit, call_conv, spec, pointer: types::I64 };
+    let mut translator = FunctionTranslator {
+        builder,
+        scopes: Vec::new(),
+        resolve,
+        state,
+        exit: None,
+        call_conv,
+        spec,
+        pointer: types::I64,
+    };
     translator.bind_params(entry);
-    if spec.checks {
+    // Top-level code starts on a fresh stack, and a function that makes no calls and has no loops can
+    // neither recurse nor spin: its one bounded frame fits in the margin its caller's check left. Only
+    // the rest need the prologue check.
+    if spec.checks && spec.name.is_some() && may_recurse_or_loop(spec.body) {
         translator.stack_check();
     }
     let result = translator.translate_expr(spec.body)?;
@@ -113,6 +122,22 @@ fn translate_function(
     Ok(())
 }
 
+/// Whether `expr` contains a call (to a function or a user-defined operator) or a loop.
+fn may_recurse_or_loop(expr: &Expr) -> bool {
+    match &expr.kind {
+        ExprKind::Number(_) | ExprKind::Var(_) => false,
+        ExprKind::Call(..) | ExprKind::Unary(..) | ExprKind::For(_) => true,
+        ExprKind::Binary(op, l, r) => {
+            !matches!(op, '+' | '-' | '*' | '/' | '<') || may_recurse_or_loop(l) || may_recurse_or_loop(r)
+        }
+        ExprKind::Assign(_, _, value) => may_recurse_or_loop(value),
+        ExprKind::If(c, t, e) => may_recurse_or_loop(c) || may_recurse_or_loop(t) || may_recurse_or_loop(e),
+        ExprKind::VarIn(bindings, body) => {
+            bindings.iter().filter_map(|b| b.init.as_ref()).any(may_recurse_or_loop) || may_recurse_or_loop(body)
+        }
+    }
+}
+
 struct FunctionTranslator<'a, 'r> {
     builder: FunctionBuilder<'a>,
     /// Names in scope, innermost last (parameters, then `for` and `var` locals).
@@ -120,8 +145,8 @@ struct FunctionTranslator<'a, 'r> {
     resolve: &'r mut dyn Resolve,
     /// The runtime state's address.
     state: usize,
-    /// The cold block every abort path jumps to: record the frame, return 0.
-    exit: Block,
+    /// The cold block every abort path jumps to (record the frame, return 0), made when first needed.
+    exit: Option<Block>,
     call_conv: CallConv,
     spec: &'r FunctionSpec<'r>,
     pointer: types::Type,
@@ -330,7 +355,8 @@ impl FunctionTranslator<'_, '_> {
         let state = self.address_const(self.state);
         let abort = self.builder.ins().load(types::I64, MemFlagsData::trusted(), state, ABORT_OFFSET);
         let go_on = self.builder.create_block();
-        self.builder.ins().brif(abort, self.exit, &[], go_on, &[]);
+        let exit = self.exit_block();
+        self.builder.ins().brif(abort, exit, &[], go_on, &[]);
         self.builder.switch_to_block(go_on);
     }
 
@@ -348,7 +374,8 @@ impl FunctionTranslator<'_, '_> {
         self.builder.ins().brif(exhausted, fail, &[], go_on, &[]);
         self.builder.switch_to_block(fail);
         self.call_raise(RaiseKind::CheckFailed, 0);
-        self.builder.ins().jump(self.exit, &[]);
+        let exit = self.exit_block();
+        self.builder.ins().jump(exit, &[]);
         self.builder.switch_to_block(go_on);
     }
 
@@ -359,8 +386,21 @@ impl FunctionTranslator<'_, '_> {
         emit_native_void_call(&mut self.builder, self.call_conv, k_raise as *const () as usize, &[state, kind, slot]);
     }
 
+    fn exit_block(&mut self) -> Block {
+        match self.exit {
+            Some(block) => block,
+            None => {
+                let block = self.builder.create_block();
+                self.builder.set_cold_block(block);
+                self.exit = Some(block);
+                block
+            }
+        }
+    }
+
     fn emit_exit_block(&mut self) {
-        self.builder.switch_to_block(self.exit);
+        let Some(exit) = self.exit else { return };
+        self.builder.switch_to_block(exit);
         let state = self.address_const(self.state);
         let code_id = self.builder.ins().iconst(types::I32, i64::from(self.spec.code_id));
         emit_native_void_call(&mut self.builder, self.call_conv, k_frame as *const () as usize, &[state, code_id]);

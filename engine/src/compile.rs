@@ -127,11 +127,8 @@ impl<'e> Staging<'e> {
     }
 
     fn abandon(self, allocations: &Mutex<Vec<CodeRange>>) {
-        let mut arena = lock(&self.engine.arena);
-        for range in lock(allocations).drain(..) {
-            arena.free(range);
-        }
-        drop(arena);
+        let ranges: Vec<CodeRange> = lock(allocations).drain(..).collect();
+        lock(&self.engine.arena).free(&ranges);
         self.engine.slots.truncate(self.slot_mark);
         self.engine.slot_keys.truncate(self.slot_mark);
         self.engine.globals.truncate(self.global_mark);

@@ -279,10 +279,8 @@ impl Engine {
     /// Frees the code nothing can reach any more. Called between evaluations only: no JIT frame is live,
     /// and no slot points into retired code (slots were repointed before the code was retired).
     fn collect(&mut self) {
-        let mut arena = lock(&self.arena);
-        for range in self.retired_code.drain(..) {
-            arena.free(range);
-        }
+        let retired = std::mem::take(&mut self.retired_code);
+        lock(&self.arena).free(&retired);
     }
 
     /// Replaces the program output sink.

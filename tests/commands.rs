@@ -131,3 +131,15 @@ fn shell_acknowledges_definitions_and_globals() {
     let text = enter(&mut s, &out, &["def f(x) x", "def f(x) 2", "var k = 3", "extern sin(x)", "printd(1) : 5"]);
     assert_eq!(text, "defined f(x)\nredefined f(x) (version 2)\nk = 3\nextern sin(x) bound to the builtin\n1\n5\n");
 }
+
+#[test]
+fn set_jit_and_stats() {
+    let (mut s, out) = session();
+    let text = enter(&mut s, &out, &[":set jit eager", "def f(x) x * 2", ":stats", ":set jit lazy", "def g(x) f(x)", ":list", ":set jit fast"]);
+    assert!(text.contains("definitions are now compiled eagerly"), "{text}");
+    assert!(text.contains("jit mode: eager\nfunctions compiled: "), "{text}");
+    assert!(text.contains("machine code generated: ") && text.contains("time compiling: "), "{text}");
+    assert!(text.contains("f                (x)            v1       defined          user     yes"), "{text}");
+    assert!(text.contains("g                (x)            v1       defined          user     not yet"), "{text}");
+    assert!(text.contains("error: unknown JIT mode `fast`; use `lazy` or `eager`"), "{text}");
+}

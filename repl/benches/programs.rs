@@ -1,6 +1,6 @@
 //! Whole-program benchmarks of the `kaleido` binary, start to exit: the LLVM tutorial's Mandelbrot (its
-//! three plots, output discarded), and a script of 10,000 definitions that calls 10 of them, eager versus
-//! lazy. Run with `cargo bench -p kaleido --bench programs`.
+//! three plots, output discarded); 10,000 one-line definitions and one call; and 10,000 recursive
+//! definitions of which 10 are called, eager versus lazy. Run with `cargo bench -p kaleido --bench programs`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -19,7 +19,7 @@ fn run(script: &Path, jit: &str) {
     assert!(status.success(), "{} failed", script.display());
 }
 
-fn scripts() -> (PathBuf, PathBuf) {
+fn scripts() -> (PathBuf, PathBuf, PathBuf) {
     let dir = std::env::temp_dir().join(format!("kaleido-programs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/03-operators.kal");
@@ -32,15 +32,20 @@ fn scripts() -> (PathBuf, PathBuf) {
     library.extend((0..10).map(|i| format!("f{}(3)\n", i * 997)));
     let library_path = dir.join("library.kal");
     std::fs::write(&library_path, library).expect("write");
-    (mandelbrot_path, library_path)
+    let mut one_liners: String = (0..10_000).map(|i| format!("def f{i}(x) x + {i}\n")).collect();
+    one_liners.push_str("f7(1)\n");
+    let one_liners_path = dir.join("one_liners.kal");
+    std::fs::write(&one_liners_path, one_liners).expect("write");
+    (mandelbrot_path, library_path, one_liners_path)
 }
 
 fn programs(c: &mut Criterion) {
-    let (mandelbrot, library) = scripts();
+    let (mandelbrot, library, one_liners) = scripts();
     let mut group = c.benchmark_group("program");
     group.sample_size(10).measurement_time(Duration::from_secs(10));
     group.bench_function("mandelbrot_3_plots", |b| b.iter(|| run(&mandelbrot, "lazy")));
     for jit in ["eager", "lazy"] {
+        group.bench_function(BenchmarkId::new("10000_one_line_defs_1_call", jit), |b| b.iter(|| run(&one_liners, jit)));
         group.bench_function(BenchmarkId::new("10000_defs_10_calls", jit), |b| b.iter(|| run(&library, jit)));
     }
     group.finish();

@@ -135,7 +135,11 @@ fn shell_acknowledges_definitions_and_globals() {
 #[test]
 fn set_jit_and_stats() {
     let (mut s, out) = session();
-    let text = enter(&mut s, &out, &[":set jit eager", "def f(x) x * 2", ":stats", ":set jit lazy", "def g(x) f(x)", ":list", ":set jit fast"]);
+    let text = enter(
+        &mut s,
+        &out,
+        &[":set jit eager", "def f(x) x * 2", ":stats", ":set jit lazy", "def g(x) f(x)", ":list", ":set jit fast"],
+    );
     assert!(text.contains("definitions are now compiled eagerly"), "{text}");
     assert!(text.contains("jit mode: eager\nfunctions compiled: "), "{text}");
     assert!(text.contains("machine code generated: ") && text.contains("time compiling: "), "{text}");

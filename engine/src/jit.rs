@@ -55,29 +55,13 @@ pub fn compile_stub(
     arity: usize,
     state: usize,
 ) -> Result<usize, String> {
-    let (mut module, _) = new_module(isa, arena);
-    let call_conv: CallConv = isa.default_call_conv();
-    let signature = kaleido_signature(arity, call_conv);
-    let id: FuncId = module.declare_anonymous_function(&signature).map_err(|e| e.to_string())?;
-    let mut context: Context = module.make_context();
-    context.func.signature = signature;
-    {
-        let mut builder = FunctionBuilder::new(&mut context.func, builder_context);
-        let block = builder.create_block();
-        builder.append_block_params_for_function_params(block);
-        builder.switch_to_block(block);
-        let slot = builder.block_params(block)[0];
+    compile_stub_with(isa, arena, builder_context, arity, |builder, call_conv, args| {
         let state = builder.ins().iconst(types::I64, state as i64);
         let kind = builder.ins().iconst(types::I64, kind as i64);
-        emit_native_void_call(&mut builder, call_conv, k_raise as *const () as usize, &[state, kind, slot]);
+        emit_native_void_call(builder, call_conv, k_raise as *const () as usize, &[state, kind, args[0]]);
         let zero = builder.ins().f64const(0.0);
         builder.ins().return_(&[zero]);
-        builder.seal_all_blocks();
-        builder.finalize(module.target_config());
-    }
-    module.define_function(id, &mut context).map_err(|e| e.to_string())?;
-    module.finalize_definitions().map_err(|e| e.to_string())?;
-    Ok(module.get_finalized_function(id) as usize)
+    })
 }
 
 /// Compiles the lazy stub for functions of `arity` parameters: it asks [`crate::lazy::k_lazy_compile`] for
@@ -90,18 +74,7 @@ pub fn compile_lazy_stub(
     arity: usize,
     state: usize,
 ) -> Result<usize, String> {
-    let (mut module, _) = new_module(isa, arena);
-    let call_conv: CallConv = isa.default_call_conv();
-    let signature = kaleido_signature(arity, call_conv);
-    let id: FuncId = module.declare_anonymous_function(&signature).map_err(|e| e.to_string())?;
-    let mut context: Context = module.make_context();
-    context.func.signature = signature.clone();
-    {
-        let mut builder = FunctionBuilder::new(&mut context.func, builder_context);
-        let block = builder.create_block();
-        builder.append_block_params_for_function_params(block);
-        builder.switch_to_block(block);
-        let args = builder.block_params(block).to_vec();
+    compile_stub_with(isa, arena, builder_context, arity, |builder, call_conv, args| {
         let state_value = builder.ins().iconst(types::I64, state as i64);
         let mut hook = Signature::new(call_conv);
         hook.params.extend([AbiParam::new(types::I64), AbiParam::new(types::I64)]);
@@ -115,13 +88,38 @@ pub fn compile_lazy_stub(
         let give_up = builder.create_block();
         builder.ins().brif(abort, give_up, &[], forward, &[]);
         builder.switch_to_block(forward);
-        let callee = builder.import_signature(signature);
-        let call = builder.ins().call_indirect(callee, code, &args);
+        let callee = builder.import_signature(kaleido_signature(arity, call_conv));
+        let call = builder.ins().call_indirect(callee, code, args);
         let result = builder.inst_results(call)[0];
         builder.ins().return_(&[result]);
         builder.switch_to_block(give_up);
         let zero = builder.ins().f64const(0.0);
         builder.ins().return_(&[zero]);
+    })
+}
+
+/// Compiles one kaleido-signature function of `arity` parameters, in a module of its own, whose body
+/// `emit` writes (given the builder, the calling convention and the parameters, hidden slot first).
+fn compile_stub_with(
+    isa: &OwnedTargetIsa,
+    arena: &SharedArena,
+    builder_context: &mut FunctionBuilderContext,
+    arity: usize,
+    emit: impl FnOnce(&mut FunctionBuilder, CallConv, &[cranelift_codegen::ir::Value]),
+) -> Result<usize, String> {
+    let (mut module, _) = new_module(isa, arena);
+    let call_conv: CallConv = isa.default_call_conv();
+    let signature = kaleido_signature(arity, call_conv);
+    let id: FuncId = module.declare_anonymous_function(&signature).map_err(|e| e.to_string())?;
+    let mut context: Context = module.make_context();
+    context.func.signature = signature;
+    {
+        let mut builder = FunctionBuilder::new(&mut context.func, builder_context);
+        let block = builder.create_block();
+        builder.append_block_params_for_function_params(block);
+        builder.switch_to_block(block);
+        let args = builder.block_params(block).to_vec();
+        emit(&mut builder, call_conv, &args);
         builder.seal_all_blocks();
         builder.finalize(module.target_config());
     }

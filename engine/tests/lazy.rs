@@ -1,19 +1,13 @@
 //! Lazy compilation: code is generated on the first call, once, and never for a body replaced unused.
 
-use kaleido_engine::{Engine, EngineOptions, ItemOutcome, JitMode};
+mod common;
+
+use common::value;
+use kaleido_engine::{Engine, EngineOptions, JitMode};
 
 fn engine(jit: JitMode) -> Engine {
     let options = EngineOptions { jit, prelude: false, ..EngineOptions::default() };
     Engine::new(options, Box::new(std::io::sink())).expect("engine")
-}
-
-fn value(engine: &mut Engine, text: &str) -> f64 {
-    let outcome = engine.eval("<t>", text).expect("accepted");
-    assert!(outcome.error.is_none(), "{:?}", outcome.error);
-    match outcome.items.last() {
-        Some(ItemOutcome::Value(v)) => *v,
-        other => panic!("no value: {other:?}"),
-    }
 }
 
 fn compiled(engine: &Engine, name: &str) -> bool {

@@ -1,15 +1,9 @@
 //! A session of 10,000 definitions: every one stays callable, and a redefinition reaches them all.
 
-use kaleido_engine::{Engine, EngineOptions, ItemOutcome};
+mod common;
 
-fn value(engine: &mut Engine, text: &str) -> f64 {
-    let outcome = engine.eval("<t>", text).expect("accepted");
-    assert!(outcome.error.is_none(), "{:?}", outcome.error);
-    match outcome.items.last() {
-        Some(ItemOutcome::Value(v)) => *v,
-        other => panic!("no value: {other:?}"),
-    }
-}
+use common::value;
+use kaleido_engine::{Engine, EngineOptions};
 
 #[test]
 fn ten_thousand_definitions_stay_callable() {

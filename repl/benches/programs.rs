@@ -1,6 +1,7 @@
 //! Whole-program benchmarks of the `kaleido` binary, start to exit: the LLVM tutorial's Mandelbrot (its
 //! three plots, output discarded); 10,000 one-line definitions and one call; and 10,000 recursive
-//! definitions of which 10 are called, eager versus lazy. Run with `cargo bench -p kaleido --bench programs`.
+//! definitions of which 10 are called, eager versus lazy; and how fast a running program is stopped by
+//! Ctrl-C or reports a stack overflow. Run with `cargo bench -p kaleido --bench programs`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -51,5 +52,45 @@ fn programs(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, programs);
+/// Issue 5's latencies, measured on the binary: how long after SIGINT a running loop (with no calls in
+/// it) has stopped and the process has exited, and how long a runaway recursion takes to be reported.
+fn interruption(c: &mut Criterion) {
+    let mut group = c.benchmark_group("stop");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    group.bench_function("sigint_to_exit_in_a_loop", |b| {
+        b.iter_custom(|iterations| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iterations {
+                let mut child = Command::new(env!("CARGO_BIN_EXE_kaleido"))
+                    .args(["-e", "for i = 0, 1 in 0"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("kaleido runs");
+                std::thread::sleep(Duration::from_millis(150));
+                let started = std::time::Instant::now();
+                // SAFETY: sending SIGINT to our own child process.
+                unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+                let status = child.wait().expect("child exits");
+                total += started.elapsed();
+                assert_eq!(status.code(), Some(130));
+            }
+            total
+        })
+    });
+    group.bench_function("stack_overflow_reported", |b| {
+        b.iter(|| {
+            let status = Command::new(env!("CARGO_BIN_EXE_kaleido"))
+                .args(["-e", "def inf(x) inf(x + 1) + 1; inf(0)"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("kaleido runs");
+            assert_eq!(status.code(), Some(70));
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, programs, interruption);
 criterion_main!(benches);

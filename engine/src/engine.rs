@@ -1,9 +1,9 @@
-//! The engine: evaluates entries against a session of definitions, globals and operators.
+//! The engine: its public API, and the session it keeps (definitions, globals, operators, code).
 //!
 //! An entry is evaluated in two phases. The compile phase (`compile.rs`) analyzes every item and compiles
 //! them all into the entry's new module; any error there rejects the entry with the session untouched. The
-//! apply phase then takes the items in order: a definition repoints its slots, top-level code runs. A
-//! runtime error stops the apply phase; the items before it keep their effects, like any REPL.
+//! apply phase (`engine/apply.rs`) then takes the items in order: a definition repoints its slots,
+//! top-level code runs. A runtime error stops the apply phase; the items before it keep their effects.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -12,18 +12,18 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_frontend::FunctionBuilderContext;
-use cranelift_module::FuncId;
-use kaleido_lang::ast::ProtoKind;
 use kaleido_lang::{Diagnostic, Operators, analyze, has_errors};
 
 use crate::cells::StableCells;
 use crate::code_memory::{CodeArena, CodeRange, SharedArena, lock};
-use crate::compile::{CompiledEntry, CompiledItem, DefBody, Staging};
-use crate::error::{Frame, Rejected, RuntimeError, RuntimeErrorKind, fold_frames};
-use crate::index::{EntryId, FunctionKind, FunctionState, Index, SlotId, Version};
-use crate::jit::{compile_lazy_stub, compile_stub, host_isa, range_of};
-use crate::lazy::{CompileStats, Compiler, Deferred, LazilyCompiled};
-use crate::runtime::{Builtin, RaiseKind, Raised, RuntimeState, builtins, stack_limit};
+use crate::compile::Staging;
+use crate::error::{Rejected, RuntimeError};
+use crate::index::{EntryId, FunctionKind, FunctionState, Index};
+use crate::jit::host_isa;
+use crate::lazy::{CompileStats, Compiler};
+use crate::runtime::{Builtin, RaiseKind, RuntimeState, builtins};
+
+mod apply;
 
 /// The prelude: the operators people expect, written in kaleido and loaded at start-up.
 pub const PRELUDE: &str = include_str!("prelude.kal");
@@ -299,266 +299,5 @@ impl Engine {
 
     pub(crate) fn state_address(&self) -> usize {
         &*self.state as *const RuntimeState as usize
-    }
-
-    // ---- the apply phase -------------------------------------------------------------------------------
-
-    fn apply(&mut self, compiled: CompiledEntry, observer: &mut dyn FnMut(&ItemOutcome)) -> Outcome {
-        let CompiledEntry { module, allocations, items, new_slots, warnings } = compiled;
-        let code_of = |func: FuncId| {
-            let address = module.get_finalized_function(func) as usize;
-            (address, range_of(&allocations, address).unwrap_or((address, 0)))
-        };
-        let mut resolved = Vec::new();
-        for (item, span) in items {
-            let code = match &item {
-                CompiledItem::Def { body: DefBody::Eager(func), .. } | CompiledItem::Expr { func, .. } => {
-                    vec![code_of(*func)]
-                }
-                CompiledItem::Def { body: DefBody::Lazy(_), .. } => Vec::new(),
-                CompiledItem::Global(globals) => globals.iter().map(|(_, _, f)| code_of(*f)).collect(),
-                CompiledItem::Extern { .. } => Vec::new(),
-            };
-            resolved.push((item, span, code));
-        }
-        // The module's bookkeeping is no longer needed: the engine owns its code from here on.
-        drop(module);
-        for (name, arity, slot) in new_slots {
-            self.index.entry(&name).slots.insert(arity, slot);
-            self.refresh_slot(&name, arity, slot);
-        }
-        let mut outcome = Outcome { warnings, ..Outcome::default() };
-        let mut stopped = false;
-        for (item, span, code) in resolved {
-            if stopped {
-                // Items after a runtime error never run; their code is unreachable.
-                self.retired_code.extend(code.iter().map(|&(_, range)| range));
-                continue;
-            }
-            let result = self.apply_item(item, &code).map_err(|(outcomes, mut error)| {
-                error.span = span;
-                (outcomes, error)
-            });
-            self.state.flush();
-            let (outcomes, error) = match result {
-                Ok(outcomes) => (outcomes, None),
-                Err((outcomes, error)) => (outcomes, Some(error)),
-            };
-            outcomes.iter().for_each(&mut *observer);
-            outcome.items.extend(outcomes);
-            if error.is_some() {
-                outcome.error = error;
-                stopped = true;
-            }
-        }
-        outcome
-    }
-
-    fn apply_item(
-        &mut self,
-        item: CompiledItem,
-        code: &[(usize, CodeRange)],
-    ) -> Result<Vec<ItemOutcome>, (Vec<ItemOutcome>, RuntimeError)> {
-        // Top-level code runs once: it is released at the end of the entry, whatever happens.
-        if !matches!(item, CompiledItem::Def { .. }) {
-            self.retired_code.extend(code.iter().map(|&(_, range)| range));
-        }
-        match item {
-            CompiledItem::Def { function, source, calls, body } => {
-                let body = match body {
-                    DefBody::Eager(_) => Ok(code[0]),
-                    DefBody::Lazy(deferred) => Err(deferred),
-                };
-                Ok(vec![self.apply_def(function, source, calls, body)])
-            }
-            CompiledItem::Extern { proto, address, builtin } => {
-                if !builtin {
-                    let info = self.index.entry(&proto.name);
-                    info.kind = FunctionKind::Extern;
-                    info.state = FunctionState::Defined;
-                    info.arity = Some(proto.params.len());
-                    info.code = address;
-                    info.compiled = true;
-                }
-                let params = proto.params.iter().map(|p| p.name.clone()).collect();
-                Ok(vec![ItemOutcome::Declared { name: proto.name, params, builtin }])
-            }
-            CompiledItem::Expr { calls, .. } => {
-                for callee in calls {
-                    self.index.entry(&callee).called_from_entries.insert(self.entries);
-                }
-                self.run(code[0].0).map(|value| vec![ItemOutcome::Value(value)]).map_err(|e| (Vec::new(), e))
-            }
-            CompiledItem::Global(globals) => {
-                let mut outcomes = Vec::new();
-                for ((name, cell, _), &(thunk, _)) in globals.into_iter().zip(code) {
-                    match self.run(thunk) {
-                        Ok(value) => {
-                            self.globals.get(cell).store(value.to_bits(), Ordering::SeqCst);
-                            if self.global_names.insert(name.clone(), cell).is_none() {
-                                self.global_order.push(name.clone());
-                            }
-                            outcomes.push(ItemOutcome::Global { name, value });
-                        }
-                        Err(error) => return Err((outcomes, error)),
-                    }
-                }
-                Ok(outcomes)
-            }
-        }
-    }
-
-    /// Makes `function` the current definition of its name. `body` is its code (eager) or the IR to
-    /// compile on its first call (lazy).
-    fn apply_def(
-        &mut self,
-        function: kaleido_lang::ast::Function,
-        source: String,
-        calls: std::collections::BTreeSet<(String, usize)>,
-        body: Result<(usize, CodeRange), Box<Deferred>>,
-    ) -> ItemOutcome {
-        let proto = function.proto;
-        let name = proto.name.as_str();
-        let params: Vec<String> = proto.params.iter().map(|p| p.name.clone()).collect();
-        let arity = params.len();
-        let slot = self.ensure_slot(name, arity);
-        let slot_address = self.slots.address(slot);
-        let (code, range) = match body {
-            Ok((code, range)) => (code, Some(range)),
-            Err(deferred) => {
-                let stub = self.lazy_stub(arity);
-                self.compiler.borrow_mut().defer(slot_address, *deferred);
-                (stub, None)
-            }
-        };
-        let (kind, entry, entry_name) = (self.defining_kind, self.entries, self.entry_name.clone());
-        let info = self.index.entry(name);
-        // Bodies of the old version that were never called are dropped without being compiled.
-        let stale: Vec<SlotId> = info.slots.iter().filter(|&(&a, _)| a != arity).map(|(_, &s)| s).collect();
-        if let Some(current) = info.history.last_mut() {
-            current.retired = true;
-        }
-        let number = info.history.len() as u32 + 1;
-        info.history.push(Version { number, entry, entry_name, params: params.clone(), source, retired: false });
-        info.kind = kind;
-        info.state = FunctionState::Defined;
-        info.operator = proto.kind;
-        info.arity = Some(arity);
-        info.code = code;
-        info.compiled = range.is_some();
-        let old_range = std::mem::replace(&mut info.code_range, range);
-        let slots: Vec<(usize, SlotId)> = info.slots.iter().map(|(&a, &s)| (a, s)).collect();
-        for slot in stale {
-            self.compiler.borrow_mut().forget(self.slots.address(slot));
-        }
-        for (arity, slot) in slots {
-            self.refresh_slot(name, arity, slot);
-        }
-        self.index.set_calls(name, calls);
-        // The old code is unreachable now that every slot is repointed (unless it is running: it is
-        // freed only after the entry, between evaluations).
-        self.retired_code.extend(old_range);
-        match proto.kind {
-            ProtoKind::Binary { op, precedence } => self.operators.define_binary(op, precedence),
-            ProtoKind::Unary(op) => self.operators.define_unary(op),
-            ProtoKind::Plain => {}
-        }
-        ItemOutcome::Defined { name: proto.name, params, version: number }
-    }
-
-    /// The slot of `name` for calls passing `arity` arguments, created if needed. Every definition has
-    /// the slot of its own arity, so the index can always show where callers go.
-    fn ensure_slot(&mut self, name: &str, arity: usize) -> SlotId {
-        if let Some(&slot) = self.index.entry(name).slots.get(&arity) {
-            return slot;
-        }
-        let slot = self.slots.push();
-        self.slot_keys.push((name.to_string(), arity));
-        self.index.entry(name).slots.insert(arity, slot);
-        slot
-    }
-
-    fn lazy_stub(&mut self, arity: usize) -> usize {
-        if let Some(&address) = self.lazy_stubs.get(&arity) {
-            return address;
-        }
-        let state = self.state_address();
-        let address = compile_lazy_stub(&self.isa, &self.arena, &mut self.builder_context, arity, state)
-            .unwrap_or_else(|error| panic!("compiling the lazy stub for arity {arity} failed: {error}"));
-        self.lazy_stubs.insert(arity, address);
-        address
-    }
-
-    /// Records in the index the code that was generated lazily during the last run.
-    fn record_lazily_compiled(&mut self) {
-        let compiled = self.compiler.borrow_mut().take_compiled();
-        for LazilyCompiled { name, code, range } in compiled {
-            let info = self.index.entry(&name);
-            info.code = code;
-            info.compiled = true;
-            info.code_range = Some(range);
-        }
-    }
-
-    /// Points `slot` (the slot of `name` for calls passing `arity` arguments) at what such a call must
-    /// reach now: the current code, or a stub that raises "not defined" or "wrong arity".
-    fn refresh_slot(&mut self, name: &str, arity: usize, slot: SlotId) {
-        let target = match self.index.get(name) {
-            Some(info) if info.state == FunctionState::Defined && info.arity == Some(arity) => info.code,
-            Some(info) if info.state == FunctionState::Defined => self.stub(RaiseKind::ArityMismatch, arity),
-            _ => self.stub(RaiseKind::Undefined, arity),
-        };
-        self.slots.get(slot).store(target, Ordering::SeqCst);
-    }
-
-    fn stub(&mut self, kind: RaiseKind, arity: usize) -> usize {
-        if let Some(&address) = self.stubs.get(&(kind, arity)) {
-            return address;
-        }
-        let state = self.state_address();
-        let address = compile_stub(&self.isa, &self.arena, &mut self.builder_context, kind, arity, state)
-            .unwrap_or_else(|error| panic!("compiling a {kind:?} stub for arity {arity} failed: {error}"));
-        self.stubs.insert((kind, arity), address);
-        address
-    }
-
-    /// Runs a compiled thunk and returns its value, or the error it raised.
-    fn run(&mut self, thunk: usize) -> Result<f64, RuntimeError> {
-        // SAFETY: `thunk` is the finalized address of a function compiled with `kaleido_signature(0)` (one
-        // pointer-sized argument, f64 result, the host's C calling convention) whose module is alive.
-        let entry: extern "C" fn(usize) -> f64 = unsafe { std::mem::transmute(thunk) };
-        let here = 0u8;
-        self.state.arm(stack_limit(&here as *const u8 as usize));
-        let value = entry(0);
-        self.record_lazily_compiled();
-        match self.state.disarm() {
-            None => Ok(value),
-            Some((raised, frames)) => Err(self.runtime_error(raised, frames)),
-        }
-    }
-
-    fn runtime_error(&self, raised: Raised, frames: Vec<(u32, u64)>) -> RuntimeError {
-        let named = frames.iter().map(|&(code, repeat)| (self.code_names[code as usize].clone(), repeat)).collect();
-        let backtrace: Vec<Frame> = fold_frames(named);
-        let slot_key = |slot: usize| {
-            let id = self.slots.index_of(slot).expect("a stub is only reached through a slot");
-            self.slot_keys[id as usize].clone()
-        };
-        let kind = match raised {
-            Raised::Undefined { slot } => RuntimeErrorKind::Undefined { name: slot_key(slot).0 },
-            Raised::ArityMismatch { slot } => {
-                let (callee, passed) = slot_key(slot);
-                let takes = self.index.get(&callee).and_then(|f| f.arity).unwrap_or(0);
-                let caller = match backtrace.first() {
-                    Some(frame) if frame.function.starts_with('`') => frame.function.clone(),
-                    _ => "the top-level expression".to_string(),
-                };
-                RuntimeErrorKind::ArityMismatch { caller, callee, passed, takes }
-            }
-            Raised::CompileFailed { slot } => RuntimeErrorKind::CompileFailed { name: slot_key(slot).0 },
-            Raised::StackOverflow => RuntimeErrorKind::StackOverflow,
-            Raised::Interrupted => RuntimeErrorKind::Interrupted,
-        };
-        RuntimeError { kind, backtrace, span: kaleido_lang::Span::default() }
     }
 }

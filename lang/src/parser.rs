@@ -2,7 +2,7 @@
 //!
 //! Conventions: each `parse_x` function is documented by the grammar production it recognises and starts at
 //! the production's first token; `expect_x` consumes a token that must be there or reports what was found.
-//! Errors are pushed to `self.diagnostics` and returned as [`Reported`]; the item loop then skips to the next
+//! Errors are pushed to `self.diagnostics` and returned as `Reported`; the item loop then skips to the next
 //! `;`, `def` or `extern` and goes on, so one entry can report several independent mistakes.
 //!
 //! Parsing never panics and never overflows the stack: nesting deeper than [`MAX_NESTING`] (parentheses,

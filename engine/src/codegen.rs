@@ -58,7 +58,7 @@ pub struct FunctionSpec<'a> {
     pub params: &'a [String],
     /// The body.
     pub body: &'a Expr,
-    /// Identifies the code in backtraces.
+    /// Identifies the code in backtraces (unused for top-level code, whose frame the engine records).
     pub code_id: u32,
     /// A direct reference to the function itself, for recursion without the table.
     pub self_ref: Option<FuncRef>,
@@ -401,11 +401,18 @@ impl FunctionTranslator<'_, '_> {
     fn emit_exit_block(&mut self) {
         let Some(exit) = self.exit else { return };
         self.builder.switch_to_block(exit);
+        // Top-level code is the outermost frame; the engine, which ran it, adds that frame itself.
+        if self.spec.name.is_some() {
+            self.emit_frame_record();
+        }
+        let zero = self.builder.ins().f64const(0.0);
+        self.builder.ins().return_(&[zero]);
+    }
+
+    fn emit_frame_record(&mut self) {
         let state = self.address_const(self.state);
         let code_id = self.builder.ins().iconst(types::I32, i64::from(self.spec.code_id));
         emit_native_void_call(&mut self.builder, self.call_conv, k_frame as *const () as usize, &[state, code_id]);
-        let zero = self.builder.ins().f64const(0.0);
-        self.builder.ins().return_(&[zero]);
     }
 
     fn address_const(&mut self, address: usize) -> Value {

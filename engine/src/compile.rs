@@ -222,8 +222,11 @@ impl<'e> Staging<'e> {
         code_name: String,
         self_ref: Option<ir::FuncRef>,
     ) -> FunctionSpec<'s> {
+        // Top-level code needs no backtrace name: the engine knows which entry it is running.
         let code_id = self.engine.code_names.len() as u32;
-        self.engine.code_names.push(code_name);
+        if name.is_some() {
+            self.engine.code_names.push(code_name);
+        }
         FunctionSpec { name, params, body, code_id, self_ref, checks: self.engine.options.checks }
     }
 

@@ -251,7 +251,10 @@ impl Engine {
     }
 
     fn runtime_error(&self, raised: Raised, frames: Vec<(u32, u64)>) -> RuntimeError {
-        let named = frames.iter().map(|&(code, repeat)| (self.code_names[code as usize].clone(), repeat)).collect();
+        let mut named: Vec<(String, u64)> =
+            frames.iter().map(|&(code, repeat)| (self.code_names[code as usize].clone(), repeat)).collect();
+        // The outermost frame is the entry's top-level code, which records no frame of its own.
+        named.push((self.entry_name.clone(), 1));
         let backtrace: Vec<Frame> = fold_frames(named);
         let slot_key = |slot: usize| {
             let id = self.slots.index_of(slot).expect("a stub is only reached through a slot");

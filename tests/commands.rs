@@ -1,33 +1,11 @@
 //! Shell commands, driven in-process through a `Session` writing into buffers.
 
-use std::cell::RefCell;
-use std::io::Write;
-use std::rc::Rc;
-
 use kaleido::commands::{Next, run_command, session_script};
 use kaleido::session::{Session, SessionOptions};
+use kaleido_engine::CapturedOutput;
 
-#[derive(Clone, Default)]
-struct Buffer(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn take(&self) -> String {
-        String::from_utf8(std::mem::take(&mut *self.0.borrow_mut())).expect("utf-8")
-    }
-}
-
-fn session() -> (Session, Buffer) {
-    let out = Buffer::default();
+fn session() -> (Session, CapturedOutput) {
+    let out = CapturedOutput::default();
     let program = out.clone();
     let session = Session::new(
         SessionOptions::default(),
@@ -39,7 +17,7 @@ fn session() -> (Session, Buffer) {
     (session, out)
 }
 
-fn enter(session: &mut Session, out: &Buffer, entries: &[&str]) -> String {
+fn enter(session: &mut Session, out: &CapturedOutput, entries: &[&str]) -> String {
     for entry in entries {
         if entry.starts_with(':') {
             run_command(session, entry);
@@ -47,7 +25,7 @@ fn enter(session: &mut Session, out: &Buffer, entries: &[&str]) -> String {
             session.eval_shell_entry(entry);
         }
     }
-    out.take()
+    out.take_string()
 }
 
 #[test]
@@ -94,7 +72,7 @@ fn save_then_load_rebuilds_the_session() {
     enter(&mut s, &out, &entries);
     let command = format!(":save {}", path.display());
     assert_eq!(run_command(&mut s, &command), Next::Continue);
-    assert!(out.take().contains("saved to"));
+    assert!(out.take_string().contains("saved to"));
     let saved = std::fs::read_to_string(&path).expect("saved file");
     assert_eq!(saved, session_script(&s));
     assert!(!saved.contains("x % 3"), "only current versions are saved:\n{saved}");
@@ -119,10 +97,13 @@ fn load_reports_missing_files_and_reset_forgets_everything() {
 fn unknown_commands_get_a_hint_and_quit_quits() {
     let (mut s, out) = session();
     assert_eq!(run_command(&mut s, ":lsit"), Next::Continue);
-    assert_eq!(out.take(), "error: unknown command `:lsit`; did you mean `:list`? (`:help` lists the commands)\n");
+    assert_eq!(
+        out.take_string(),
+        "error: unknown command `:lsit`; did you mean `:list`? (`:help` lists the commands)\n"
+    );
     assert_eq!(run_command(&mut s, ":quit"), Next::Quit);
     run_command(&mut s, ":help");
-    assert!(out.take().contains(":save FILE"));
+    assert!(out.take_string().contains(":save FILE"));
 }
 
 #[test]
@@ -140,7 +121,8 @@ fn set_jit_and_stats() {
         &out,
         &[":set jit eager", "def f(x) x * 2", ":stats", ":set jit lazy", "def g(x) f(x)", ":list", ":set jit fast"],
     );
-    assert!(text.contains("definitions are now compiled eagerly"), "{text}");
+    assert!(text.contains("jit mode eager: definitions are compiled when they are entered"), "{text}");
+    assert!(text.contains("jit mode lazy: definitions are compiled on their first call"), "{text}");
     assert!(text.contains("jit mode: eager\nfunctions compiled: "), "{text}");
     assert!(text.contains("machine code generated: ") && text.contains("time compiling: "), "{text}");
     assert!(text.contains("f                (x)            v1       defined          user     yes"), "{text}");

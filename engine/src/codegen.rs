@@ -76,24 +76,11 @@ pub fn translate(
     state: usize,
     resolve: &mut dyn Resolve,
 ) -> Result<(), Diagnostic> {
-    let result = translate_function(func, builder_context, frontend, spec, state, resolve);
-    if result.is_err() {
-        // A translation abandoned half-way leaves the context dirty, and the next one would panic.
-        *builder_context = FunctionBuilderContext::new();
-    }
-    result
-}
-
-fn translate_function(
-    func: &mut Function,
-    builder_context: &mut FunctionBuilderContext,
-    frontend: TargetFrontendConfig,
-    spec: &FunctionSpec,
-    state: usize,
-    resolve: &mut dyn Resolve,
-) -> Result<(), Diagnostic> {
+    // The context is put back only when translation succeeds: one abandoned half-way (a compile error)
+    // is left dirty, and the next translation would panic on it. A failure leaves a fresh one behind.
+    let mut context = std::mem::take(builder_context);
     let call_conv = func.signature.call_conv;
-    let mut builder = FunctionBuilder::new(func, builder_context);
+    let mut builder = FunctionBuilder::new(func, &mut context);
     let entry = builder.create_block();
     builder.append_block_params_for_function_params(entry);
     builder.switch_to_block(entry);
@@ -119,6 +106,7 @@ fn translate_function(
     translator.emit_exit_block();
     translator.builder.seal_all_blocks();
     translator.builder.finalize(frontend);
+    *builder_context = context;
     Ok(())
 }
 

@@ -21,7 +21,7 @@ use crate::code_memory::{CodeRange, lock};
 use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate};
 use crate::engine::{Engine, JitMode};
 use crate::index::{FunctionKind, FunctionState, SlotId};
-use crate::lazy::{Deferred, Recording, self_reference};
+use crate::lazy::{Answer, Deferred, Recording, self_reference};
 use crate::runtime::lookup_c_symbol;
 
 /// One item, compiled and ready to apply.
@@ -196,13 +196,7 @@ impl<'e> Staging<'e> {
         let direct_self_calls = self.engine.options.direct_self_calls;
         let self_ref = direct_self_calls.then(|| self_reference(&mut func));
         let spec = self.spec(Some(name), params, body, code_name, self_ref);
-        let (state, frontend) = (self.engine.state_address(), self.engine.isa.frontend_config());
-        let mut builder_context = std::mem::take(&mut self.engine.builder_context);
-        let mut recording = Recording { inner: self, answers: Vec::new() };
-        let result = translate(&mut func, &mut builder_context, frontend, &spec, state, &mut recording);
-        let answers = recording.answers;
-        self.engine.builder_context = builder_context;
-        result?;
+        let answers = self.translate_into(&mut func, &spec, self.engine.isa.frontend_config(), true)?;
         Ok(Deferred {
             name: name.to_string(),
             params: params.to_vec(),
@@ -230,17 +224,27 @@ impl<'e> Staging<'e> {
         FunctionSpec { name, params, body, code_id, self_ref, checks: self.engine.options.checks }
     }
 
+    /// Translates `spec` into `func` with this staging as the resolver; when `record` is set, also
+    /// returns every answer the resolver gave, in order (for lazy compilation to replay).
     fn translate_into(
         &mut self,
         func: &mut ir::Function,
         spec: &FunctionSpec,
         frontend: cranelift_codegen::isa::TargetFrontendConfig,
-    ) -> Result<(), Diagnostic> {
+        record: bool,
+    ) -> Result<Vec<Answer>, Diagnostic> {
         let state = self.engine.state_address();
+        // The context lives in the engine, which is also the resolver's: lend it out for the translation.
         let mut builder_context = std::mem::take(&mut self.engine.builder_context);
-        let result = translate(func, &mut builder_context, frontend, spec, state, self);
+        let (result, answers) = if record {
+            let mut recording = Recording { inner: self, answers: Vec::new() };
+            let result = translate(func, &mut builder_context, frontend, spec, state, &mut recording);
+            (result, recording.answers)
+        } else {
+            (translate(func, &mut builder_context, frontend, spec, state, self), Vec::new())
+        };
         self.engine.builder_context = builder_context;
-        result
+        result.map(|()| answers)
     }
 
     /// Redefining with another arity leaves callers passing the old count: say who they are.
@@ -344,7 +348,7 @@ impl<'e> Staging<'e> {
         let direct = name.is_some() && self.engine.options.direct_self_calls;
         let self_ref = direct.then(|| module.declare_func_in_func(func, &mut context.func));
         let spec = self.spec(name, params, body, code_name, self_ref);
-        self.translate_into(&mut context.func, &spec, module.target_config())?;
+        self.translate_into(&mut context.func, &spec, module.target_config(), false)?;
         let started = Instant::now();
         module.define_function(func, &mut context).map_err(|e| internal(format!("{e:?}")))?;
         let code_bytes = context.compiled_code().map_or(0, |code| code.code_info().total_size as usize);

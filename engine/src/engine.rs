@@ -37,6 +37,15 @@ pub enum JitMode {
     Eager,
 }
 
+impl std::fmt::Display for JitMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            JitMode::Lazy => "lazy",
+            JitMode::Eager => "eager",
+        })
+    }
+}
+
 impl std::str::FromStr for JitMode {
     type Err = String;
 
@@ -167,7 +176,7 @@ impl Engine {
             global_order: Vec::new(),
             index: Index::default(),
             operators: Operators::builtin(),
-            builtins: builtins().into_iter().map(|b| (b.name, b)).collect(),
+            builtins: HashMap::new(),
             stubs: HashMap::new(),
             lazy_stubs: HashMap::new(),
             compiler,
@@ -182,6 +191,7 @@ impl Engine {
         };
         engine.state.set_compiler(&engine.compiler);
         for builtin in builtins() {
+            engine.builtins.insert(builtin.name, builtin);
             let info = engine.index.entry(builtin.name);
             info.kind = FunctionKind::Builtin;
             info.state = FunctionState::Defined;
@@ -261,11 +271,6 @@ impl Engine {
         Some(f64::from_bits(self.globals.get(cell).load(Ordering::SeqCst)))
     }
 
-    /// How many entries were applied.
-    pub fn entry_count(&self) -> EntryId {
-        self.entries
-    }
-
     /// Bytes of machine code currently allocated (stubs included).
     pub fn code_bytes(&self) -> usize {
         lock(&self.arena).live_bytes()
@@ -281,11 +286,6 @@ impl Engine {
     fn collect(&mut self) {
         let retired = std::mem::take(&mut self.retired_code);
         lock(&self.arena).free(&retired);
-    }
-
-    /// Replaces the program output sink.
-    pub fn set_output(&mut self, output: Box<dyn Write>) {
-        self.state.set_output(output);
     }
 
     /// A handle that can interrupt running code from another thread or a signal handler.

@@ -211,7 +211,7 @@ pub extern "C" fn k_lazy_compile(state: *const RuntimeState, slot: usize) -> usi
     // SAFETY: JIT code passes the address of the engine's boxed `RuntimeState`, which outlives all code.
     let state = unsafe { &*state };
     let Some(compiler) = state.compiler() else {
-        state.raise_from_hook(Raised::CompileFailed { slot });
+        state.raise(Raised::CompileFailed { slot });
         return 0;
     };
     let result = compiler.borrow_mut().compile(slot);
@@ -223,7 +223,7 @@ pub extern "C" fn k_lazy_compile(state: *const RuntimeState, slot: usize) -> usi
             code
         }
         Err(_) => {
-            state.raise_from_hook(Raised::CompileFailed { slot });
+            state.raise(Raised::CompileFailed { slot });
             0
         }
     }

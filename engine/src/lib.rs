@@ -25,10 +25,12 @@ mod error;
 mod index;
 mod jit;
 mod lazy;
+mod output;
 mod runtime;
 
 pub use engine::{Engine, EngineOptions, ItemOutcome, JitMode, Outcome, PRELUDE};
 pub use error::{Frame, Rejected, RuntimeError, RuntimeErrorKind};
 pub use index::{EntryId, FunctionInfo, FunctionKind, FunctionState, Index, Version};
 pub use lazy::CompileStats;
+pub use output::CapturedOutput;
 pub use runtime::{RuntimeState, format_value};

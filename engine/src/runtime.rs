@@ -94,11 +94,6 @@ impl RuntimeState {
         unsafe { self.compiler.get().as_ref() }
     }
 
-    /// Records an error raised by a hook outside this file.
-    pub(crate) fn raise_from_hook(&self, raised: Raised) {
-        self.raise(raised);
-    }
-
     /// Prepares for an evaluation: no error, no frames, the stack limit for the current thread.
     pub fn arm(&self, stack_limit: usize) {
         self.abort.store(0, Ordering::SeqCst);
@@ -125,18 +120,13 @@ impl RuntimeState {
         self.stack_limit.store(usize::MAX, Ordering::SeqCst);
     }
 
-    /// Replaces the program output sink.
-    pub fn set_output(&self, output: Box<dyn Write>) {
-        let _ = self.output.borrow_mut().flush();
-        self.output.replace(output);
-    }
-
     /// Flushes the program output sink.
     pub fn flush(&self) {
         let _ = self.output.borrow_mut().flush();
     }
 
-    fn raise(&self, raised: Raised) {
+    /// Records `raised` (the first error of a run wins) and sets the abort word.
+    pub(crate) fn raise(&self, raised: Raised) {
         let mut slot = self.raised.borrow_mut();
         if slot.is_none() {
             *slot = Some(raised);

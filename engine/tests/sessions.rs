@@ -1,36 +1,18 @@
 //! Engine sessions as data: each case is a list of entries, and the expectation is the transcript (program
 //! output, values, definitions, warnings and errors, in order). Regenerate with `UPDATE_EXPECT=1`.
 
-use std::cell::RefCell;
-use std::io::Write;
-use std::rc::Rc;
-
 use expect_test::{Expect, expect};
-use kaleido_engine::{Engine, EngineOptions, ItemOutcome, JitMode, format_value};
-
-/// A `Write` whose bytes the test can read back.
-#[derive(Clone, Default)]
-struct SharedBuffer(Rc<RefCell<Vec<u8>>>);
-
-impl Write for SharedBuffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use kaleido_engine::{CapturedOutput, Engine, EngineOptions, ItemOutcome, JitMode, format_value};
 
 fn transcript(entries: &[&str], jit: JitMode) -> String {
-    let buffer = SharedBuffer::default();
+    let buffer = CapturedOutput::default();
     let options = EngineOptions { jit, ..EngineOptions::default() };
     let mut engine = Engine::new(options, Box::new(buffer.clone())).expect("engine");
     let mut out = String::new();
     for (n, entry) in entries.iter().enumerate() {
         let name = format!("<e{}>", n + 1);
         let result = engine.eval(&name, entry);
-        out.push_str(&String::from_utf8_lossy(&buffer.0.borrow_mut().split_off(0)));
+        out.push_str(&buffer.take_string());
         match result {
             Err(rejected) => out.push_str(&kaleido_lang::render_all(&rejected.diagnostics, &name, entry)),
             Ok(outcome) => {
@@ -358,6 +340,32 @@ fn a_compile_error_inside_a_definition_leaves_the_engine_usable() {
           |          ^^^^
         defined g(x) v1
         42
+    "#]],
+    );
+}
+
+#[test]
+fn an_arity_error_names_its_caller_even_deep_in_a_folded_cycle() {
+    // Regression: the caller was read off the folded backtrace, whose first line was the cycle
+    // `(g ← h) ×3`, so the error blamed the top-level expression.
+    check(
+        &["def f(a b) a", "def g(n) if n < 1 then f(1) else h(n - 1); def h(n) g(n)", "g(3)"],
+        expect![[r#"
+        defined f(a b) v1
+        <e2>:1:24: warning: `f` takes 2 arguments, but this call passes 1
+          |
+        1 | def g(n) if n < 1 then f(1) else h(n - 1); def h(n) g(n)
+          |                        ^
+        <e2>:1:34: warning: `h` is not defined yet
+          |
+        1 | def g(n) if n < 1 then f(1) else h(n - 1); def h(n) g(n)
+          |                                  ^
+          |
+          = note: calling it fails until it is defined
+        defined g(n) v1
+        defined h(n) v1
+        error: `g` calls `f` with 1 argument, but `f` now takes 2
+          in (`g` ← `h`) ×3 ← `g` ← <e3>
     "#]],
     );
 }

@@ -6,11 +6,7 @@
 //! `KALEIDO_DIFF_CASES=N` runs N sessions (default 2,000), `KALEIDO_DIFF_SEED=S` starts at seed S. A
 //! failure prints the seed and a minimised session, ready to paste into a `.kal` regression test.
 
-use std::cell::RefCell;
-use std::io::Write;
-use std::rc::Rc;
-
-use kaleido_engine::{Engine, EngineOptions, ItemOutcome, JitMode, RuntimeErrorKind};
+use kaleido_engine::{CapturedOutput, Engine, EngineOptions, ItemOutcome, JitMode, RuntimeErrorKind};
 use kaleido_interp::generate::Generator;
 use kaleido_interp::{EntryResult, Interpreter, ItemResult, RuntimeError};
 
@@ -45,28 +41,15 @@ enum Observed {
     Applied { items: Vec<Item>, error: Option<Error>, output: String },
 }
 
-#[derive(Clone, Default)]
-struct Buffer(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn on_jit(entries: &[String], jit: JitMode) -> Vec<Observed> {
-    let buffer = Buffer::default();
+    let buffer = CapturedOutput::default();
     let options = EngineOptions { jit, ..EngineOptions::default() };
     let mut engine = Engine::new(options, Box::new(buffer.clone())).expect("engine");
     entries
         .iter()
         .map(|entry| {
             let result = engine.eval("<diff>", entry);
-            let output = String::from_utf8_lossy(&std::mem::take(&mut *buffer.0.borrow_mut())).into_owned();
+            let output = buffer.take_string();
             let Ok(outcome) = result else { return Observed::Rejected };
             let items = outcome
                 .items

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use kaleido_engine::{FunctionInfo, FunctionKind, FunctionState, format_value};
+use kaleido_engine::{FunctionInfo, FunctionKind, FunctionState, JitMode, format_value};
 
 use crate::script::run_script;
 use crate::session::{Mode, Session};
@@ -213,8 +213,13 @@ fn set(session: &mut Session, argument: &str) -> Result<(), String> {
     let mut words = argument.split_whitespace();
     match (words.next(), words.next(), words.next()) {
         (Some("jit"), Some(mode), None) => {
-            session.set_jit_mode(mode.parse()?);
-            write_out(session, &format!("definitions are now compiled {mode}ly\n"))
+            let mode: JitMode = mode.parse()?;
+            session.set_jit_mode(mode);
+            let when = match mode {
+                JitMode::Lazy => "on their first call",
+                JitMode::Eager => "when they are entered",
+            };
+            write_out(session, &format!("jit mode {mode}: definitions are compiled {when}\n"))
         }
         _ => Err("usage: `:set jit lazy` or `:set jit eager`".to_string()),
     }
@@ -224,16 +229,14 @@ fn stats(session: &mut Session) -> Result<(), String> {
     let engine = session.engine();
     let stats = engine.stats();
     let text = format!(
-        "jit mode: {:?}\nfunctions compiled: {}\nmachine code generated: {} bytes\ntime compiling: {:.3} ms\ncode memory in use: {} bytes (high-water mark {} bytes)\n",
+        "jit mode: {}\nfunctions compiled: {}\nmachine code generated: {} bytes\ntime compiling: {:.3} ms\ncode memory in use: {} bytes (high-water mark {} bytes)\n",
         engine.jit_mode(),
         stats.functions,
         stats.code_bytes,
         stats.time.as_secs_f64() * 1000.0,
         engine.code_bytes(),
         engine.code_footprint(),
-    )
-    .replace("Lazy", "lazy")
-    .replace("Eager", "eager");
+    );
     write_out(session, &text)
 }
 

@@ -99,7 +99,9 @@ pub fn completions(word: &str, known: &Known, at_line_start: bool) -> Vec<String
             return Vec::new();
         }
         let names = COMMANDS.iter().map(|(c, _)| c.split(' ').next().unwrap_or(c).to_string());
-        return names.filter(|c| c.starts_with(word)).collect();
+        let mut matches: Vec<String> = names.filter(|c| c.starts_with(word)).collect();
+        matches.sort();
+        return matches;
     }
     if word.is_empty() {
         return Vec::new();
@@ -113,6 +115,15 @@ pub fn completions(word: &str, known: &Known, at_line_start: bool) -> Vec<String
     names
 }
 
+/// After `name(` at the end of `before`, the parameters still to type: `x, y)` for `def f(x y)`.
+pub fn parameter_hint(before: &str, known: &Known) -> Option<String> {
+    let before = before.strip_suffix('(')?;
+    let start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+    let name = &before[start..];
+    let (_, params) = known.functions.iter().find(|(n, _)| n == name)?;
+    Some(format!("{})", params.join(", ")))
+}
+
 impl Hinter for KalHelper {
     type Hint = String;
 
@@ -120,11 +131,45 @@ impl Hinter for KalHelper {
         if pos < line.len() {
             return None;
         }
-        let before = line[..pos].strip_suffix('(')?;
-        let start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
-        let name = &before[start..];
-        let known = self.known.borrow();
-        let (_, params) = known.functions.iter().find(|(n, _)| n == name)?;
-        Some(format!("{})", params.join(", ")))
+        parameter_hint(&line[..pos], &self.known.borrow())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known() -> Known {
+        Known {
+            functions: vec![("fib".into(), vec!["n".into()]), ("fmod".into(), vec!["x".into(), "y".into()])],
+            globals: vec!["fuel".into()],
+        }
+    }
+
+    #[test]
+    fn completes_keywords_functions_globals_and_commands() {
+        assert_eq!(completions("f", &known(), false), ["fib", "fmod", "for", "fuel"]);
+        assert_eq!(completions("de", &known(), true), ["def"]);
+        assert_eq!(completions(":s", &known(), true), [":save", ":set", ":show", ":stats"]);
+        assert!(completions(":s", &known(), false).is_empty(), "commands only at the start of a line");
+    }
+
+    #[test]
+    fn hints_the_parameters_after_an_open_parenthesis() {
+        assert_eq!(parameter_hint("1 + fmod(", &known()).as_deref(), Some("x, y)"));
+        assert_eq!(parameter_hint("fib(", &known()).as_deref(), Some("n)"));
+        assert_eq!(parameter_hint("nothere(", &known()), None);
+        assert_eq!(parameter_hint("fib", &known()), None);
+    }
+
+    #[test]
+    fn highlights_with_the_lexer() {
+        let helper = KalHelper { known: Rc::new(RefCell::new(known())), color: true };
+        let shown = helper.highlight("def f(x) x + 1.5 # note", 0);
+        let expected =
+            format!("{KEYWORD}def{RESET} f(x) x {OPERATOR}+{RESET} {NUMBER}1.5{RESET} {COMMENT}# note{RESET}");
+        assert_eq!(shown, expected);
+        let plain = KalHelper { known: Rc::new(RefCell::new(known())), color: false };
+        assert_eq!(plain.highlight("def f(x) x", 0), "def f(x) x");
     }
 }

@@ -7,6 +7,7 @@ use clap::Parser;
 use kaleido::script::{EXIT_COMPILE_ERROR, EXIT_IO_ERROR, run_script};
 use kaleido::session::{Mode, Session, SessionOptions};
 use kaleido::{history, interrupt, shell};
+use kaleido_engine::JitMode;
 
 /// kaleido: an interactive JIT for a Kaleidoscope-like language (every value is an f64).
 ///
@@ -34,8 +35,8 @@ struct Cli {
     #[arg(long)]
     no_history: bool,
     /// When definitions are compiled: `lazy` (on their first call) or `eager` (when entered).
-    #[arg(long, value_name = "MODE", default_value = "lazy", value_parser = ["lazy", "eager"])]
-    jit: String,
+    #[arg(long, value_name = "MODE", default_value = "lazy")]
+    jit: JitMode,
 }
 
 fn main() -> ExitCode {
@@ -50,8 +51,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
-    let jit = cli.jit.parse().map_err(|e: String| anyhow::anyhow!(e))?;
-    let options = SessionOptions { prelude: !cli.no_prelude, quiet: cli.quiet, jit };
+    let options = SessionOptions { prelude: !cli.no_prelude, quiet: cli.quiet, jit: cli.jit };
     let mut session = Session::new(
         options,
         Box::new(std::io::stdout()),

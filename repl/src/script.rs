@@ -33,6 +33,10 @@ pub fn exit_code(status: EntryStatus) -> i32 {
 
 /// Runs the script `text` named `name` in `session`; returns the exit code.
 pub fn run_script(session: &mut Session, name: &str, text: &str, mode: Mode, keep_going: bool) -> i32 {
+    // The file is parsed once here only to find where items start and end; each item is then analyzed
+    // again as its own entry, against the session as the items before it left it (their operators,
+    // globals and failures), which a single up-front parse cannot know. Parsing is a small part of an
+    // entry's cost next to compiling it.
     let spans = item_spans(text, session.engine().operators());
     // Where each line starts, found once: counting newlines per item would be quadratic in the script.
     let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();

@@ -265,9 +265,10 @@ impl Engine {
             Raised::ArityMismatch { slot } => {
                 let (callee, passed) = slot_key(slot);
                 let takes = self.index.get(&callee).and_then(|f| f.arity).unwrap_or(0);
-                let caller = match backtrace.first() {
-                    Some(frame) if frame.function.starts_with('`') => frame.function.clone(),
-                    _ => "the top-level expression".to_string(),
+                // The innermost recorded frame made the call; none means top-level code did.
+                let caller = match frames.first() {
+                    Some(&(code, _)) => self.code_names[code as usize].clone(),
+                    None => "the top-level expression".to_string(),
                 };
                 RuntimeErrorKind::ArityMismatch { caller, callee, passed, takes }
             }

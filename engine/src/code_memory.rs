@@ -23,8 +23,9 @@ compile_error!("kaleido's code arena supports x86-64 only (other targets need ic
 use cranelift_jit::{BranchProtection, JITMemoryKind, JITMemoryProvider};
 use cranelift_module::{ModuleError, ModuleResult};
 
-/// How much address space an engine reserves for code. Reserving costs nothing until pages are used.
-const RESERVE: usize = 1 << 30;
+/// How much address space an engine reserves for code by default. Reserving costs nothing until pages
+/// are used.
+pub const DEFAULT_CODE_MEMORY: usize = 1 << 30;
 
 /// Every allocation is rounded up to, and aligned to, this many bytes.
 const GRANULE: usize = 16;
@@ -49,13 +50,13 @@ pub struct CodeArena {
 pub type SharedArena = Arc<Mutex<CodeArena>>;
 
 impl CodeArena {
-    /// Reserves the arena's address space (no memory is committed yet).
-    pub fn new() -> io::Result<SharedArena> {
+    /// Reserves `size` bytes of address space for code (no memory is committed yet).
+    pub fn new(size: usize) -> io::Result<SharedArena> {
         // SAFETY: an anonymous private mapping with no access rights; nothing aliases it.
         let base = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                RESERVE,
+                size,
                 libc::PROT_NONE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
                 -1,
@@ -67,13 +68,18 @@ impl CodeArena {
         }
         // SAFETY: `sysconf` has no preconditions.
         let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
-        let arena = CodeArena { base: base as usize, size: RESERVE, page, bump: 0, free: Vec::new(), live: 0 };
+        let arena = CodeArena { base: base as usize, size, page, bump: 0, free: Vec::new(), live: 0 };
         Ok(Arc::new(Mutex::new(arena)))
     }
 
     /// Bytes of code currently allocated.
     pub fn live_bytes(&self) -> usize {
         self.live
+    }
+
+    /// How many bytes of code the arena can hold.
+    pub fn capacity(&self) -> usize {
+        self.size
     }
 
     /// The highest offset ever handed out: the arena's footprint.
@@ -101,7 +107,10 @@ impl CodeArena {
                 self.bump += size;
                 self.base + self.bump - size
             }
-            None => return Err(io::Error::other("the code arena is full")),
+            None => {
+                let message = format!("no room for {size} more bytes of machine code");
+                return Err(io::Error::new(io::ErrorKind::OutOfMemory, message));
+            }
         };
         self.protect((start, size), libc::PROT_READ | libc::PROT_WRITE)?;
         self.live += size;

@@ -41,13 +41,36 @@ pub trait Resolve {
     fn global(&mut self, name: &str) -> usize;
 }
 
+/// The calling convention of kaleido functions and stubs: Cranelift's `tail`, the only one that allows
+/// `return_call`, so a lazy stub can hand over to the code it compiled without leaving its own frame
+/// under it (lazy and eager code then recurse to exactly the same depth).
+pub const KALEIDO_CALL_CONV: CallConv = CallConv::Tail;
+
 /// The signature of every kaleido function of `arity` parameters.
-pub fn kaleido_signature(arity: usize, call_conv: CallConv) -> Signature {
-    let mut sig = Signature::new(call_conv);
+pub fn kaleido_signature(arity: usize) -> Signature {
+    let mut sig = Signature::new(KALEIDO_CALL_CONV);
     sig.params.push(AbiParam::new(types::I64));
     sig.params.extend((0..arity).map(|_| AbiParam::new(types::F64)));
     sig.returns.push(AbiParam::new(types::F64));
     sig
+}
+
+/// The signature of an entry's top-level code, which Rust calls: `extern "C" fn(usize) -> f64` (the
+/// argument is unused; it keeps the shape of a kaleido function of no parameters).
+pub fn thunk_signature(native: CallConv) -> Signature {
+    let mut sig = Signature::new(native);
+    sig.params.push(AbiParam::new(types::I64));
+    sig.returns.push(AbiParam::new(types::F64));
+    sig
+}
+
+/// The runtime's addresses that generated code embeds.
+#[derive(Clone, Copy, Debug)]
+pub struct RuntimeAddresses {
+    /// The [`crate::runtime::RuntimeState`], passed to every hook.
+    pub state: usize,
+    /// The signals JIT code polls (the abort word, the stack limit).
+    pub signals: usize,
 }
 
 /// The parts of a function to translate.
@@ -73,13 +96,13 @@ pub fn translate(
     builder_context: &mut FunctionBuilderContext,
     frontend: TargetFrontendConfig,
     spec: &FunctionSpec,
-    state: usize,
+    runtime: RuntimeAddresses,
     resolve: &mut dyn Resolve,
 ) -> Result<(), Diagnostic> {
     // The context is put back only when translation succeeds: one abandoned half-way (a compile error)
     // is left dirty, and the next translation would panic on it. A failure leaves a fresh one behind.
     let mut context = std::mem::take(builder_context);
-    let call_conv = func.signature.call_conv;
+    let native_conv = frontend.default_call_conv;
     let mut builder = FunctionBuilder::new(func, &mut context);
     let entry = builder.create_block();
     builder.append_block_params_for_function_params(entry);
@@ -88,9 +111,9 @@ pub fn translate(
         builder,
         scopes: Vec::new(),
         resolve,
-        state,
+        runtime,
         exit: None,
-        call_conv,
+        native_conv,
         spec,
         pointer: types::I64,
     };
@@ -131,11 +154,12 @@ struct FunctionTranslator<'a, 'r> {
     /// Names in scope, innermost last (parameters, then `for` and `var` locals).
     scopes: Vec<(String, Variable)>,
     resolve: &'r mut dyn Resolve,
-    /// The runtime state's address.
-    state: usize,
+    /// The runtime's addresses.
+    runtime: RuntimeAddresses,
     /// The cold block every abort path jumps to (record the frame, return 0), made when first needed.
     exit: Option<Block>,
-    call_conv: CallConv,
+    /// The convention of Rust hooks, builtins and C functions.
+    native_conv: CallConv,
     spec: &'r FunctionSpec<'r>,
     pointer: types::Type,
 }
@@ -312,7 +336,7 @@ impl FunctionTranslator<'_, '_> {
             Callee::Slot { address } => {
                 let slot = self.address_const(address);
                 let code = self.builder.ins().load(self.pointer, MemFlagsData::trusted(), slot, 0);
-                let sig = self.builder.import_signature(kaleido_signature(args.len(), self.call_conv));
+                let sig = self.builder.import_signature(kaleido_signature(args.len()));
                 let mut call_args = vec![slot];
                 call_args.extend(args);
                 let call = self.builder.ins().call_indirect(sig, code, &call_args);
@@ -321,11 +345,11 @@ impl FunctionTranslator<'_, '_> {
                 Ok(result)
             }
             Callee::Native { address, takes_state } => {
-                let mut sig = Signature::new(self.call_conv);
+                let mut sig = Signature::new(self.native_conv);
                 let mut call_args = Vec::new();
                 if takes_state {
                     sig.params.push(AbiParam::new(self.pointer));
-                    call_args.push(self.address_const(self.state));
+                    call_args.push(self.address_const(self.runtime.state));
                 }
                 sig.params.extend(args.iter().map(|_| AbiParam::new(types::F64)));
                 sig.returns.push(AbiParam::new(types::F64));
@@ -340,8 +364,8 @@ impl FunctionTranslator<'_, '_> {
 
     /// After a call that may raise: leave through the exit block if the abort word is set.
     fn abort_check(&mut self) {
-        let state = self.address_const(self.state);
-        let abort = self.builder.ins().load(types::I64, MemFlagsData::trusted(), state, ABORT_OFFSET);
+        let signals = self.address_const(self.runtime.signals);
+        let abort = self.builder.ins().load(types::I64, MemFlagsData::trusted(), signals, ABORT_OFFSET);
         let go_on = self.builder.create_block();
         let exit = self.exit_block();
         self.builder.ins().brif(abort, exit, &[], go_on, &[]);
@@ -352,7 +376,7 @@ impl FunctionTranslator<'_, '_> {
     fn stack_check(&mut self) {
         // An atomic load: a plain one may be forwarded from the prologue's load by Cranelift's redundant
         // load elimination, and then a loop without calls would never see an interrupt.
-        let address = self.address_const(self.state + STACK_LIMIT_OFFSET as usize);
+        let address = self.address_const(self.runtime.signals + STACK_LIMIT_OFFSET as usize);
         let limit = self.builder.ins().atomic_load(self.pointer, MemFlagsData::trusted(), address);
         let sp = self.builder.ins().get_stack_pointer(self.pointer);
         let exhausted = self.builder.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
@@ -368,10 +392,10 @@ impl FunctionTranslator<'_, '_> {
     }
 
     fn call_raise(&mut self, kind: RaiseKind, slot: i64) {
-        let state = self.address_const(self.state);
+        let state = self.address_const(self.runtime.state);
         let kind = self.builder.ins().iconst(types::I64, kind as i64);
         let slot = self.builder.ins().iconst(self.pointer, slot);
-        emit_native_void_call(&mut self.builder, self.call_conv, k_raise as *const () as usize, &[state, kind, slot]);
+        emit_native_void_call(&mut self.builder, self.native_conv, k_raise as *const () as usize, &[state, kind, slot]);
     }
 
     fn exit_block(&mut self) -> Block {
@@ -398,9 +422,9 @@ impl FunctionTranslator<'_, '_> {
     }
 
     fn emit_frame_record(&mut self) {
-        let state = self.address_const(self.state);
+        let state = self.address_const(self.runtime.state);
         let code_id = self.builder.ins().iconst(types::I32, i64::from(self.spec.code_id));
-        emit_native_void_call(&mut self.builder, self.call_conv, k_frame as *const () as usize, &[state, code_id]);
+        emit_native_void_call(&mut self.builder, self.native_conv, k_frame as *const () as usize, &[state, code_id]);
     }
 
     fn address_const(&mut self, address: usize) -> Value {
@@ -417,4 +441,31 @@ pub fn emit_native_void_call(builder: &mut FunctionBuilder, call_conv: CallConv,
     let sig = builder.import_signature(sig);
     let target = builder.ins().iconst(types::I64, address as i64);
     builder.ins().call_indirect(sig, target, args);
+}
+
+/// Translates into `func` (of the kaleido signature of `arity`) an adapter that calls the C function at
+/// `address` with the same arguments: what a slot points at when an `extern` binds a name that code
+/// compiled earlier calls through the table.
+pub fn translate_native_adapter(
+    func: &mut Function,
+    builder_context: &mut FunctionBuilderContext,
+    frontend: TargetFrontendConfig,
+    address: usize,
+    arity: usize,
+) {
+    let mut builder = FunctionBuilder::new(func, builder_context);
+    let entry = builder.create_block();
+    builder.append_block_params_for_function_params(entry);
+    builder.switch_to_block(entry);
+    let args = builder.block_params(entry)[1..].to_vec();
+    let mut sig = Signature::new(frontend.default_call_conv);
+    sig.params.extend((0..arity).map(|_| AbiParam::new(types::F64)));
+    sig.returns.push(AbiParam::new(types::F64));
+    let sig = builder.import_signature(sig);
+    let target = builder.ins().iconst(types::I64, address as i64);
+    let call = builder.ins().call_indirect(sig, target, &args);
+    let result = builder.inst_results(call)[0];
+    builder.ins().return_(&[result]);
+    builder.seal_all_blocks();
+    builder.finalize(frontend);
 }

@@ -8,28 +8,36 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use std::time::Instant;
-
-use cranelift_codegen::{Context, ir};
+use cranelift_codegen::ir;
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Module};
 use kaleido_lang::ast::{Binding, Expr, Function, Item, ItemKind, Prototype};
 use kaleido_lang::diagnostic::shorten;
 use kaleido_lang::{Diagnostic, Span};
 
+use crate::backend::CodegenError;
 use crate::code_memory::{CodeRange, lock};
-use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate};
+use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, thunk_signature, translate};
 use crate::engine::{Engine, JitMode};
 use crate::index::{FunctionKind, FunctionState, SlotId};
 use crate::lazy::{Answer, Deferred, Recording, self_reference};
 use crate::runtime::lookup_c_symbol;
 
+/// Why the compile phase did not produce an entry to apply. Either way the session is untouched.
+pub enum StagingError {
+    /// An item failed to compile: these diagnostics (the error last) say why.
+    Rejected(Vec<Diagnostic>),
+    /// An interrupt (Ctrl-C) arrived while the entry compiled.
+    Interrupted,
+}
+
 /// One item, compiled and ready to apply.
 pub enum CompiledItem {
     /// A definition: compiled into the entry's module, or (lazy mode) IR to compile on the first call.
     Def { function: Function, source: String, body: DefBody, calls: BTreeSet<(String, usize)> },
-    /// An `extern`, bound to a builtin or a C function at `address`.
-    Extern { proto: Prototype, address: usize, builtin: bool },
+    /// An `extern`, bound to a builtin or a C function at `address`; `adapter` is a kaleido-signature
+    /// function that calls it, for calls compiled before the binding (through the name's slots).
+    Extern { proto: Prototype, address: usize, builtin: bool, adapter: Option<FuncId> },
     /// Top-level code: a thunk to run.
     Expr { func: FuncId, calls: BTreeSet<String> },
     /// Global variables: for each, its cell and a thunk computing its initial value.
@@ -101,25 +109,31 @@ impl<'e> Staging<'e> {
     }
 
     /// Compiles every item into one new module. On error the staging is abandoned: nothing is left behind.
-    pub fn compile(mut self, items: Vec<Item>) -> Result<CompiledEntry, Vec<Diagnostic>> {
-        let (mut module, allocations) = crate::jit::new_module(&self.engine.isa, &self.engine.arena);
+    pub fn compile(mut self, items: Vec<Item>) -> Result<CompiledEntry, StagingError> {
+        let (mut module, allocations) = self.engine.backend.borrow().new_module();
         let mut compiled = Vec::new();
         for item in items {
             let span = item.span;
-            match self.compile_item(&mut module, item) {
+            let result = self.compile_item(&mut module, item);
+            if self.engine.state.interrupt_handle().is_requested() {
+                self.abandon(&allocations);
+                return Err(StagingError::Interrupted);
+            }
+            match result {
                 Ok(item) => compiled.push((item, span)),
                 Err(error) => {
                     let mut diagnostics = self.warnings.clone();
                     diagnostics.push(error);
                     self.abandon(&allocations);
-                    return Err(diagnostics);
+                    return Err(StagingError::Rejected(diagnostics));
                 }
             }
         }
-        if let Err(error) = module.finalize_definitions() {
+        let finalized = self.engine.backend.borrow().finalize(&mut module);
+        if let Err(error) = finalized {
             let span = Span::new(0, self.source.len());
             self.abandon(&allocations);
-            return Err(vec![Diagnostic::error(span, format!("internal compiler error: {error}"))]);
+            return Err(StagingError::Rejected(vec![Diagnostic::error(span, error.to_string())]));
         }
         let (new_slots, mut warnings) = (self.new_slots, self.warnings);
         warnings.sort_by_key(|w| w.span.start);
@@ -128,7 +142,7 @@ impl<'e> Staging<'e> {
 
     fn abandon(self, allocations: &Mutex<Vec<CodeRange>>) {
         let ranges: Vec<CodeRange> = lock(allocations).drain(..).collect();
-        lock(&self.engine.arena).free(&ranges);
+        self.engine.backend.borrow().free(&ranges);
         self.engine.slots.truncate(self.slot_mark);
         self.engine.slot_keys.truncate(self.slot_mark);
         self.engine.globals.truncate(self.global_mark);
@@ -139,7 +153,7 @@ impl<'e> Staging<'e> {
         let span = item.span;
         match item.kind {
             ItemKind::Def(function) => self.compile_def(module, function, span),
-            ItemKind::Extern(proto) => self.compile_extern(proto),
+            ItemKind::Extern(proto) => self.compile_extern(module, proto),
             ItemKind::Expr(expr) => {
                 self.in_definition = false;
                 let func = self.compile_function(module, None, &[], &expr, self.entry_name.to_string(), span)?;
@@ -169,6 +183,7 @@ impl<'e> Staging<'e> {
         self.warn_about_stale_callers(proto);
         self.in_definition = true;
         let params: Vec<String> = proto.params.iter().map(|p| p.name.clone()).collect();
+        self.engine.backend.borrow_mut().ensure_stubs(params.len()).map_err(|e| codegen_diagnostic(e, span))?;
         let code_name = format!("`{name}`");
         let body = if self.engine.options.jit == JitMode::Lazy {
             DefBody::Lazy(Box::new(self.check_deferred(name, &params, &function.body, code_name)?))
@@ -190,13 +205,12 @@ impl<'e> Staging<'e> {
         body: &Expr,
         code_name: String,
     ) -> Result<Deferred, Diagnostic> {
-        let call_conv = self.engine.isa.default_call_conv();
-        let signature = kaleido_signature(params.len(), call_conv);
+        let signature = kaleido_signature(params.len());
         let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
         let direct_self_calls = self.engine.options.direct_self_calls;
         let self_ref = direct_self_calls.then(|| self_reference(&mut func));
         let spec = self.spec(Some(name), params, body, code_name, self_ref);
-        let answers = self.translate_into(&mut func, &spec, self.engine.isa.frontend_config(), true)?;
+        let answers = self.translate_into(&mut func, &spec, true)?;
         Ok(Deferred {
             name: name.to_string(),
             params: params.to_vec(),
@@ -230,18 +244,20 @@ impl<'e> Staging<'e> {
         &mut self,
         func: &mut ir::Function,
         spec: &FunctionSpec,
-        frontend: cranelift_codegen::isa::TargetFrontendConfig,
         record: bool,
     ) -> Result<Vec<Answer>, Diagnostic> {
-        let state = self.engine.state_address();
+        let (frontend, runtime) = {
+            let backend = self.engine.backend.borrow();
+            (backend.isa().frontend_config(), backend.runtime())
+        };
         // The context lives in the engine, which is also the resolver's: lend it out for the translation.
         let mut builder_context = std::mem::take(&mut self.engine.builder_context);
         let (result, answers) = if record {
             let mut recording = Recording { inner: self, answers: Vec::new() };
-            let result = translate(func, &mut builder_context, frontend, spec, state, &mut recording);
+            let result = translate(func, &mut builder_context, frontend, spec, runtime, &mut recording);
             (result, recording.answers)
         } else {
-            (translate(func, &mut builder_context, frontend, spec, state, self), Vec::new())
+            (translate(func, &mut builder_context, frontend, spec, runtime, self), Vec::new())
         };
         self.engine.builder_context = builder_context;
         result.map(|()| answers)
@@ -280,7 +296,7 @@ impl<'e> Staging<'e> {
         );
     }
 
-    fn compile_extern(&mut self, proto: Prototype) -> Result<CompiledItem, Diagnostic> {
+    fn compile_extern(&mut self, module: &mut JITModule, proto: Prototype) -> Result<CompiledItem, Diagnostic> {
         let name = proto.name.as_str();
         let arity = proto.params.len();
         let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
@@ -290,7 +306,7 @@ impl<'e> Staging<'e> {
                     format!("the builtin `{name}` takes {} {}, not {arity}", builtin.arity, plural(builtin.arity));
                 return Err(Diagnostic::error(proto.span, message));
             }
-            return Ok(CompiledItem::Extern { address: builtin.address, proto, builtin: true });
+            return Ok(CompiledItem::Extern { address: builtin.address, proto, builtin: true, adapter: None });
         }
         if self.arity_of(name).is_some() && !self.is_extern(name) {
             let message = format!("`{}` is already defined with `def`; an `extern` cannot replace it", shorten(name));
@@ -308,7 +324,31 @@ impl<'e> Staging<'e> {
                 .with_note("builtins: putchard printd sin cos tan asin acos atan atan2 sinh cosh tanh exp log log10 pow sqrt floor ceil fabs fmod"));
         };
         self.entry_externs.insert(name.to_string(), (arity, address));
-        Ok(CompiledItem::Extern { address, proto, builtin: false })
+        // Code compiled before this binding calls the name through its slot (a forward reference): the
+        // slot needs a function of the kaleido signature to point at.
+        let called_through_slot = self.engine.index.get(name).is_some_and(|f| f.slots.contains_key(&arity))
+            || self.new_slots.iter().any(|(n, a, _)| n == name && *a == arity);
+        let adapter =
+            if called_through_slot { Some(self.compile_adapter(module, address, arity, &proto)?) } else { None };
+        Ok(CompiledItem::Extern { address, proto, builtin: false, adapter })
+    }
+
+    fn compile_adapter(
+        &mut self,
+        module: &mut JITModule,
+        address: usize,
+        arity: usize,
+        proto: &Prototype,
+    ) -> Result<FuncId, Diagnostic> {
+        let internal = |error: String| Diagnostic::error(proto.span, format!("internal compiler error: {error}"));
+        let signature = kaleido_signature(arity);
+        let id = module.declare_anonymous_function(&signature).map_err(|e| internal(e.to_string()))?;
+        let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
+        let mut backend = self.engine.backend.borrow_mut();
+        let frontend = backend.isa().frontend_config();
+        crate::codegen::translate_native_adapter(&mut func, &mut self.engine.builder_context, frontend, address, arity);
+        backend.define(module, id, func).map_err(|e| codegen_diagnostic(e, proto.span))?;
+        Ok(id)
     }
 
     fn compile_globals(
@@ -340,20 +380,18 @@ impl<'e> Staging<'e> {
         span: Span,
     ) -> Result<FuncId, Diagnostic> {
         let internal = |error: String| Diagnostic::error(span, format!("internal compiler error: {error}"));
-        let call_conv = self.engine.isa.default_call_conv();
-        let signature = kaleido_signature(params.len(), call_conv);
-        let func = module.declare_anonymous_function(&signature).map_err(|e| internal(e.to_string()))?;
-        let mut context: Context = module.make_context();
-        context.func.signature = signature;
+        let signature = match name {
+            Some(_) => kaleido_signature(params.len()),
+            None => thunk_signature(self.engine.backend.borrow().isa().default_call_conv()),
+        };
+        let id = module.declare_anonymous_function(&signature).map_err(|e| internal(e.to_string()))?;
+        let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
         let direct = name.is_some() && self.engine.options.direct_self_calls;
-        let self_ref = direct.then(|| module.declare_func_in_func(func, &mut context.func));
+        let self_ref = direct.then(|| module.declare_func_in_func(id, &mut func));
         let spec = self.spec(name, params, body, code_name, self_ref);
-        self.translate_into(&mut context.func, &spec, module.target_config(), false)?;
-        let started = Instant::now();
-        module.define_function(func, &mut context).map_err(|e| internal(format!("{e:?}")))?;
-        let code_bytes = context.compiled_code().map_or(0, |code| code.code_info().total_size as usize);
-        self.engine.compiler.borrow_mut().count(code_bytes, started.elapsed());
-        Ok(func)
+        self.translate_into(&mut func, &spec, false)?;
+        self.engine.backend.borrow_mut().define(module, id, func).map_err(|e| codegen_diagnostic(e, span))?;
+        Ok(id)
     }
 
     fn arity_of(&self, name: &str) -> Option<usize> {
@@ -416,6 +454,17 @@ impl<'e> Staging<'e> {
     }
 }
 
+/// A code generation failure as a diagnostic on the item being compiled.
+fn codegen_diagnostic(error: CodegenError, span: Span) -> Diagnostic {
+    let diagnostic = Diagnostic::error(span, error.to_string());
+    match error {
+        CodegenError::OutOfCodeMemory { .. } => {
+            diagnostic.with_note("redefining or `:reset` frees code; nothing of this entry was applied")
+        }
+        _ => diagnostic,
+    }
+}
+
 impl Resolve for Staging<'_> {
     fn callee(&mut self, name: &str, arity: usize, span: Span) -> Result<Callee, Diagnostic> {
         let native = match self.engine.builtin(name) {
@@ -437,6 +486,8 @@ impl Resolve for Staging<'_> {
             self.warn_about_call(name, arity, span);
         }
         self.calls.insert((name.to_string(), arity));
+        // Whatever the slot will point at (code, a raising stub, a lazy stub) exists before apply.
+        self.engine.backend.borrow_mut().ensure_stubs(arity).map_err(|e| codegen_diagnostic(e, span))?;
         let slot = self.slot(name, arity);
         Ok(Callee::Slot { address: self.engine.slots.address(slot) })
     }

@@ -8,20 +8,22 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_frontend::FunctionBuilderContext;
-use kaleido_lang::{Diagnostic, Operators, analyze, has_errors};
+use kaleido_lang::{Diagnostic, Operators, Span, analyze, has_errors};
 
+use crate::backend::{Backend, CompileStats, host_isa};
 use crate::cells::StableCells;
-use crate::code_memory::{CodeArena, CodeRange, SharedArena, lock};
-use crate::compile::Staging;
-use crate::error::{Rejected, RuntimeError};
+use crate::code_memory::{CodeArena, CodeRange, DEFAULT_CODE_MEMORY, SharedArena, lock};
+use crate::codegen::RuntimeAddresses;
+use crate::compile::{Staging, StagingError};
+use crate::error::{Frame, Rejected, RuntimeError, RuntimeErrorKind};
 use crate::index::{EntryId, FunctionKind, FunctionState, Index};
-use crate::jit::host_isa;
-use crate::lazy::{CompileStats, Compiler};
-use crate::runtime::{Builtin, RaiseKind, RuntimeState, builtins};
+use crate::lazy::Compiler;
+use crate::runtime::{Builtin, InterruptHandle, RuntimeState, builtins};
+use crate::stack::{COMPILE_STACK, EVAL_BUDGET, EVAL_MARGIN, Stack};
 
 mod apply;
 
@@ -71,11 +73,20 @@ pub struct EngineOptions {
     /// Compile a function's calls to itself as direct calls (on), or through its slot like every other
     /// call (off: a benchmark hook that measures what the indirection table costs).
     pub direct_self_calls: bool,
+    /// Bytes of address space reserved for machine code (1 GiB). Tests make it small to see what happens
+    /// when it runs out.
+    pub code_memory: usize,
 }
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { prelude: true, jit: JitMode::Lazy, checks: true, direct_self_calls: true }
+        EngineOptions {
+            prelude: true,
+            jit: JitMode::Lazy,
+            checks: true,
+            direct_self_calls: true,
+            code_memory: DEFAULT_CODE_MEMORY,
+        }
     }
 }
 
@@ -124,8 +135,13 @@ pub struct Outcome {
 
 /// The JIT engine. See the crate documentation for the invariants it keeps.
 pub struct Engine {
-    pub(crate) isa: OwnedTargetIsa,
     pub(crate) state: Box<RuntimeState>,
+    /// Makes machine code; shared with the lazy compiler, never borrowed while JIT code runs.
+    pub(crate) backend: Rc<RefCell<Backend>>,
+    /// The stack JIT code runs on, of a known size, so recursion depth is the same everywhere.
+    eval_stack: Stack,
+    /// The stack compiles run on.
+    compile_stack: Rc<Stack>,
     /// The indirection table: one slot per (function name, call arity), holding a code address.
     pub(crate) slots: StableCells<AtomicUsize>,
     /// What each slot is for.
@@ -137,10 +153,6 @@ pub struct Engine {
     pub(crate) index: Index,
     operators: Operators,
     builtins: HashMap<&'static str, Builtin>,
-    /// Raising stubs by (kind, arity), compiled on first need.
-    stubs: HashMap<(RaiseKind, usize), usize>,
-    /// Lazy-compile stubs by arity.
-    lazy_stubs: HashMap<usize, usize>,
     /// Compiles deferred bodies when JIT code first calls them; boxed so the runtime state can point at it.
     pub(crate) compiler: Box<RefCell<Compiler>>,
     pub(crate) options: EngineOptions,
@@ -161,14 +173,23 @@ impl Engine {
     /// A new engine writing program output (`putchard`, `printd`) to `output`.
     pub fn new(options: EngineOptions, output: Box<dyn Write>) -> Result<Engine, String> {
         let isa = host_isa()?;
-        let arena = CodeArena::new().map_err(|e| format!("cannot reserve code memory: {e}"))?;
+        let arena = CodeArena::new(options.code_memory).map_err(|e| format!("cannot reserve code memory: {e}"))?;
+        let stack = |size| Stack::new(size).map_err(|e| format!("cannot map a stack: {e}"));
+        let eval_stack = stack(EVAL_BUDGET + EVAL_MARGIN)?;
+        let compile_stack = Rc::new(stack(COMPILE_STACK)?);
         // The state is boxed, so its address survives the move into the engine below.
         let state = RuntimeState::new(output);
-        let state_address = &*state as *const RuntimeState as usize;
-        let compiler = Box::new(RefCell::new(Compiler::new(isa.clone(), arena.clone(), state_address)));
+        let interrupt = state.interrupt_handle().clone();
+        let runtime =
+            RuntimeAddresses { state: &*state as *const RuntimeState as usize, signals: interrupt.signals_address() };
+        let backend = Backend::new(isa, arena.clone(), compile_stack.clone(), interrupt, runtime);
+        let backend = Rc::new(RefCell::new(backend));
+        let compiler = Box::new(RefCell::new(Compiler::new(backend.clone(), compile_stack.clone())));
         let mut engine = Engine {
-            isa,
             state,
+            backend,
+            eval_stack,
+            compile_stack,
             slots: StableCells::default(),
             slot_keys: Vec::new(),
             globals: StableCells::default(),
@@ -177,8 +198,6 @@ impl Engine {
             index: Index::default(),
             operators: Operators::builtin(),
             builtins: HashMap::new(),
-            stubs: HashMap::new(),
-            lazy_stubs: HashMap::new(),
             compiler,
             options: options.clone(),
             arena,
@@ -219,25 +238,45 @@ impl Engine {
         text: &str,
         observer: &mut dyn FnMut(&ItemOutcome),
     ) -> Result<Outcome, Rejected> {
-        let globals = &self.global_names;
-        let analysis = analyze(text, &self.operators, &|name| globals.contains_key(name));
-        if has_errors(&analysis.diagnostics) {
-            return Err(Rejected { diagnostics: analysis.diagnostics });
+        // An interrupt that arrived before the entry (between a script's items) stops it before it starts.
+        if self.state.take_interrupt() {
+            return Ok(Self::interrupted_before_running(source_name, text));
         }
-        let compiled = Staging::new(self, text, source_name)
-            .compile(analysis.items)
-            .map_err(|diagnostics| Rejected { diagnostics })?;
+        let compile_stack = self.compile_stack.clone();
+        let compiled = compile_stack.run(|| {
+            let globals = &self.global_names;
+            let analysis = analyze(text, &self.operators, &|name| globals.contains_key(name));
+            if has_errors(&analysis.diagnostics) {
+                return Err(StagingError::Rejected(analysis.diagnostics));
+            }
+            Staging::new(self, text, source_name).compile(analysis.items)
+        });
+        let compiled = match compiled {
+            Ok(compiled) => compiled,
+            Err(StagingError::Rejected(diagnostics)) => return Err(Rejected { diagnostics }),
+            Err(StagingError::Interrupted) => {
+                self.state.take_interrupt();
+                return Ok(Self::interrupted_before_running(source_name, text));
+            }
+        };
         self.entries += 1;
         self.entry_name = source_name.to_string();
         let outcome = self.apply(compiled, observer);
-        self.state.flush();
         self.collect();
         Ok(outcome)
     }
 
+    /// The outcome of an entry an interrupt stopped before any of it ran: it changed nothing.
+    fn interrupted_before_running(source_name: &str, text: &str) -> Outcome {
+        let frame = Frame { function: source_name.to_string(), repeat: 1 };
+        let span = Span::new(0, text.trim_end().len());
+        let error = RuntimeError { kind: RuntimeErrorKind::Interrupted, backtrace: vec![frame], span };
+        Outcome { items: Vec::new(), warnings: Vec::new(), error: Some(error) }
+    }
+
     /// What compiling has cost so far (functions, bytes of code, time).
     pub fn stats(&self) -> CompileStats {
-        self.compiler.borrow().stats
+        self.backend.borrow().stats
     }
 
     /// Chooses when the definitions entered from now on are compiled.
@@ -285,19 +324,25 @@ impl Engine {
     /// and no slot points into retired code (slots were repointed before the code was retired).
     fn collect(&mut self) {
         let retired = std::mem::take(&mut self.retired_code);
-        lock(&self.arena).free(&retired);
+        self.backend.borrow().free(&retired);
     }
 
-    /// A handle that can interrupt running code from another thread or a signal handler.
-    pub fn interrupt_handle(&self) -> &RuntimeState {
-        &self.state
+    /// A handle that can interrupt running code (or a compile) from another thread or a signal handler.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        self.state.interrupt_handle().clone()
     }
 
     pub(crate) fn builtin(&self, name: &str) -> Option<Builtin> {
         self.builtins.get(name).copied()
     }
 
-    pub(crate) fn state_address(&self) -> usize {
-        &*self.state as *const RuntimeState as usize
+    /// The lowest stack address the stack checks let JIT code reach.
+    pub(crate) fn stack_limit(&self) -> usize {
+        self.eval_stack.limit(EVAL_MARGIN)
+    }
+
+    /// Runs `f` on the evaluation stack.
+    pub(crate) fn on_eval_stack<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.eval_stack.run(f)
     }
 }

@@ -38,11 +38,19 @@ pub enum RuntimeErrorKind {
     /// The user interrupted the evaluation (Ctrl-C).
     #[error("interrupted")]
     Interrupted,
-    /// Generating a function's code on its first call failed: a bug in kaleido, reported, not hidden.
-    #[error("internal error: generating the code of `{name}` failed")]
+    /// Generating a function's code on its first call failed (code memory ran out, or a bug in kaleido).
+    #[error("generating the code of `{name}` failed: {reason}")]
     CompileFailed {
         /// The function.
         name: String,
+        /// Why.
+        reason: String,
+    },
+    /// The program's output could not be written (a closed pipe, a full disk), so it was stopped.
+    #[error("cannot write the program's output: {reason}")]
+    OutputFailed {
+        /// The I/O error, in words.
+        reason: String,
     },
 }
 

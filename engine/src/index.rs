@@ -80,6 +80,8 @@ pub struct FunctionInfo {
     pub(crate) slots: BTreeMap<usize, SlotId>,
     /// Where the current code lives, freed once the definition is replaced.
     pub(crate) code_range: Option<crate::code_memory::CodeRange>,
+    /// For an `extern` that code compiled earlier calls through a slot: the adapter the slot points at.
+    pub(crate) adapter: usize,
 }
 
 impl FunctionInfo {
@@ -98,6 +100,7 @@ impl FunctionInfo {
             called_from_entries: BTreeSet::new(),
             slots: BTreeMap::new(),
             code_range: None,
+            adapter: 0,
         }
     }
 

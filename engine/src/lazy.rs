@@ -13,34 +13,22 @@
 //! The compiler lives behind its own `RefCell`, reached from the runtime state: the engine never holds
 //! that borrow while JIT code runs, so a lazily compiled function may trigger further lazy compiles.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
-use cranelift_codegen::Context;
 use cranelift_codegen::ir::{self, ExtFuncData, ExternalName, UserExternalName};
-use cranelift_codegen::isa::OwnedTargetIsa;
-use cranelift_module::Module;
-
 use cranelift_frontend::FunctionBuilderContext;
+use cranelift_module::Module;
 use kaleido_lang::ast::Expr;
 use kaleido_lang::{Diagnostic, Span};
 
-use crate::code_memory::{CodeRange, SharedArena};
+use crate::backend::{Backend, CodegenError, range_of};
+use crate::code_memory::CodeRange;
 use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate};
-use crate::jit::{new_module, range_of};
 use crate::runtime::{Raised, RuntimeState};
-
-/// What compiling has cost so far, eager and lazy together.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct CompileStats {
-    /// Functions compiled to machine code (definitions and top-level code; stubs aside).
-    pub functions: u64,
-    /// Bytes of machine code produced.
-    pub code_bytes: u64,
-    /// Time spent in Cranelift's code generation.
-    pub time: Duration,
-}
+use crate::stack::Stack;
 
 /// One answer of the resolver during translation.
 #[derive(Clone, Copy, Debug)]
@@ -125,22 +113,19 @@ pub struct LazilyCompiled {
 
 /// The part of the engine that can compile while JIT code runs.
 pub struct Compiler {
-    isa: OwnedTargetIsa,
-    arena: SharedArena,
+    backend: Rc<RefCell<Backend>>,
+    /// Where compiles run: never on the evaluation stack, which may be nearly used up.
+    compile_stack: Rc<Stack>,
     pending: HashMap<usize, Deferred>,
     builder_context: FunctionBuilderContext,
-    state: usize,
     compiled: Vec<LazilyCompiled>,
-    /// Counters for `:stats`.
-    pub stats: CompileStats,
 }
 
 impl Compiler {
-    /// A compiler generating code for `isa` into `arena`, for the runtime state at `state`.
-    pub fn new(isa: OwnedTargetIsa, arena: SharedArena, state: usize) -> Compiler {
-        let builder_context = FunctionBuilderContext::new();
-        let (pending, compiled, stats) = (HashMap::new(), Vec::new(), CompileStats::default());
-        Compiler { isa, arena, pending, builder_context, state, compiled, stats }
+    /// A compiler generating code with `backend`, on `compile_stack`.
+    pub fn new(backend: Rc<RefCell<Backend>>, compile_stack: Rc<Stack>) -> Compiler {
+        let (pending, builder_context, compiled) = (HashMap::new(), FunctionBuilderContext::new(), Vec::new());
+        Compiler { backend, compile_stack, pending, builder_context, compiled }
     }
 
     /// Stores `deferred` as the body to compile when the slot at `slot` is first called.
@@ -158,20 +143,27 @@ impl Compiler {
         std::mem::take(&mut self.compiled)
     }
 
-    /// Counts one function compiled eagerly.
-    pub fn count(&mut self, code_bytes: usize, time: Duration) {
-        self.stats.functions += 1;
-        self.stats.code_bytes += code_bytes as u64;
-        self.stats.time += time;
+    fn compile(&mut self, slot: usize) -> Result<usize, CodegenError> {
+        let pending =
+            self.pending.remove(&slot).ok_or(CodegenError::Internal("no deferred body for this slot".into()))?;
+        let result = self.compile_deferred(&pending);
+        match result {
+            Ok(code) => Ok(code),
+            Err(error) => {
+                // The slot still points at the lazy stub: a later call tries again (after an interrupt, or
+                // once code memory was freed).
+                self.pending.insert(slot, pending);
+                Err(error)
+            }
+        }
     }
 
-    fn compile(&mut self, slot: usize) -> Result<usize, String> {
-        let pending = self.pending.remove(&slot).ok_or("no deferred body for this slot")?;
-        let started = Instant::now();
-        let (mut module, allocations) = new_module(&self.isa, &self.arena);
-        let signature = kaleido_signature(pending.params.len(), self.isa.default_call_conv());
+    fn compile_deferred(&mut self, pending: &Deferred) -> Result<usize, CodegenError> {
+        let mut backend = self.backend.borrow_mut();
+        let (mut module, allocations) = backend.new_module();
+        let signature = kaleido_signature(pending.params.len());
         // The function is the first (and only) of this module, so `self_reference` (function 0) is itself.
-        let id = module.declare_anonymous_function(&signature).map_err(|e| e.to_string())?;
+        let id = module.declare_anonymous_function(&signature).map_err(|e| CodegenError::Internal(e.to_string()))?;
         let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
         let self_ref = pending.direct_self_calls.then(|| self_reference(&mut func));
         let spec = FunctionSpec {
@@ -183,16 +175,18 @@ impl Compiler {
             checks: pending.checks,
         };
         let mut replay = Replay { answers: pending.answers.clone().into_iter() };
-        let frontend = self.isa.frontend_config();
-        translate(&mut func, &mut self.builder_context, frontend, &spec, self.state, &mut replay)
-            .map_err(|d| d.message)?;
-        let mut context = Context::for_function(func);
-        module.define_function(id, &mut context).map_err(|e| format!("{e:?}"))?;
-        module.finalize_definitions().map_err(|e| e.to_string())?;
+        let frontend = backend.isa().frontend_config();
+        translate(&mut func, &mut self.builder_context, frontend, &spec, backend.runtime(), &mut replay)
+            .map_err(|d| CodegenError::Internal(d.message))?;
+        let defined = backend.define(&mut module, id, func).and_then(|()| backend.finalize(&mut module));
+        if let Err(error) = defined {
+            let ranges: Vec<CodeRange> = crate::code_memory::lock(&allocations).drain(..).collect();
+            backend.free(&ranges);
+            return Err(error);
+        }
         let code = module.get_finalized_function(id) as usize;
         let range = range_of(&allocations, code).unwrap_or((code, 0));
-        self.count(range.1, started.elapsed());
-        self.compiled.push(LazilyCompiled { name: pending.name, code, range });
+        self.compiled.push(LazilyCompiled { name: pending.name.clone(), code, range });
         Ok(code)
     }
 }
@@ -211,10 +205,11 @@ pub extern "C" fn k_lazy_compile(state: *const RuntimeState, slot: usize) -> usi
     // SAFETY: JIT code passes the address of the engine's boxed `RuntimeState`, which outlives all code.
     let state = unsafe { &*state };
     let Some(compiler) = state.compiler() else {
-        state.raise(Raised::CompileFailed { slot });
+        state.raise(Raised::CompileFailed { slot, reason: "no compiler is attached".into() });
         return 0;
     };
-    let result = compiler.borrow_mut().compile(slot);
+    let compile_stack = compiler.borrow().compile_stack.clone();
+    let result = compile_stack.run(|| compiler.borrow_mut().compile(slot));
     match result {
         Ok(code) => {
             // SAFETY: `slot` is the address of a live slot of the engine's table (the stub was reached
@@ -222,8 +217,12 @@ pub extern "C" fn k_lazy_compile(state: *const RuntimeState, slot: usize) -> usi
             unsafe { &*(slot as *const AtomicUsize) }.store(code, Ordering::SeqCst);
             code
         }
-        Err(_) => {
-            state.raise(Raised::CompileFailed { slot });
+        Err(CodegenError::Interrupted) => {
+            state.raise(Raised::Interrupted);
+            0
+        }
+        Err(error) => {
+            state.raise(Raised::CompileFailed { slot, reason: error.to_string() });
             0
         }
     }

@@ -16,6 +16,7 @@
 //!   `lazy.rs` (patching a slot) and `engine/apply.rs` (calling JIT code), each with a `SAFETY:` comment.
 #![deny(missing_docs)]
 
+mod backend;
 mod cells;
 mod code_memory;
 mod codegen;
@@ -23,14 +24,14 @@ mod compile;
 mod engine;
 mod error;
 mod index;
-mod jit;
 mod lazy;
 mod output;
 mod runtime;
+mod stack;
 
+pub use backend::CompileStats;
 pub use engine::{Engine, EngineOptions, ItemOutcome, JitMode, Outcome, PRELUDE};
 pub use error::{Frame, Rejected, RuntimeError, RuntimeErrorKind};
 pub use index::{EntryId, FunctionInfo, FunctionKind, FunctionState, Index, Version};
-pub use lazy::CompileStats;
 pub use output::CapturedOutput;
-pub use runtime::{RuntimeState, format_value};
+pub use runtime::{InterruptHandle, format_value, io_reason, putchard_byte};

@@ -7,6 +7,7 @@
 
 use std::cell::RefCell;
 use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// What a hook can raise; passed from JIT code as an integer.
@@ -22,7 +23,7 @@ pub enum RaiseKind {
 }
 
 /// An error recorded by a hook, before the engine turns it into a [`crate::RuntimeError`].
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Raised {
     /// `slot` points at no definition.
     Undefined {
@@ -38,48 +39,100 @@ pub enum Raised {
     StackOverflow,
     /// The evaluation was interrupted.
     Interrupted,
-    /// Generating the deferred code of the slot's function failed (an internal error).
+    /// Generating the deferred code of the slot's function failed.
     CompileFailed {
         /// The slot's address.
         slot: usize,
+        /// Why, in a sentence.
+        reason: String,
+    },
+    /// The program's output could not be written (a closed pipe, a full disk).
+    OutputFailed {
+        /// The I/O error, in words.
+        reason: String,
     },
 }
 
-/// The state JIT code reads and hooks write. JIT code embeds this struct's address and reads `abort` and
-/// `stack_limit` at fixed offsets, so the layout is `repr(C)` and the struct is boxed for a stable address.
+/// The words JIT code polls: they are shared with every [`InterruptHandle`], so another thread or a signal
+/// handler can stop running code. JIT code embeds this struct's address and reads `abort` and
+/// `stack_limit` at fixed offsets, so the layout is `repr(C)` and it lives behind an `Arc`.
 #[repr(C)]
-pub struct RuntimeState {
+#[derive(Debug, Default)]
+pub(crate) struct Signals {
     /// Non-zero once an error was raised: every caller returns at once.
-    pub abort: AtomicU64,
+    abort: AtomicU64,
     /// Function prologues and loop back-edges fail when the stack pointer is below this. An interrupt sets
     /// it to `usize::MAX`, so the same check polls for Ctrl-C.
-    pub stack_limit: AtomicUsize,
-    /// Set by an interrupt request (Ctrl-C); read when a stack check fails to tell the two apart.
-    pub interrupted: AtomicU64,
+    stack_limit: AtomicUsize,
+    /// Set by an interrupt request, until the engine has acted on it (stopped an evaluation, rejected
+    /// an entry); read when a stack check fails to tell the two apart.
+    interrupted: AtomicU64,
+}
+
+/// Byte offset of the abort word in the signals, for JIT loads.
+pub(crate) const ABORT_OFFSET: i32 = std::mem::offset_of!(Signals, abort) as i32;
+/// Byte offset of the stack limit in the signals, for JIT loads.
+pub(crate) const STACK_LIMIT_OFFSET: i32 = std::mem::offset_of!(Signals, stack_limit) as i32;
+
+/// Stops the engine's running code from anywhere: another thread, or a signal handler. Cloning is cheap;
+/// every clone reaches the same engine, and a handle may outlive its engine (it then does nothing useful).
+#[derive(Clone, Debug)]
+pub struct InterruptHandle {
+    signals: Arc<Signals>,
+}
+
+impl InterruptHandle {
+    /// Asks the engine to stop: running code stops at its next function entry or loop back-edge, a
+    /// compile in progress is abandoned, and an entry not yet started is not run. The request stays until
+    /// the engine acts on it. Async-signal-safe: two atomic stores.
+    pub fn interrupt(&self) {
+        self.signals.interrupted.store(1, Ordering::SeqCst);
+        self.signals.stack_limit.store(usize::MAX, Ordering::SeqCst);
+    }
+
+    /// Whether an interrupt was asked for and not acted on yet.
+    pub fn is_requested(&self) -> bool {
+        self.signals.interrupted.load(Ordering::SeqCst) != 0
+    }
+
+    /// Drops a request nothing acted on (a front end does this when it shows a fresh prompt, so a stray
+    /// Ctrl-C does not stop the next entry).
+    pub fn clear(&self) {
+        self.signals.interrupted.store(0, Ordering::SeqCst);
+    }
+
+    /// The address JIT code embeds.
+    pub(crate) fn signals_address(&self) -> usize {
+        Arc::as_ptr(&self.signals) as usize
+    }
+}
+
+/// The state hooks write: the error raised, the frames it passed, the program's output. Boxed, so JIT code
+/// can embed its address and pass it to every hook.
+pub struct RuntimeState {
+    signals: InterruptHandle,
     raised: RefCell<Option<Raised>>,
     frames: RefCell<Vec<(u32, u64)>>,
     output: RefCell<Box<dyn Write>>,
-    /// The engine's compiler, for lazy compilation from JIT code (null until the engine sets it).
+    /// The engine's lazy-compile hook (null until the engine sets it).
     compiler: std::cell::Cell<*const RefCell<crate::lazy::Compiler>>,
 }
-
-/// Byte offset of [`RuntimeState::abort`], for JIT loads.
-pub const ABORT_OFFSET: i32 = std::mem::offset_of!(RuntimeState, abort) as i32;
-/// Byte offset of [`RuntimeState::stack_limit`], for JIT loads.
-pub const STACK_LIMIT_OFFSET: i32 = std::mem::offset_of!(RuntimeState, stack_limit) as i32;
 
 impl RuntimeState {
     /// A fresh state writing program output to `output`.
     pub fn new(output: Box<dyn Write>) -> Box<RuntimeState> {
         Box::new(RuntimeState {
-            abort: AtomicU64::new(0),
-            stack_limit: AtomicUsize::new(0),
-            interrupted: AtomicU64::new(0),
+            signals: InterruptHandle { signals: Arc::new(Signals::default()) },
             raised: RefCell::new(None),
             frames: RefCell::new(Vec::new()),
             output: RefCell::new(output),
             compiler: std::cell::Cell::new(std::ptr::null()),
         })
+    }
+
+    /// The handle that interrupts code running on this state.
+    pub fn interrupt_handle(&self) -> &InterruptHandle {
+        &self.signals
     }
 
     /// Lets hooks reach `compiler`, which must outlive this state (the engine owns both).
@@ -94,35 +147,49 @@ impl RuntimeState {
         unsafe { self.compiler.get().as_ref() }
     }
 
-    /// Prepares for an evaluation: no error, no frames, the stack limit for the current thread.
-    pub fn arm(&self, stack_limit: usize) {
-        self.abort.store(0, Ordering::SeqCst);
-        self.interrupted.store(0, Ordering::SeqCst);
-        self.stack_limit.store(stack_limit, Ordering::SeqCst);
+    /// Prepares for an evaluation: no error, no frames, the given stack limit. An interrupt that is
+    /// already pending is kept: the limit is stored first and then the request re-checked, so a request
+    /// landing at any point in between still stops the run at its first check.
+    pub(crate) fn arm(&self, stack_limit: usize) {
+        let signals = &self.signals.signals;
+        signals.abort.store(0, Ordering::SeqCst);
         self.raised.replace(None);
         self.frames.borrow_mut().clear();
+        signals.stack_limit.store(stack_limit, Ordering::SeqCst);
+        if signals.interrupted.load(Ordering::SeqCst) != 0 {
+            signals.stack_limit.store(usize::MAX, Ordering::SeqCst);
+        }
     }
 
     /// After an evaluation: the error raised (if any) and the frames it passed, innermost first, folded as
-    /// `(code id, repeat)`. Resets the abort word and the stack limit so nothing leaks into the next run.
-    pub fn disarm(&self) -> Option<(Raised, Vec<(u32, u64)>)> {
-        self.abort.store(0, Ordering::SeqCst);
-        self.interrupted.store(0, Ordering::SeqCst);
-        self.stack_limit.store(0, Ordering::SeqCst);
+    /// `(code id, repeat)`. Resets the abort word and the stack limit so nothing leaks into the next run;
+    /// an interrupt request is consumed only if it stopped the run.
+    pub(crate) fn disarm(&self) -> Option<(Raised, Vec<(u32, u64)>)> {
+        let signals = &self.signals.signals;
+        signals.abort.store(0, Ordering::SeqCst);
+        signals.stack_limit.store(0, Ordering::SeqCst);
         let raised = self.raised.replace(None)?;
+        if raised == Raised::Interrupted {
+            self.signals.clear();
+        }
         Some((raised, std::mem::take(&mut *self.frames.borrow_mut())))
     }
 
-    /// Asks running code to stop at its next function entry or loop back-edge. Async-signal-safe: two
-    /// atomic stores.
-    pub fn interrupt(&self) {
-        self.interrupted.store(1, Ordering::SeqCst);
-        self.stack_limit.store(usize::MAX, Ordering::SeqCst);
+    /// Whether an interrupt is pending; if so it is consumed, because the caller is about to act on it.
+    pub(crate) fn take_interrupt(&self) -> bool {
+        let requested = self.signals.is_requested();
+        if requested {
+            self.signals.clear();
+        }
+        requested
     }
 
-    /// Flushes the program output sink.
-    pub fn flush(&self) {
-        let _ = self.output.borrow_mut().flush();
+    /// Flushes the program output sink; a failure stops the evaluation like a failed write.
+    pub(crate) fn flush(&self) {
+        let result = self.output.borrow_mut().flush();
+        if let Err(error) = result {
+            self.raise(Raised::OutputFailed { reason: io_reason(&error) });
+        }
     }
 
     /// Records `raised` (the first error of a run wins) and sets the abort word.
@@ -131,12 +198,32 @@ impl RuntimeState {
         if slot.is_none() {
             *slot = Some(raised);
         }
-        self.abort.store(1, Ordering::SeqCst);
+        self.signals.signals.abort.store(1, Ordering::SeqCst);
+    }
+
+    /// Takes an error raised outside a run (by [`RuntimeState::flush`] between items), if any.
+    pub(crate) fn take_raised(&self) -> Option<Raised> {
+        self.signals.signals.abort.store(0, Ordering::SeqCst);
+        self.raised.replace(None)
     }
 
     fn write(&self, bytes: &[u8]) {
-        // A closed pipe is not the program's error: output is dropped, the evaluation goes on.
-        let _ = self.output.borrow_mut().write_all(bytes);
+        // Output that cannot be written (a closed pipe, a full disk) stops the program: it would
+        // otherwise run on, writing into nowhere.
+        let result = self.output.borrow_mut().write_all(bytes);
+        if let Err(error) = result {
+            self.raise(Raised::OutputFailed { reason: io_reason(&error) });
+        }
+    }
+}
+
+/// An I/O error in plain words: "broken pipe", "no space left on device" (not "Broken pipe (os error 32)").
+pub fn io_reason(error: &std::io::Error) -> String {
+    match error.raw_os_error() {
+        Some(libc::EPIPE) => "broken pipe".to_string(),
+        Some(libc::ENOSPC) => "no space left on device".to_string(),
+        Some(libc::EBADF) => "the output is closed".to_string(),
+        _ => error.kind().to_string(),
     }
 }
 
@@ -154,7 +241,7 @@ pub extern "C" fn k_raise(state: *const RuntimeState, kind: i64, slot: usize) {
     let raised = match kind {
         k if k == RaiseKind::Undefined as i64 => Raised::Undefined { slot },
         k if k == RaiseKind::ArityMismatch as i64 => Raised::ArityMismatch { slot },
-        _ if state.interrupted.load(Ordering::SeqCst) != 0 => Raised::Interrupted,
+        _ if state.signals.is_requested() => Raised::Interrupted,
         _ => Raised::StackOverflow,
     };
     state.raise(raised);
@@ -171,12 +258,20 @@ pub extern "C" fn k_frame(state: *const RuntimeState, code_id: u32) {
     }
 }
 
-/// `putchard(c)`: writes the byte `c` (truncated toward zero, as C's cast does) and returns 0.
+/// `putchard(c)`: writes the byte the tutorial's C runtime writes for `c`, and returns 0.
 pub extern "C" fn k_putchard(state: *const RuntimeState, c: f64) -> f64 {
     // SAFETY: as in `k_raise`.
     let state = unsafe { &*state };
-    state.write(&[c as u8]);
+    state.write(&[putchard_byte(c)]);
     0.0
+}
+
+/// The byte C's `fputc((char)c, ...)` writes on x86-64: `c` truncated toward zero to a 32-bit int
+/// (`cvttsd2si`, which gives `INT_MIN` for NaN and out-of-range values), then its low 8 bits. So 321 is
+/// `'A'` and -1 is 0xFF.
+pub fn putchard_byte(c: f64) -> u8 {
+    let int = if c.is_finite() && c > -2147483649.0 && c < 2147483648.0 { c as i32 } else { i32::MIN };
+    int as u8
 }
 
 /// `printd(x)`: writes `x` in the shortest round-trip form and a newline, and returns 0.
@@ -268,45 +363,4 @@ pub fn lookup_c_symbol(name: &str) -> Option<usize> {
     // SAFETY: `dlsym` with `RTLD_DEFAULT` and a NUL-terminated name only reads the loaded symbol tables.
     let address = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c_name.as_ptr()) };
     (!address.is_null()).then_some(address as usize)
-}
-
-/// The lowest address the stack checks let an evaluation starting at stack pointer `sp` reach: `sp` minus
-/// a fixed budget, so that how deep recursion can go does not depend on where the stack happens to start
-/// (ASLR, the size of the environment), but never closer to the thread's stack end than a margin that leaves
-/// room for the hooks (and the compiler, when a call compiles lazily).
-pub fn stack_limit(sp: usize) -> usize {
-    thread_local! {
-        static LOW: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
-    }
-    let low = LOW.with(|cell| {
-        let low = cell.get().unwrap_or_else(|| current_stack_low().unwrap_or(0));
-        cell.set(Some(low));
-        low
-    });
-    if low == 0 {
-        return 0;
-    }
-    (low + STACK_MARGIN).max(sp.saturating_sub(STACK_BUDGET))
-}
-
-/// Stack kept free below the limit: hooks, and Cranelift when a lazy call compiles, run in it.
-const STACK_MARGIN: usize = 512 * 1024;
-
-/// The most stack one evaluation may use (when the thread has that much).
-const STACK_BUDGET: usize = 6 * 1024 * 1024;
-
-fn current_stack_low() -> Option<usize> {
-    // SAFETY: `pthread_getattr_np` fills the zeroed attribute for the calling thread, which we then read and
-    // destroy; no pointer escapes.
-    unsafe {
-        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
-        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
-            return None;
-        }
-        let mut base: *mut libc::c_void = std::ptr::null_mut();
-        let mut size: libc::size_t = 0;
-        let ok = libc::pthread_attr_getstack(&attr, &mut base, &mut size) == 0;
-        libc::pthread_attr_destroy(&mut attr);
-        ok.then_some(base as usize)
-    }
 }

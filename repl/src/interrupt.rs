@@ -1,18 +1,23 @@
-//! Ctrl-C while code runs: a SIGINT handler that asks the running evaluation to stop.
+//! Ctrl-C: a SIGINT handler that asks the session's engine to stop.
 //!
-//! The handler only does async-signal-safe things: it reads one atomic pointer and, when an evaluation is
-//! running, makes two atomic stores into its runtime state (the JIT code notices at its next function entry
-//! or loop back-edge). When nothing runs, a script exits with 130 and the shell ignores the signal (at the
-//! prompt rustyline reads Ctrl-C as a key and clears the line).
+//! The handler only does async-signal-safe things: it reads atomics and calls
+//! [`InterruptHandle::interrupt`], two atomic stores. The engine acts on the request wherever it lands:
+//! running code stops at its next function entry or loop back-edge, a compile is abandoned, an entry not
+//! yet started (the next item of a script or a `:load`) does not run. A script that is not running the
+//! session at all (reading its input, say) exits with 130 at once; the shell drops a request nothing
+//! acted on when it shows the next prompt (at the prompt itself rustyline reads Ctrl-C as a key).
 
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
-use kaleido_engine::RuntimeState;
+use kaleido_engine::InterruptHandle;
 
-static RUNNING: AtomicPtr<RuntimeState> = AtomicPtr::new(std::ptr::null_mut());
+/// The handle of the current session's engine. Replaced handles are leaked, never freed: the handler
+/// may be reading one at any moment, and a `:reset` leaks only a few bytes.
+static HANDLE: AtomicPtr<InterruptHandle> = AtomicPtr::new(std::ptr::null_mut());
 static EXIT_WHEN_IDLE: AtomicBool = AtomicBool::new(false);
+static BUSY: AtomicBool = AtomicBool::new(false);
 
-/// Installs the SIGINT handler. In script mode (`exit_when_idle`), a Ctrl-C outside an evaluation exits
+/// Installs the SIGINT handler. In script mode (`exit_when_idle`), a Ctrl-C while no script runs exits
 /// with status 130.
 pub fn install(exit_when_idle: bool) {
     EXIT_WHEN_IDLE.store(exit_when_idle, Ordering::SeqCst);
@@ -27,29 +32,34 @@ pub fn install(exit_when_idle: bool) {
     }
 }
 
-/// Marks `state` as the running evaluation's until the guard is dropped.
-pub fn running(state: &RuntimeState) -> RunningGuard {
-    RUNNING.store(state as *const RuntimeState as *mut RuntimeState, Ordering::SeqCst);
-    RunningGuard
+/// Makes `handle` the one Ctrl-C reaches (a new session, or a `:reset`).
+pub fn register(handle: InterruptHandle) {
+    HANDLE.store(Box::into_raw(Box::new(handle)), Ordering::SeqCst);
 }
 
-/// Clears the running evaluation when dropped.
-pub struct RunningGuard;
+/// Marks a script as running (its items act on Ctrl-C themselves) until the guard is dropped.
+pub fn busy() -> BusyGuard {
+    BUSY.store(true, Ordering::SeqCst);
+    BusyGuard
+}
 
-impl Drop for RunningGuard {
+/// Clears the busy mark when dropped.
+pub struct BusyGuard;
+
+impl Drop for BusyGuard {
     fn drop(&mut self) {
-        RUNNING.store(std::ptr::null_mut(), Ordering::SeqCst);
+        BUSY.store(false, Ordering::SeqCst);
     }
 }
 
 extern "C" fn on_sigint(_signal: libc::c_int) {
-    let state = RUNNING.load(Ordering::SeqCst);
-    if !state.is_null() {
-        // SAFETY: the pointer is set only while the engine owning the state evaluates, and cleared (by the
-        // guard) before that evaluation returns; `interrupt` makes two atomic stores.
-        unsafe { (*state).interrupt() };
-    } else if EXIT_WHEN_IDLE.load(Ordering::SeqCst) {
+    if EXIT_WHEN_IDLE.load(Ordering::SeqCst) && !BUSY.load(Ordering::SeqCst) {
         // SAFETY: `_exit` is async-signal-safe.
         unsafe { libc::_exit(130) };
+    }
+    let handle = HANDLE.load(Ordering::SeqCst);
+    // SAFETY: a non-null pointer came from `Box::into_raw` in `register` and is never freed.
+    if let Some(handle) = unsafe { handle.as_ref() } {
+        handle.interrupt();
     }
 }

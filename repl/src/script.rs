@@ -28,6 +28,7 @@ pub fn exit_code(status: EntryStatus) -> i32 {
         EntryStatus::CompileError => EXIT_COMPILE_ERROR,
         EntryStatus::RuntimeError => EXIT_RUNTIME_ERROR,
         EntryStatus::Interrupted => EXIT_INTERRUPTED,
+        EntryStatus::OutputFailed => EXIT_IO_ERROR,
     }
 }
 
@@ -37,6 +38,7 @@ pub fn run_script(session: &mut Session, name: &str, text: &str, mode: Mode, kee
     // again as its own entry, against the session as the items before it left it (their operators,
     // globals and failures), which a single up-front parse cannot know. Parsing is a small part of an
     // entry's cost next to compiling it.
+    let _busy = crate::interrupt::busy();
     let spans = item_spans(text, session.engine().operators());
     // Where each line starts, found once: counting newlines per item would be quadratic in the script.
     let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
@@ -50,7 +52,7 @@ pub fn run_script(session: &mut Session, name: &str, text: &str, mode: Mode, kee
         if first_failure == EXIT_OK {
             first_failure = exit_code(status);
         }
-        if !keep_going || status == EntryStatus::Interrupted {
+        if !keep_going || matches!(status, EntryStatus::Interrupted | EntryStatus::OutputFailed) {
             break;
         }
     }

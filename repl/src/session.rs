@@ -5,7 +5,10 @@
 
 use std::io::Write;
 
-use kaleido_engine::{Engine, EngineOptions, ItemOutcome, JitMode, Outcome, Rejected, RuntimeError, format_value};
+use kaleido_engine::{
+    Engine, EngineOptions, ItemOutcome, JitMode, Outcome, Rejected, RuntimeError, RuntimeErrorKind, format_value,
+    io_reason,
+};
 use kaleido_lang::{Diagnostic, Span, render, render_all};
 
 /// Where a session's entries come from, which decides what is shown.
@@ -45,6 +48,8 @@ pub enum EntryStatus {
     RuntimeError,
     /// It was interrupted (Ctrl-C): exit code 130.
     Interrupted,
+    /// Output could not be written (a closed pipe, a full disk): exit code 74.
+    OutputFailed,
 }
 
 /// A running session: an engine and the writers its results go to.
@@ -69,6 +74,7 @@ impl Session {
         program_output: Box<dyn Fn() -> Box<dyn Write>>,
     ) -> anyhow::Result<Session> {
         let engine = new_engine(&options, program_output())?;
+        crate::interrupt::register(engine.interrupt_handle());
         Ok(Session { engine, options, out, err, make_program_output: program_output, entries: 0 })
     }
 
@@ -92,6 +98,7 @@ impl Session {
     /// Replaces the engine with a fresh one (`:reset`); entry numbers go on.
     pub fn reset(&mut self) -> anyhow::Result<()> {
         self.engine = new_engine(&self.options, (self.make_program_output)())?;
+        crate::interrupt::register(self.engine.interrupt_handle());
         Ok(())
     }
 
@@ -120,15 +127,20 @@ impl Session {
     ) -> EntryStatus {
         let quiet = self.options.quiet;
         let out = &mut self.out;
+        let mut write_failed = None;
         let mut show = |item: &ItemOutcome| {
-            if let Some(line) = describe(item, mode, quiet) {
-                let _ = writeln!(out, "{line}");
-                let _ = out.flush();
+            if let Some(line) = describe(item, mode, quiet)
+                && write_failed.is_none()
+                && let Err(error) = writeln!(out, "{line}").and_then(|()| out.flush())
+            {
+                write_failed = Some(error);
             }
         };
-        let guard = crate::interrupt::running(self.engine.interrupt_handle());
         let result = self.engine.eval_observed(entry_name, entry, &mut show);
-        drop(guard);
+        if let Some(error) = write_failed {
+            self.report_output_failure(&io_reason(&error));
+            return EntryStatus::OutputFailed;
+        }
         let shift = |d: &Diagnostic| shifted(d, offset);
         match result {
             Err(Rejected { diagnostics }) => {
@@ -144,12 +156,22 @@ impl Session {
         let warnings: Vec<Diagnostic> = outcome.warnings.iter().map(|d| shifted(d, offset)).collect();
         let _ = self.err.write_all(render_all(&warnings, source, whole).as_bytes());
         let Some(error) = outcome.error else { return EntryStatus::Ok };
+        if let RuntimeErrorKind::OutputFailed { reason } = &error.kind {
+            self.report_output_failure(reason);
+            return EntryStatus::OutputFailed;
+        }
         let _ = self.err.write_all(render_runtime_error(&error, source, whole, offset).as_bytes());
         let _ = self.err.flush();
         match error.kind {
-            kaleido_engine::RuntimeErrorKind::Interrupted => EntryStatus::Interrupted,
+            RuntimeErrorKind::Interrupted => EntryStatus::Interrupted,
             _ => EntryStatus::RuntimeError,
         }
+    }
+
+    /// Says once, plainly, that output cannot be written; whoever runs the session then stops.
+    fn report_output_failure(&mut self, reason: &str) {
+        let _ = writeln!(self.err, "kaleido: cannot write the output ({reason}); stopping");
+        let _ = self.err.flush();
     }
 }
 

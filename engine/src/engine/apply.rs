@@ -7,13 +7,13 @@ use cranelift_module::FuncId;
 use kaleido_lang::ast::ProtoKind;
 
 use super::{Engine, ItemOutcome, Outcome};
+use crate::backend::{StubKind, range_of};
 use crate::code_memory::CodeRange;
 use crate::compile::{CompiledEntry, CompiledItem, DefBody};
 use crate::error::{Frame, RuntimeError, RuntimeErrorKind, fold_frames};
 use crate::index::{FunctionKind, FunctionState, SlotId, Version};
-use crate::jit::{compile_lazy_stub, compile_stub, range_of};
 use crate::lazy::{Deferred, LazilyCompiled};
-use crate::runtime::{RaiseKind, Raised, stack_limit};
+use crate::runtime::Raised;
 
 impl Engine {
     pub(super) fn apply(&mut self, compiled: CompiledEntry, observer: &mut dyn FnMut(&ItemOutcome)) -> Outcome {
@@ -25,12 +25,12 @@ impl Engine {
         let mut resolved = Vec::new();
         for (item, span) in items {
             let code = match &item {
-                CompiledItem::Def { body: DefBody::Eager(func), .. } | CompiledItem::Expr { func, .. } => {
-                    vec![code_of(*func)]
-                }
+                CompiledItem::Def { body: DefBody::Eager(func), .. }
+                | CompiledItem::Expr { func, .. }
+                | CompiledItem::Extern { adapter: Some(func), .. } => vec![code_of(*func)],
                 CompiledItem::Def { body: DefBody::Lazy(_), .. } => Vec::new(),
                 CompiledItem::Global(globals) => globals.iter().map(|(_, _, f)| code_of(*f)).collect(),
-                CompiledItem::Extern { .. } => Vec::new(),
+                CompiledItem::Extern { adapter: None, .. } => Vec::new(),
             };
             resolved.push((item, span, code));
         }
@@ -43,6 +43,11 @@ impl Engine {
         let mut outcome = Outcome { warnings, ..Outcome::default() };
         let mut stopped = false;
         for (item, span, code) in resolved {
+            // Ctrl-C between items stops the entry before the next one takes effect.
+            if !stopped && self.state.take_interrupt() {
+                outcome.error = Some(self.runtime_error(Raised::Interrupted, Vec::new(), span));
+                stopped = true;
+            }
             if stopped {
                 // Items after a runtime error never run; their code is unreachable.
                 self.retired_code.extend(code.iter().map(|&(_, range)| range));
@@ -53,10 +58,16 @@ impl Engine {
                 (outcomes, error)
             });
             self.state.flush();
-            let (outcomes, error) = match result {
+            let (outcomes, mut error) = match result {
                 Ok(outcomes) => (outcomes, None),
                 Err((outcomes, error)) => (outcomes, Some(error)),
             };
+            // Output the item wrote that could not be flushed stops the entry too.
+            if let Some(raised) = self.state.take_raised()
+                && error.is_none()
+            {
+                error = Some(self.runtime_error(raised, Vec::new(), span));
+            }
             outcomes.iter().for_each(&mut *observer);
             outcome.items.extend(outcomes);
             if error.is_some() {
@@ -84,7 +95,7 @@ impl Engine {
                 };
                 Ok(vec![self.apply_def(function, source, calls, body)])
             }
-            CompiledItem::Extern { proto, address, builtin } => {
+            CompiledItem::Extern { proto, address, builtin, adapter } => {
                 if !builtin {
                     let info = self.index.entry(&proto.name);
                     info.kind = FunctionKind::Extern;
@@ -92,6 +103,15 @@ impl Engine {
                     info.arity = Some(proto.params.len());
                     info.code = address;
                     info.compiled = true;
+                    if adapter.is_some() {
+                        info.adapter = code[0].0;
+                        info.code_range = Some(code[0].1);
+                    }
+                    // Calls compiled before the binding go through the name's slots: point them at it.
+                    let slots: Vec<(usize, SlotId)> = info.slots.iter().map(|(&a, &s)| (a, s)).collect();
+                    for (arity, slot) in slots {
+                        self.refresh_slot(&proto.name, arity, slot);
+                    }
                 }
                 let params = proto.params.iter().map(|p| p.name.clone()).collect();
                 Ok(vec![ItemOutcome::Declared { name: proto.name, params, builtin }])
@@ -139,7 +159,7 @@ impl Engine {
         let (code, range) = match body {
             Ok((code, range)) => (code, Some(range)),
             Err(deferred) => {
-                let stub = self.lazy_stub(arity);
+                let stub = self.backend.borrow().stub(StubKind::Lazy, arity);
                 self.compiler.borrow_mut().defer(slot_address, *deferred);
                 (stub, None)
             }
@@ -191,17 +211,6 @@ impl Engine {
         slot
     }
 
-    fn lazy_stub(&mut self, arity: usize) -> usize {
-        if let Some(&address) = self.lazy_stubs.get(&arity) {
-            return address;
-        }
-        let state = self.state_address();
-        let address = compile_lazy_stub(&self.isa, &self.arena, &mut self.builder_context, arity, state)
-            .unwrap_or_else(|error| panic!("compiling the lazy stub for arity {arity} failed: {error}"));
-        self.lazy_stubs.insert(arity, address);
-        address
-    }
-
     /// Records in the index the code that was generated lazily during the last run.
     fn record_lazily_compiled(&mut self) {
         let compiled = self.compiler.borrow_mut().take_compiled();
@@ -216,41 +225,35 @@ impl Engine {
     /// Points `slot` (the slot of `name` for calls passing `arity` arguments) at what such a call must
     /// reach now: the current code, or a stub that raises "not defined" or "wrong arity".
     fn refresh_slot(&mut self, name: &str, arity: usize, slot: SlotId) {
+        let backend = self.backend.borrow();
         let target = match self.index.get(name) {
-            Some(info) if info.state == FunctionState::Defined && info.arity == Some(arity) => info.code,
-            Some(info) if info.state == FunctionState::Defined => self.stub(RaiseKind::ArityMismatch, arity),
-            _ => self.stub(RaiseKind::Undefined, arity),
+            Some(info) if info.state == FunctionState::Defined && info.arity == Some(arity) => match info.kind {
+                FunctionKind::Extern if info.adapter != 0 => info.adapter,
+                FunctionKind::Extern => backend.stub(StubKind::Undefined, arity),
+                _ => info.code,
+            },
+            Some(info) if info.state == FunctionState::Defined => backend.stub(StubKind::ArityMismatch, arity),
+            _ => backend.stub(StubKind::Undefined, arity),
         };
         self.slots.get(slot).store(target, Ordering::SeqCst);
     }
 
-    fn stub(&mut self, kind: RaiseKind, arity: usize) -> usize {
-        if let Some(&address) = self.stubs.get(&(kind, arity)) {
-            return address;
-        }
-        let state = self.state_address();
-        let address = compile_stub(&self.isa, &self.arena, &mut self.builder_context, kind, arity, state)
-            .unwrap_or_else(|error| panic!("compiling a {kind:?} stub for arity {arity} failed: {error}"));
-        self.stubs.insert((kind, arity), address);
-        address
-    }
-
-    /// Runs a compiled thunk and returns its value, or the error it raised.
+    /// Runs a compiled thunk on the evaluation stack and returns its value, or the error it raised.
     fn run(&mut self, thunk: usize) -> Result<f64, RuntimeError> {
-        // SAFETY: `thunk` is the finalized address of a function compiled with `kaleido_signature(0)` (one
-        // pointer-sized argument, f64 result, the host's C calling convention) whose module is alive.
+        // SAFETY: `thunk` is the finalized address of top-level code compiled with `thunk_signature` (one
+        // pointer-sized argument, an f64 result, the host's C calling convention); its code is freed only
+        // after the entry, so it is still mapped and executable.
         let entry: extern "C" fn(usize) -> f64 = unsafe { std::mem::transmute(thunk) };
-        let here = 0u8;
-        self.state.arm(stack_limit(&here as *const u8 as usize));
-        let value = entry(0);
+        self.state.arm(self.stack_limit());
+        let value = self.on_eval_stack(|| entry(0));
         self.record_lazily_compiled();
         match self.state.disarm() {
             None => Ok(value),
-            Some((raised, frames)) => Err(self.runtime_error(raised, frames)),
+            Some((raised, frames)) => Err(self.runtime_error(raised, frames, kaleido_lang::Span::default())),
         }
     }
 
-    fn runtime_error(&self, raised: Raised, frames: Vec<(u32, u64)>) -> RuntimeError {
+    fn runtime_error(&self, raised: Raised, frames: Vec<(u32, u64)>, span: kaleido_lang::Span) -> RuntimeError {
         let mut named: Vec<(String, u64)> =
             frames.iter().map(|&(code, repeat)| (self.code_names[code as usize].clone(), repeat)).collect();
         // The outermost frame is the entry's top-level code, which records no frame of its own.
@@ -272,10 +275,13 @@ impl Engine {
                 };
                 RuntimeErrorKind::ArityMismatch { caller, callee, passed, takes }
             }
-            Raised::CompileFailed { slot } => RuntimeErrorKind::CompileFailed { name: slot_key(slot).0 },
+            Raised::CompileFailed { slot, reason } => {
+                RuntimeErrorKind::CompileFailed { name: slot_key(slot).0, reason }
+            }
+            Raised::OutputFailed { reason } => RuntimeErrorKind::OutputFailed { reason },
             Raised::StackOverflow => RuntimeErrorKind::StackOverflow,
             Raised::Interrupted => RuntimeErrorKind::Interrupted,
         };
-        RuntimeError { kind, backtrace, span: kaleido_lang::Span::default() }
+        RuntimeError { kind, backtrace, span }
     }
 }

@@ -1,0 +1,341 @@
+//! The backend: Cranelift IR to machine code, in per-entry modules on one shared ISA, with code in the
+//! engine's arena. One function, [`Backend::define`], compiles everything: definitions (eager and lazy),
+//! top-level code and stubs.
+//!
+//! Compiling runs on the engine's compile stack (see `stack.rs`), so it never depends on how much stack
+//! the caller has left. A function too big to compile in a blink goes to a worker thread instead, and the
+//! caller waits for it while watching for an interrupt: Ctrl-C abandons the compile at once (the worker's
+//! result is thrown away when it finishes), and the entry or the lazy call fails, changing nothing.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, Signature, types};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::{Context, settings, settings::Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{FuncId, Module, ModuleError, ModuleReloc, default_libcall_names};
+
+use crate::code_memory::{ArenaProvider, CodeRange, SharedArena, lock};
+use crate::codegen::{RuntimeAddresses, emit_native_void_call, kaleido_signature};
+use crate::lazy::k_lazy_compile;
+use crate::runtime::{ABORT_OFFSET, InterruptHandle, RaiseKind, k_raise};
+use crate::stack::{COMPILE_STACK, Stack};
+
+/// Functions with more IR instructions than this compile on a worker thread, where Ctrl-C can abandon
+/// them. Smaller ones compile in well under a millisecond, less than a thread hand-off would cost.
+const WORKER_THRESHOLD: usize = 4_000;
+
+/// How often a caller waiting for a worker looks for an interrupt.
+const INTERRUPT_POLL: Duration = Duration::from_millis(5);
+
+/// Why generating machine code failed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum CodegenError {
+    /// The code arena has no room left.
+    #[error("out of code memory ({limit}): {reason}")]
+    OutOfCodeMemory {
+        /// The arena's size, for people (`1 GiB`).
+        limit: String,
+        /// What could not be allocated.
+        reason: String,
+    },
+    /// An interrupt (Ctrl-C) abandoned the compile.
+    #[error("interrupted while compiling")]
+    Interrupted,
+    /// Cranelift refused the function: a bug in kaleido.
+    #[error("internal compiler error: {0}")]
+    Internal(String),
+}
+
+/// What compiling has cost so far, eager and lazy together.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CompileStats {
+    /// Functions compiled to machine code (definitions and top-level code; stubs aside).
+    pub functions: u64,
+    /// Bytes of machine code produced.
+    pub code_bytes: u64,
+    /// Time spent in Cranelift's code generation.
+    pub time: Duration,
+}
+
+/// Machine code for one function, not yet placed in a module.
+struct Emitted {
+    bytes: Vec<u8>,
+    alignment: u64,
+    relocs: Vec<ModuleReloc>,
+}
+
+/// The ISA, the code arena, the compile stack and the stubs: everything that makes machine code.
+pub struct Backend {
+    isa: OwnedTargetIsa,
+    arena: SharedArena,
+    compile_stack: Rc<Stack>,
+    interrupt: InterruptHandle,
+    runtime: RuntimeAddresses,
+    /// Raising and lazy stubs by (kind, arity), compiled once per arity, in the compile phase.
+    stubs: HashMap<(StubKind, usize), usize>,
+    /// Counters for `:stats`.
+    pub stats: CompileStats,
+}
+
+/// The stubs a slot can point at when it holds no code of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StubKind {
+    /// Raises "not defined".
+    Undefined,
+    /// Raises "wrong number of arguments".
+    ArityMismatch,
+    /// Compiles the slot's deferred body on the first call, then hands over to it.
+    Lazy,
+}
+
+impl Backend {
+    /// A backend for the host, allocating code in `arena` and compiling on `compile_stack`, for the
+    /// runtime at `runtime`.
+    pub fn new(
+        isa: OwnedTargetIsa,
+        arena: SharedArena,
+        compile_stack: Rc<Stack>,
+        interrupt: InterruptHandle,
+        runtime: RuntimeAddresses,
+    ) -> Backend {
+        let (stubs, stats) = (HashMap::new(), CompileStats::default());
+        Backend { isa, arena, compile_stack, interrupt, runtime, stubs, stats }
+    }
+
+    /// Frees code that nothing can reach any more (see `CodeArena::free`).
+    pub fn free(&self, ranges: &[CodeRange]) {
+        lock(&self.arena).free(ranges);
+    }
+
+    /// The shared ISA.
+    pub fn isa(&self) -> &OwnedTargetIsa {
+        &self.isa
+    }
+
+    /// The runtime's addresses, for code generation.
+    pub fn runtime(&self) -> RuntimeAddresses {
+        self.runtime
+    }
+
+    /// A new module, allocating its code in the arena; also returns the list in which the module
+    /// records the code ranges it allocates.
+    pub fn new_module(&self) -> (JITModule, Arc<Mutex<Vec<CodeRange>>>) {
+        let (provider, allocations) = ArenaProvider::new(self.arena.clone());
+        let mut builder = JITBuilder::with_isa(self.isa.clone(), default_libcall_names());
+        builder.memory_provider(Box::new(provider));
+        (JITModule::new(builder), allocations)
+    }
+
+    /// Compiles `func` and defines it as `id` in `module`; counts it in the statistics.
+    pub fn define(&mut self, module: &mut JITModule, id: FuncId, func: ir::Function) -> Result<(), CodegenError> {
+        let started = Instant::now();
+        let size = self.define_uncounted(module, id, func)?;
+        self.stats.functions += 1;
+        self.stats.code_bytes += size as u64;
+        self.stats.time += started.elapsed();
+        Ok(())
+    }
+
+    fn define_uncounted(
+        &mut self,
+        module: &mut JITModule,
+        id: FuncId,
+        func: ir::Function,
+    ) -> Result<usize, CodegenError> {
+        let emitted = if func.dfg.num_insts() > WORKER_THRESHOLD {
+            self.emit_on_worker(id, func)?
+        } else {
+            let isa = &self.isa;
+            self.compile_stack.run(|| emit(isa, id, func))?
+        };
+        module
+            .define_function_bytes(id, emitted.alignment, &emitted.bytes, &emitted.relocs)
+            .map_err(|e| self.module_error(e))?;
+        Ok(emitted.bytes.len())
+    }
+
+    /// Compiles on a thread of its own and waits, giving up at once on an interrupt.
+    fn emit_on_worker(&self, id: FuncId, func: ir::Function) -> Result<Emitted, CodegenError> {
+        let (send, receive) = mpsc::channel();
+        let isa = self.isa.clone();
+        std::thread::Builder::new()
+            .name("kaleido-compile".into())
+            .stack_size(COMPILE_STACK)
+            .spawn(move || {
+                // The receiver is gone if the caller gave up; the result is then simply dropped.
+                let _ = send.send(emit(&isa, id, func));
+            })
+            .map_err(|e| CodegenError::Internal(format!("cannot start a compile thread: {e}")))?;
+        loop {
+            if self.interrupt.is_requested() {
+                return Err(CodegenError::Interrupted);
+            }
+            match receive.recv_timeout(INTERRUPT_POLL) {
+                Ok(result) => return result,
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(CodegenError::Internal("the compile thread stopped without a result".into()));
+                }
+            }
+        }
+    }
+
+    /// Makes the module's code executable.
+    pub fn finalize(&self, module: &mut JITModule) -> Result<(), CodegenError> {
+        module.finalize_definitions().map_err(|e| self.module_error(e))
+    }
+
+    fn module_error(&self, error: ModuleError) -> CodegenError {
+        match error {
+            ModuleError::Allocation { err } if err.kind() == std::io::ErrorKind::OutOfMemory => {
+                CodegenError::OutOfCodeMemory {
+                    limit: human_bytes(lock(&self.arena).capacity()),
+                    reason: err.to_string(),
+                }
+            }
+            other => CodegenError::Internal(other.to_string()),
+        }
+    }
+
+    /// Compiles the three stubs of `arity` if they do not exist yet. Called in the compile phase, so that
+    /// applying an entry never needs to generate code (and so never fails).
+    pub fn ensure_stubs(&mut self, arity: usize) -> Result<(), CodegenError> {
+        for kind in [StubKind::Undefined, StubKind::ArityMismatch, StubKind::Lazy] {
+            if !self.stubs.contains_key(&(kind, arity)) {
+                let address = self.compile_stub(kind, arity)?;
+                self.stubs.insert((kind, arity), address);
+            }
+        }
+        Ok(())
+    }
+
+    /// The address of a stub that [`Backend::ensure_stubs`] made.
+    pub fn stub(&self, kind: StubKind, arity: usize) -> usize {
+        // Every arity a slot or a definition uses had its stubs made in the compile phase of the entry
+        // that introduced it; a missing stub is a bug in the engine, not something input can cause.
+        *self.stubs.get(&(kind, arity)).expect("stubs are made in the compile phase")
+    }
+
+    /// Compiles one stub of `arity` parameters, in a module of its own. Stubs are never freed.
+    fn compile_stub(&mut self, kind: StubKind, arity: usize) -> Result<usize, CodegenError> {
+        let (mut module, _) = self.new_module();
+        let signature = kaleido_signature(arity);
+        let id = module.declare_anonymous_function(&signature).map_err(|e| CodegenError::Internal(e.to_string()))?;
+        let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
+        let mut builder_context = FunctionBuilderContext::new();
+        let mut builder = FunctionBuilder::new(&mut func, &mut builder_context);
+        let block = builder.create_block();
+        builder.append_block_params_for_function_params(block);
+        builder.switch_to_block(block);
+        let args = builder.block_params(block).to_vec();
+        let native = self.isa.default_call_conv();
+        match kind {
+            StubKind::Undefined => emit_raise(&mut builder, native, self.runtime, RaiseKind::Undefined, args[0]),
+            StubKind::ArityMismatch => {
+                emit_raise(&mut builder, native, self.runtime, RaiseKind::ArityMismatch, args[0]);
+            }
+            StubKind::Lazy => emit_lazy_forward(&mut builder, native, self.runtime, arity, &args),
+        }
+        builder.seal_all_blocks();
+        builder.finalize(self.isa.frontend_config());
+        self.define_uncounted(&mut module, id, func)?;
+        self.finalize(&mut module)?;
+        Ok(module.get_finalized_function(id) as usize)
+    }
+}
+
+/// Compiles `func` to machine code, with its relocations made ready for the module (`id` names the
+/// function itself, for direct self-calls).
+fn emit(isa: &OwnedTargetIsa, id: FuncId, func: ir::Function) -> Result<Emitted, CodegenError> {
+    let mut context = Context::for_function(func);
+    let compiled = context
+        .compile(&**isa, &mut ControlPlane::default())
+        .map_err(|e| CodegenError::Internal(format!("{:?}", e.inner)))?;
+    let bytes = compiled.code_buffer().to_vec();
+    let alignment = u64::from(compiled.buffer.alignment);
+    let mach_relocs = compiled.buffer.relocs().to_vec();
+    let relocs = mach_relocs.iter().map(|r| ModuleReloc::from_mach_reloc(r, &context.func, id)).collect();
+    Ok(Emitted { bytes, alignment, relocs })
+}
+
+/// A stub body that raises `kind` for the slot it was called through (its hidden first argument).
+fn emit_raise(
+    builder: &mut FunctionBuilder,
+    native: CallConv,
+    runtime: RuntimeAddresses,
+    kind: RaiseKind,
+    slot: ir::Value,
+) {
+    let state = builder.ins().iconst(types::I64, runtime.state as i64);
+    let kind = builder.ins().iconst(types::I64, kind as i64);
+    emit_native_void_call(builder, native, k_raise as *const () as usize, &[state, kind, slot]);
+    let zero = builder.ins().f64const(0.0);
+    builder.ins().return_(&[zero]);
+}
+
+/// The lazy stub's body: ask [`k_lazy_compile`] for the code of the slot it was called through, then
+/// tail-call that code with the same arguments, so the stub leaves no frame behind (or return at once if
+/// compiling raised an error).
+fn emit_lazy_forward(
+    builder: &mut FunctionBuilder,
+    native: CallConv,
+    runtime: RuntimeAddresses,
+    arity: usize,
+    args: &[ir::Value],
+) {
+    let state = builder.ins().iconst(types::I64, runtime.state as i64);
+    let mut hook = Signature::new(native);
+    hook.params.extend([ir::AbiParam::new(types::I64), ir::AbiParam::new(types::I64)]);
+    hook.returns.push(ir::AbiParam::new(types::I64));
+    let hook = builder.import_signature(hook);
+    let hook_address = builder.ins().iconst(types::I64, k_lazy_compile as *const () as i64);
+    let call = builder.ins().call_indirect(hook, hook_address, &[state, args[0]]);
+    let code = builder.inst_results(call)[0];
+    let signals = builder.ins().iconst(types::I64, runtime.signals as i64);
+    let abort = builder.ins().load(types::I64, MemFlagsData::trusted(), signals, ABORT_OFFSET);
+    let forward = builder.create_block();
+    let give_up = builder.create_block();
+    builder.ins().brif(abort, give_up, &[], forward, &[]);
+    builder.switch_to_block(forward);
+    let callee = builder.import_signature(kaleido_signature(arity));
+    builder.ins().return_call_indirect(callee, code, args);
+    builder.switch_to_block(give_up);
+    let zero = builder.ins().f64const(0.0);
+    builder.ins().return_(&[zero]);
+}
+
+/// Builds the host ISA every module shares.
+pub fn host_isa() -> Result<OwnedTargetIsa, String> {
+    let mut flags = settings::builder();
+    let set = |flags: &mut settings::Builder, name, value| flags.set(name, value).map_err(|e| e.to_string());
+    set(&mut flags, "opt_level", "speed")?;
+    set(&mut flags, "is_pic", "false")?;
+    set(&mut flags, "use_colocated_libcalls", "false")?;
+    // Cranelift's x64 tail calls (the lazy stub's hand-over) need frame pointers in every function.
+    set(&mut flags, "preserve_frame_pointers", "true")?;
+    // The verifier doubles compile time; debug builds (and so the tests) keep it on.
+    set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
+    let builder = cranelift_native::builder().map_err(|e| e.to_string())?;
+    builder.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())
+}
+
+/// The allocation holding the function at `address`.
+pub fn range_of(allocations: &Mutex<Vec<CodeRange>>, address: usize) -> Option<CodeRange> {
+    lock(allocations).iter().copied().find(|&(start, len)| start <= address && address < start + len)
+}
+
+/// `1 GiB`, `64 KiB`, `100 bytes`.
+fn human_bytes(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{} GiB", b >> 30),
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}

@@ -1,0 +1,125 @@
+//! Stacks of known size: one that JIT code runs on, and one that Cranelift compiles on.
+//!
+//! How deep a recursion can go must not depend on where the caller's stack happens to start (ASLR, the
+//! environment's size, `RLIMIT_STACK`, a test harness's 2 MiB threads) nor on the build profile. So every
+//! evaluation runs on the engine's own [`Stack`], whose limit for the JIT code's checks sits a fixed margin
+//! above its end. Compiling, which may happen in the middle of an evaluation (a lazy first call, at any
+//! depth), runs on a second stack, so that a debug build of Cranelift never competes with the recursion
+//! for room. The callee of [`Stack::run`] may itself call [`Stack::run`] on the *other* stack (JIT code →
+//! lazy-compile hook → compile stack), never on the one it is on.
+//!
+//! This file holds the engine's `unsafe` for switching stacks.
+
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+
+/// The room JIT code may use for recursion: the same 6 MiB budget every earlier release gave it.
+pub(crate) const EVAL_BUDGET: usize = 6 * 1024 * 1024;
+
+/// Room kept below the limit for what runs under the deepest JIT frame: the hooks (`printd` formats a
+/// number, `k_frame` grows a vector), the switch to the compile stack, and a signal handler.
+pub(crate) const EVAL_MARGIN: usize = 256 * 1024;
+
+/// The compile stack. A debug build of Cranelift compiling a deeply nested function measured under 1 MiB;
+/// the rest is headroom (pages are committed only when touched).
+pub(crate) const COMPILE_STACK: usize = 16 * 1024 * 1024;
+
+/// One mapped stack with an inaccessible guard page below it.
+pub(crate) struct Stack {
+    /// The lowest usable address (just above the guard page).
+    low: usize,
+    /// Usable bytes.
+    size: usize,
+    /// Whether code is running on it now (it cannot be entered twice).
+    busy: std::cell::Cell<bool>,
+}
+
+impl Stack {
+    /// Maps a stack of `size` usable bytes (a multiple of the page size) plus a guard page.
+    pub(crate) fn new(size: usize) -> io::Result<Stack> {
+        let page = page_size();
+        let size = size.next_multiple_of(page);
+        // SAFETY: an anonymous private mapping nothing else refers to; MAP_NORESERVE commits pages only when
+        // they are touched.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size + page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: the first page of the mapping just made; turning it into a guard cannot affect anything else.
+        if unsafe { libc::mprotect(base, page, libc::PROT_NONE) } != 0 {
+            let error = io::Error::last_os_error();
+            // SAFETY: the mapping made above, not yet shared.
+            unsafe { libc::munmap(base, size + page) };
+            return Err(error);
+        }
+        Ok(Stack { low: base as usize + page, size, busy: std::cell::Cell::new(false) })
+    }
+
+    /// The lowest address code on this stack may reach, leaving `margin` bytes free.
+    pub(crate) fn limit(&self, margin: usize) -> usize {
+        self.low + margin
+    }
+
+    /// Runs `f` on this stack, or directly if the current code already runs on it. Panics inside `f` come
+    /// back out as panics.
+    pub(crate) fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.busy.get() || self.contains(psm::stack_pointer() as usize) {
+            return f();
+        }
+        self.busy.set(true);
+        let mut f = Some(f);
+        let mut result = None;
+        let mut call = || result = Some(catch_unwind(AssertUnwindSafe(|| (f.take().expect("called once"))())));
+        // SAFETY: `low..low + size` is a mapping this stack owns, page-aligned (so aligned for any target)
+        // and a whole number of pages long; it is not in use (`busy` was false and the current stack
+        // pointer is elsewhere); `call` cannot unwind, because `catch_unwind` stops any panic inside it.
+        unsafe { psm::on_stack(self.low as *mut u8, self.size, &mut call) };
+        self.busy.set(false);
+        match result.expect("the callback ran") {
+            Ok(value) => value,
+            Err(panic) => resume_unwind(panic),
+        }
+    }
+
+    fn contains(&self, address: usize) -> bool {
+        (self.low..self.low + self.size).contains(&address)
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let page = page_size();
+        // SAFETY: the mapping made in `new`; nothing runs on it (`run` has returned) and nothing points into it.
+        unsafe { libc::munmap((self.low - page) as *mut libc::c_void, self.size + page) };
+    }
+}
+
+fn page_size() -> usize {
+    // SAFETY: `sysconf` has no preconditions.
+    usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_on_its_own_memory_and_passes_panics_through() {
+        let stack = Stack::new(1 << 20).expect("a stack");
+        let sp = stack.run(|| psm::stack_pointer() as usize);
+        assert!(stack.contains(sp));
+        assert_eq!(stack.run(|| stack.run(|| 7)), 7, "re-entering runs in place");
+        let panicked = catch_unwind(AssertUnwindSafe(|| stack.run(|| panic!("inside"))));
+        assert!(panicked.is_err());
+        assert_eq!(stack.run(|| 1 + 1), 2, "usable again after a panic");
+    }
+}

@@ -192,18 +192,22 @@ impl RuntimeState {
         }
     }
 
-    /// Records `raised` (the first error of a run wins) and sets the abort word.
+    /// Records `raised` (the first error of a run wins), sets the abort word (tested after every slot
+    /// call) and fails every stack check (so a loop that makes no slot calls, one that only prints, stops
+    /// at its next back-edge too).
     pub(crate) fn raise(&self, raised: Raised) {
         let mut slot = self.raised.borrow_mut();
         if slot.is_none() {
             *slot = Some(raised);
         }
         self.signals.signals.abort.store(1, Ordering::SeqCst);
+        self.signals.signals.stack_limit.store(usize::MAX, Ordering::SeqCst);
     }
 
     /// Takes an error raised outside a run (by [`RuntimeState::flush`] between items), if any.
     pub(crate) fn take_raised(&self) -> Option<Raised> {
         self.signals.signals.abort.store(0, Ordering::SeqCst);
+        self.signals.signals.stack_limit.store(0, Ordering::SeqCst);
         self.raised.replace(None)
     }
 

@@ -20,7 +20,7 @@ pub mod span;
 pub mod token;
 
 pub use complete::{Completeness, completeness};
-pub use diagnostic::render::{render, render_all};
+pub use diagnostic::render::{LineIndex, render, render_all, render_indexed};
 pub use diagnostic::{Diagnostic, Severity, has_errors};
 pub use operators::Operators;
 pub use span::Span;

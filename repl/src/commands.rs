@@ -10,6 +10,7 @@ use kaleido_engine::{FunctionInfo, FunctionKind, FunctionState, JitMode, format_
 
 use crate::script::run_script;
 use crate::session::{Mode, Session};
+use crate::source_file::{MAX_SCRIPT_BYTES, read_interruptible};
 
 /// What the shell does after a command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,7 +139,9 @@ fn load(session: &mut Session, path: &str) -> Result<(), String> {
     if path.is_empty() {
         return Err("`:load` needs a file name".to_string());
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let interrupt = session.engine().interrupt_handle();
+    let bytes = read_interruptible(Path::new(path), MAX_SCRIPT_BYTES, &interrupt)
+        .map_err(|e| format!("cannot read {path}: {e}"))?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not valid UTF-8"))?;
     let code = run_script(session, path, &text, Mode::Script, false);
     if code == 0 {
@@ -153,7 +156,7 @@ fn save(session: &mut Session, path: &str) -> Result<(), String> {
         return Err("`:save` needs a file name".to_string());
     }
     let script = session_script(session);
-    write_atomically(Path::new(path), script.as_bytes()).map_err(|e| format!("cannot write {path}: {e}"))?;
+    write_atomically(Path::new(path), script.as_bytes())?;
     write_out(session, &format!("saved to {path}\n"))
 }
 
@@ -197,16 +200,47 @@ fn value_literal(value: f64) -> String {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a crash never leaves
-/// a half-written file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let file_name = path.file_name().ok_or_else(|| std::io::Error::other("the path names no file"))?;
-    let temp = path.with_file_name(format!(".{}.tmp{}", file_name.to_string_lossy(), std::process::id()));
-    let result = std::fs::write(&temp, bytes).and_then(|()| std::fs::rename(&temp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
+/// Writes `bytes` to `path` so that a crash never leaves a half-written file: into a new temporary file
+/// beside the target (created exclusively, with an unpredictable name, so nobody who can write the
+/// directory can make kaleido write elsewhere), then renamed over it. A symlink is written through to its
+/// target; an existing file keeps its permissions; anything but a regular file (a device, a FIFO, a
+/// directory) is refused. Errors name `path` as the user gave it.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write as _;
+    use std::os::unix::fs::PermissionsExt;
+    let shown = path.display();
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path)
+            .map_err(|e| format!("cannot write {shown}: it is a symlink whose target cannot be reached ({e})"))?,
+        _ => path.to_path_buf(),
+    };
+    let existing = match std::fs::metadata(&target) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(format!("cannot write {shown}: it is not a regular file (`:save` replaces only files)"));
+        }
+        Ok(meta) => Some(meta.permissions()),
+        Err(_) => None,
+    };
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = target.file_name().ok_or_else(|| format!("cannot write {shown}: the path names no file"))?;
+    let fail = |e: std::io::Error| format!("cannot write {shown}: {e}");
+    // A new file gets the usual 0666 less the umask; an existing one keeps its mode exactly.
+    let mode = existing.as_ref().map_or(0o666, |p| p.mode() & 0o7777);
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{}.", name.to_string_lossy()))
+        .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(mode))
+        .tempfile_in(&dir)
+        .map_err(fail)?;
+    if let Some(permissions) = existing {
+        temp.as_file().set_permissions(permissions).map_err(fail)?;
     }
-    result
+    temp.write_all(bytes).and_then(|()| temp.as_file().sync_all()).map_err(fail)?;
+    temp.persist(&target).map_err(|e| fail(e.error))?;
+    Ok(())
 }
 
 fn set(session: &mut Session, argument: &str) -> Result<(), String> {

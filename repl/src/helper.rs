@@ -33,6 +33,9 @@ pub struct KalHelper {
     pub color: bool,
 }
 
+/// Lines longer than this (in bytes) are shown without colours.
+const HIGHLIGHT_LIMIT: usize = 1024;
+
 const KEYWORD: &str = "\x1b[1;35m";
 const NUMBER: &str = "\x1b[36m";
 const COMMENT: &str = "\x1b[2m";
@@ -43,7 +46,7 @@ const RESET: &str = "\x1b[0m";
 
 impl Highlighter for KalHelper {
     fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
-        if !self.color {
+        if !self.color || line.len() > HIGHLIGHT_LIMIT {
             return Cow::Borrowed(line);
         }
         if line.trim_start().starts_with(':') {
@@ -74,8 +77,11 @@ impl Highlighter for KalHelper {
         if self.color { Cow::Owned(format!("{HINT}{hint}{RESET}")) } else { Cow::Borrowed(hint) }
     }
 
-    fn highlight_char(&self, _line: &str, _pos: usize, _kind: CmdKind) -> bool {
-        self.color
+    /// Asks rustyline to redraw the whole line after each key, so colours follow what is typed. Not on
+    /// long lines: every redraw costs the line's length, and a pasted 20 KB line, arriving key by key
+    /// without bracketed paste, would cost its length squared.
+    fn highlight_char(&self, line: &str, _pos: usize, _kind: CmdKind) -> bool {
+        self.color && line.len() <= HIGHLIGHT_LIMIT
     }
 }
 
@@ -83,8 +89,8 @@ impl Completer for KalHelper {
     type Candidate = Pair;
 
     fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let before = &line[..pos];
-        let start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':')).map_or(0, |i| i + 1);
+        let before = &line[..floor_char_boundary(line, pos)];
+        let start = word_start(before, |c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
         let word = &before[start..];
         let candidates = completions(word, &self.known.borrow(), before[..start].trim().is_empty());
         let pairs = candidates.into_iter().map(|c| Pair { display: c.clone(), replacement: c }).collect();
@@ -118,8 +124,7 @@ pub fn completions(word: &str, known: &Known, at_line_start: bool) -> Vec<String
 /// After `name(` at the end of `before`, the parameters still to type: `x, y)` for `def f(x y)`.
 pub fn parameter_hint(before: &str, known: &Known) -> Option<String> {
     let before = before.strip_suffix('(')?;
-    let start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
-    let name = &before[start..];
+    let name = &before[word_start(before, |c| c.is_ascii_alphanumeric() || c == '_')..];
     let (_, params) = known.functions.iter().find(|(n, _)| n == name)?;
     Some(format!("{})", params.join(", ")))
 }
@@ -131,8 +136,24 @@ impl Hinter for KalHelper {
         if pos < line.len() {
             return None;
         }
-        parameter_hint(&line[..pos], &self.known.borrow())
+        parameter_hint(line, &self.known.borrow())
     }
+}
+
+/// Where the word that ends `text` starts: the byte just after the last character that is not part of a
+/// word (never inside a multi-byte character).
+fn word_start(text: &str, in_word: impl Fn(char) -> bool) -> usize {
+    text.char_indices().rev().find(|&(_, c)| !in_word(c)).map_or(0, |(i, c)| i + c.len_utf8())
+}
+
+/// The largest character boundary of `text` at or before `index` (rustyline passes boundaries; this
+/// keeps a stray index from panicking).
+fn floor_char_boundary(text: &str, index: usize) -> usize {
+    let mut index = index.min(text.len());
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
 }
 
 #[cfg(test)]

@@ -14,5 +14,7 @@ pub mod interrupt;
 pub mod script;
 pub mod session;
 pub mod shell;
+pub mod source_file;
+pub mod stdio;
 
 pub use session::{Mode, Session, SessionOptions};

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use kaleido::script::{EXIT_COMPILE_ERROR, EXIT_IO_ERROR, run_script};
 use kaleido::session::{Mode, Session, SessionOptions};
+use kaleido::source_file::{MAX_SCRIPT_BYTES, read_bounded};
+use kaleido::stdio::Stdout;
 use kaleido::{history, interrupt, shell};
 use kaleido_engine::JitMode;
 
@@ -52,15 +54,13 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
     let options = SessionOptions { prelude: !cli.no_prelude, quiet: cli.quiet, jit: cli.jit };
-    let mut session = Session::new(
-        options,
-        Box::new(std::io::stdout()),
-        Box::new(std::io::stderr()),
-        Box::new(|| Box::new(std::io::stdout())),
-    )?;
+    let stdout = Stdout::detect();
+    let closed_or_open = stdout.writer();
+    let mut session =
+        Session::new(options, closed_or_open, Box::new(std::io::stderr()), Box::new(move || stdout.writer()))?;
     let script = match (&cli.code, &cli.file) {
         (Some(code), _) => Some(("<-e>".to_string(), code.clone().into_bytes())),
-        (None, Some(path)) => match std::fs::read(path) {
+        (None, Some(path)) => match read_bounded(path, MAX_SCRIPT_BYTES) {
             Ok(bytes) => Some((path.display().to_string(), bytes)),
             Err(error) => {
                 eprintln!("kaleido: cannot read {}: {error}", path.display());

@@ -8,7 +8,7 @@ use std::io::Write;
 
 use kaleido_lang::item_spans;
 
-use crate::session::{EntryStatus, Mode, Session};
+use crate::session::{EntryStatus, Mode, Session, SourceText};
 
 /// Exit code for success.
 pub const EXIT_OK: i32 = 0;
@@ -40,12 +40,10 @@ pub fn run_script(session: &mut Session, name: &str, text: &str, mode: Mode, kee
     // entry's cost next to compiling it.
     let _busy = crate::interrupt::busy();
     let spans = item_spans(text, session.engine().operators());
-    // Where each line starts, found once: counting newlines per item would be quadratic in the script.
-    let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+    let file = SourceText::new(name, text);
     let mut first_failure = EXIT_OK;
     for span in spans {
-        let line = line_starts.partition_point(|&start| start <= span.start as usize);
-        let status = session.eval_file_item(name, text, span, line, mode);
+        let status = session.eval_file_item(&file, span, mode);
         if status == EntryStatus::Ok {
             continue;
         }

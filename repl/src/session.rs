@@ -9,7 +9,7 @@ use kaleido_engine::{
     Engine, EngineOptions, ItemOutcome, JitMode, Outcome, Rejected, RuntimeError, RuntimeErrorKind, format_value,
     io_reason,
 };
-use kaleido_lang::{Diagnostic, Span, render, render_all};
+use kaleido_lang::{Diagnostic, LineIndex, Span, render_indexed};
 
 /// Where a session's entries come from, which decides what is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,23 +106,23 @@ impl Session {
     pub fn eval_shell_entry(&mut self, text: &str) -> EntryStatus {
         self.entries += 1;
         let name = format!("<repl:{}>", self.entries);
-        self.eval_and_show(&name, &name, text, 0, text, Mode::Shell)
+        let source = SourceText::new(&name, text);
+        self.eval_and_show(&name, text, 0, &source, Mode::Shell)
     }
 
-    /// Evaluates `text[span]` of a file named `file` as one entry, which starts on line `line`, and shows
-    /// what happened, with diagnostics pointing into the whole file.
-    pub fn eval_file_item(&mut self, file: &str, text: &str, span: Span, line: usize, mode: Mode) -> EntryStatus {
-        let entry_name = format!("{file}:{line}");
-        self.eval_and_show(&entry_name, file, &text[span.range()], span.start as usize, text, mode)
+    /// Evaluates `file.text[span]` as one entry, and shows what happened, with diagnostics pointing into
+    /// the whole file.
+    pub fn eval_file_item(&mut self, file: &SourceText, span: Span, mode: Mode) -> EntryStatus {
+        let entry_name = format!("{}:{}", file.name, file.lines.line_of(span.start as usize));
+        self.eval_and_show(&entry_name, &file.text[span.range()], span.start as usize, file, mode)
     }
 
     fn eval_and_show(
         &mut self,
         entry_name: &str,
-        source_name: &str,
         entry: &str,
         offset: usize,
-        whole: &str,
+        whole: &SourceText,
         mode: Mode,
     ) -> EntryStatus {
         let quiet = self.options.quiet;
@@ -145,22 +145,22 @@ impl Session {
         match result {
             Err(Rejected { diagnostics }) => {
                 let diagnostics: Vec<Diagnostic> = diagnostics.iter().map(shift).collect();
-                let _ = self.err.write_all(render_all(&diagnostics, source_name, whole).as_bytes());
+                let _ = self.err.write_all(whole.render_all(&diagnostics).as_bytes());
                 EntryStatus::CompileError
             }
-            Ok(outcome) => self.show_outcome(outcome, source_name, whole, offset),
+            Ok(outcome) => self.show_outcome(outcome, whole, offset),
         }
     }
 
-    fn show_outcome(&mut self, outcome: Outcome, source: &str, whole: &str, offset: usize) -> EntryStatus {
+    fn show_outcome(&mut self, outcome: Outcome, whole: &SourceText, offset: usize) -> EntryStatus {
         let warnings: Vec<Diagnostic> = outcome.warnings.iter().map(|d| shifted(d, offset)).collect();
-        let _ = self.err.write_all(render_all(&warnings, source, whole).as_bytes());
+        let _ = self.err.write_all(whole.render_all(&warnings).as_bytes());
         let Some(error) = outcome.error else { return EntryStatus::Ok };
         if let RuntimeErrorKind::OutputFailed { reason } = &error.kind {
             self.report_output_failure(reason);
             return EntryStatus::OutputFailed;
         }
-        let _ = self.err.write_all(render_runtime_error(&error, source, whole, offset).as_bytes());
+        let _ = self.err.write_all(render_runtime_error(&error, whole, offset).as_bytes());
         let _ = self.err.flush();
         match error.kind {
             RuntimeErrorKind::Interrupted => EntryStatus::Interrupted,
@@ -198,13 +198,39 @@ fn describe(item: &ItemOutcome, mode: Mode, quiet: bool) -> Option<String> {
 }
 
 /// A runtime error rendered like a compile error, at the item that was running, with the backtrace.
-fn render_runtime_error(error: &RuntimeError, source: &str, whole: &str, offset: usize) -> String {
+fn render_runtime_error(error: &RuntimeError, whole: &SourceText, offset: usize) -> String {
     let span = Span::new(offset + error.span.start as usize, offset + error.span.end as usize);
     let mut diagnostic = Diagnostic::error(span, error.to_string());
     if !error.backtrace.is_empty() {
         diagnostic = diagnostic.with_note(format!("backtrace (innermost first): {}", error.backtrace_line()));
     }
-    render(&diagnostic, source, whole)
+    whole.render(&diagnostic)
+}
+
+/// A named text that diagnostics point into (a file, or a shell entry), with its lines indexed once, so
+/// rendering a diagnostic costs the same at the end of a long file as at its start.
+pub struct SourceText<'a> {
+    /// How diagnostics name it: `fib.kal`, `<repl:3>`.
+    pub name: &'a str,
+    /// The whole text.
+    pub text: &'a str,
+    /// Where its lines start.
+    pub lines: LineIndex,
+}
+
+impl<'a> SourceText<'a> {
+    /// Indexes `text`, named `name`.
+    pub fn new(name: &'a str, text: &'a str) -> SourceText<'a> {
+        SourceText { name, text, lines: LineIndex::new(text) }
+    }
+
+    fn render(&self, diagnostic: &Diagnostic) -> String {
+        render_indexed(diagnostic, self.name, self.text, &self.lines)
+    }
+
+    fn render_all(&self, diagnostics: &[Diagnostic]) -> String {
+        diagnostics.iter().map(|d| self.render(d)).collect()
+    }
 }
 
 fn shifted(diagnostic: &Diagnostic, offset: usize) -> Diagnostic {

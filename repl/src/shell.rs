@@ -15,6 +15,7 @@ use rustyline::{CompletionType, Config, Editor};
 use crate::commands::{Next, run_command};
 use crate::helper::{KalHelper, Known};
 use crate::session::Session;
+use crate::source_file::check_history_file;
 
 /// Runs the shell until `:quit` or Ctrl-D. `history` is where history is loaded from and saved to.
 pub fn run_shell(session: &mut Session, history: Option<PathBuf>) -> anyhow::Result<()> {
@@ -28,6 +29,13 @@ pub fn run_shell(session: &mut Session, history: Option<PathBuf>) -> anyhow::Res
     let known = Rc::new(RefCell::new(Known::default()));
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     editor.set_helper(Some(KalHelper { known: known.clone(), color }));
+    let history = history.filter(|path| match check_history_file(path) {
+        Ok(()) => true,
+        Err(reason) => {
+            let _ = writeln!(session.err, "warning: history is off: {} cannot hold it ({reason})", path.display());
+            false
+        }
+    });
     if let Some(path) = &history {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
@@ -38,6 +46,8 @@ pub fn run_shell(session: &mut Session, history: Option<PathBuf>) -> anyhow::Res
     loop {
         refresh_known(session, &known);
         let prompt = format!("In [{}]: ", session.next_entry_number());
+        // A Ctrl-C that nothing acted on (it came while output was printed) must not stop the next entry.
+        session.engine().interrupt_handle().clear();
         let Some(entry) = read_entry(&mut editor, &prompt, session)? else { break };
         if entry.trim().is_empty() {
             continue;
@@ -64,7 +74,7 @@ pub fn run_shell(session: &mut Session, history: Option<PathBuf>) -> anyhow::Res
 fn read_entry(
     editor: &mut Editor<KalHelper, FileHistory>,
     prompt: &str,
-    session: &Session,
+    session: &mut Session,
 ) -> anyhow::Result<Option<String>> {
     let continuation = format!("{:>width$}: ", "...", width = prompt.len() - 2);
     let mut text = String::new();
@@ -74,6 +84,13 @@ fn read_entry(
             // Ctrl-C at the prompt clears the line (and any unfinished entry), as shells do.
             Err(ReadlineError::Interrupted) => return Ok(Some(String::new())),
             Err(ReadlineError::Eof) => return Ok(None),
+            // A byte that is not UTF-8 (a Latin-1 terminal, a stray 0xFF): say so and drop the line, as
+            // Ctrl-C does; the session goes on.
+            Err(ReadlineError::Io(error)) if error.kind() == std::io::ErrorKind::InvalidData => {
+                writeln!(session.err, "error: the input was not valid UTF-8; the line was dropped")?;
+                writeln!(session.err, "  = note: is the terminal set to UTF-8? (`locale` shows the encoding)")?;
+                return Ok(Some(String::new()));
+            }
             Err(error) => return Err(error.into()),
         };
         let blank = line.trim().is_empty();

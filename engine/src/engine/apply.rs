@@ -84,7 +84,7 @@ impl Engine {
         code: &[(usize, CodeRange)],
     ) -> Result<Vec<ItemOutcome>, (Vec<ItemOutcome>, RuntimeError)> {
         // Top-level code runs once: it is released at the end of the entry, whatever happens.
-        if !matches!(item, CompiledItem::Def { .. }) {
+        if matches!(item, CompiledItem::Expr { .. } | CompiledItem::Global(_)) {
             self.retired_code.extend(code.iter().map(|&(_, range)| range));
         }
         match item {

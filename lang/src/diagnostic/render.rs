@@ -21,6 +21,34 @@ use super::{Diagnostic, Severity};
 ///
 /// Columns count characters (not bytes) from 1.
 pub fn render(diagnostic: &Diagnostic, source_name: &str, source: &str) -> String {
+    render_with(diagnostic, source_name, source, |at| source[..at].matches('\n').count() + 1)
+}
+
+/// As [`render`], finding line numbers in `lines` (made once for `source`): rendering many diagnostics
+/// against one long file then costs the diagnostics, not their count times the file.
+pub fn render_indexed(diagnostic: &Diagnostic, source_name: &str, source: &str, lines: &LineIndex) -> String {
+    render_with(diagnostic, source_name, source, |at| lines.line_of(at))
+}
+
+/// Where each line of a text starts.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes `text`'s lines.
+    pub fn new(text: &str) -> LineIndex {
+        LineIndex { starts: std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect() }
+    }
+
+    /// The line (from 1) holding byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset)
+    }
+}
+
+fn render_with(diagnostic: &Diagnostic, source_name: &str, source: &str, line_of: impl Fn(usize) -> usize) -> String {
     let mut start = clamp_to_char_boundary(source, diagnostic.span.start as usize);
     // An error at the very end of input that ends with a newline is shown at the end of the last line.
     if start == source.len() && source.ends_with('\n') {
@@ -29,7 +57,7 @@ pub fn render(diagnostic: &Diagnostic, source_name: &str, source: &str) -> Strin
     let end = clamp_to_char_boundary(source, (diagnostic.span.end as usize).max(start));
     let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
     let excerpt_end = source[end..].find('\n').map_or(source.len(), |i| end + i);
-    let line_number = source[..start].matches('\n').count() + 1;
+    let line_number = line_of(start);
     let column = source[line_start..start].chars().count() + 1;
     let (level, severity) = match diagnostic.severity {
         Severity::Error => (Level::ERROR, "error"),

@@ -106,3 +106,108 @@ fn ctrl_c_ends_a_script_with_exit_code_130() {
     assert_eq!(output.status.code(), Some(130));
     assert!(stderr(&output).contains("error: interrupted"), "{}", stderr(&output));
 }
+
+/// Waits for `child` at most `seconds`; a hang is a failure, not a stuck test run.
+fn finish_within(mut child: std::process::Child, seconds: u64) -> Output {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while child.try_wait().expect("try_wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("kaleido did not finish within {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn a_closed_pipe_stops_the_program_with_one_plain_message() {
+    for program in
+        ["def forever(x) for i = 0, 1 in printd(i); forever(0)", "def spam(n) for i = 0, i < n in printd(i); spam(1e9)"]
+    {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kaleido"))
+            .args(["-e", program])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("kaleido starts");
+        // Read two lines, then close the pipe, as `| head -2` does.
+        let mut stdout = child.stdout.take().expect("stdout");
+        let mut two = [0u8; 4];
+        std::io::Read::read_exact(&mut stdout, &mut two).expect("two lines");
+        drop(stdout);
+        let output = finish_within(child, 60);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(74), "{program}: {err}");
+        assert_eq!(err, "kaleido: cannot write the output (broken pipe); stopping\n", "{program}");
+    }
+}
+
+#[test]
+fn output_that_cannot_be_written_is_an_io_error() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+    let child = Command::new(env!("CARGO_BIN_EXE_kaleido"))
+        .args(["-e", "printd(1)"])
+        .stdout(Stdio::from(full))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kaleido starts");
+    let output = finish_within(child, 30);
+    assert_eq!(output.status.code(), Some(74));
+    assert!(stderr(&output).contains("no space left on device"), "{}", stderr(&output));
+
+    // A closed stdout (`>&-`): Rust's runtime would quietly put /dev/null there.
+    let child = Command::new("sh")
+        .args(["-c", "exec \"$0\" -e 'printd(1)' >&-", env!("CARGO_BIN_EXE_kaleido")])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sh starts");
+    let output = finish_within(child, 30);
+    assert_eq!(output.status.code(), Some(74));
+    assert!(stderr(&output).contains("the output is closed"), "{}", stderr(&output));
+}
+
+#[test]
+fn ctrl_c_during_a_long_compile_stops_the_script() {
+    let dir = std::env::temp_dir().join(format!("kaleido-cli-compile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("long.kal");
+    let bindings: Vec<String> = (1..12_000).map(|i| format!("v{i} = id(v{})", i - 1)).collect();
+    let text = format!("def id(x) x\ndef huge(x) var v0 = x, {} in x\nprintd(42)\n", bindings.join(", "));
+    std::fs::write(&script, text).expect("script");
+    let child = Command::new(env!("CARGO_BIN_EXE_kaleido"))
+        .args(["--jit", "eager"])
+        .arg(&script)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kaleido starts");
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let output = finish_within(child, 60);
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "", "the item after the interrupted one never ran");
+    assert!(stderr(&output).contains("error: interrupted"), "{}", stderr(&output));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn recursion_depth_does_not_depend_on_the_stack_rlimit() {
+    let program = "var depth = 0; def pr(n) (depth = n) + pr(n + 1); pr(0); depth";
+    let depth_with = |kib: u32| {
+        let command = format!("ulimit -s {kib} && exec \"$0\" --keep-going -e '{program}'");
+        let output =
+            Command::new("sh").args(["-c", &command, env!("CARGO_BIN_EXE_kaleido")]).output().expect("sh runs");
+        assert_eq!(output.status.code(), Some(70), "{}", stderr(&output));
+        stdout(&output)
+    };
+    assert_eq!(depth_with(1024), depth_with(65536));
+}
+
+#[test]
+fn an_endless_script_file_is_refused_not_read_forever() {
+    let output = kaleido(&["/dev/zero"], "");
+    assert_eq!(output.status.code(), Some(74));
+    assert!(stderr(&output).contains("larger than 64 MiB"), "{}", stderr(&output));
+}

@@ -129,3 +129,80 @@ fn set_jit_and_stats() {
     assert!(text.contains("g                (x)            v1       defined          user     not yet"), "{text}");
     assert!(text.contains("error: unknown JIT mode `fast`; use `lazy` or `eager`"), "{text}");
 }
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("kaleido-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn save_never_follows_a_planted_temp_file_and_keeps_the_target_mode() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let dir = temp_dir("save-safe");
+    let (mut s, out) = session();
+    enter(&mut s, &out, &["def f(x) x + 1"]);
+    // Whoever can write the directory plants links where the old temp names were predictable.
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "precious").expect("victim");
+    for pid in [std::process::id(), 0, 1] {
+        let _ = symlink(&victim, dir.join(format!(".session.kal.tmp{pid}")));
+    }
+    let target = dir.join("session.kal");
+    std::fs::write(&target, "old").expect("old file");
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    enter(&mut s, &out, &[&format!(":save {}", target.display())]);
+    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious");
+    assert!(std::fs::read_to_string(&target).expect("saved").contains("def f(x) x + 1"));
+    let mode = std::fs::metadata(&target).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "a private file stays private");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temp file left behind");
+}
+
+#[test]
+fn save_writes_through_a_symlink_and_refuses_what_is_not_a_file() {
+    use std::os::unix::fs::symlink;
+    let dir = temp_dir("save-links");
+    let (mut s, out) = session();
+    enter(&mut s, &out, &["def f(x) x + 1"]);
+    let real = dir.join("real.kal");
+    std::fs::write(&real, "").expect("real");
+    let link = dir.join("link.kal");
+    symlink(&real, &link).expect("symlink");
+    enter(&mut s, &out, &[&format!(":save {}", link.display())]);
+    assert!(std::fs::symlink_metadata(&link).expect("meta").file_type().is_symlink(), "the link stays a link");
+    assert!(std::fs::read_to_string(&real).expect("real").contains("def f(x)"));
+    out.take_string();
+    let text = enter(&mut s, &out, &[":save /dev/null", &format!(":save {}", dir.display())]);
+    assert!(text.contains("error: cannot write /dev/null: it is not a regular file"), "{text}");
+    assert!(text.contains(&format!("error: cannot write {}: it is not a regular file", dir.display())), "{text}");
+    let null = std::fs::metadata("/dev/null").expect("null");
+    assert!(!null.is_file(), "/dev/null is still a device");
+}
+
+#[test]
+fn load_refuses_an_endless_file_and_ctrl_c_abandons_a_fifo() {
+    let (mut s, out) = session();
+    let text = enter(&mut s, &out, &[":load /dev/zero"]);
+    assert!(text.contains("error: cannot read /dev/zero: it is larger than 64 MiB"), "{text}");
+    let dir = temp_dir("load-fifo");
+    let fifo = dir.join("pipe.kal");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let handle = s.engine().interrupt_handle();
+    let interrupter = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        handle.interrupt();
+    });
+    let text = enter(&mut s, &out, &[&format!(":load {}", fifo.display())]);
+    interrupter.join().expect("interrupter");
+    assert!(text.contains("interrupted while reading it"), "{text}");
+    let text = enter(&mut s, &out, &["def g(x) x * 3", "g(2)"]);
+    assert!(text.ends_with("6\n"), "the session goes on: {text}");
+}

@@ -112,3 +112,68 @@ fn history_survives_a_restart() {
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }
+
+#[test]
+fn non_ascii_before_a_parenthesis_or_tab_does_not_end_the_session() {
+    let history = temp_history("unicode");
+    let mut p = start(&history);
+    p.send_line("def keep(x) x + 1").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    // Each of these once panicked in the parameter hint or the completer (a byte index inside `é`).
+    for keys in ["é(", "def f😀(", "é\t", "x é\t"] {
+        p.send(keys).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        p.send_control('c').unwrap();
+        p.exp_string("In [2]: ").unwrap();
+    }
+    p.send_line("keep(41)").unwrap();
+    p.exp_string("42").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}
+
+#[test]
+fn an_invalid_utf8_byte_is_reported_and_the_session_goes_on() {
+    use std::io::Write;
+    let history = temp_history("bad-byte");
+    let mut p = start(&history);
+    p.send_line("def keep(x) x + 1").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    let mut terminal = p.process().get_file_handle().expect("pty");
+    terminal.write_all(b"1 + \xff\r").unwrap();
+    p.exp_string("the input was not valid UTF-8").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    p.send_line("keep(41)").unwrap();
+    p.exp_string("42").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}
+
+#[test]
+fn an_endless_history_file_is_refused_with_a_warning() {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kaleido"));
+    command.env("KALEIDO_HISTORY", "/dev/zero").env("TERM", "xterm").env("NO_COLOR", "1");
+    let mut p = spawn_command(command, Some(TIMEOUT_MS)).expect("kaleido starts on a pty");
+    p.exp_string("history is off: /dev/zero cannot hold it (it is not a regular file)").unwrap();
+    p.exp_string("In [1]: ").unwrap();
+    p.send_line("2 + 2").unwrap();
+    p.exp_string("4").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}
+
+#[test]
+fn a_long_line_typed_without_bracketed_paste_is_taken_in_linear_time() {
+    let history = temp_history("long-line");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kaleido"));
+    // Colours on: live re-highlighting is what made every key redraw the whole line.
+    command.env("KALEIDO_HISTORY", &history).env("TERM", "xterm").env_remove("NO_COLOR");
+    // 20 KB arriving key by key took 18 s (quadratic); allow a minute, far above linear time.
+    let mut p = spawn_command(command, Some(60_000)).expect("kaleido starts on a pty");
+    p.exp_string("In [1]: ").unwrap();
+    p.send_line(&format!("40 + 2 # {}", "x".repeat(20_000))).unwrap();
+    p.exp_string("\r\n42\r\n").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}

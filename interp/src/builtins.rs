@@ -16,7 +16,14 @@ pub const BUILTINS: &[Builtin] = &[
         name: "putchard",
         arity: 1,
         call: |a, out| {
-            out.push(a[0] as u8);
+            // docs/language.md: truncate to a 32-bit int (INT_MIN when out of range), keep the low byte.
+            let x = a[0];
+            let int = if x.is_finite() && x.trunc() >= -2147483648.0 && x.trunc() <= 2147483647.0 {
+                x.trunc() as i64
+            } else {
+                -2147483648
+            };
+            out.push((int & 0xFF) as u8);
             0.0
         },
     },

@@ -193,4 +193,41 @@ mod tests {
         let plain = KalHelper { known: Rc::new(RefCell::new(known())), color: false };
         assert_eq!(plain.highlight("def f(x) x", 0), "def f(x) x");
     }
+
+    /// Every helper entry point, on any line and any cursor position (boundary or not): none may panic,
+    /// and what they return must point inside the line on a character boundary.
+    fn exercise(line: &str, pos: usize) {
+        let helper = KalHelper { known: Rc::new(RefCell::new(known())), color: true };
+        let history = rustyline::history::DefaultHistory::new();
+        let context = Context::new(&history);
+        let _ = helper.highlight(line, pos);
+        let _ = helper.highlight_char(line, pos, CmdKind::Other);
+        let end = line.len();
+        let _ = helper.hint(line, end, &context);
+        let (start, _) = helper.complete(line, pos, &context).expect("completion never fails");
+        assert!(start <= line.len() && line.is_char_boundary(start), "start {start} in {line:?}");
+    }
+
+    #[test]
+    fn the_reported_multi_byte_cases_do_not_panic() {
+        for line in ["é(", "def f😀(", "é", "x é", "😀😀(😀", "fib(é", ":é"] {
+            for pos in 0..=line.len() + 1 {
+                exercise(line, pos);
+            }
+        }
+        assert_eq!(parameter_hint("é(", &known()), None);
+        assert_eq!(parameter_hint("é fib(", &known()).as_deref(), Some("n)"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_unicode_line_and_cursor(line in "\\PC{0,40}", pos in 0usize..200) {
+            exercise(&line, pos);
+        }
+
+        #[test]
+        fn identifier_like_lines_with_wide_characters(line in "[a-zé😀 (:]{0,30}", pos in 0usize..130) {
+            exercise(&line, pos);
+        }
+    }
 }

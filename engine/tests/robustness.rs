@@ -1,0 +1,126 @@
+//! Nothing the user does ends the session: code memory running out, a lazy compile at the deepest allowed
+//! recursion, and interrupts that land outside running code (issue 11's reproductions, kept as tests).
+
+mod common;
+
+use common::value;
+use kaleido_engine::{Engine, EngineOptions, ItemOutcome, JitMode, RuntimeErrorKind};
+
+fn engine_with(jit: JitMode, code_memory: usize) -> Engine {
+    let options = EngineOptions { jit, prelude: false, code_memory, ..EngineOptions::default() };
+    Engine::new(options, Box::new(std::io::sink())).expect("engine")
+}
+
+/// Defines big functions (each a new arity or a new name) until the arena is full; returns the first
+/// rejection's message.
+fn fill_code_memory(engine: &mut Engine, jit: JitMode) -> String {
+    let body: Vec<String> = (0..60).map(|i| format!("x * {i} + x / {}", i + 1)).collect();
+    for n in 0..1000 {
+        let params: Vec<String> = (0..=(n % 40)).map(|i| format!("a{i}")).collect();
+        let def = format!("def f{n}(x {}) {}", params.join(" "), body.join(" + "));
+        // A call makes sure lazy mode compiles it too.
+        let call = format!("f{n}(1{})", ", 1".repeat(params.len()));
+        match engine.eval("<fill>", &format!("{def}; {call}")) {
+            Err(rejected) => return rejected.diagnostics.last().expect("an error").message.clone(),
+            Ok(outcome) => match outcome.error {
+                Some(error) if jit == JitMode::Lazy => return error.to_string(),
+                Some(error) => panic!("unexpected runtime error: {error}"),
+                None => {}
+            },
+        }
+    }
+    panic!("64 KiB of code memory never filled up");
+}
+
+#[test]
+fn running_out_of_code_memory_rejects_the_entry_and_keeps_the_session() {
+    for jit in [JitMode::Eager, JitMode::Lazy] {
+        let mut e = engine_with(jit, 64 << 10);
+        e.eval("<t>", "def keep(x) x * 2").expect("a small definition fits");
+        assert_eq!(value(&mut e, "keep(21)"), 42.0);
+        let message = fill_code_memory(&mut e, jit);
+        assert!(message.contains("out of code memory (64 KiB)"), "{jit}: {message}");
+        // Everything defined before is still there and callable.
+        assert_eq!(value(&mut e, "keep(4)"), 8.0, "{jit}");
+    }
+}
+
+#[test]
+fn a_new_arity_when_code_memory_is_full_is_a_plain_error_not_a_panic() {
+    let mut e = engine_with(JitMode::Lazy, 64 << 10);
+    fill_code_memory(&mut e, JitMode::Lazy);
+    // Arity 50 was never used: its stubs must be compiled, and there is no room for them.
+    let params: Vec<String> = (0..50).map(|i| format!("p{i}")).collect();
+    let rejected = e.eval("<t>", &format!("def wide({}) p0", params.join(" "))).expect_err("no room for stubs");
+    let message = &rejected.diagnostics.last().expect("an error").message;
+    assert!(message.starts_with("out of code memory (64 KiB)"), "{message}");
+    assert!(e.index().get("wide").is_none(), "a rejected entry leaves no trace");
+}
+
+/// How deep `name` recursed before the stack check stopped it, read from a global it sets.
+fn overflow_depth(e: &mut Engine, name: &str) -> f64 {
+    let outcome = e.eval("<t>", &format!("{name}(0)")).expect("accepted");
+    let error = outcome.error.expect("overflows");
+    assert_eq!(error.kind, RuntimeErrorKind::StackOverflow);
+    value(e, "depth")
+}
+
+#[test]
+fn a_lazy_compile_at_the_deepest_recursion_has_room() {
+    // Runs on the test harness's small thread: the engine must not depend on the caller's stack.
+    let mut e = engine_with(JitMode::Lazy, 1 << 30);
+    e.eval("<t>", "var depth = 0; var limit = 1e12").expect("globals");
+    e.eval("<t>", "def down(n) (depth = n) * 0 + (if limit < n then late(n) else down(n + 1))").expect("def");
+    let deepest = overflow_depth(&mut e, "down");
+    // `late` is compiled lazily on its first call, at the deepest level `down` can reach.
+    e.eval("<t>", "def late(n) n * 2 + 1").expect("def late");
+    e.eval("<t>", &format!("limit = {}", deepest - 2.0)).expect("set limit");
+    let outcome = e.eval("<t>", "down(0)").expect("accepted");
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    assert_eq!(outcome.items, vec![ItemOutcome::Value((deepest - 1.0) * 2.0 + 1.0)]);
+}
+
+#[test]
+fn lazy_and_eager_code_recurse_exactly_as_deep() {
+    let mut depths = Vec::new();
+    for jit in [JitMode::Eager, JitMode::Lazy] {
+        let mut e = engine_with(jit, 1 << 30);
+        e.eval("<t>", "var depth = 0; def pr(n) (depth = n) + pr(n + 1)").expect("def");
+        depths.push(overflow_depth(&mut e, "pr"));
+    }
+    assert_eq!(depths[0], depths[1], "eager vs lazy");
+}
+
+#[test]
+fn an_interrupt_before_an_entry_stops_it_and_is_then_spent() {
+    let mut e = engine_with(JitMode::Lazy, 1 << 30);
+    e.eval("<t>", "var x = 1").expect("global");
+    e.interrupt_handle().interrupt();
+    let outcome = e.eval("<t>", "x = 2; def f(y) y").expect("accepted");
+    assert_eq!(outcome.error.map(|e| e.kind), Some(RuntimeErrorKind::Interrupted));
+    assert!(outcome.items.is_empty());
+    assert!(e.index().get("f").is_none(), "nothing of the entry was applied");
+    assert_eq!(value(&mut e, "x"), 1.0, "the request was acted on once");
+}
+
+#[test]
+fn an_interrupt_abandons_a_long_compile_and_changes_nothing() {
+    let mut e = engine_with(JitMode::Eager, 1 << 30);
+    // 12,000 bindings, each a call: a second or more of register allocation, on the compile worker.
+    e.eval("<t>", "def id(x) x").expect("def id");
+    let bindings: Vec<String> = (1..12_000).map(|i| format!("v{i} = id(v{})", i - 1)).collect();
+    let huge = format!("def huge(x) var v0 = x, {} in x", bindings.join(", "));
+    let handle = e.interrupt_handle();
+    let interrupter = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        handle.interrupt();
+    });
+    let started = std::time::Instant::now();
+    let outcome = e.eval("<t>", &huge).expect("accepted");
+    let waited = started.elapsed();
+    interrupter.join().expect("interrupter");
+    assert_eq!(outcome.error.map(|e| e.kind), Some(RuntimeErrorKind::Interrupted), "after {waited:?}");
+    assert!(e.index().get("huge").is_none(), "the entry was rejected");
+    e.eval("<t>", "def small(x) x + 1").expect("the session goes on");
+    assert_eq!(value(&mut e, "small(1)"), 2.0);
+}

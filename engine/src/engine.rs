@@ -23,7 +23,7 @@ use crate::error::{Frame, Rejected, RuntimeError, RuntimeErrorKind};
 use crate::index::{EntryId, FunctionKind, FunctionState, Index};
 use crate::lazy::Compiler;
 use crate::runtime::{Builtin, InterruptHandle, RuntimeState, builtins};
-use crate::stack::{COMPILE_STACK, EVAL_BUDGET, EVAL_MARGIN, Stack};
+use crate::stack::{COMPILE_STACK, EVAL_BUDGET, EVAL_ENTRY, EVAL_MARGIN, Stack};
 
 mod apply;
 
@@ -175,7 +175,7 @@ impl Engine {
         let isa = host_isa()?;
         let arena = CodeArena::new(options.code_memory).map_err(|e| format!("cannot reserve code memory: {e}"))?;
         let stack = |size| Stack::new(size).map_err(|e| format!("cannot map a stack: {e}"));
-        let eval_stack = stack(EVAL_BUDGET + EVAL_MARGIN)?;
+        let eval_stack = stack(EVAL_ENTRY + EVAL_BUDGET + EVAL_MARGIN)?;
         let compile_stack = Rc::new(stack(COMPILE_STACK)?);
         // The state is boxed, so its address survives the move into the engine below.
         let state = RuntimeState::new(output);
@@ -336,13 +336,9 @@ impl Engine {
         self.builtins.get(name).copied()
     }
 
-    /// The lowest stack address the stack checks let JIT code reach.
-    pub(crate) fn stack_limit(&self) -> usize {
-        self.eval_stack.limit(EVAL_MARGIN)
-    }
-
-    /// Runs `f` on the evaluation stack.
-    pub(crate) fn on_eval_stack<R>(&self, f: impl FnOnce() -> R) -> R {
-        self.eval_stack.run(f)
+    /// Runs `f` on the evaluation stack, giving it the lowest address the stack checks may ever allow.
+    pub(crate) fn on_eval_stack<R>(&self, f: impl FnOnce(usize) -> R) -> R {
+        let floor = self.eval_stack.floor(EVAL_MARGIN);
+        self.eval_stack.run(|| f(floor))
     }
 }

@@ -116,6 +116,8 @@ pub struct RuntimeState {
     output: RefCell<Box<dyn Write>>,
     /// The engine's lazy-compile hook (null until the engine sets it).
     compiler: std::cell::Cell<*const RefCell<crate::lazy::Compiler>>,
+    /// The lowest stack limit of the current evaluation.
+    floor: std::cell::Cell<usize>,
 }
 
 impl RuntimeState {
@@ -127,6 +129,7 @@ impl RuntimeState {
             frames: RefCell::new(Vec::new()),
             output: RefCell::new(output),
             compiler: std::cell::Cell::new(std::ptr::null()),
+            floor: std::cell::Cell::new(0),
         })
     }
 
@@ -147,10 +150,17 @@ impl RuntimeState {
         unsafe { self.compiler.get().as_ref() }
     }
 
-    /// Prepares for an evaluation: no error, no frames, the given stack limit. An interrupt that is
-    /// already pending is kept: the limit is stored first and then the request re-checked, so a request
-    /// landing at any point in between still stops the run at its first check.
-    pub(crate) fn arm(&self, stack_limit: usize) {
+    /// Prepares for an evaluation whose code may not go below `floor` (the evaluation stack's end plus
+    /// its margin). Top-level code then narrows the limit (see [`k_enter`]).
+    pub(crate) fn arm_floor(&self, floor: usize) {
+        self.floor.set(floor);
+        self.arm(floor);
+    }
+
+    /// Sets the stack limit with no error and no frames recorded. An interrupt that is already pending is
+    /// kept: the limit is stored first and then the request re-checked, so a request landing at any point
+    /// in between still stops the run at its first check.
+    fn arm(&self, stack_limit: usize) {
         let signals = &self.signals.signals;
         signals.abort.store(0, Ordering::SeqCst);
         self.raised.replace(None);
@@ -249,6 +259,15 @@ pub extern "C" fn k_raise(state: *const RuntimeState, kind: i64, slot: usize) {
         _ => Raised::StackOverflow,
     };
     state.raise(raised);
+}
+
+/// `k_enter(state, sp)`: top-level code, whose stack pointer is `sp`, starts an evaluation: stack checks
+/// fail below `sp` minus the evaluation budget (but never below the floor the engine armed).
+pub extern "C" fn k_enter(state: *const RuntimeState, sp: usize) {
+    // SAFETY: as in `k_raise`.
+    let state = unsafe { &*state };
+    let floor = state.floor.get();
+    state.arm(sp.saturating_sub(crate::stack::EVAL_BUDGET).max(floor));
 }
 
 /// `k_frame(state, code_id)`: a function leaving through the abort path records itself.

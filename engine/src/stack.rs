@@ -20,6 +20,10 @@ pub(crate) const EVAL_BUDGET: usize = 6 * 1024 * 1024;
 /// number, `k_frame` grows a vector), the switch to the compile stack, and a signal handler.
 pub(crate) const EVAL_MARGIN: usize = 256 * 1024;
 
+/// Room above the budget for the Rust frames between the top of the evaluation stack and the first JIT
+/// frame (larger in debug builds). The budget is measured from that first frame (see `k_enter`).
+pub(crate) const EVAL_ENTRY: usize = 64 * 1024;
+
 /// The compile stack. A debug build of Cranelift compiling a deeply nested function measured under 1 MiB;
 /// the rest is headroom (pages are committed only when touched).
 pub(crate) const COMPILE_STACK: usize = 16 * 1024 * 1024;
@@ -65,7 +69,7 @@ impl Stack {
     }
 
     /// The lowest address code on this stack may reach, leaving `margin` bytes free.
-    pub(crate) fn limit(&self, margin: usize) -> usize {
+    pub(crate) fn floor(&self, margin: usize) -> usize {
         self.low + margin
     }
 

@@ -244,8 +244,11 @@ impl Engine {
         // pointer-sized argument, an f64 result, the host's C calling convention); its code is freed only
         // after the entry, so it is still mapped and executable.
         let entry: extern "C" fn(usize) -> f64 = unsafe { std::mem::transmute(thunk) };
-        self.state.arm(self.stack_limit());
-        let value = self.on_eval_stack(|| entry(0));
+        let state = &self.state;
+        let value = self.on_eval_stack(|floor| {
+            state.arm_floor(floor);
+            entry(0)
+        });
         self.record_lazily_compiled();
         match self.state.disarm() {
             None => Ok(value),

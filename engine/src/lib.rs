@@ -1,7 +1,8 @@
 //! The kaleido JIT engine: one Cranelift module per entry, the engine index, the indirection table.
 //!
 //! Stages, one file each: `compile` (an entry's items into one new module, staged), `codegen` (one
-//! function's AST to Cranelift IR), `jit` (modules and stubs), `code_memory` (the code arena), `lazy`
+//! function's AST to Cranelift IR), `backend` (IR to machine code, modules, stubs), `stack` (the
+//! evaluation and compile stacks), `code_memory` (the code arena), `lazy`
 //! (compiling on first call), `engine` (the public API; `engine/apply.rs`, the apply phase), `index` (what
 //! is known about every function), `cells` (address-stable slots and globals), `runtime` (builtins and
 //! the hooks JIT code calls), `error` (typed errors).
@@ -12,8 +13,11 @@
 //! - A slot holds the callee's current code only if its arity matches; otherwise a stub that raises.
 //! - A rejected entry changes nothing: the index, the table, the globals and the operators are as before.
 //! - The engine never prints: program output goes to the sink the caller gives, everything else is returned.
-//! - `unsafe` lives only in `code_memory.rs` (mappings), `runtime.rs` (hooks, `dlsym`, the stack query),
-//!   `lazy.rs` (patching a slot) and `engine/apply.rs` (calling JIT code), each with a `SAFETY:` comment.
+//! - Applying an entry never generates code (stubs and adapters are made in the compile phase), so it
+//!   cannot fail half-way.
+//! - `unsafe` lives only in `code_memory.rs` (mappings), `stack.rs` (stacks), `runtime.rs` (hooks,
+//!   `dlsym`), `lazy.rs` (patching a slot) and `engine/apply.rs` (calling JIT code), each with a `SAFETY:`
+//!   comment.
 #![deny(missing_docs)]
 
 mod backend;

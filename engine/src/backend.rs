@@ -1,6 +1,8 @@
-//! The backend: Cranelift IR to machine code, in per-entry modules on one shared ISA, with code in the
-//! engine's arena. One function, [`Backend::define`], compiles everything: definitions (eager and lazy),
-//! top-level code and stubs.
+//! The backend: Cranelift IR to machine code, in per-entry modules ([`Unit`]s) on one shared ISA, with
+//! code in the engine's arena. One function, [`Backend::define`], compiles everything: definitions (eager
+//! and lazy), top-level code, adapters and stubs. [`Backend::finish`] makes a unit's code executable and
+//! hands back one [`CompiledFunction`] per function; the module itself is dropped there, because the
+//! engine owns code per function, in its arena.
 //!
 //! Compiling runs on the engine's compile stack (see `stack.rs`), so it never depends on how much stack
 //! the caller has left. A function too big to compile in a blink goes to a worker thread instead, and the
@@ -22,8 +24,7 @@ use cranelift_module::{FuncId, Module, ModuleError, ModuleReloc, default_libcall
 
 use crate::code_memory::{ArenaProvider, CodeRange, SharedArena, lock};
 use crate::codegen::{RuntimeAddresses, emit_native_void_call, kaleido_signature};
-use crate::lazy::k_lazy_compile;
-use crate::runtime::{ABORT_OFFSET, InterruptHandle, RaiseKind, k_raise};
+use crate::runtime::{ABORT_OFFSET, InterruptHandle, RaiseKind, k_lazy_compile, k_raise};
 use crate::stack::{COMPILE_STACK, Stack};
 
 /// Functions with more IR instructions than this compile on a worker thread, where Ctrl-C can abandon
@@ -35,7 +36,7 @@ const INTERRUPT_POLL: Duration = Duration::from_millis(5);
 
 /// Why generating machine code failed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub enum CodegenError {
+pub(crate) enum CodegenError {
     /// The code arena has no room left.
     #[error("out of code memory ({limit}): {reason}")]
     OutOfCodeMemory {
@@ -68,24 +69,72 @@ struct Emitted {
     bytes: Vec<u8>,
     alignment: u64,
     relocs: Vec<ModuleReloc>,
+    disassembly: Option<String>,
 }
 
-/// The ISA, the code arena, the compile stack and the stubs: everything that makes machine code.
-pub struct Backend {
+/// One function's machine code, owned by the engine from [`Backend::finish`] on: where it starts, the
+/// memory it occupies (freed as a whole when the code is replaced), and, when the backend keeps them,
+/// its Cranelift IR and disassembly.
+#[derive(Clone, Debug)]
+pub(crate) struct CompiledFunction {
+    /// The entry point.
+    pub(crate) code: usize,
+    /// The allocation holding it.
+    pub(crate) range: CodeRange,
+    /// The IR and machine code as text, if asked for.
+    pub(crate) artifacts: Option<Box<Artifacts>>,
+}
+
+/// A function's code as text, for people: kept when the engine is asked to
+/// ([`crate::Engine::keep_code_text`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Artifacts {
+    /// The Cranelift IR that was compiled.
+    pub clif: String,
+    /// Cranelift's listing of the machine code.
+    pub disassembly: String,
+}
+
+/// One module being filled: the functions of one entry (or one lazy compile, or one stub).
+pub(crate) struct Unit {
+    module: JITModule,
+    allocations: Arc<Mutex<Vec<CodeRange>>>,
+    artifacts: HashMap<FuncId, Box<Artifacts>>,
+}
+
+impl Unit {
+    /// Declares a function of `signature`, to be defined with [`Backend::define`].
+    pub(crate) fn declare(&mut self, signature: &ir::Signature) -> Result<FuncId, CodegenError> {
+        self.module.declare_anonymous_function(signature).map_err(|e| CodegenError::Internal(e.to_string()))
+    }
+
+    /// A reference from `func` to function `id` of this unit (a direct call, for recursion).
+    pub(crate) fn reference(&mut self, id: FuncId, func: &mut ir::Function) -> ir::FuncRef {
+        self.module.declare_func_in_func(id, func)
+    }
+}
+
+/// The ISA, the code arena, the compile stack, the builder context and the stubs: everything that makes
+/// machine code.
+pub(crate) struct Backend {
     isa: OwnedTargetIsa,
     arena: SharedArena,
     compile_stack: Rc<Stack>,
     interrupt: InterruptHandle,
     runtime: RuntimeAddresses,
+    /// The one builder context, reused by every translation.
+    builder_context: FunctionBuilderContext,
     /// Raising and lazy stubs by (kind, arity), compiled once per arity, in the compile phase.
     stubs: HashMap<(StubKind, usize), usize>,
+    /// Whether to keep each function's IR and disassembly.
+    keep_artifacts: bool,
     /// Counters for `:stats`.
-    pub stats: CompileStats,
+    pub(crate) stats: CompileStats,
 }
 
 /// The stubs a slot can point at when it holds no code of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum StubKind {
+pub(crate) enum StubKind {
     /// Raises "not defined".
     Undefined,
     /// Raises "wrong number of arguments".
@@ -97,71 +146,110 @@ pub enum StubKind {
 impl Backend {
     /// A backend for the host, allocating code in `arena` and compiling on `compile_stack`, for the
     /// runtime at `runtime`.
-    pub fn new(
+    pub(crate) fn new(
         isa: OwnedTargetIsa,
         arena: SharedArena,
         compile_stack: Rc<Stack>,
         interrupt: InterruptHandle,
         runtime: RuntimeAddresses,
     ) -> Backend {
-        let (stubs, stats) = (HashMap::new(), CompileStats::default());
-        Backend { isa, arena, compile_stack, interrupt, runtime, stubs, stats }
+        let (stubs, stats, builder_context) = (HashMap::new(), CompileStats::default(), FunctionBuilderContext::new());
+        Backend { isa, arena, compile_stack, interrupt, runtime, builder_context, stubs, keep_artifacts: false, stats }
     }
 
     /// Frees code that nothing can reach any more (see `CodeArena::free`).
-    pub fn free(&self, ranges: &[CodeRange]) {
+    pub(crate) fn free(&self, ranges: &[CodeRange]) {
         lock(&self.arena).free(ranges);
     }
 
+    /// Bytes of machine code allocated now, and the most ever allocated at once.
+    pub(crate) fn code_memory(&self) -> (usize, usize) {
+        let arena = lock(&self.arena);
+        (arena.live_bytes(), arena.high_water())
+    }
+
     /// The shared ISA.
-    pub fn isa(&self) -> &OwnedTargetIsa {
+    pub(crate) fn isa(&self) -> &OwnedTargetIsa {
         &self.isa
     }
 
     /// The runtime's addresses, for code generation.
-    pub fn runtime(&self) -> RuntimeAddresses {
+    pub(crate) fn runtime(&self) -> RuntimeAddresses {
         self.runtime
     }
 
-    /// A new module, allocating its code in the arena; also returns the list in which the module
-    /// records the code ranges it allocates.
-    pub fn new_module(&self) -> (JITModule, Arc<Mutex<Vec<CodeRange>>>) {
+    /// The builder context every translation borrows.
+    pub(crate) fn builder_context(&mut self) -> &mut FunctionBuilderContext {
+        &mut self.builder_context
+    }
+
+    /// Keep (or stop keeping) each compiled function's IR and disassembly.
+    pub(crate) fn keep_artifacts(&mut self, keep: bool) {
+        self.keep_artifacts = keep;
+    }
+
+    /// A new unit, allocating its code in the arena.
+    pub(crate) fn unit(&self) -> Unit {
         let (provider, allocations) = ArenaProvider::new(self.arena.clone());
         let mut builder = JITBuilder::with_isa(self.isa.clone(), default_libcall_names());
         builder.memory_provider(Box::new(provider));
-        (JITModule::new(builder), allocations)
+        Unit { module: JITModule::new(builder), allocations, artifacts: HashMap::new() }
     }
 
-    /// Compiles `func` and defines it as `id` in `module`; counts it in the statistics.
-    pub fn define(&mut self, module: &mut JITModule, id: FuncId, func: ir::Function) -> Result<(), CodegenError> {
+    /// Compiles `func` and defines it as `id` in `unit`; counts it in the statistics.
+    pub(crate) fn define(&mut self, unit: &mut Unit, id: FuncId, func: ir::Function) -> Result<(), CodegenError> {
         let started = Instant::now();
-        let size = self.define_uncounted(module, id, func)?;
+        let size = self.define_uncounted(unit, id, func)?;
         self.stats.functions += 1;
         self.stats.code_bytes += size as u64;
         self.stats.time += started.elapsed();
         Ok(())
     }
 
-    fn define_uncounted(
-        &mut self,
-        module: &mut JITModule,
-        id: FuncId,
-        func: ir::Function,
-    ) -> Result<usize, CodegenError> {
+    fn define_uncounted(&mut self, unit: &mut Unit, id: FuncId, func: ir::Function) -> Result<usize, CodegenError> {
+        let clif = self.keep_artifacts.then(|| func.display().to_string());
+        let keep = self.keep_artifacts;
         let emitted = if func.dfg.num_insts() > WORKER_THRESHOLD {
-            self.emit_on_worker(id, func)?
+            self.emit_on_worker(id, func, keep)?
         } else {
             let isa = &self.isa;
-            self.compile_stack.run(|| emit(isa, id, func))?
+            self.compile_stack.run(|| emit(isa, id, func, keep))?
         };
-        module
+        unit.module
             .define_function_bytes(id, emitted.alignment, &emitted.bytes, &emitted.relocs)
             .map_err(|e| self.module_error(e))?;
+        if let Some(clif) = clif {
+            let disassembly = emitted.disassembly.unwrap_or_default();
+            unit.artifacts.insert(id, Box::new(Artifacts { clif, disassembly }));
+        }
         Ok(emitted.bytes.len())
     }
 
+    /// Makes the unit's code executable and returns its functions, in the order they were declared.
+    /// On failure the unit's code is freed.
+    pub(crate) fn finish(&self, mut unit: Unit) -> Result<Vec<CompiledFunction>, CodegenError> {
+        if let Err(error) = unit.module.finalize_definitions() {
+            let error = self.module_error(error);
+            self.abandon(unit);
+            return Err(error);
+        }
+        let mut functions = Vec::new();
+        for (id, _) in unit.module.declarations().get_functions() {
+            let code = unit.module.get_finalized_function(id) as usize;
+            let range = range_of(&unit.allocations, code).unwrap_or((code, 0));
+            functions.push(CompiledFunction { code, range, artifacts: unit.artifacts.remove(&id) });
+        }
+        Ok(functions)
+    }
+
+    /// Frees whatever code the unit allocated (an entry that failed to compile).
+    pub(crate) fn abandon(&self, unit: Unit) {
+        let ranges: Vec<CodeRange> = lock(&unit.allocations).drain(..).collect();
+        self.free(&ranges);
+    }
+
     /// Compiles on a thread of its own and waits, giving up at once on an interrupt.
-    fn emit_on_worker(&self, id: FuncId, func: ir::Function) -> Result<Emitted, CodegenError> {
+    fn emit_on_worker(&self, id: FuncId, func: ir::Function, keep: bool) -> Result<Emitted, CodegenError> {
         let (send, receive) = mpsc::channel();
         let isa = self.isa.clone();
         std::thread::Builder::new()
@@ -169,7 +257,7 @@ impl Backend {
             .stack_size(COMPILE_STACK)
             .spawn(move || {
                 // The receiver is gone if the caller gave up; the result is then simply dropped.
-                let _ = send.send(emit(&isa, id, func));
+                let _ = send.send(emit(&isa, id, func, keep));
             })
             .map_err(|e| CodegenError::Internal(format!("cannot start a compile thread: {e}")))?;
         loop {
@@ -186,11 +274,6 @@ impl Backend {
         }
     }
 
-    /// Makes the module's code executable.
-    pub fn finalize(&self, module: &mut JITModule) -> Result<(), CodegenError> {
-        module.finalize_definitions().map_err(|e| self.module_error(e))
-    }
-
     fn module_error(&self, error: ModuleError) -> CodegenError {
         match error {
             ModuleError::Allocation { err } if err.kind() == std::io::ErrorKind::OutOfMemory => {
@@ -205,7 +288,7 @@ impl Backend {
 
     /// Compiles the three stubs of `arity` if they do not exist yet. Called in the compile phase, so that
     /// applying an entry never needs to generate code (and so never fails).
-    pub fn ensure_stubs(&mut self, arity: usize) -> Result<(), CodegenError> {
+    pub(crate) fn ensure_stubs(&mut self, arity: usize) -> Result<(), CodegenError> {
         for kind in [StubKind::Undefined, StubKind::ArityMismatch, StubKind::Lazy] {
             if !self.stubs.contains_key(&(kind, arity)) {
                 let address = self.compile_stub(kind, arity)?;
@@ -216,7 +299,7 @@ impl Backend {
     }
 
     /// The address of a stub that [`Backend::ensure_stubs`] made.
-    pub fn stub(&self, kind: StubKind, arity: usize) -> usize {
+    pub(crate) fn stub(&self, kind: StubKind, arity: usize) -> usize {
         // Every arity a slot or a definition uses had its stubs made in the compile phase of the entry
         // that introduced it; a missing stub is a bug in the engine, not something input can cause.
         *self.stubs.get(&(kind, arity)).expect("stubs are made in the compile phase")
@@ -224,12 +307,11 @@ impl Backend {
 
     /// Compiles one stub of `arity` parameters, in a module of its own. Stubs are never freed.
     fn compile_stub(&mut self, kind: StubKind, arity: usize) -> Result<usize, CodegenError> {
-        let (mut module, _) = self.new_module();
+        let mut unit = self.unit();
         let signature = kaleido_signature(arity);
-        let id = module.declare_anonymous_function(&signature).map_err(|e| CodegenError::Internal(e.to_string()))?;
+        let id = unit.declare(&signature)?;
         let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
-        let mut builder_context = FunctionBuilderContext::new();
-        let mut builder = FunctionBuilder::new(&mut func, &mut builder_context);
+        let mut builder = FunctionBuilder::new(&mut func, &mut self.builder_context);
         let block = builder.create_block();
         builder.append_block_params_for_function_params(block);
         builder.switch_to_block(block);
@@ -244,24 +326,28 @@ impl Backend {
         }
         builder.seal_all_blocks();
         builder.finalize(self.isa.frontend_config());
-        self.define_uncounted(&mut module, id, func)?;
-        self.finalize(&mut module)?;
-        Ok(module.get_finalized_function(id) as usize)
+        if let Err(error) = self.define_uncounted(&mut unit, id, func) {
+            self.abandon(unit);
+            return Err(error);
+        }
+        Ok(self.finish(unit)?[0].code)
     }
 }
 
 /// Compiles `func` to machine code, with its relocations made ready for the module (`id` names the
 /// function itself, for direct self-calls).
-fn emit(isa: &OwnedTargetIsa, id: FuncId, func: ir::Function) -> Result<Emitted, CodegenError> {
+fn emit(isa: &OwnedTargetIsa, id: FuncId, func: ir::Function, disassemble: bool) -> Result<Emitted, CodegenError> {
     let mut context = Context::for_function(func);
+    context.set_disasm(disassemble);
     let compiled = context
         .compile(&**isa, &mut ControlPlane::default())
         .map_err(|e| CodegenError::Internal(format!("{:?}", e.inner)))?;
     let bytes = compiled.code_buffer().to_vec();
     let alignment = u64::from(compiled.buffer.alignment);
     let mach_relocs = compiled.buffer.relocs().to_vec();
+    let disassembly = compiled.vcode.clone();
     let relocs = mach_relocs.iter().map(|r| ModuleReloc::from_mach_reloc(r, &context.func, id)).collect();
-    Ok(Emitted { bytes, alignment, relocs })
+    Ok(Emitted { bytes, alignment, relocs, disassembly })
 }
 
 /// A stub body that raises `kind` for the slot it was called through (its hidden first argument).
@@ -311,7 +397,7 @@ fn emit_lazy_forward(
 }
 
 /// Builds the host ISA every module shares.
-pub fn host_isa() -> Result<OwnedTargetIsa, String> {
+pub(crate) fn host_isa() -> Result<OwnedTargetIsa, String> {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, name, value| flags.set(name, value).map_err(|e| e.to_string());
     set(&mut flags, "opt_level", "speed")?;
@@ -326,7 +412,7 @@ pub fn host_isa() -> Result<OwnedTargetIsa, String> {
 }
 
 /// The allocation holding the function at `address`.
-pub fn range_of(allocations: &Mutex<Vec<CodeRange>>, address: usize) -> Option<CodeRange> {
+fn range_of(allocations: &Mutex<Vec<CodeRange>>, address: usize) -> Option<CodeRange> {
     lock(allocations).iter().copied().find(|&(start, len)| start <= address && address < start + len)
 }
 

@@ -14,6 +14,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, binary_name, unary_name};
 use kaleido_lang::{Diagnostic, Span};
 
+use crate::ids::CodeId;
 use crate::runtime::{ABORT_OFFSET, RaiseKind, STACK_LIMIT_OFFSET, k_enter, k_frame, k_raise};
 
 /// How a call is compiled, as the engine resolves it.
@@ -82,7 +83,7 @@ pub struct FunctionSpec<'a> {
     /// The body.
     pub body: &'a Expr,
     /// Identifies the code in backtraces (unused for top-level code, whose frame the engine records).
-    pub code_id: u32,
+    pub code_id: CodeId,
     /// A direct reference to the function itself, for recursion without the table.
     pub self_ref: Option<FuncRef>,
     /// Emit the stack-overflow and interrupt checks (prologue and loop back-edges). Only benchmarks
@@ -435,7 +436,7 @@ impl FunctionTranslator<'_, '_> {
 
     fn emit_frame_record(&mut self) {
         let state = self.address_const(self.runtime.state);
-        let code_id = self.builder.ins().iconst(types::I32, i64::from(self.spec.code_id));
+        let code_id = self.builder.ins().iconst(types::I32, i64::from(self.spec.code_id.0));
         emit_native_void_call(&mut self.builder, self.native_conv, k_frame as *const () as usize, &[state, code_id]);
     }
 

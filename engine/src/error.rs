@@ -21,10 +21,10 @@ pub enum RuntimeErrorKind {
         name: String,
     },
     /// A call passed a number of arguments the function no longer takes.
-    #[error("{caller} calls `{callee}` with {} argument{}, but `{callee}` now takes {takes}", .passed, plural(*.passed))]
+    #[error("{} calls `{callee}` with {} argument{}, but `{callee}` now takes {takes}", caller_text(.caller), .passed, plural(*.passed))]
     ArityMismatch {
-        /// Who made the call: "`g`" or "the top-level expression".
-        caller: String,
+        /// The function that made the call; none when top-level code did.
+        caller: Option<String>,
         /// The function called.
         callee: String,
         /// How many arguments the call passed.
@@ -54,14 +54,49 @@ pub enum RuntimeErrorKind {
     },
 }
 
-/// One line of a backtrace: a kaleido function (or an entry's top-level code) and how many consecutive
-/// frames of it there were.
+/// One line of a backtrace: a frame (or a folded run of frames) and how many times it repeats.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Frame {
-    /// `f`, or `<repl:4>` for an entry's top-level code.
-    pub function: String,
-    /// How many times the frame repeats (recursion is folded).
+    /// What the line stands for.
+    pub kind: FrameKind,
+    /// How many times it repeats (recursion is folded).
     pub repeat: u64,
+}
+
+/// What a backtrace line stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FrameKind {
+    /// A kaleido function.
+    Function(String),
+    /// An entry's top-level code, named as the entry is (`<repl:4>`, `fib.kal:12`).
+    TopLevel(String),
+    /// A cycle of frames (mutual recursion), innermost first, repeated as a whole.
+    Cycle(Vec<FrameKind>),
+    /// Frames left out of the middle of a long backtrace.
+    Elided(u64),
+}
+
+impl std::fmt::Display for FrameKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameKind::Function(name) => write!(f, "`{name}`"),
+            FrameKind::TopLevel(entry) => f.write_str(entry),
+            FrameKind::Cycle(frames) => {
+                let frames: Vec<String> = frames.iter().map(ToString::to_string).collect();
+                write!(f, "({})", frames.join(" ← "))
+            }
+            FrameKind::Elided(count) => write!(f, "... {count} more frames ..."),
+        }
+    }
+}
+
+impl std::fmt::Display for Frame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.repeat {
+            1 => write!(f, "{}", self.kind),
+            n => write!(f, "{} ×{n}", self.kind),
+        }
+    }
 }
 
 /// An error raised while JIT code ran, with the kaleido frames it passed through, innermost first.
@@ -79,14 +114,7 @@ pub struct RuntimeError {
 impl RuntimeError {
     /// The backtrace as one line: `inf ×87000 ← <repl:4>`.
     pub fn backtrace_line(&self) -> String {
-        let frames: Vec<String> = self
-            .backtrace
-            .iter()
-            .map(|frame| match frame.repeat {
-                1 => frame.function.clone(),
-                n => format!("{} ×{n}", frame.function),
-            })
-            .collect();
+        let frames: Vec<String> = self.backtrace.iter().map(ToString::to_string).collect();
         frames.join(" ← ")
     }
 }
@@ -99,17 +127,16 @@ const MAX_LINES: usize = 12;
 /// Folds raw frames (innermost first, consecutive repeats already counted) into backtrace lines: a cycle
 /// such as `ping ← pong ← ping ← pong ...` becomes one line `(ping ← pong) ×N`, and a backtrace longer
 /// than [`MAX_LINES`] keeps its innermost and outermost lines around a count of what was left out.
-pub(crate) fn fold_frames(frames: Vec<(String, u64)>) -> Vec<Frame> {
+pub(crate) fn fold_frames(frames: Vec<(FrameKind, u64)>) -> Vec<Frame> {
     let mut lines = Vec::new();
     let mut at = 0;
     while at < frames.len() {
         let (period, times) = best_cycle(&frames[at..]);
         let group = &frames[at..at + period];
         let line = if period == 1 {
-            Frame { function: group[0].0.clone(), repeat: group[0].1 * times as u64 }
+            Frame { kind: group[0].0.clone(), repeat: group[0].1 * times as u64 }
         } else {
-            let names: Vec<String> = group.iter().map(|(name, _)| name.clone()).collect();
-            Frame { function: format!("({})", names.join(" ← ")), repeat: times as u64 }
+            Frame { kind: FrameKind::Cycle(group.iter().map(|(kind, _)| kind.clone()).collect()), repeat: times as u64 }
         };
         lines.push(line);
         at += period * times;
@@ -119,14 +146,14 @@ pub(crate) fn fold_frames(frames: Vec<(String, u64)>) -> Vec<Frame> {
         let elided: u64 = lines[MAX_LINES - keep_outer..lines.len() - keep_outer].iter().map(|f| f.repeat).sum();
         let tail = lines.split_off(lines.len() - keep_outer);
         lines.truncate(MAX_LINES - keep_outer);
-        lines.push(Frame { function: format!("... {elided} more frames ..."), repeat: 1 });
+        lines.push(Frame { kind: FrameKind::Elided(elided), repeat: 1 });
         lines.extend(tail);
     }
     lines
 }
 
 /// The cycle at the start of `frames` that covers the most frames: (period, how many times it repeats).
-fn best_cycle(frames: &[(String, u64)]) -> (usize, usize) {
+fn best_cycle(frames: &[(FrameKind, u64)]) -> (usize, usize) {
     let mut best = (1, 1);
     for period in 1..=MAX_CYCLE.min(frames.len()) {
         let pattern = &frames[..period];
@@ -141,6 +168,13 @@ fn best_cycle(frames: &[(String, u64)]) -> (usize, usize) {
     best
 }
 
+fn caller_text(caller: &Option<String>) -> String {
+    match caller {
+        Some(name) => format!("`{name}`"),
+        None => "the top-level expression".to_string(),
+    }
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -150,7 +184,11 @@ mod tests {
     use super::*;
 
     fn line(frames: &[(&str, u64)]) -> String {
-        let frames = frames.iter().map(|&(n, r)| (n.to_string(), r)).collect();
+        let kind = |n: &str| match n.strip_prefix('<') {
+            Some(_) => FrameKind::TopLevel(n.to_string()),
+            None => FrameKind::Function(n.to_string()),
+        };
+        let frames = frames.iter().map(|&(n, r)| (kind(n), r)).collect();
         let backtrace = fold_frames(frames);
         let error = RuntimeError { kind: RuntimeErrorKind::StackOverflow, backtrace, span: Default::default() };
         error.backtrace_line()
@@ -158,15 +196,15 @@ mod tests {
 
     #[test]
     fn folds_repeats_cycles_and_long_tails() {
-        assert_eq!(line(&[("f", 3), ("main", 1)]), "f ×3 ← main");
+        assert_eq!(line(&[("f", 3), ("<main>", 1)]), "`f` ×3 ← <main>");
         let mut ping_pong: Vec<(&str, u64)> = [("pong", 1), ("ping", 1)].repeat(1000);
         ping_pong.push(("<repl:1>", 1));
-        assert_eq!(line(&ping_pong), "(pong ← ping) ×1000 ← <repl:1>");
+        assert_eq!(line(&ping_pong), "(`pong` ← `ping`) ×1000 ← <repl:1>");
         let distinct: Vec<String> = (0..30).map(|i| format!("f{i}")).collect();
         let frames: Vec<(&str, u64)> = distinct.iter().map(|n| (n.as_str(), 1)).collect();
         assert_eq!(
             line(&frames),
-            "f0 ← f1 ← f2 ← f3 ← f4 ← f5 ← ... 18 more frames ... ← f24 ← f25 ← f26 ← f27 ← f28 ← f29"
+            "`f0` ← `f1` ← `f2` ← `f3` ← `f4` ← `f5` ← ... 18 more frames ... ← `f24` ← `f25` ← `f26` ← `f27` ← `f28` ← `f29`"
         );
     }
 }

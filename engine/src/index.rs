@@ -1,18 +1,14 @@
 //! The engine index: every function ever named in the session, what it is and what state it is in.
 //!
-//! Functions are keyed by name. A function's slots are keyed by arity: a call site compiled with `n`
-//! arguments always goes through the slot `(name, n)`, so code is never entered with the wrong number of
-//! arguments; when the definition's arity is not `n`, that slot holds a stub that raises an error.
+//! Functions are keyed by name. Calls reach them through the indirection table (`slots.rs`), one slot per
+//! (name, number of arguments passed); the index says what each name is and what code it has now.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kaleido_lang::ast::ProtoKind;
 
-/// Identifies an entry (a REPL line, a script item, a cell): 1, 2, 3...
-pub type EntryId = u32;
-
-/// Identifies a slot of the indirection table.
-pub type SlotId = u32;
+use crate::backend::{Artifacts, CompiledFunction};
+use crate::ids::{CodeAddr, EntryId};
 
 /// What kind of function a name is bound to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,20 +64,27 @@ pub struct FunctionInfo {
     pub arity: Option<usize>,
     /// Every definition, oldest first; the last one is current.
     pub history: Vec<Version>,
-    /// The current code's address (0 while not defined).
-    pub code: usize,
     /// The functions the current definition calls, with the number of arguments each call passes.
     pub calls: BTreeSet<(String, usize)>,
-    /// Whether the current code has been generated (lazy compilation defers it).
-    pub compiled: bool,
     /// The entries whose top-level code called it.
     pub called_from_entries: BTreeSet<EntryId>,
-    /// The function's slots, by call arity.
-    pub(crate) slots: BTreeMap<usize, SlotId>,
-    /// Where the current code lives, freed once the definition is replaced.
-    pub(crate) code_range: Option<crate::code_memory::CodeRange>,
-    /// For an `extern` that code compiled earlier calls through a slot: the adapter the slot points at.
-    pub(crate) adapter: usize,
+    /// Its current code.
+    pub(crate) code: Code,
+}
+
+/// What a function's current code is.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Code {
+    /// None: it is not defined (calls raise "not defined").
+    #[default]
+    Missing,
+    /// Defined, but its machine code is generated on its first call (its slot points at the lazy stub).
+    Deferred,
+    /// Machine code the engine owns, freed once replaced.
+    Compiled(CompiledFunction),
+    /// A builtin or a C function, called directly at `address`. `adapter` is what the name's slot points
+    /// at when code compiled before an `extern` bound the name calls it through the table.
+    Native { address: usize, adapter: Option<CompiledFunction> },
 }
 
 impl FunctionInfo {
@@ -94,13 +97,32 @@ impl FunctionInfo {
             operator: ProtoKind::Plain,
             arity: None,
             history: Vec::new(),
-            code: 0,
             calls: BTreeSet::new(),
-            compiled: false,
             called_from_entries: BTreeSet::new(),
-            slots: BTreeMap::new(),
-            code_range: None,
-            adapter: 0,
+            code: Code::Missing,
+        }
+    }
+
+    /// Whether its current machine code exists (lazy compilation defers it to the first call).
+    pub fn is_compiled(&self) -> bool {
+        matches!(self.code, Code::Compiled(_) | Code::Native { .. })
+    }
+
+    /// The Cranelift IR and machine code of its current version, if it is compiled and the engine was
+    /// keeping code text ([`crate::Engine::keep_code_text`]) when it was.
+    pub fn code_text(&self) -> Option<&Artifacts> {
+        match &self.code {
+            Code::Compiled(function) => function.artifacts.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Where its current machine code starts, once it exists.
+    pub fn code_address(&self) -> Option<CodeAddr> {
+        match &self.code {
+            Code::Compiled(function) => Some(CodeAddr(function.code)),
+            Code::Native { address, .. } => Some(CodeAddr(*address)),
+            Code::Missing | Code::Deferred => None,
         }
     }
 

@@ -5,34 +5,32 @@
 //! away and the AST and the answers are kept, keyed by the address of the function's slot, which points
 //! at a lazy stub. The stub calls [`k_lazy_compile`], which translates the AST again, replaying the answers
 //! (translation is deterministic, so it asks the same questions in the same order), compiles it into a
-//! module of its own, patches the slot and returns the code's address; the stub then forwards the call
-//! with the same arguments. Later calls go straight to the code. A definition replaced before it was ever
+//! module of its own, patches the slot and returns the code's address; the stub then tail-calls it with
+//! the same arguments. Later calls go straight to the code. A definition replaced before it was ever
 //! called is never compiled. Keeping the AST rather than the IR costs a few hundred bytes per definition
 //! instead of several KiB.
 //!
-//! The compiler lives behind its own `RefCell`, reached from the runtime state: the engine never holds
-//! that borrow while JIT code runs, so a lazily compiled function may trigger further lazy compiles.
+//! The compiler lives behind its own `RefCell`, reached from the runtime state through the
+//! [`LazyHook`] trait the runtime declares: the engine never holds that borrow (nor the backend's) while
+//! JIT code runs, so a lazily compiled function may trigger further lazy compiles.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cranelift_codegen::ir::{self, ExtFuncData, ExternalName, UserExternalName};
-use cranelift_frontend::FunctionBuilderContext;
-use cranelift_module::Module;
 use kaleido_lang::ast::Expr;
 use kaleido_lang::{Diagnostic, Span};
 
-use crate::backend::{Backend, CodegenError, range_of};
-use crate::code_memory::CodeRange;
+use crate::backend::{Backend, CodegenError, CompiledFunction};
 use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate};
-use crate::runtime::{Raised, RuntimeState};
+use crate::ids::CodeId;
+use crate::runtime::{LazyHook, Raised};
 use crate::stack::Stack;
 
 /// One answer of the resolver during translation.
 #[derive(Clone, Copy, Debug)]
-pub enum Answer {
+pub(crate) enum Answer {
     /// Where a call goes.
     Callee(Callee),
     /// A global's cell address.
@@ -40,7 +38,7 @@ pub enum Answer {
 }
 
 /// A resolver that answers as `inner` does and writes down every answer.
-pub struct Recording<'r> {
+pub(crate) struct Recording<'r> {
     /// The resolver asked.
     pub inner: &'r mut dyn Resolve,
     /// The answers, in order.
@@ -84,7 +82,7 @@ impl Resolve for Replay {
 }
 
 /// A definition whose code has not been generated yet.
-pub struct Deferred {
+pub(crate) struct Deferred {
     /// The function's name.
     pub name: String,
     /// Its parameter names.
@@ -92,7 +90,7 @@ pub struct Deferred {
     /// Its body.
     pub body: Expr,
     /// Its code id for backtraces.
-    pub code_id: u32,
+    pub code_id: CodeId,
     /// The resolver's answers, in the order translation asks.
     pub answers: Vec<Answer>,
     /// Whether to emit stack and interrupt checks.
@@ -102,53 +100,52 @@ pub struct Deferred {
 }
 
 /// Code generated lazily during a run, for the engine to record in its index afterwards.
-pub struct LazilyCompiled {
+pub(crate) struct LazilyCompiled {
     /// The function's name.
-    pub name: String,
-    /// Its code's address.
-    pub code: usize,
-    /// Where its code lives.
-    pub range: CodeRange,
+    pub(crate) name: String,
+    /// Its code.
+    pub(crate) function: CompiledFunction,
 }
 
 /// The part of the engine that can compile while JIT code runs.
-pub struct Compiler {
+pub(crate) struct Compiler {
     backend: Rc<RefCell<Backend>>,
     /// Where compiles run: never on the evaluation stack, which may be nearly used up.
     compile_stack: Rc<Stack>,
     pending: HashMap<usize, Deferred>,
-    builder_context: FunctionBuilderContext,
     compiled: Vec<LazilyCompiled>,
 }
 
 impl Compiler {
     /// A compiler generating code with `backend`, on `compile_stack`.
-    pub fn new(backend: Rc<RefCell<Backend>>, compile_stack: Rc<Stack>) -> Compiler {
-        let (pending, builder_context, compiled) = (HashMap::new(), FunctionBuilderContext::new(), Vec::new());
-        Compiler { backend, compile_stack, pending, builder_context, compiled }
+    pub(crate) fn new(backend: Rc<RefCell<Backend>>, compile_stack: Rc<Stack>) -> Compiler {
+        Compiler { backend, compile_stack, pending: HashMap::new(), compiled: Vec::new() }
     }
 
     /// Stores `deferred` as the body to compile when the slot at `slot` is first called.
-    pub fn defer(&mut self, slot: usize, deferred: Deferred) {
+    pub(crate) fn defer(&mut self, slot: usize, deferred: Deferred) {
         self.pending.insert(slot, deferred);
     }
 
     /// Forgets the deferred body of the slot at `slot`, if any (its function was redefined).
-    pub fn forget(&mut self, slot: usize) {
+    pub(crate) fn forget(&mut self, slot: usize) {
         self.pending.remove(&slot);
     }
 
     /// The functions compiled lazily since the last call.
-    pub fn take_compiled(&mut self) -> Vec<LazilyCompiled> {
+    pub(crate) fn take_compiled(&mut self) -> Vec<LazilyCompiled> {
         std::mem::take(&mut self.compiled)
     }
 
     fn compile(&mut self, slot: usize) -> Result<usize, CodegenError> {
         let pending =
             self.pending.remove(&slot).ok_or(CodegenError::Internal("no deferred body for this slot".into()))?;
-        let result = self.compile_deferred(&pending);
-        match result {
-            Ok(code) => Ok(code),
+        match compile_deferred(&mut self.backend.borrow_mut(), &pending) {
+            Ok(function) => {
+                let code = function.code;
+                self.compiled.push(LazilyCompiled { name: pending.name, function });
+                Ok(code)
+            }
             Err(error) => {
                 // The slot still points at the lazy stub: a later call tries again (after an interrupt, or
                 // once code memory was freed).
@@ -157,73 +154,49 @@ impl Compiler {
             }
         }
     }
+}
 
-    fn compile_deferred(&mut self, pending: &Deferred) -> Result<usize, CodegenError> {
-        let mut backend = self.backend.borrow_mut();
-        let (mut module, allocations) = backend.new_module();
-        let signature = kaleido_signature(pending.params.len());
-        // The function is the first (and only) of this module, so `self_reference` (function 0) is itself.
-        let id = module.declare_anonymous_function(&signature).map_err(|e| CodegenError::Internal(e.to_string()))?;
-        let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
-        let self_ref = pending.direct_self_calls.then(|| self_reference(&mut func));
-        let spec = FunctionSpec {
-            name: Some(&pending.name),
-            params: &pending.params,
-            body: &pending.body,
-            code_id: pending.code_id,
-            self_ref,
-            checks: pending.checks,
-        };
-        let mut replay = Replay { answers: pending.answers.clone().into_iter() };
-        let frontend = backend.isa().frontend_config();
-        translate(&mut func, &mut self.builder_context, frontend, &spec, backend.runtime(), &mut replay)
-            .map_err(|d| CodegenError::Internal(d.message))?;
-        let defined = backend.define(&mut module, id, func).and_then(|()| backend.finalize(&mut module));
-        if let Err(error) = defined {
-            let ranges: Vec<CodeRange> = crate::code_memory::lock(&allocations).drain(..).collect();
-            backend.free(&ranges);
-            return Err(error);
-        }
-        let code = module.get_finalized_function(id) as usize;
-        let range = range_of(&allocations, code).unwrap_or((code, 0));
-        self.compiled.push(LazilyCompiled { name: pending.name.clone(), code, range });
-        Ok(code)
+impl LazyHook for RefCell<Compiler> {
+    fn compile(&self, slot: usize) -> Result<usize, Raised> {
+        let compile_stack = self.borrow().compile_stack.clone();
+        compile_stack.run(|| self.borrow_mut().compile(slot)).map_err(|error| match error {
+            CodegenError::Interrupted => Raised::Interrupted,
+            error => Raised::CompileFailed { slot, reason: error.to_string() },
+        })
     }
 }
 
+/// Translates a deferred body again (replaying its answers) and compiles it in a unit of its own.
+fn compile_deferred(backend: &mut Backend, pending: &Deferred) -> Result<CompiledFunction, CodegenError> {
+    let mut unit = backend.unit();
+    let signature = kaleido_signature(pending.params.len());
+    let id = unit.declare(&signature)?;
+    let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
+    let self_ref = pending.direct_self_calls.then(|| unit.reference(id, &mut func));
+    let spec = FunctionSpec {
+        name: Some(&pending.name),
+        params: &pending.params,
+        body: &pending.body,
+        code_id: pending.code_id,
+        self_ref,
+        checks: pending.checks,
+    };
+    let mut replay = Replay { answers: pending.answers.clone().into_iter() };
+    let (frontend, runtime) = (backend.isa().frontend_config(), backend.runtime());
+    let translated = translate(&mut func, backend.builder_context(), frontend, &spec, runtime, &mut replay);
+    let defined =
+        translated.map_err(|d| CodegenError::Internal(d.message)).and_then(|()| backend.define(&mut unit, id, func));
+    if let Err(error) = defined {
+        backend.abandon(unit);
+        return Err(error);
+    }
+    Ok(backend.finish(unit)?.remove(0))
+}
+
 /// A direct reference from a function to itself, as function 0 of the module it will be compiled in.
-pub fn self_reference(func: &mut ir::Function) -> ir::FuncRef {
+pub(crate) fn self_reference(func: &mut ir::Function) -> ir::FuncRef {
     let signature = func.signature.clone();
     let signature = func.import_signature(signature);
     let name = func.declare_imported_user_function(UserExternalName { namespace: 0, index: 0 });
     func.import_function(ExtFuncData { name: ExternalName::user(name), signature, colocated: true, patchable: false })
-}
-
-/// `k_lazy_compile(state, slot)`: compiles the body deferred for `slot`, points the slot at it and returns
-/// its address. On failure it raises, and the stub returns through the abort path without calling.
-pub extern "C" fn k_lazy_compile(state: *const RuntimeState, slot: usize) -> usize {
-    // SAFETY: JIT code passes the address of the engine's boxed `RuntimeState`, which outlives all code.
-    let state = unsafe { &*state };
-    let Some(compiler) = state.compiler() else {
-        state.raise(Raised::CompileFailed { slot, reason: "no compiler is attached".into() });
-        return 0;
-    };
-    let compile_stack = compiler.borrow().compile_stack.clone();
-    let result = compile_stack.run(|| compiler.borrow_mut().compile(slot));
-    match result {
-        Ok(code) => {
-            // SAFETY: `slot` is the address of a live slot of the engine's table (the stub was reached
-            // through it), and slots are never moved or freed while the engine lives.
-            unsafe { &*(slot as *const AtomicUsize) }.store(code, Ordering::SeqCst);
-            code
-        }
-        Err(CodegenError::Interrupted) => {
-            state.raise(Raised::Interrupted);
-            0
-        }
-        Err(error) => {
-            state.raise(Raised::CompileFailed { slot, reason: error.to_string() });
-            0
-        }
-    }
 }

@@ -21,21 +21,32 @@
 #![deny(missing_docs)]
 
 mod backend;
+mod builtins;
 mod cells;
 mod code_memory;
 mod codegen;
 mod compile;
 mod engine;
 mod error;
+mod globals;
+mod ids;
 mod index;
 mod lazy;
+mod options;
 mod output;
+pub mod present;
+mod resolve;
 mod runtime;
+mod session;
+mod slots;
 mod stack;
 
-pub use backend::CompileStats;
-pub use engine::{Engine, EngineOptions, ItemOutcome, JitMode, Outcome, PRELUDE};
-pub use error::{Frame, Rejected, RuntimeError, RuntimeErrorKind};
-pub use index::{EntryId, FunctionInfo, FunctionKind, FunctionState, Index, Version};
+pub use backend::{Artifacts, CompileStats};
+pub use builtins::putchard_byte;
+pub use engine::{Engine, ItemOutcome, Outcome, PRELUDE};
+pub use error::{Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
+pub use ids::{CodeAddr, EntryId};
+pub use index::{FunctionInfo, FunctionKind, FunctionState, Index, Version};
+pub use options::{EngineOptions, JitMode};
 pub use output::CapturedOutput;
-pub use runtime::{InterruptHandle, format_value, io_reason, putchard_byte};
+pub use runtime::{InterruptHandle, format_value, io_reason};

@@ -1,11 +1,11 @@
-//! The runtime module: builtins (`putchard`, `printd`, libm) and the hooks JIT code calls to raise errors.
+//! The runtime: the state JIT code and its hooks share, the hooks themselves, and the interrupt handle.
 //!
 //! Runtime errors do not unwind. A hook records the error in [`RuntimeState`] and sets its `abort` word;
 //! every call site in JIT code tests that word after the call returns and, when it is set, records its own
 //! frame (for the backtrace) and returns at once. So an error travels back to the engine by ordinary
 //! returns: no unwind tables, no `catch_unwind`, no signal handler, and every Rust frame stays well formed.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 /// What a hook can raise; passed from JIT code as an integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(i64)]
-pub enum RaiseKind {
+pub(crate) enum RaiseKind {
     /// The slot's function is not defined.
     Undefined = 1,
     /// The slot's arity is not the function's current arity.
@@ -24,7 +24,7 @@ pub enum RaiseKind {
 
 /// An error recorded by a hook, before the engine turns it into a [`crate::RuntimeError`].
 #[derive(Clone, Debug, PartialEq)]
-pub enum Raised {
+pub(crate) enum Raised {
     /// `slot` points at no definition.
     Undefined {
         /// The slot's address.
@@ -107,47 +107,58 @@ impl InterruptHandle {
     }
 }
 
+/// The frames an error passed on its way out, innermost first: (code id, consecutive repeats).
+pub(crate) type RawFrames = Vec<(u32, u64)>;
+
+/// What a lazy stub asks for, through [`k_lazy_compile`]: the code of the function deferred for a slot.
+/// The engine's lazy compiler implements it; declaring it here keeps the runtime below the compiler.
+pub(crate) trait LazyHook {
+    /// Compiles the body deferred for the slot at address `slot` and returns its code's address, or the
+    /// error to raise (the slot then still points at the lazy stub, and a later call tries again).
+    fn compile(&self, slot: usize) -> Result<usize, Raised>;
+}
+
 /// The state hooks write: the error raised, the frames it passed, the program's output. Boxed, so JIT code
 /// can embed its address and pass it to every hook.
-pub struct RuntimeState {
+pub(crate) struct RuntimeState {
     signals: InterruptHandle,
     raised: RefCell<Option<Raised>>,
-    frames: RefCell<Vec<(u32, u64)>>,
+    frames: RefCell<RawFrames>,
     output: RefCell<Box<dyn Write>>,
-    /// The engine's lazy-compile hook (null until the engine sets it).
-    compiler: std::cell::Cell<*const RefCell<crate::lazy::Compiler>>,
+    /// The engine's lazy compiler (unset until the engine sets it).
+    lazy: Cell<Option<*const dyn LazyHook>>,
     /// The lowest stack limit of the current evaluation.
-    floor: std::cell::Cell<usize>,
+    floor: Cell<usize>,
 }
 
 impl RuntimeState {
     /// A fresh state writing program output to `output`.
-    pub fn new(output: Box<dyn Write>) -> Box<RuntimeState> {
+    pub(crate) fn new(output: Box<dyn Write>) -> Box<RuntimeState> {
         Box::new(RuntimeState {
             signals: InterruptHandle { signals: Arc::new(Signals::default()) },
             raised: RefCell::new(None),
             frames: RefCell::new(Vec::new()),
             output: RefCell::new(output),
-            compiler: std::cell::Cell::new(std::ptr::null()),
-            floor: std::cell::Cell::new(0),
+            lazy: Cell::new(None),
+            floor: Cell::new(0),
         })
     }
 
     /// The handle that interrupts code running on this state.
-    pub fn interrupt_handle(&self) -> &InterruptHandle {
+    pub(crate) fn interrupt_handle(&self) -> &InterruptHandle {
         &self.signals
     }
 
-    /// Lets hooks reach `compiler`, which must outlive this state (the engine owns both).
-    pub(crate) fn set_compiler(&self, compiler: &RefCell<crate::lazy::Compiler>) {
-        self.compiler.set(compiler);
+    /// Lets lazy stubs reach `hook`, which must outlive this state (the engine owns both, and drops the
+    /// state's code before either).
+    pub(crate) fn set_lazy_hook(&self, hook: &(dyn LazyHook + 'static)) {
+        self.lazy.set(Some(hook as *const dyn LazyHook));
     }
 
-    /// The engine's compiler, if set.
-    pub(crate) fn compiler(&self) -> Option<&RefCell<crate::lazy::Compiler>> {
-        // SAFETY: the pointer is null or was set by the engine to its boxed compiler, which lives as long
-        // as the engine and therefore as long as this state.
-        unsafe { self.compiler.get().as_ref() }
+    fn lazy_hook(&self) -> Option<&dyn LazyHook> {
+        // SAFETY: the pointer was set by the engine to its boxed lazy compiler, which lives as long as the
+        // engine and therefore as long as this state and any code that can reach this hook.
+        self.lazy.get().map(|hook| unsafe { &*hook })
     }
 
     /// Prepares for an evaluation whose code may not go below `floor` (the evaluation stack's end plus
@@ -174,7 +185,7 @@ impl RuntimeState {
     /// After an evaluation: the error raised (if any) and the frames it passed, innermost first, folded as
     /// `(code id, repeat)`. Resets the abort word and the stack limit so nothing leaks into the next run;
     /// an interrupt request is consumed only if it stopped the run.
-    pub(crate) fn disarm(&self) -> Option<(Raised, Vec<(u32, u64)>)> {
+    pub(crate) fn disarm(&self) -> Option<(Raised, RawFrames)> {
         let signals = &self.signals.signals;
         signals.abort.store(0, Ordering::SeqCst);
         signals.stack_limit.store(0, Ordering::SeqCst);
@@ -221,7 +232,8 @@ impl RuntimeState {
         self.raised.replace(None)
     }
 
-    fn write(&self, bytes: &[u8]) {
+    /// Writes program output; a failure stops the evaluation.
+    pub(crate) fn write(&self, bytes: &[u8]) {
         // Output that cannot be written (a closed pipe, a full disk) stops the program: it would
         // otherwise run on, writing into nowhere.
         let result = self.output.borrow_mut().write_all(bytes);
@@ -249,8 +261,12 @@ pub fn format_value(value: f64) -> String {
 // ---- hooks: called from JIT code with the state's address as first argument --------------------------
 
 /// `k_raise(state, kind, slot)`: records an error; the caller then returns through the abort path.
-pub extern "C" fn k_raise(state: *const RuntimeState, kind: i64, slot: usize) {
-    // SAFETY: JIT code passes the address of the engine's boxed `RuntimeState`, which outlives all code.
+///
+/// # Safety
+/// `state` must be the address of a live [`RuntimeState`] (JIT code embeds its engine's), and the call must
+/// not happen while another hook of the same state runs (JIT code is single-threaded).
+pub(crate) unsafe extern "C" fn k_raise(state: *const RuntimeState, kind: i64, slot: usize) {
+    // SAFETY: the caller guarantees `state` is live.
     let state = unsafe { &*state };
     let raised = match kind {
         k if k == RaiseKind::Undefined as i64 => Raised::Undefined { slot },
@@ -263,16 +279,22 @@ pub extern "C" fn k_raise(state: *const RuntimeState, kind: i64, slot: usize) {
 
 /// `k_enter(state, sp)`: top-level code, whose stack pointer is `sp`, starts an evaluation: stack checks
 /// fail below `sp` minus the evaluation budget (but never below the floor the engine armed).
-pub extern "C" fn k_enter(state: *const RuntimeState, sp: usize) {
-    // SAFETY: as in `k_raise`.
+///
+/// # Safety
+/// As for [`k_raise`].
+pub(crate) unsafe extern "C" fn k_enter(state: *const RuntimeState, sp: usize) {
+    // SAFETY: the caller guarantees `state` is live.
     let state = unsafe { &*state };
     let floor = state.floor.get();
     state.arm(sp.saturating_sub(crate::stack::EVAL_BUDGET).max(floor));
 }
 
 /// `k_frame(state, code_id)`: a function leaving through the abort path records itself.
-pub extern "C" fn k_frame(state: *const RuntimeState, code_id: u32) {
-    // SAFETY: as in `k_raise`.
+///
+/// # Safety
+/// As for [`k_raise`].
+pub(crate) unsafe extern "C" fn k_frame(state: *const RuntimeState, code_id: u32) {
+    // SAFETY: the caller guarantees `state` is live.
     let state = unsafe { &*state };
     let mut frames = state.frames.borrow_mut();
     match frames.last_mut() {
@@ -281,107 +303,35 @@ pub extern "C" fn k_frame(state: *const RuntimeState, code_id: u32) {
     }
 }
 
-/// `putchard(c)`: writes the byte the tutorial's C runtime writes for `c`, and returns 0.
-pub extern "C" fn k_putchard(state: *const RuntimeState, c: f64) -> f64 {
-    // SAFETY: as in `k_raise`.
+/// `k_lazy_compile(state, slot)`: compiles the body deferred for `slot`, points the slot at it and returns
+/// its address. On failure it raises, and the stub returns through the abort path without calling.
+///
+/// # Safety
+/// As for [`k_raise`]; `slot` must be the address of one of the engine's slots (the stub was reached
+/// through it).
+pub(crate) unsafe extern "C" fn k_lazy_compile(state: *const RuntimeState, slot: usize) -> usize {
+    // SAFETY: the caller guarantees `state` is live.
     let state = unsafe { &*state };
-    state.write(&[putchard_byte(c)]);
-    0.0
-}
-
-/// The byte C's `fputc((char)c, ...)` writes on x86-64: `c` truncated toward zero to a 32-bit int
-/// (`cvttsd2si`, which gives `INT_MIN` for NaN and out-of-range values), then its low 8 bits. So 321 is
-/// `'A'` and -1 is 0xFF.
-pub fn putchard_byte(c: f64) -> u8 {
-    let int = if c.is_finite() && c > -2147483649.0 && c < 2147483648.0 { c as i32 } else { i32::MIN };
-    int as u8
-}
-
-/// `printd(x)`: writes `x` in the shortest round-trip form and a newline, and returns 0.
-pub extern "C" fn k_printd(state: *const RuntimeState, x: f64) -> f64 {
-    // SAFETY: as in `k_raise`.
-    let state = unsafe { &*state };
-    state.write(format!("{}\n", format_value(x)).as_bytes());
-    0.0
-}
-
-macro_rules! unary_math {
-    ($($name:ident => $method:ident),* $(,)?) => {
-        $(
-            #[doc = concat!("`", stringify!($method), "(x)` from libm.")]
-            pub extern "C" fn $name(x: f64) -> f64 { x.$method() }
-        )*
+    let result = match state.lazy_hook() {
+        Some(hook) => hook.compile(slot),
+        None => Err(Raised::CompileFailed { slot, reason: "no compiler is attached".into() }),
     };
-}
-
-unary_math!(
-    k_sin => sin, k_cos => cos, k_tan => tan, k_asin => asin, k_acos => acos, k_atan => atan,
-    k_sinh => sinh, k_cosh => cosh, k_tanh => tanh, k_exp => exp, k_log => ln, k_log10 => log10,
-    k_sqrt => sqrt, k_floor => floor, k_ceil => ceil, k_fabs => abs,
-);
-
-/// `atan2(y, x)`.
-pub extern "C" fn k_atan2(y: f64, x: f64) -> f64 {
-    y.atan2(x)
-}
-
-/// `pow(x, y)`.
-pub extern "C" fn k_pow(x: f64, y: f64) -> f64 {
-    x.powf(y)
-}
-
-/// `fmod(x, y)`: the remainder with the sign of `x`, as C's `fmod` (Rust's `%` on f64).
-pub extern "C" fn k_fmod(x: f64, y: f64) -> f64 {
-    x % y
-}
-
-/// A builtin function: its kaleido name, arity, address, and whether it takes the state as first argument.
-#[derive(Clone, Copy, Debug)]
-pub struct Builtin {
-    /// The name kaleido code calls it by.
-    pub name: &'static str,
-    /// How many f64 arguments it takes.
-    pub arity: usize,
-    /// Its address.
-    pub address: usize,
-    /// Whether the state's address is passed first (for builtins that write output).
-    pub takes_state: bool,
-}
-
-/// Every builtin, in the order `:list` shows them.
-pub fn builtins() -> Vec<Builtin> {
-    let io = |name, address: usize| Builtin { name, arity: 1, address, takes_state: true };
-    let math1 =
-        |name, f: extern "C" fn(f64) -> f64| Builtin { name, arity: 1, address: f as usize, takes_state: false };
-    let math2 =
-        |name, f: extern "C" fn(f64, f64) -> f64| Builtin { name, arity: 2, address: f as usize, takes_state: false };
-    vec![
-        io("putchard", k_putchard as *const () as usize),
-        io("printd", k_printd as *const () as usize),
-        math1("sin", k_sin),
-        math1("cos", k_cos),
-        math1("tan", k_tan),
-        math1("asin", k_asin),
-        math1("acos", k_acos),
-        math1("atan", k_atan),
-        math2("atan2", k_atan2),
-        math1("sinh", k_sinh),
-        math1("cosh", k_cosh),
-        math1("tanh", k_tanh),
-        math1("exp", k_exp),
-        math1("log", k_log),
-        math1("log10", k_log10),
-        math2("pow", k_pow),
-        math1("sqrt", k_sqrt),
-        math1("floor", k_floor),
-        math1("ceil", k_ceil),
-        math1("fabs", k_fabs),
-        math2("fmod", k_fmod),
-    ]
+    match result {
+        Ok(code) => {
+            // SAFETY: the caller guarantees `slot` is a live slot; slots never move or go away while the
+            // engine lives.
+            unsafe { &*(slot as *const AtomicUsize) }.store(code, Ordering::SeqCst);
+            code
+        }
+        Err(raised) => {
+            state.raise(raised);
+            0
+        }
+    }
 }
 
 /// Finds a C function of the process by name, as the tutorial's JIT does for `extern`.
-pub fn lookup_c_symbol(name: &str) -> Option<usize> {
+pub(crate) fn lookup_c_symbol(name: &str) -> Option<usize> {
     let c_name = std::ffi::CString::new(name).ok()?;
     // SAFETY: `dlsym` with `RTLD_DEFAULT` and a NUL-terminated name only reads the loaded symbol tables.
     let address = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c_name.as_ptr()) };

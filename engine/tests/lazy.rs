@@ -11,7 +11,7 @@ fn engine(jit: JitMode) -> Engine {
 }
 
 fn compiled(engine: &Engine, name: &str) -> bool {
-    engine.index().get(name).expect("known").compiled
+    engine.index().get(name).expect("known").is_compiled()
 }
 
 #[test]

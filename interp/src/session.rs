@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use kaleido_lang::ast::{Expr, ExprKind, Item, ItemKind, ProtoKind};
+use kaleido_lang::ast::{Expr, ExprKind, Item, ItemKind};
 use kaleido_lang::{Operators, analyze, has_errors};
 
 use crate::builtins::builtin;
@@ -174,11 +174,7 @@ impl Interpreter {
                 self.functions.insert(proto.name.clone(), Definition { params, body: Rc::new(function.body) });
                 let version = self.versions.entry(proto.name.clone()).or_insert(0);
                 *version += 1;
-                match proto.kind {
-                    ProtoKind::Binary { op, precedence } => self.operators.define_binary(op, precedence),
-                    ProtoKind::Unary(op) => self.operators.define_unary(op),
-                    ProtoKind::Plain => {}
-                }
+                self.operators.define(&proto.kind);
                 results.push(ItemResult::Defined { name: proto.name, version: *version });
             }
             ItemKind::Extern(proto) => {

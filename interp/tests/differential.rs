@@ -64,7 +64,6 @@ fn on_jit(entries: &[String], jit: JitMode) -> Vec<Observed> {
             let error = outcome.error.map(|error| match error.kind {
                 RuntimeErrorKind::Undefined { name } => Error::Undefined(name),
                 RuntimeErrorKind::ArityMismatch { caller, callee, passed, takes } => {
-                    let caller = caller.strip_prefix('`').and_then(|c| c.strip_suffix('`')).map(str::to_string);
                     Error::Arity { caller, callee, passed, takes }
                 }
                 RuntimeErrorKind::StackOverflow => Error::StackOverflow,

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ast::{ASSIGN_PRECEDENCE, BUILTIN_BINARY};
+use crate::ast::{ASSIGN_PRECEDENCE, BUILTIN_BINARY, ProtoKind};
 
 /// The binary and unary operators defined at some point, with binary precedences.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,13 +52,12 @@ impl Operators {
         self.unary.insert(op);
     }
 
-    /// Forgets a user-defined binary operator (when an entry that defined it is rolled back).
-    pub fn remove_binary(&mut self, op: char) {
-        self.binary.remove(&op);
-    }
-
-    /// Forgets a unary operator.
-    pub fn remove_unary(&mut self, op: char) {
-        self.unary.remove(&op);
+    /// Defines the operator a prototype declares (nothing for a plain function).
+    pub fn define(&mut self, kind: &ProtoKind) {
+        match *kind {
+            ProtoKind::Binary { op, precedence } => self.define_binary(op, precedence),
+            ProtoKind::Unary(op) => self.define_unary(op),
+            ProtoKind::Plain => {}
+        }
     }
 }

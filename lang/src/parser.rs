@@ -120,11 +120,7 @@ impl Parser<'_> {
         let def_span = self.bump().span;
         let mut proto = self.parse_prototype(def_span)?;
         // An operator is usable in its own body (for recursion) and by every later item of the entry.
-        match proto.kind {
-            ProtoKind::Binary { op, precedence } => self.ops.define_binary(op, precedence),
-            ProtoKind::Unary(op) => self.ops.define_unary(op),
-            ProtoKind::Plain => {}
-        }
+        self.ops.define(&proto.kind);
         let body = self.parse_expression()?;
         proto.span = def_span.to(proto.span);
         Ok(Function { proto, body })

@@ -1,4 +1,4 @@
-//! Shell commands: `:help`, `:quit`, `:list`, `:show`, `:load`, `:save`, `:reset`.
+//! Shell commands: `:help`, `:quit`, `:list`, `:show`, `:load`, `:save`, `:reset`, `:set`, `:stats`.
 //!
 //! Commands are parsed by hand (a word and an argument); anything else starting with `:` is an unknown
 //! command, reported with the nearest known one.
@@ -6,7 +6,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use kaleido_engine::{FunctionInfo, FunctionKind, FunctionState, JitMode, format_value};
+use kaleido_engine::JitMode;
+use kaleido_engine::present;
 
 use crate::script::run_script;
 use crate::session::{Mode, Session};
@@ -68,70 +69,16 @@ fn help(session: &mut Session) -> Result<(), String> {
 }
 
 fn list(session: &mut Session) -> Result<(), String> {
-    let index = session.engine().index();
-    let mut text =
-        format!("{:<16} {:<14} {:<8} {:<16} {:<8} {}\n", "name", "params", "version", "state", "kind", "entry");
-    let mut builtins = Vec::new();
-    for info in index.functions() {
-        if info.kind == FunctionKind::Builtin {
-            builtins.push(info.name.as_str());
-            continue;
-        }
-        text.push_str(&list_row(info));
-    }
-    text.push_str(&format!("builtins: {}\n", builtins.join(" ")));
+    let text = present::function_list(session.engine());
     write_out(session, &text)
-}
-
-fn list_row(info: &FunctionInfo) -> String {
-    let params = match info.current() {
-        Some(version) => format!("({})", version.params.join(" ")),
-        None => info.arity.map_or("-".to_string(), |a| format!("{a} args")),
-    };
-    let version = if info.version() > 0 { format!("v{}", info.version()) } else { "-".to_string() };
-    let state = match info.state {
-        FunctionState::Defined => "defined",
-        FunctionState::NotYetDefined => "not yet defined",
-    };
-    let kind = match info.kind {
-        FunctionKind::User => "user",
-        FunctionKind::Prelude => "prelude",
-        FunctionKind::Builtin => "builtin",
-        FunctionKind::Extern => "extern",
-    };
-    let entry = info.current().map_or("-", |v| v.entry_name.as_str());
-    let compiled = match (info.state, info.compiled) {
-        (FunctionState::NotYetDefined, _) => "-",
-        (_, true) => "yes",
-        (_, false) => "not yet",
-    };
-    format!("{:<16} {params:<14} {version:<8} {state:<16} {kind:<8} {compiled:<9} {entry}\n", info.name)
 }
 
 fn show(session: &mut Session, name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("`:show` needs a name, e.g. `:show fib` or `:show binary|`".to_string());
     }
-    let index = session.engine().index();
-    let Some(info) = index.get(name) else {
-        return Err(format!("no function named `{name}`; `:list` shows them all"));
-    };
-    let mut text = match (info.kind, info.current()) {
-        (_, Some(version)) => format!("{}\n", version.source.trim()),
-        (FunctionKind::Builtin, None) => {
-            format!("# `{name}` is a builtin taking {} argument(s)\n", info.arity.unwrap_or(0))
-        }
-        (FunctionKind::Extern, None) => format!("extern {name}(...)  # bound to a C function\n"),
-        _ => format!("# `{name}` is called but not defined yet\n"),
-    };
-    let callers: Vec<String> = index.callers_of(name).into_iter().map(|(c, n)| format!("{c} ({n} args)")).collect();
-    if !callers.is_empty() {
-        text.push_str(&format!("# called by: {}\n", callers.join(", ")));
-    }
-    let calls: Vec<String> = info.calls.iter().map(|(c, _)| c.clone()).collect();
-    if !calls.is_empty() {
-        text.push_str(&format!("# calls: {}\n", calls.join(", ")));
-    }
+    let text = present::function_source(session.engine(), name)
+        .ok_or_else(|| format!("no function named `{name}`; `:list` shows them all"))?;
     write_out(session, &text)
 }
 
@@ -160,44 +107,9 @@ fn save(session: &mut Session, path: &str) -> Result<(), String> {
     write_out(session, &format!("saved to {path}\n"))
 }
 
-/// A script that rebuilds the session: externs and globals first, then every current user definition in
-/// the order of the entries that made them.
+/// A script that rebuilds the session (what `:save` writes).
 pub fn session_script(session: &Session) -> String {
-    let engine = session.engine();
-    let mut text = String::from("# Saved by kaleido's :save. Load it with `kaleido FILE` or `:load FILE`.\n");
-    let mut definitions: Vec<&FunctionInfo> = Vec::new();
-    for info in engine.index().functions() {
-        match info.kind {
-            FunctionKind::Extern => {
-                let params: Vec<String> = (0..info.arity.unwrap_or(0)).map(|i| format!("a{i}")).collect();
-                text.push_str(&format!("extern {}({});\n", info.name, params.join(" ")));
-            }
-            FunctionKind::User if info.current().is_some() => definitions.push(info),
-            _ => {}
-        }
-    }
-    for (name, value) in engine.globals() {
-        text.push_str(&format!("var {name} = {};\n", value_literal(value)));
-    }
-    definitions.sort_by_key(|info| info.defined_in());
-    for info in definitions {
-        if let Some(version) = info.current() {
-            text.push_str(&format!("{};\n", version.source.trim().trim_end_matches(';')));
-        }
-    }
-    text
-}
-
-/// An expression that evaluates to exactly `value` without the prelude.
-fn value_literal(value: f64) -> String {
-    match value {
-        v if v.is_nan() => "0/0".to_string(),
-        v if v == f64::INFINITY => "1/0".to_string(),
-        v if v == f64::NEG_INFINITY => "0 - 1/0".to_string(),
-        v if v == 0.0 && v.is_sign_negative() => "(0 - 1) * 0".to_string(),
-        v if v < 0.0 => format!("0 - {}", format_value(-v)),
-        v => format_value(v),
-    }
+    present::session_script(session.engine())
 }
 
 /// Writes `bytes` to `path` so that a crash never leaves a half-written file: into a new temporary file
@@ -281,31 +193,9 @@ fn reset(session: &mut Session) -> Result<(), String> {
 
 fn unknown(word: &str) -> String {
     let names: Vec<&str> = COMMANDS.iter().map(|(c, _)| c.split(' ').next().unwrap_or(c)).collect();
-    let nearest = names.iter().min_by_key(|name| edit_distance(word, name)).copied().unwrap_or(":help");
+    // Optimal string alignment: swapping two neighbouring letters, the commonest typo, counts as one edit.
+    let nearest = names.iter().min_by_key(|name| strsim::osa_distance(word, name)).copied().unwrap_or(":help");
     format!("unknown command `{word}`; did you mean `{nearest}`? (`:help` lists the commands)")
-}
-
-/// Edit distance where swapping two neighbouring characters counts as one edit (optimal string
-/// alignment), since transposed letters are the commonest typo.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
-            }
-        }
-    }
-    d[a.len()][b.len()]
 }
 
 fn write_out(session: &mut Session, text: &str) -> Result<(), String> {

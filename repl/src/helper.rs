@@ -5,8 +5,9 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use kaleido_engine::present::Names;
 use kaleido_lang::lexer::lex_with_comments;
-use kaleido_lang::token::{KEYWORDS, TokenKind};
+use kaleido_lang::token::TokenKind;
 use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
@@ -15,13 +16,7 @@ use rustyline::{Context, Helper, Validator};
 use crate::commands::COMMANDS;
 
 /// What the session knows, refreshed by the shell after every entry.
-#[derive(Default)]
-pub struct Known {
-    /// Callable functions (no operators) and their parameter names.
-    pub functions: Vec<(String, Vec<String>)>,
-    /// Global variables.
-    pub globals: Vec<String>,
-}
+pub type Known = Names;
 
 /// The shell's rustyline helper. Entries are validated by the shell loop itself (to show a continuation
 /// prompt), so the derived validator accepts every line.
@@ -109,24 +104,14 @@ pub fn completions(word: &str, known: &Known, at_line_start: bool) -> Vec<String
         matches.sort();
         return matches;
     }
-    if word.is_empty() {
-        return Vec::new();
-    }
-    let mut names: Vec<String> = KEYWORDS.iter().map(|k| k.to_string()).collect();
-    names.extend(known.functions.iter().map(|(name, _)| name.clone()));
-    names.extend(known.globals.iter().cloned());
-    names.retain(|name| name.starts_with(word));
-    names.sort();
-    names.dedup();
-    names
+    known.completions(word)
 }
 
 /// After `name(` at the end of `before`, the parameters still to type: `x, y)` for `def f(x y)`.
 pub fn parameter_hint(before: &str, known: &Known) -> Option<String> {
     let before = before.strip_suffix('(')?;
     let name = &before[word_start(before, |c| c.is_ascii_alphanumeric() || c == '_')..];
-    let (_, params) = known.functions.iter().find(|(n, _)| n == name)?;
-    Some(format!("{})", params.join(", ")))
+    Some(format!("{})", known.parameters(name)?.join(", ")))
 }
 
 impl Hinter for KalHelper {

@@ -5,11 +5,10 @@
 
 use std::io::Write;
 
-use kaleido_engine::{
-    Engine, EngineOptions, ItemOutcome, JitMode, Outcome, Rejected, RuntimeError, RuntimeErrorKind, format_value,
-    io_reason,
-};
-use kaleido_lang::{Diagnostic, LineIndex, Span, render_indexed};
+pub use kaleido_engine::present::SourceText;
+use kaleido_engine::present::describe_item;
+use kaleido_engine::{Engine, EngineOptions, ItemOutcome, JitMode, Outcome, Rejected, RuntimeErrorKind, io_reason};
+use kaleido_lang::Span;
 
 /// Where a session's entries come from, which decides what is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +112,7 @@ impl Session {
     /// Evaluates `file.text[span]` as one entry, and shows what happened, with diagnostics pointing into
     /// the whole file.
     pub fn eval_file_item(&mut self, file: &SourceText, span: Span, mode: Mode) -> EntryStatus {
-        let entry_name = format!("{}:{}", file.name, file.lines.line_of(span.start as usize));
+        let entry_name = format!("{}:{}", file.name, file.line_of(span.start as usize));
         self.eval_and_show(&entry_name, &file.text[span.range()], span.start as usize, file, mode)
     }
 
@@ -129,7 +128,11 @@ impl Session {
         let out = &mut self.out;
         let mut write_failed = None;
         let mut show = |item: &ItemOutcome| {
-            if let Some(line) = describe(item, mode, quiet)
+            let shown = match item {
+                ItemOutcome::Value(_) if quiet => None,
+                item => describe_item(item, mode == Mode::Shell),
+            };
+            if let Some(line) = shown
                 && write_failed.is_none()
                 && let Err(error) = writeln!(out, "{line}").and_then(|()| out.flush())
             {
@@ -141,11 +144,9 @@ impl Session {
             self.report_output_failure(&io_reason(&error));
             return EntryStatus::OutputFailed;
         }
-        let shift = |d: &Diagnostic| shifted(d, offset);
         match result {
             Err(Rejected { diagnostics }) => {
-                let diagnostics: Vec<Diagnostic> = diagnostics.iter().map(shift).collect();
-                let _ = self.err.write_all(whole.render_all(&diagnostics).as_bytes());
+                let _ = self.err.write_all(whole.render_all(&diagnostics, offset).as_bytes());
                 EntryStatus::CompileError
             }
             Ok(outcome) => self.show_outcome(outcome, whole, offset),
@@ -153,14 +154,13 @@ impl Session {
     }
 
     fn show_outcome(&mut self, outcome: Outcome, whole: &SourceText, offset: usize) -> EntryStatus {
-        let warnings: Vec<Diagnostic> = outcome.warnings.iter().map(|d| shifted(d, offset)).collect();
-        let _ = self.err.write_all(whole.render_all(&warnings).as_bytes());
+        let _ = self.err.write_all(whole.render_all(&outcome.warnings, offset).as_bytes());
         let Some(error) = outcome.error else { return EntryStatus::Ok };
         if let RuntimeErrorKind::OutputFailed { reason } = &error.kind {
             self.report_output_failure(reason);
             return EntryStatus::OutputFailed;
         }
-        let _ = self.err.write_all(render_runtime_error(&error, whole, offset).as_bytes());
+        let _ = self.err.write_all(whole.render_runtime_error(&error, offset).as_bytes());
         let _ = self.err.flush();
         match error.kind {
             RuntimeErrorKind::Interrupted => EntryStatus::Interrupted,
@@ -178,63 +178,4 @@ impl Session {
 fn new_engine(options: &SessionOptions, output: Box<dyn Write>) -> anyhow::Result<Engine> {
     Engine::new(EngineOptions { prelude: options.prelude, jit: options.jit, ..EngineOptions::default() }, output)
         .map_err(|e| anyhow::anyhow!("cannot start the JIT engine: {e}"))
-}
-
-/// The line shown for an item, if any: values everywhere (unless quiet), definitions only in the shell.
-fn describe(item: &ItemOutcome, mode: Mode, quiet: bool) -> Option<String> {
-    match item {
-        ItemOutcome::Value(value) => (!quiet).then(|| format_value(*value)),
-        _ if mode == Mode::Script => None,
-        ItemOutcome::Defined { name, params, version: 1 } => Some(format!("defined {name}({})", params.join(" "))),
-        ItemOutcome::Defined { name, params, version } => {
-            Some(format!("redefined {name}({}) (version {version})", params.join(" ")))
-        }
-        ItemOutcome::Declared { name, params, builtin } => {
-            let what = if *builtin { "builtin" } else { "C function" };
-            Some(format!("extern {name}({}) bound to the {what}", params.join(" ")))
-        }
-        ItemOutcome::Global { name, value } => Some(format!("{name} = {}", format_value(*value))),
-    }
-}
-
-/// A runtime error rendered like a compile error, at the item that was running, with the backtrace.
-fn render_runtime_error(error: &RuntimeError, whole: &SourceText, offset: usize) -> String {
-    let span = Span::new(offset + error.span.start as usize, offset + error.span.end as usize);
-    let mut diagnostic = Diagnostic::error(span, error.to_string());
-    if !error.backtrace.is_empty() {
-        diagnostic = diagnostic.with_note(format!("backtrace (innermost first): {}", error.backtrace_line()));
-    }
-    whole.render(&diagnostic)
-}
-
-/// A named text that diagnostics point into (a file, or a shell entry), with its lines indexed once, so
-/// rendering a diagnostic costs the same at the end of a long file as at its start.
-pub struct SourceText<'a> {
-    /// How diagnostics name it: `fib.kal`, `<repl:3>`.
-    pub name: &'a str,
-    /// The whole text.
-    pub text: &'a str,
-    /// Where its lines start.
-    pub lines: LineIndex,
-}
-
-impl<'a> SourceText<'a> {
-    /// Indexes `text`, named `name`.
-    pub fn new(name: &'a str, text: &'a str) -> SourceText<'a> {
-        SourceText { name, text, lines: LineIndex::new(text) }
-    }
-
-    fn render(&self, diagnostic: &Diagnostic) -> String {
-        render_indexed(diagnostic, self.name, self.text, &self.lines)
-    }
-
-    fn render_all(&self, diagnostics: &[Diagnostic]) -> String {
-        diagnostics.iter().map(|d| self.render(d)).collect()
-    }
-}
-
-fn shifted(diagnostic: &Diagnostic, offset: usize) -> Diagnostic {
-    let mut diagnostic = diagnostic.clone();
-    diagnostic.span = Span::new(diagnostic.span.start as usize + offset, diagnostic.span.end as usize + offset);
-    diagnostic
 }

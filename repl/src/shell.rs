@@ -5,8 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use kaleido_engine::FunctionKind;
-use kaleido_lang::ast::ProtoKind;
+use kaleido_engine::present::Names;
 use kaleido_lang::{Completeness, completeness};
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
@@ -108,20 +107,5 @@ fn read_entry(
 }
 
 fn refresh_known(session: &Session, known: &Rc<RefCell<Known>>) {
-    let engine = session.engine();
-    let mut known = known.borrow_mut();
-    known.functions = engine
-        .index()
-        .functions()
-        .filter(|f| f.operator == ProtoKind::Plain && f.arity.is_some())
-        .map(|f| {
-            let params = match f.current() {
-                Some(version) => version.params.clone(),
-                None if f.kind == FunctionKind::Builtin && f.arity == Some(2) => vec!["x".into(), "y".into()],
-                None => (0..f.arity.unwrap_or(0)).map(|i| format!("a{i}")).collect(),
-            };
-            (f.name.clone(), params)
-        })
-        .collect();
-    known.globals = engine.globals().into_iter().map(|(name, _)| name).collect();
+    *known.borrow_mut() = Names::of(session.engine());
 }

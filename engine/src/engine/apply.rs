@@ -1,139 +1,121 @@
 //! The apply phase of an entry: items take effect in order, definitions repoint slots, top-level code
-//! runs, and runtime errors come back as typed errors with their backtraces.
+//! runs, and runtime errors come back as typed errors with their backtraces. Nothing here generates code
+//! (the compile phase made every stub and adapter), so applying cannot fail half-way except by a runtime
+//! error, which keeps the effects of the items before it.
 
-use std::sync::atomic::Ordering;
+use std::collections::BTreeSet;
 
-use cranelift_module::FuncId;
-use kaleido_lang::ast::ProtoKind;
+use kaleido_lang::Span;
+use kaleido_lang::ast::{Function, Prototype};
 
 use super::{Engine, ItemOutcome, Outcome};
-use crate::backend::{StubKind, range_of};
-use crate::code_memory::CodeRange;
+use crate::backend::{CompiledFunction, StubKind};
 use crate::compile::{CompiledEntry, CompiledItem, DefBody};
-use crate::error::{Frame, RuntimeError, RuntimeErrorKind, fold_frames};
-use crate::index::{FunctionKind, FunctionState, SlotId, Version};
-use crate::lazy::{Deferred, LazilyCompiled};
-use crate::runtime::Raised;
+use crate::error::{FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
+use crate::ids::{CodeId, EntryId, SlotId};
+use crate::index::{Code, FunctionKind, FunctionState, Version};
+use crate::lazy::LazilyCompiled;
+use crate::runtime::{Raised, RawFrames};
+
+/// Which entry is being applied, and what its definitions are.
+#[derive(Clone, Debug)]
+pub(crate) struct EntryContext {
+    /// Its number.
+    pub(crate) id: EntryId,
+    /// Its name: `<repl:3>`, `fib.kal:12`, `<prelude>`.
+    pub(crate) name: String,
+    /// What its definitions are (user or prelude).
+    pub(crate) kind: FunctionKind,
+}
 
 impl Engine {
-    pub(super) fn apply(&mut self, compiled: CompiledEntry, observer: &mut dyn FnMut(&ItemOutcome)) -> Outcome {
-        let CompiledEntry { module, allocations, items, new_slots, warnings } = compiled;
-        let code_of = |func: FuncId| {
-            let address = module.get_finalized_function(func) as usize;
-            (address, range_of(&allocations, address).unwrap_or((address, 0)))
-        };
-        let mut resolved = Vec::new();
-        for (item, span) in items {
-            let code = match &item {
-                CompiledItem::Def { body: DefBody::Eager(func), .. }
-                | CompiledItem::Expr { func, .. }
-                | CompiledItem::Extern { adapter: Some(func), .. } => vec![code_of(*func)],
-                CompiledItem::Def { body: DefBody::Lazy(_), .. } => Vec::new(),
-                CompiledItem::Global(globals) => globals.iter().map(|(_, _, f)| code_of(*f)).collect(),
-                CompiledItem::Extern { adapter: None, .. } => Vec::new(),
-            };
-            resolved.push((item, span, code));
-        }
-        // The module's bookkeeping is no longer needed: the engine owns its code from here on.
-        drop(module);
-        for (name, arity, slot) in new_slots {
-            self.index.entry(&name).slots.insert(arity, slot);
-            self.refresh_slot(&name, arity, slot);
+    /// Applies a compiled entry; `slots_before` is how many slots existed before it compiled (the ones
+    /// after are new and must be pointed somewhere).
+    pub(super) fn apply(
+        &mut self,
+        compiled: CompiledEntry,
+        slots_before: usize,
+        entry: &EntryContext,
+        observer: &mut dyn FnMut(&ItemOutcome),
+    ) -> Outcome {
+        let CompiledEntry { items, warnings } = compiled;
+        for slot in self.session.slots.since(slots_before).collect::<Vec<_>>() {
+            // A name the entry's code calls is known from now on, defined or not.
+            let (name, _) = self.session.slots.key(slot);
+            self.session.index.entry(name);
+            self.refresh_slot(slot);
         }
         let mut outcome = Outcome { warnings, ..Outcome::default() };
-        let mut stopped = false;
-        for (item, span, code) in resolved {
+        for (item, span) in items {
             // Ctrl-C between items stops the entry before the next one takes effect.
-            if !stopped && self.state.take_interrupt() {
-                outcome.error = Some(self.runtime_error(Raised::Interrupted, Vec::new(), span));
-                stopped = true;
+            if outcome.error.is_none() && self.runtime.take_interrupt() {
+                outcome.error = Some(self.runtime_error(Raised::Interrupted, Vec::new(), span, entry));
             }
-            if stopped {
+            if outcome.error.is_some() {
                 // Items after a runtime error never run; their code is unreachable.
-                self.retired_code.extend(code.iter().map(|&(_, range)| range));
+                self.retire_item(item);
                 continue;
             }
-            let result = self.apply_item(item, &code).map_err(|(outcomes, mut error)| {
-                error.span = span;
-                (outcomes, error)
-            });
-            self.state.flush();
-            let (outcomes, mut error) = match result {
+            let (outcomes, mut error) = match self.apply_item(item, entry) {
                 Ok(outcomes) => (outcomes, None),
-                Err((outcomes, error)) => (outcomes, Some(error)),
+                Err((outcomes, raised, frames)) => (outcomes, Some(self.runtime_error(raised, frames, span, entry))),
             };
             // Output the item wrote that could not be flushed stops the entry too.
-            if let Some(raised) = self.state.take_raised()
+            self.runtime.flush();
+            if let Some(raised) = self.runtime.take_raised()
                 && error.is_none()
             {
-                error = Some(self.runtime_error(raised, Vec::new(), span));
+                error = Some(self.runtime_error(raised, Vec::new(), span, entry));
             }
             outcomes.iter().for_each(&mut *observer);
             outcome.items.extend(outcomes);
-            if error.is_some() {
-                outcome.error = error;
-                stopped = true;
-            }
+            outcome.error = error;
         }
         outcome
+    }
+
+    /// Frees the code of an item that will never run.
+    fn retire_item(&mut self, item: CompiledItem) {
+        match item {
+            CompiledItem::Def { body: DefBody::Eager(code), .. } | CompiledItem::Expr { thunk: code, .. } => {
+                self.retired.push(code.range);
+            }
+            CompiledItem::Extern { adapter: Some(code), .. } => self.retired.push(code.range),
+            CompiledItem::Global(globals) => self.retired.extend(globals.iter().map(|(_, _, code)| code.range)),
+            CompiledItem::Def { body: DefBody::Lazy(_), .. } | CompiledItem::Extern { adapter: None, .. } => {}
+        }
     }
 
     fn apply_item(
         &mut self,
         item: CompiledItem,
-        code: &[(usize, CodeRange)],
-    ) -> Result<Vec<ItemOutcome>, (Vec<ItemOutcome>, RuntimeError)> {
-        // Top-level code runs once: it is released at the end of the entry, whatever happens.
-        if matches!(item, CompiledItem::Expr { .. } | CompiledItem::Global(_)) {
-            self.retired_code.extend(code.iter().map(|&(_, range)| range));
-        }
+        entry: &EntryContext,
+    ) -> Result<Vec<ItemOutcome>, (Vec<ItemOutcome>, Raised, RawFrames)> {
         match item {
             CompiledItem::Def { function, source, calls, body } => {
-                let body = match body {
-                    DefBody::Eager(_) => Ok(code[0]),
-                    DefBody::Lazy(deferred) => Err(deferred),
-                };
-                Ok(vec![self.apply_def(function, source, calls, body)])
+                Ok(vec![self.apply_def(function, source, calls, body, entry)])
             }
             CompiledItem::Extern { proto, address, builtin, adapter } => {
-                if !builtin {
-                    let info = self.index.entry(&proto.name);
-                    info.kind = FunctionKind::Extern;
-                    info.state = FunctionState::Defined;
-                    info.arity = Some(proto.params.len());
-                    info.code = address;
-                    info.compiled = true;
-                    if adapter.is_some() {
-                        info.adapter = code[0].0;
-                        info.code_range = Some(code[0].1);
-                    }
-                    // Calls compiled before the binding go through the name's slots: point them at it.
-                    let slots: Vec<(usize, SlotId)> = info.slots.iter().map(|(&a, &s)| (a, s)).collect();
-                    for (arity, slot) in slots {
-                        self.refresh_slot(&proto.name, arity, slot);
-                    }
-                }
-                let params = proto.params.iter().map(|p| p.name.clone()).collect();
-                Ok(vec![ItemOutcome::Declared { name: proto.name, params, builtin }])
+                Ok(vec![self.apply_extern(proto, address, builtin, adapter)])
             }
-            CompiledItem::Expr { calls, .. } => {
+            CompiledItem::Expr { thunk, calls } => {
                 for callee in calls {
-                    self.index.entry(&callee).called_from_entries.insert(self.entries);
+                    self.session.index.entry(&callee).called_from_entries.insert(entry.id);
                 }
-                self.run(code[0].0).map(|value| vec![ItemOutcome::Value(value)]).map_err(|e| (Vec::new(), e))
+                // Top-level code runs once: it is released at the end of the entry, whatever happens.
+                self.retired.push(thunk.range);
+                self.run(thunk.code).map(|value| vec![ItemOutcome::Value(value)]).map_err(|(r, f)| (Vec::new(), r, f))
             }
             CompiledItem::Global(globals) => {
+                self.retired.extend(globals.iter().map(|(_, _, thunk)| thunk.range));
                 let mut outcomes = Vec::new();
-                for ((name, cell, _), &(thunk, _)) in globals.into_iter().zip(code) {
-                    match self.run(thunk) {
+                for (name, cell, thunk) in globals {
+                    match self.run(thunk.code) {
                         Ok(value) => {
-                            self.globals.get(cell).store(value.to_bits(), Ordering::SeqCst);
-                            if self.global_names.insert(name.clone(), cell).is_none() {
-                                self.global_order.push(name.clone());
-                            }
+                            self.session.globals.bind(&name, cell, value);
                             outcomes.push(ItemOutcome::Global { name, value });
                         }
-                        Err(error) => return Err((outcomes, error)),
+                        Err((raised, frames)) => return Err((outcomes, raised, frames)),
                     }
                 }
                 Ok(outcomes)
@@ -141,141 +123,147 @@ impl Engine {
         }
     }
 
-    /// Makes `function` the current definition of its name. `body` is its code (eager) or the IR to
-    /// compile on its first call (lazy).
+    /// Binds an `extern` (a C function; builtins need no binding) and points the name's slots at it.
+    fn apply_extern(
+        &mut self,
+        proto: Prototype,
+        address: usize,
+        builtin: bool,
+        adapter: Option<CompiledFunction>,
+    ) -> ItemOutcome {
+        if !builtin {
+            let info = self.session.index.entry(&proto.name);
+            info.kind = FunctionKind::Extern;
+            info.state = FunctionState::Defined;
+            info.arity = Some(proto.params.len());
+            info.code = Code::Native { address, adapter };
+            // Calls compiled before the binding go through the name's slots: point them at it.
+            for (_, slot) in self.session.slots.of_name(&proto.name) {
+                self.refresh_slot(slot);
+            }
+        }
+        let params = proto.params.iter().map(|p| p.name.clone()).collect();
+        ItemOutcome::Declared { name: proto.name, params, builtin }
+    }
+
+    /// Makes `function` the current definition of its name: its code (eager) or its deferred body (lazy).
     fn apply_def(
         &mut self,
-        function: kaleido_lang::ast::Function,
+        function: Function,
         source: String,
-        calls: std::collections::BTreeSet<(String, usize)>,
-        body: Result<(usize, CodeRange), Box<Deferred>>,
+        calls: BTreeSet<(String, usize)>,
+        body: DefBody<CompiledFunction>,
+        entry: &EntryContext,
     ) -> ItemOutcome {
         let proto = function.proto;
         let name = proto.name.as_str();
         let params: Vec<String> = proto.params.iter().map(|p| p.name.clone()).collect();
         let arity = params.len();
-        let slot = self.ensure_slot(name, arity);
-        let slot_address = self.slots.address(slot);
-        let (code, range) = match body {
-            Ok((code, range)) => (code, Some(range)),
-            Err(deferred) => {
-                let stub = self.backend.borrow().stub(StubKind::Lazy, arity);
-                self.compiler.borrow_mut().defer(slot_address, *deferred);
-                (stub, None)
+        // Every definition has the slot of its own arity, so the table can always show where callers go.
+        let own_slot = self.session.slots.get_or_create(name, arity);
+        let slots = self.session.slots.of_name(name);
+        // Deferred bodies of the old version that were never called are dropped without being compiled.
+        let mut lazy = self.lazy.borrow_mut();
+        for &(_, slot) in &slots {
+            lazy.forget(self.session.slots.address(slot));
+        }
+        let code = match body {
+            DefBody::Eager(code) => Code::Compiled(code),
+            DefBody::Lazy(deferred) => {
+                lazy.defer(self.session.slots.address(own_slot), *deferred);
+                Code::Deferred
             }
         };
-        let (kind, entry, entry_name) = (self.defining_kind, self.entries, self.entry_name.clone());
-        let info = self.index.entry(name);
-        // Bodies of the old version that were never called are dropped without being compiled.
-        let stale: Vec<SlotId> = info.slots.iter().filter(|&(&a, _)| a != arity).map(|(_, &s)| s).collect();
+        drop(lazy);
+        let info = self.session.index.entry(name);
         if let Some(current) = info.history.last_mut() {
             current.retired = true;
         }
         let number = info.history.len() as u32 + 1;
-        info.history.push(Version { number, entry, entry_name, params: params.clone(), source, retired: false });
-        info.kind = kind;
+        let (entry_id, entry_name) = (entry.id, entry.name.clone());
+        let version = Version { number, entry: entry_id, entry_name, params: params.clone(), source, retired: false };
+        info.history.push(version);
+        info.kind = entry.kind;
         info.state = FunctionState::Defined;
         info.operator = proto.kind;
         info.arity = Some(arity);
-        info.code = code;
-        info.compiled = range.is_some();
-        let old_range = std::mem::replace(&mut info.code_range, range);
-        let slots: Vec<(usize, SlotId)> = info.slots.iter().map(|(&a, &s)| (a, s)).collect();
-        for slot in stale {
-            self.compiler.borrow_mut().forget(self.slots.address(slot));
+        // The old code is unreachable once every slot is repointed (unless it is running: it is freed only
+        // after the entry, between evaluations).
+        if let Code::Compiled(old) = std::mem::replace(&mut info.code, code) {
+            self.retired.push(old.range);
         }
-        for (arity, slot) in slots {
-            self.refresh_slot(name, arity, slot);
+        for (_, slot) in slots {
+            self.refresh_slot(slot);
         }
-        self.index.set_calls(name, calls);
-        // The old code is unreachable now that every slot is repointed (unless it is running: it is
-        // freed only after the entry, between evaluations).
-        self.retired_code.extend(old_range);
-        match proto.kind {
-            ProtoKind::Binary { op, precedence } => self.operators.define_binary(op, precedence),
-            ProtoKind::Unary(op) => self.operators.define_unary(op),
-            ProtoKind::Plain => {}
-        }
+        self.session.index.set_calls(name, calls);
+        self.session.operators.define(&proto.kind);
         ItemOutcome::Defined { name: proto.name, params, version: number }
-    }
-
-    /// The slot of `name` for calls passing `arity` arguments, created if needed. Every definition has
-    /// the slot of its own arity, so the index can always show where callers go.
-    fn ensure_slot(&mut self, name: &str, arity: usize) -> SlotId {
-        if let Some(&slot) = self.index.entry(name).slots.get(&arity) {
-            return slot;
-        }
-        let slot = self.slots.push();
-        self.slot_keys.push((name.to_string(), arity));
-        self.index.entry(name).slots.insert(arity, slot);
-        slot
     }
 
     /// Records in the index the code that was generated lazily during the last run.
     fn record_lazily_compiled(&mut self) {
-        let compiled = self.compiler.borrow_mut().take_compiled();
-        for LazilyCompiled { name, code, range } in compiled {
-            let info = self.index.entry(&name);
-            info.code = code;
-            info.compiled = true;
-            info.code_range = Some(range);
+        let compiled = self.lazy.borrow_mut().take_compiled();
+        for LazilyCompiled { name, function } in compiled {
+            self.session.index.entry(&name).code = Code::Compiled(function);
         }
     }
 
-    /// Points `slot` (the slot of `name` for calls passing `arity` arguments) at what such a call must
-    /// reach now: the current code, or a stub that raises "not defined" or "wrong arity".
-    fn refresh_slot(&mut self, name: &str, arity: usize, slot: SlotId) {
+    /// Points `slot` at what a call through it must reach now: the current code of its name if the arity
+    /// matches (or the lazy stub, or an extern's adapter), else a stub that raises "not defined" or
+    /// "wrong number of arguments".
+    fn refresh_slot(&mut self, slot: SlotId) {
+        let (name, arity) = self.session.slots.key(slot);
         let backend = self.backend.borrow();
-        let target = match self.index.get(name) {
-            Some(info) if info.state == FunctionState::Defined && info.arity == Some(arity) => match info.kind {
-                FunctionKind::Extern if info.adapter != 0 => info.adapter,
-                FunctionKind::Extern => backend.stub(StubKind::Undefined, arity),
-                _ => info.code,
+        let target = match self.session.index.get(name) {
+            Some(info) if info.state == FunctionState::Defined && info.arity == Some(arity) => match &info.code {
+                Code::Compiled(function) => function.code,
+                Code::Deferred => backend.stub(StubKind::Lazy, arity),
+                Code::Native { adapter: Some(adapter), .. } => adapter.code,
+                Code::Native { adapter: None, .. } | Code::Missing => backend.stub(StubKind::Undefined, arity),
             },
             Some(info) if info.state == FunctionState::Defined => backend.stub(StubKind::ArityMismatch, arity),
             _ => backend.stub(StubKind::Undefined, arity),
         };
-        self.slots.get(slot).store(target, Ordering::SeqCst);
+        self.session.slots.repoint(slot, target);
     }
 
-    /// Runs a compiled thunk on the evaluation stack and returns its value, or the error it raised.
-    fn run(&mut self, thunk: usize) -> Result<f64, RuntimeError> {
+    /// Runs compiled top-level code on the evaluation stack and returns its value, or the error it raised
+    /// and the frames it passed.
+    fn run(&mut self, thunk: usize) -> Result<f64, (Raised, RawFrames)> {
         // SAFETY: `thunk` is the finalized address of top-level code compiled with `thunk_signature` (one
         // pointer-sized argument, an f64 result, the host's C calling convention); its code is freed only
         // after the entry, so it is still mapped and executable.
         let entry: extern "C" fn(usize) -> f64 = unsafe { std::mem::transmute(thunk) };
-        let state = &self.state;
+        let runtime = &self.runtime;
         let value = self.on_eval_stack(|floor| {
-            state.arm_floor(floor);
+            runtime.arm_floor(floor);
             entry(0)
         });
         self.record_lazily_compiled();
-        match self.state.disarm() {
+        match self.runtime.disarm() {
             None => Ok(value),
-            Some((raised, frames)) => Err(self.runtime_error(raised, frames, kaleido_lang::Span::default())),
+            Some(error) => Err(error),
         }
     }
 
-    fn runtime_error(&self, raised: Raised, frames: Vec<(u32, u64)>, span: kaleido_lang::Span) -> RuntimeError {
-        let mut named: Vec<(String, u64)> =
-            frames.iter().map(|&(code, repeat)| (self.code_names[code as usize].clone(), repeat)).collect();
+    fn runtime_error(&self, raised: Raised, frames: RawFrames, span: Span, entry: &EntryContext) -> RuntimeError {
+        let function = |code: u32| FrameKind::Function(self.session.code_name(CodeId(code)).to_string());
+        let mut named: Vec<(FrameKind, u64)> = frames.iter().map(|&(code, repeat)| (function(code), repeat)).collect();
         // The outermost frame is the entry's top-level code, which records no frame of its own.
-        named.push((self.entry_name.clone(), 1));
-        let backtrace: Vec<Frame> = fold_frames(named);
+        named.push((FrameKind::TopLevel(entry.name.clone()), 1));
+        let backtrace = fold_frames(named);
         let slot_key = |slot: usize| {
-            let id = self.slots.index_of(slot).expect("a stub is only reached through a slot");
-            self.slot_keys[id as usize].clone()
+            let slot = self.session.slots.at_address(slot).expect("a stub is only reached through a slot");
+            let (name, arity) = self.session.slots.key(slot);
+            (name.to_string(), arity)
         };
         let kind = match raised {
             Raised::Undefined { slot } => RuntimeErrorKind::Undefined { name: slot_key(slot).0 },
             Raised::ArityMismatch { slot } => {
                 let (callee, passed) = slot_key(slot);
-                let takes = self.index.get(&callee).and_then(|f| f.arity).unwrap_or(0);
+                let takes = self.session.index.get(&callee).and_then(|f| f.arity).unwrap_or(0);
                 // The innermost recorded frame made the call; none means top-level code did.
-                let caller = match frames.first() {
-                    Some(&(code, _)) => self.code_names[code as usize].clone(),
-                    None => "the top-level expression".to_string(),
-                };
+                let caller = frames.first().map(|&(code, _)| self.session.code_name(CodeId(code)).to_string());
                 RuntimeErrorKind::ArityMismatch { caller, callee, passed, takes }
             }
             Raised::CompileFailed { slot, reason } => {

@@ -1,0 +1,63 @@
+//! How an engine is configured: when definitions are compiled, and the knobs benchmarks and tests use.
+
+use crate::code_memory::DEFAULT_CODE_MEMORY;
+
+/// When a definition's machine code is generated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JitMode {
+    /// On its first call (the default): loading a big script costs parsing and checking only.
+    Lazy,
+    /// When it is entered.
+    Eager,
+}
+
+impl std::fmt::Display for JitMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            JitMode::Lazy => "lazy",
+            JitMode::Eager => "eager",
+        })
+    }
+}
+
+impl std::str::FromStr for JitMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<JitMode, String> {
+        match text {
+            "lazy" => Ok(JitMode::Lazy),
+            "eager" => Ok(JitMode::Eager),
+            other => Err(format!("unknown JIT mode `{other}`; use `lazy` or `eager`")),
+        }
+    }
+}
+
+/// How an engine starts.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// Load the prelude (`!`, unary `-`, `>`, `|`, `&`, `:`).
+    pub prelude: bool,
+    /// Compile definitions lazily (on first call) or eagerly.
+    pub jit: JitMode,
+    /// Emit stack-overflow and interrupt checks. Only benchmarks turn them off, to measure their cost:
+    /// without them runaway recursion crashes the process and Ctrl-C cannot stop a loop.
+    pub checks: bool,
+    /// Compile a function's calls to itself as direct calls (on), or through its slot like every other
+    /// call (off: a benchmark hook that measures what the indirection table costs).
+    pub direct_self_calls: bool,
+    /// Bytes of address space reserved for machine code (1 GiB). Tests make it small to see what happens
+    /// when it runs out.
+    pub code_memory: usize,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            prelude: true,
+            jit: JitMode::Lazy,
+            checks: true,
+            direct_self_calls: true,
+            code_memory: DEFAULT_CODE_MEMORY,
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Presentation for every front end: the text people see for values, outcomes, diagnostics, runtime
+//! errors with their backtraces, the function listing, a function's source and callers, a session saved
+//! as a script, and completion candidates. The shell uses it today and a notebook kernel can tomorrow.
+//!
+//! It does no I/O and knows no terminal: it turns the engine's data into strings. It reads only the
+//! engine's public API, which keeps that API honest: whatever a front end needs to show is data the
+//! engine returns, not something only this module could reach.
+
+use kaleido_lang::token::KEYWORDS;
+use kaleido_lang::{Diagnostic, LineIndex, Span, render_indexed};
+
+use crate::engine::{Engine, ItemOutcome};
+use crate::error::RuntimeError;
+use crate::index::{FunctionInfo, FunctionKind, FunctionState};
+use crate::runtime::format_value;
+
+/// The line shown for an item, if any: values always, definitions, externs and globals only when
+/// `acknowledge` is set (the shell does; a script shows only values).
+pub fn describe_item(item: &ItemOutcome, acknowledge: bool) -> Option<String> {
+    match item {
+        ItemOutcome::Value(value) => Some(format_value(*value)),
+        _ if !acknowledge => None,
+        ItemOutcome::Defined { name, params, version: 1 } => Some(format!("defined {name}({})", params.join(" "))),
+        ItemOutcome::Defined { name, params, version } => {
+            Some(format!("redefined {name}({}) (version {version})", params.join(" ")))
+        }
+        ItemOutcome::Declared { name, params, builtin } => {
+            let what = if *builtin { "builtin" } else { "C function" };
+            Some(format!("extern {name}({}) bound to the {what}", params.join(" ")))
+        }
+        ItemOutcome::Global { name, value } => Some(format!("{name} = {}", format_value(*value))),
+    }
+}
+
+/// A named text that diagnostics point into (a file, a shell entry, a notebook cell), with its lines
+/// indexed once, so rendering a diagnostic costs the same at the end of a long file as at its start.
+pub struct SourceText<'a> {
+    /// How diagnostics name it: `fib.kal`, `<repl:3>`.
+    pub name: &'a str,
+    /// The whole text.
+    pub text: &'a str,
+    lines: LineIndex,
+}
+
+impl<'a> SourceText<'a> {
+    /// Indexes `text`, named `name`.
+    pub fn new(name: &'a str, text: &'a str) -> SourceText<'a> {
+        SourceText { name, text, lines: LineIndex::new(text) }
+    }
+
+    /// The line (from 1) holding byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.lines.line_of(offset)
+    }
+
+    /// `diagnostic`, whose span is relative to the entry starting at byte `offset` of this text, laid out
+    /// as `NAME:LINE:COL: error: ...` with the source line and a caret.
+    pub fn render(&self, diagnostic: &Diagnostic, offset: usize) -> String {
+        let mut shifted = diagnostic.clone();
+        shifted.span = Span::new(diagnostic.span.start as usize + offset, diagnostic.span.end as usize + offset);
+        render_indexed(&shifted, self.name, self.text, &self.lines)
+    }
+
+    /// Every diagnostic, in order, as [`SourceText::render`] does.
+    pub fn render_all(&self, diagnostics: &[Diagnostic], offset: usize) -> String {
+        diagnostics.iter().map(|d| self.render(d, offset)).collect()
+    }
+
+    /// A runtime error rendered like a compile error, at the item that was running, with the backtrace.
+    pub fn render_runtime_error(&self, error: &RuntimeError, offset: usize) -> String {
+        let mut diagnostic = Diagnostic::error(error.span, error.to_string());
+        if !error.backtrace.is_empty() {
+            diagnostic = diagnostic.with_note(format!("backtrace (innermost first): {}", error.backtrace_line()));
+        }
+        self.render(&diagnostic, offset)
+    }
+}
+
+/// The function listing: a header, a row per function (builtins summed up on one line).
+pub fn function_list(engine: &Engine) -> String {
+    let mut text =
+        format!("{:<16} {:<14} {:<8} {:<16} {:<8} {}\n", "name", "params", "version", "state", "kind", "entry");
+    let mut builtins = Vec::new();
+    for info in engine.index().functions() {
+        if info.kind == FunctionKind::Builtin {
+            builtins.push(info.name.as_str());
+            continue;
+        }
+        text.push_str(&list_row(info));
+    }
+    text.push_str(&format!("builtins: {}\n", builtins.join(" ")));
+    text
+}
+
+fn list_row(info: &FunctionInfo) -> String {
+    let params = match info.current() {
+        Some(version) => format!("({})", version.params.join(" ")),
+        None => info.arity.map_or("-".to_string(), |a| format!("{a} args")),
+    };
+    let version = if info.version() > 0 { format!("v{}", info.version()) } else { "-".to_string() };
+    let state = match info.state {
+        FunctionState::Defined => "defined",
+        FunctionState::NotYetDefined => "not yet defined",
+    };
+    let kind = match info.kind {
+        FunctionKind::User => "user",
+        FunctionKind::Prelude => "prelude",
+        FunctionKind::Builtin => "builtin",
+        FunctionKind::Extern => "extern",
+    };
+    let entry = info.current().map_or("-", |v| v.entry_name.as_str());
+    let compiled = match (info.state, info.is_compiled()) {
+        (FunctionState::NotYetDefined, _) => "-",
+        (_, true) => "yes",
+        (_, false) => "not yet",
+    };
+    format!("{:<16} {params:<14} {version:<8} {state:<16} {kind:<8} {compiled:<9} {entry}\n", info.name)
+}
+
+/// The current source of a function (or what it is), with who calls it and what it calls; `None` if
+/// the name is unknown.
+pub fn function_source(engine: &Engine, name: &str) -> Option<String> {
+    let index = engine.index();
+    let info = index.get(name)?;
+    let mut text = match (info.kind, info.current()) {
+        (_, Some(version)) => format!("{}\n", version.source.trim()),
+        (FunctionKind::Builtin, None) => {
+            format!("# `{name}` is a builtin taking {} argument(s)\n", info.arity.unwrap_or(0))
+        }
+        (FunctionKind::Extern, None) => format!("extern {name}(...)  # bound to a C function\n"),
+        _ => format!("# `{name}` is called but not defined yet\n"),
+    };
+    let callers: Vec<String> = index.callers_of(name).into_iter().map(|(c, n)| format!("{c} ({n} args)")).collect();
+    if !callers.is_empty() {
+        text.push_str(&format!("# called by: {}\n", callers.join(", ")));
+    }
+    let calls: Vec<String> = info.calls.iter().map(|(c, _)| c.clone()).collect();
+    if !calls.is_empty() {
+        text.push_str(&format!("# calls: {}\n", calls.join(", ")));
+    }
+    Some(text)
+}
+
+/// A script that rebuilds the session: externs and globals first, then every current user definition in
+/// the order of the entries that made them.
+pub fn session_script(engine: &Engine) -> String {
+    let mut text = String::from("# Saved by kaleido's :save. Load it with `kaleido FILE` or `:load FILE`.\n");
+    let mut definitions: Vec<&FunctionInfo> = Vec::new();
+    for info in engine.index().functions() {
+        match info.kind {
+            FunctionKind::Extern => {
+                let params: Vec<String> = (0..info.arity.unwrap_or(0)).map(|i| format!("a{i}")).collect();
+                text.push_str(&format!("extern {}({});\n", info.name, params.join(" ")));
+            }
+            FunctionKind::User if info.current().is_some() => definitions.push(info),
+            _ => {}
+        }
+    }
+    for (name, value) in engine.globals() {
+        text.push_str(&format!("var {name} = {};\n", value_literal(value)));
+    }
+    definitions.sort_by_key(|info| info.defined_in());
+    for info in definitions {
+        if let Some(version) = info.current() {
+            text.push_str(&format!("{};\n", version.source.trim().trim_end_matches(';')));
+        }
+    }
+    text
+}
+
+/// An expression that evaluates to exactly `value` without the prelude.
+fn value_literal(value: f64) -> String {
+    match value {
+        v if v.is_nan() => "0/0".to_string(),
+        v if v == f64::INFINITY => "1/0".to_string(),
+        v if v == f64::NEG_INFINITY => "0 - 1/0".to_string(),
+        v if v == 0.0 && v.is_sign_negative() => "(0 - 1) * 0".to_string(),
+        v if v < 0.0 => format!("0 - {}", format_value(-v)),
+        v => format_value(v),
+    }
+}
+
+/// The names a session knows, for completion and parameter hints: a snapshot a line editor can keep.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    /// Functions a call can name (no operators), with the parameter names to show in a hint.
+    pub functions: Vec<(String, Vec<String>)>,
+    /// Global variables.
+    pub globals: Vec<String>,
+}
+
+impl Names {
+    /// The names `engine` knows now.
+    pub fn of(engine: &Engine) -> Names {
+        let plain = |f: &&FunctionInfo| f.operator == kaleido_lang::ast::ProtoKind::Plain && f.arity.is_some();
+        let functions = (engine.index().functions().filter(plain))
+            .map(|f| {
+                let params = match f.current() {
+                    Some(version) => version.params.clone(),
+                    None if f.kind == FunctionKind::Builtin && f.arity == Some(2) => vec!["x".into(), "y".into()],
+                    None => (0..f.arity.unwrap_or(0)).map(|i| format!("a{i}")).collect(),
+                };
+                (f.name.clone(), params)
+            })
+            .collect();
+        let globals = engine.globals().into_iter().map(|(name, _)| name).collect();
+        Names { functions, globals }
+    }
+
+    /// The names `word` may complete to: keywords, functions and globals, sorted.
+    pub fn completions(&self, word: &str) -> Vec<String> {
+        if word.is_empty() {
+            return Vec::new();
+        }
+        let mut names: Vec<String> = KEYWORDS.iter().map(|k| k.to_string()).collect();
+        names.extend(self.functions.iter().map(|(name, _)| name.clone()));
+        names.extend(self.globals.iter().cloned());
+        names.retain(|name| name.starts_with(word));
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    /// The parameters of function `name`, if it is one.
+    pub fn parameters(&self, name: &str) -> Option<&[String]> {
+        self.functions.iter().find(|(n, _)| n == name).map(|(_, params)| params.as_slice())
+    }
+}

@@ -1,0 +1,134 @@
+//! What an entry's code sees while it compiles: where each call goes and where each global lives, with the
+//! entry's own earlier items taken into account, and the warnings that calls deserve.
+//!
+//! The resolver adds slots and global cells to the session as code needs them; they stay unregistered
+//! (no index entry, no bound name) until the entry is applied, and a rejected entry rolls them back.
+
+use std::collections::{BTreeSet, HashMap};
+
+use kaleido_lang::diagnostic::shorten;
+use kaleido_lang::{Diagnostic, Span};
+
+use crate::builtins::builtin;
+use crate::codegen::{Callee, Resolve};
+use crate::index::{Code, FunctionKind, FunctionState};
+use crate::session::Session;
+
+/// The resolver of one entry's compile phase.
+pub(crate) struct EntryResolver<'s> {
+    pub(crate) session: &'s mut Session,
+    /// Functions defined by earlier items of this entry, with their arity.
+    pub(crate) entry_defs: HashMap<String, usize>,
+    /// Functions bound by earlier `extern` items of this entry: arity and address.
+    pub(crate) entry_externs: HashMap<String, (usize, usize)>,
+    /// Global cells allocated by this entry, by name.
+    new_globals: HashMap<String, u32>,
+    /// Warnings found so far.
+    pub(crate) warnings: Vec<Diagnostic>,
+    /// The calls made by the function being compiled.
+    pub(crate) calls: BTreeSet<(String, usize)>,
+    /// The arities of calls through the table, whose stubs must exist before the entry is applied.
+    pub(crate) call_arities: BTreeSet<usize>,
+    /// Whether the code being compiled is a definition (warnings) or top-level code (no warnings: it
+    /// runs at once and reports real errors).
+    pub(crate) in_definition: bool,
+}
+
+impl<'s> EntryResolver<'s> {
+    /// A resolver over `session`.
+    pub(crate) fn new(session: &'s mut Session) -> EntryResolver<'s> {
+        EntryResolver {
+            session,
+            entry_defs: HashMap::new(),
+            entry_externs: HashMap::new(),
+            new_globals: HashMap::new(),
+            warnings: Vec::new(),
+            calls: BTreeSet::new(),
+            call_arities: BTreeSet::new(),
+            in_definition: false,
+        }
+    }
+
+    /// The arity `name` has as this entry's item sees it (defined earlier in the entry, or before).
+    pub(crate) fn arity_of(&self, name: &str) -> Option<usize> {
+        if let Some(&arity) = self.entry_defs.get(name) {
+            return Some(arity);
+        }
+        self.session.index.get(name).filter(|f| f.state == FunctionState::Defined).and_then(|f| f.arity)
+    }
+
+    /// `name`'s `extern` binding as this item sees it: arity and address.
+    pub(crate) fn extern_binding(&self, name: &str) -> Option<(usize, usize)> {
+        if let Some(&binding) = self.entry_externs.get(name) {
+            return Some(binding);
+        }
+        let info = self.session.index.get(name).filter(|f| f.kind == FunctionKind::Extern)?;
+        match info.code {
+            Code::Native { address, .. } => Some((info.arity?, address)),
+            _ => None,
+        }
+    }
+
+    /// The cell of global `name`, allocated (unbound) if the entry introduces it.
+    pub(crate) fn global_cell(&mut self, name: &str) -> u32 {
+        if let Some(&cell) = self.new_globals.get(name) {
+            return cell;
+        }
+        if let Some(cell) = self.session.globals.cell_of(name) {
+            return cell;
+        }
+        let cell = self.session.globals.allocate();
+        self.new_globals.insert(name.to_string(), cell);
+        cell
+    }
+
+    fn warn_about_call(&mut self, name: &str, arity: usize, span: Span) {
+        let shown = shorten(name);
+        match self.arity_of(name) {
+            None => self.warnings.push(
+                Diagnostic::warning(span, format!("`{shown}` is not defined yet"))
+                    .with_note("calling it fails until it is defined"),
+            ),
+            Some(takes) if takes != arity => self.warnings.push(Diagnostic::warning(
+                span,
+                format!(
+                    "`{shown}` takes {takes} argument{}, but this call passes {arity}",
+                    if takes == 1 { "" } else { "s" }
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+}
+
+impl Resolve for EntryResolver<'_> {
+    fn callee(&mut self, name: &str, arity: usize, span: Span) -> Result<Callee, Diagnostic> {
+        let native = match builtin(name) {
+            Some(builtin) => Some((builtin.arity(), builtin.address(), builtin.takes_state())),
+            None => self.extern_binding(name).map(|(arity, address)| (arity, address, false)),
+        };
+        if let Some((takes, address, takes_state)) = native {
+            if takes != arity {
+                let s = if takes == 1 { "" } else { "s" };
+                let message = format!(
+                    "`{name}` takes {takes} argument{s}, but {arity} {} given",
+                    if arity == 1 { "was" } else { "were" }
+                );
+                return Err(Diagnostic::error(span, message));
+            }
+            return Ok(Callee::Native { address, takes_state });
+        }
+        if self.in_definition {
+            self.warn_about_call(name, arity, span);
+        }
+        self.calls.insert((name.to_string(), arity));
+        self.call_arities.insert(arity);
+        let slot = self.session.slots.get_or_create(name, arity);
+        Ok(Callee::Slot { address: self.session.slots.address(slot) })
+    }
+
+    fn global(&mut self, name: &str) -> usize {
+        let cell = self.global_cell(name);
+        self.session.globals.address(cell)
+    }
+}

@@ -1,0 +1,111 @@
+//! The indirection table: one slot per (function name, number of arguments a call passes), each a cell
+//! holding the address of the code such a call reaches.
+//!
+//! This one structure owns the cells, what each is for, and the lookup by name; nothing else keeps a copy.
+//! Cells never move (JIT code embeds their addresses), and a slot is never removed except by rolling back
+//! the entry that created it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::cells::StableCells;
+use crate::ids::SlotId;
+
+/// The slots, their keys and the lookup by name.
+#[derive(Default)]
+pub(crate) struct SlotTable {
+    cells: StableCells<AtomicUsize>,
+    /// Slot `i` is for calls to `keys[i].0` passing `keys[i].1` arguments.
+    keys: Vec<(String, usize)>,
+    /// name -> arity -> slot.
+    by_name: HashMap<String, BTreeMap<usize, SlotId>>,
+}
+
+impl SlotTable {
+    /// The slot for calls to `name` passing `arity` arguments, if one exists.
+    pub(crate) fn get(&self, name: &str, arity: usize) -> Option<SlotId> {
+        self.by_name.get(name)?.get(&arity).copied()
+    }
+
+    /// The slot for calls to `name` passing `arity` arguments, created (pointing nowhere) if new.
+    pub(crate) fn get_or_create(&mut self, name: &str, arity: usize) -> SlotId {
+        if let Some(slot) = self.get(name, arity) {
+            return slot;
+        }
+        let slot = SlotId(self.cells.push());
+        self.keys.push((name.to_string(), arity));
+        self.by_name.entry(name.to_string()).or_default().insert(arity, slot);
+        slot
+    }
+
+    /// Every slot of `name`, by arity.
+    pub(crate) fn of_name(&self, name: &str) -> Vec<(usize, SlotId)> {
+        self.by_name.get(name).map(|m| m.iter().map(|(&a, &s)| (a, s)).collect()).unwrap_or_default()
+    }
+
+    /// The cell's address, as JIT code embeds it.
+    pub(crate) fn address(&self, slot: SlotId) -> usize {
+        self.cells.address(slot.0)
+    }
+
+    /// The slot whose cell is at `address`.
+    pub(crate) fn at_address(&self, address: usize) -> Option<SlotId> {
+        self.cells.index_of(address).map(SlotId)
+    }
+
+    /// What the slot is for: (name, arity).
+    pub(crate) fn key(&self, slot: SlotId) -> (&str, usize) {
+        let (name, arity) = &self.keys[slot.index()];
+        (name, *arity)
+    }
+
+    /// Points the slot at `target`; every call through it from now on goes there.
+    pub(crate) fn repoint(&self, slot: SlotId, target: usize) {
+        self.cells.get(slot.0).store(target, Ordering::SeqCst);
+    }
+
+    /// How many slots exist (a mark to roll back to).
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The slots created since `len` (by the entry being applied).
+    pub(crate) fn since(&self, len: usize) -> impl Iterator<Item = SlotId> + use<> {
+        (len..self.keys.len()).map(|i| SlotId(i as u32))
+    }
+
+    /// Forgets every slot from `len` on (an entry that failed to compile gives back what it took).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        for (name, arity) in self.keys.drain(len..) {
+            if let Some(arities) = self.by_name.get_mut(&name) {
+                arities.remove(&arity);
+                if arities.is_empty() {
+                    self.by_name.remove(&name);
+                }
+            }
+        }
+        self.cells.truncate(len);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_slot_per_name_and_arity_and_rollback_forgets_new_ones() {
+        let mut table = SlotTable::default();
+        let f1 = table.get_or_create("f", 1);
+        assert_eq!(table.get_or_create("f", 1), f1);
+        let mark = table.len();
+        let f2 = table.get_or_create("f", 2);
+        let g = table.get_or_create("g", 0);
+        assert_eq!(table.of_name("f"), vec![(1, f1), (2, f2)]);
+        assert_eq!(table.at_address(table.address(g)), Some(g));
+        assert_eq!(table.key(f2), ("f", 2));
+        table.truncate(mark);
+        assert_eq!(table.of_name("f"), vec![(1, f1)]);
+        assert_eq!(table.get("g", 0), None);
+        assert_eq!(table.get_or_create("g", 0), f2, "the cell is handed out again");
+    }
+}

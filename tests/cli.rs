@@ -71,7 +71,8 @@ fn help_and_version() {
     let help = kaleido(&["--help"], "");
     assert!(stdout(&help).contains("--keep-going") && stdout(&help).contains("--no-prelude"));
     let version = kaleido(&["--version"], "");
-    assert_eq!(stdout(&version), format!("kaleido {}\n", env!("CARGO_PKG_VERSION")));
+    let expected = format!("kaleido {} (JIT for {})\n", env!("CARGO_PKG_VERSION"), kaleido_engine::host_triple());
+    assert_eq!(stdout(&version), expected);
 }
 
 #[test]

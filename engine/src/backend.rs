@@ -21,6 +21,7 @@ use cranelift_codegen::{Context, settings, settings::Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Module, ModuleError, ModuleReloc, default_libcall_names};
+use target_lexicon::Triple;
 
 use crate::code_memory::{ArenaProvider, CodeRange, SharedArena, lock};
 use crate::codegen::{RuntimeAddresses, emit_native_void_call, kaleido_signature};
@@ -119,6 +120,8 @@ impl Unit {
 pub(crate) struct Backend {
     isa: OwnedTargetIsa,
     arena: SharedArena,
+    /// The arena's address space, unmapped when the backend (and so the engine) is dropped.
+    _code_memory: region::Allocation,
     compile_stack: Rc<Stack>,
     interrupt: InterruptHandle,
     runtime: RuntimeAddresses,
@@ -148,13 +151,26 @@ impl Backend {
     /// runtime at `runtime`.
     pub(crate) fn new(
         isa: OwnedTargetIsa,
-        arena: SharedArena,
+        (arena, code_memory): (SharedArena, region::Allocation),
         compile_stack: Rc<Stack>,
         interrupt: InterruptHandle,
         runtime: RuntimeAddresses,
     ) -> Backend {
         let (stubs, stats, builder_context) = (HashMap::new(), CompileStats::default(), FunctionBuilderContext::new());
-        Backend { isa, arena, compile_stack, interrupt, runtime, builder_context, stubs, keep_artifacts: false, stats }
+        let keep_artifacts = false;
+        let _code_memory = code_memory;
+        Backend {
+            isa,
+            arena,
+            _code_memory,
+            compile_stack,
+            interrupt,
+            runtime,
+            builder_context,
+            stubs,
+            keep_artifacts,
+            stats,
+        }
     }
 
     /// Frees code that nothing can reach any more (see `CodeArena::free`).
@@ -407,8 +423,15 @@ pub(crate) fn host_isa() -> Result<OwnedTargetIsa, String> {
     set(&mut flags, "preserve_frame_pointers", "true")?;
     // The verifier doubles compile time; debug builds (and so the tests) keep it on.
     set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
-    let builder = cranelift_native::builder().map_err(|e| e.to_string())?;
+    let mut builder = cranelift_codegen::isa::lookup(host_triple()).map_err(|e| e.to_string())?;
+    cranelift_native::infer_native_flags(&mut builder)?;
     builder.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())
+}
+
+/// The machine kaleido generates code for: the host's target triple (`x86_64-unknown-linux-gnu`), which
+/// picks the ISA (with the CPU features the host has) and names the target in `--version` and banners.
+pub fn host_triple() -> Triple {
+    Triple::host()
 }
 
 /// The allocation holding the function at `address`.

@@ -8,7 +8,7 @@
 const CHUNK: usize = 1024;
 
 /// A growable array whose elements never move once created.
-pub struct StableCells<T> {
+pub(crate) struct StableCells<T> {
     chunks: Vec<Box<[T]>>,
     len: usize,
 }
@@ -21,7 +21,7 @@ impl<T: Default> Default for StableCells<T> {
 
 impl<T: Default> StableCells<T> {
     /// Appends a cell holding `T::default()` and returns its index.
-    pub fn push(&mut self) -> u32 {
+    pub(crate) fn push(&mut self) -> u32 {
         if self.len == self.chunks.len() * CHUNK {
             self.chunks.push((0..CHUNK).map(|_| T::default()).collect());
         }
@@ -30,19 +30,19 @@ impl<T: Default> StableCells<T> {
     }
 
     /// The cell at `index`.
-    pub fn get(&self, index: u32) -> &T {
+    pub(crate) fn get(&self, index: u32) -> &T {
         let index = index as usize;
         assert!(index < self.len, "cell {index} out of range");
         &self.chunks[index / CHUNK][index % CHUNK]
     }
 
     /// The cell's address, as JIT code embeds it.
-    pub fn address(&self, index: u32) -> usize {
+    pub(crate) fn address(&self, index: u32) -> usize {
         self.get(index) as *const T as usize
     }
 
     /// The index of the cell at `address`, if it is one of ours.
-    pub fn index_of(&self, address: usize) -> Option<u32> {
+    pub(crate) fn index_of(&self, address: usize) -> Option<u32> {
         let size = std::mem::size_of::<T>();
         self.chunks.iter().enumerate().find_map(|(chunk_index, chunk)| {
             let base = chunk.as_ptr() as usize;
@@ -54,13 +54,13 @@ impl<T: Default> StableCells<T> {
     }
 
     /// How many cells exist.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     /// Forgets the cells from `len` on (an entry that failed to compile gives back what it took). The
     /// memory stays; the cells are reset and handed out again.
-    pub fn truncate(&mut self, len: usize) {
+    pub(crate) fn truncate(&mut self, len: usize) {
         for index in len..self.len {
             self.chunks[index / CHUNK][index % CHUNK] = T::default();
         }

@@ -22,19 +22,20 @@ compile_error!("kaleido's code arena supports x86-64 only (other targets need ic
 
 use cranelift_jit::{BranchProtection, JITMemoryKind, JITMemoryProvider};
 use cranelift_module::{ModuleError, ModuleResult};
+use region::Protection;
 
 /// How much address space an engine reserves for code by default. Reserving costs nothing until pages
 /// are used.
-pub const DEFAULT_CODE_MEMORY: usize = 1 << 30;
+pub(crate) const DEFAULT_CODE_MEMORY: usize = 1 << 30;
 
 /// Every allocation is rounded up to, and aligned to, this many bytes.
 const GRANULE: usize = 16;
 
 /// A `(start, length)` range of code memory.
-pub type CodeRange = (usize, usize);
+pub(crate) type CodeRange = (usize, usize);
 
 /// One reserved region of address space, handed out in granules.
-pub struct CodeArena {
+pub(crate) struct CodeArena {
     base: usize,
     size: usize,
     page: usize,
@@ -47,43 +48,31 @@ pub struct CodeArena {
 }
 
 /// The arena, shared by the engine and the providers of its modules.
-pub type SharedArena = Arc<Mutex<CodeArena>>;
+pub(crate) type SharedArena = Arc<Mutex<CodeArena>>;
 
 impl CodeArena {
     /// Reserves `size` bytes of address space for code (no memory is committed yet).
-    pub fn new(size: usize) -> io::Result<SharedArena> {
-        // SAFETY: an anonymous private mapping with no access rights; nothing aliases it.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                size,
-                libc::PROT_NONE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `sysconf` has no preconditions.
-        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
-        let arena = CodeArena { base: base as usize, size, page, bump: 0, free: Vec::new(), live: 0 };
-        Ok(Arc::new(Mutex::new(arena)))
+    /// Also returns the mapping itself: whoever holds it decides when the code goes away (the engine's
+    /// backend, when the engine is dropped and no code can run any more).
+    pub(crate) fn new(size: usize) -> io::Result<(SharedArena, region::Allocation)> {
+        let mapping = region::alloc(size, Protection::NONE).map_err(io::Error::other)?;
+        let (base, size, page) = (mapping.as_ptr::<u8>() as usize, mapping.len(), region::page::size());
+        let arena = CodeArena { base, size, page, bump: 0, free: Vec::new(), live: 0 };
+        Ok((Arc::new(Mutex::new(arena)), mapping))
     }
 
     /// Bytes of code currently allocated.
-    pub fn live_bytes(&self) -> usize {
+    pub(crate) fn live_bytes(&self) -> usize {
         self.live
     }
 
     /// How many bytes of code the arena can hold.
-    pub fn capacity(&self) -> usize {
+    pub(crate) fn capacity(&self) -> usize {
         self.size
     }
 
     /// The highest offset ever handed out: the arena's footprint.
-    pub fn high_water(&self) -> usize {
+    pub(crate) fn high_water(&self) -> usize {
         self.bump
     }
 
@@ -112,14 +101,14 @@ impl CodeArena {
                 return Err(io::Error::new(io::ErrorKind::OutOfMemory, message));
             }
         };
-        self.protect((start, size), libc::PROT_READ | libc::PROT_WRITE)?;
+        self.protect((start, size), Protection::READ_WRITE)?;
         self.live += size;
         Ok(start)
     }
 
     /// Makes `range` executable (and no longer writable).
-    pub fn make_executable(&mut self, range: CodeRange) -> io::Result<()> {
-        self.protect(range, libc::PROT_READ | libc::PROT_EXEC)
+    pub(crate) fn make_executable(&mut self, range: CodeRange) -> io::Result<()> {
+        self.protect(range, Protection::READ_EXECUTE)
     }
 
     /// Frees `ranges` (as returned by allocations). The caller guarantees no code in them runs again.
@@ -127,19 +116,19 @@ impl CodeArena {
     /// The freed bytes are poisoned with `int3` under one flip of the pages the ranges span: flipping
     /// each range's page on its own splits and re-merges the kernel's mappings twice per range, which
     /// made redefinition slower the more code a session had.
-    pub fn free(&mut self, ranges: &[CodeRange]) {
+    pub(crate) fn free(&mut self, ranges: &[CodeRange]) {
         let ranges: Vec<CodeRange> = ranges.iter().map(|&(s, l)| (s, l.max(1).next_multiple_of(GRANULE))).collect();
         let (Some(first), Some(last)) = (ranges.iter().map(|r| r.0).min(), ranges.iter().map(|r| r.0 + r.1).max())
         else {
             return;
         };
-        if self.protect((first, last - first), libc::PROT_READ | libc::PROT_WRITE).is_ok() {
+        if self.protect((first, last - first), Protection::READ_WRITE).is_ok() {
             for &(start, len) in &ranges {
                 // SAFETY: the range lies inside our mapping, was allocated by `allocate`, and its pages
                 // were just made writable; the caller guarantees no code in it runs again.
                 unsafe { std::ptr::write_bytes(start as *mut u8, 0xCC, len) };
             }
-            let _ = self.protect((first, last - first), libc::PROT_READ | libc::PROT_EXEC);
+            let _ = self.protect((first, last - first), Protection::READ_EXECUTE);
         }
         for (start, len) in ranges {
             self.live -= len.min(self.live);
@@ -159,25 +148,18 @@ impl CodeArena {
         }
     }
 
-    fn protect(&self, (start, len): CodeRange, protection: libc::c_int) -> io::Result<()> {
+    fn protect(&self, (start, len): CodeRange, protection: Protection) -> io::Result<()> {
         let first = start & !(self.page - 1);
         let end = (start + len).next_multiple_of(self.page);
-        // SAFETY: the pages lie inside the region this arena mapped and owns.
-        let result = unsafe { libc::mprotect(first as *mut libc::c_void, end - first, protection) };
-        if result == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
-    }
-}
-
-impl Drop for CodeArena {
-    fn drop(&mut self) {
-        // SAFETY: the engine that owns this arena is being dropped, so no code in it runs or is called again.
-        unsafe { libc::munmap(self.base as *mut libc::c_void, self.size) };
+        // SAFETY: the pages lie inside the region this arena mapped and owns; code on them runs only on
+        // this thread, which is not running JIT code while the arena is borrowed.
+        unsafe { region::protect(first as *const u8, end - first, protection) }.map_err(io::Error::other)
     }
 }
 
 /// The memory provider of one module: allocates in the shared arena and records what it allocated, so the
 /// engine can free each function on its own. It frees nothing when dropped: the engine owns the code.
-pub struct ArenaProvider {
+pub(crate) struct ArenaProvider {
     arena: SharedArena,
     allocations: Arc<Mutex<Vec<CodeRange>>>,
     pending: Vec<CodeRange>,
@@ -185,7 +167,7 @@ pub struct ArenaProvider {
 
 impl ArenaProvider {
     /// A provider for one module, and the list its allocations will be recorded in.
-    pub fn new(arena: SharedArena) -> (ArenaProvider, Arc<Mutex<Vec<CodeRange>>>) {
+    pub(crate) fn new(arena: SharedArena) -> (ArenaProvider, Arc<Mutex<Vec<CodeRange>>>) {
         let allocations = Arc::new(Mutex::new(Vec::new()));
         (ArenaProvider { arena, allocations: allocations.clone(), pending: Vec::new() }, allocations)
     }
@@ -219,6 +201,6 @@ impl JITMemoryProvider for ArenaProvider {
 
 /// Locks a mutex, recovering the data if a panic poisoned it (the arena's state stays consistent: every
 /// operation completes its bookkeeping before anything can panic).
-pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

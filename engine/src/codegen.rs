@@ -19,7 +19,7 @@ use crate::runtime::{ABORT_OFFSET, RaiseKind, STACK_LIMIT_OFFSET, k_enter, k_fra
 
 /// How a call is compiled, as the engine resolves it.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Callee {
+pub(crate) enum Callee {
     /// A kaleido function, through its slot in the indirection table.
     Slot {
         /// The slot's address.
@@ -35,7 +35,7 @@ pub enum Callee {
 }
 
 /// What code generation asks the engine while translating: where calls and globals go.
-pub trait Resolve {
+pub(crate) trait Resolve {
     /// How to call `name` with `arity` arguments (the call is at `span`).
     fn callee(&mut self, name: &str, arity: usize, span: Span) -> Result<Callee, Diagnostic>;
     /// The address of global `name`'s cell (the checker guarantees it exists).
@@ -45,10 +45,10 @@ pub trait Resolve {
 /// The calling convention of kaleido functions and stubs: Cranelift's `tail`, the only one that allows
 /// `return_call`, so a lazy stub can hand over to the code it compiled without leaving its own frame
 /// under it (lazy and eager code then recurse to exactly the same depth).
-pub const KALEIDO_CALL_CONV: CallConv = CallConv::Tail;
+pub(crate) const KALEIDO_CALL_CONV: CallConv = CallConv::Tail;
 
 /// The signature of every kaleido function of `arity` parameters.
-pub fn kaleido_signature(arity: usize) -> Signature {
+pub(crate) fn kaleido_signature(arity: usize) -> Signature {
     let mut sig = Signature::new(KALEIDO_CALL_CONV);
     sig.params.push(AbiParam::new(types::I64));
     sig.params.extend((0..arity).map(|_| AbiParam::new(types::F64)));
@@ -58,7 +58,7 @@ pub fn kaleido_signature(arity: usize) -> Signature {
 
 /// The signature of an entry's top-level code, which Rust calls: `extern "C" fn(usize) -> f64` (the
 /// argument is unused; it keeps the shape of a kaleido function of no parameters).
-pub fn thunk_signature(native: CallConv) -> Signature {
+pub(crate) fn thunk_signature(native: CallConv) -> Signature {
     let mut sig = Signature::new(native);
     sig.params.push(AbiParam::new(types::I64));
     sig.returns.push(AbiParam::new(types::F64));
@@ -67,7 +67,7 @@ pub fn thunk_signature(native: CallConv) -> Signature {
 
 /// The runtime's addresses that generated code embeds.
 #[derive(Clone, Copy, Debug)]
-pub struct RuntimeAddresses {
+pub(crate) struct RuntimeAddresses {
     /// The [`crate::runtime::RuntimeState`], passed to every hook.
     pub state: usize,
     /// The signals JIT code polls (the abort word, the stack limit).
@@ -75,7 +75,7 @@ pub struct RuntimeAddresses {
 }
 
 /// The parts of a function to translate.
-pub struct FunctionSpec<'a> {
+pub(crate) struct FunctionSpec<'a> {
     /// The function's name, for self-calls (none for an entry's top-level code).
     pub name: Option<&'a str>,
     /// Parameter names (empty for top-level code).
@@ -92,7 +92,7 @@ pub struct FunctionSpec<'a> {
 }
 
 /// Translates `spec` into `func` (whose signature must already be set).
-pub fn translate(
+pub(crate) fn translate(
     func: &mut Function,
     builder_context: &mut FunctionBuilderContext,
     frontend: TargetFrontendConfig,
@@ -446,7 +446,12 @@ impl FunctionTranslator<'_, '_> {
 }
 
 /// Calls a Rust hook that returns nothing, at `address`, with integer arguments typed as given.
-pub fn emit_native_void_call(builder: &mut FunctionBuilder, call_conv: CallConv, address: usize, args: &[Value]) {
+pub(crate) fn emit_native_void_call(
+    builder: &mut FunctionBuilder,
+    call_conv: CallConv,
+    address: usize,
+    args: &[Value],
+) {
     let mut sig = Signature::new(call_conv);
     for &arg in args {
         sig.params.push(AbiParam::new(builder.func.dfg.value_type(arg)));
@@ -459,7 +464,7 @@ pub fn emit_native_void_call(builder: &mut FunctionBuilder, call_conv: CallConv,
 /// Translates into `func` (of the kaleido signature of `arity`) an adapter that calls the C function at
 /// `address` with the same arguments: what a slot points at when an `extern` binds a name that code
 /// compiled earlier calls through the table.
-pub fn translate_native_adapter(
+pub(crate) fn translate_native_adapter(
     func: &mut Function,
     builder_context: &mut FunctionBuilderContext,
     frontend: TargetFrontendConfig,

@@ -8,11 +8,11 @@ pub struct EntryId(pub u32);
 
 /// Identifies a slot of the indirection table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SlotId(pub(crate) u32);
+pub(crate) struct SlotId(pub(crate) u32);
 
 /// Identifies a piece of compiled code in backtraces (what `k_frame` records).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CodeId(pub(crate) u32);
+pub(crate) struct CodeId(pub(crate) u32);
 
 /// The address of machine code (a function's entry point). Shown in hexadecimal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -37,7 +37,7 @@ impl CodeId {
 
 impl SlotId {
     /// The slot's position in the table.
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self.0 as usize
     }
 }

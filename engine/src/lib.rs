@@ -18,6 +18,7 @@
 //! - `unsafe` lives only in `code_memory.rs` (mappings), `stack.rs` (stacks), `runtime.rs` (hooks,
 //!   `dlsym`), `lazy.rs` (patching a slot) and `engine/apply.rs` (calling JIT code), each with a `SAFETY:`
 //!   comment.
+#![deny(unreachable_pub)]
 #![deny(missing_docs)]
 
 mod backend;
@@ -41,7 +42,7 @@ mod session;
 mod slots;
 mod stack;
 
-pub use backend::{Artifacts, CompileStats};
+pub use backend::{Artifacts, CompileStats, host_triple};
 pub use builtins::putchard_byte;
 pub use engine::{Engine, ItemOutcome, Outcome, PRELUDE};
 pub use error::{Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
@@ -50,3 +51,4 @@ pub use index::{FunctionInfo, FunctionKind, FunctionState, Index, Version};
 pub use options::{EngineOptions, JitMode};
 pub use output::CapturedOutput;
 pub use runtime::{InterruptHandle, format_value, io_reason};
+pub use target_lexicon::Triple;

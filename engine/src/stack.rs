@@ -13,6 +13,8 @@
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
+use region::Protection;
+
 /// The room JIT code may use for recursion: the same 6 MiB budget every earlier release gave it.
 pub(crate) const EVAL_BUDGET: usize = 6 * 1024 * 1024;
 
@@ -30,6 +32,8 @@ pub(crate) const COMPILE_STACK: usize = 16 * 1024 * 1024;
 
 /// One mapped stack with an inaccessible guard page below it.
 pub(crate) struct Stack {
+    /// The mapping; unmapped when the stack is dropped (nothing runs on it then).
+    _mapping: region::Allocation,
     /// The lowest usable address (just above the guard page).
     low: usize,
     /// Usable bytes.
@@ -39,33 +43,16 @@ pub(crate) struct Stack {
 }
 
 impl Stack {
-    /// Maps a stack of `size` usable bytes (a multiple of the page size) plus a guard page.
+    /// Maps a stack of `size` usable bytes (rounded up to whole pages) plus a guard page.
     pub(crate) fn new(size: usize) -> io::Result<Stack> {
-        let page = page_size();
+        let page = region::page::size();
         let size = size.next_multiple_of(page);
-        // SAFETY: an anonymous private mapping nothing else refers to; MAP_NORESERVE commits pages only when
-        // they are touched.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                size + page,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: the first page of the mapping just made; turning it into a guard cannot affect anything else.
-        if unsafe { libc::mprotect(base, page, libc::PROT_NONE) } != 0 {
-            let error = io::Error::last_os_error();
-            // SAFETY: the mapping made above, not yet shared.
-            unsafe { libc::munmap(base, size + page) };
-            return Err(error);
-        }
-        Ok(Stack { low: base as usize + page, size, busy: std::cell::Cell::new(false) })
+        let mapping = region::alloc(size + page, Protection::READ_WRITE).map_err(io::Error::other)?;
+        let base = mapping.as_ptr::<u8>();
+        // SAFETY: the first page of the mapping just made; nothing uses it, and turning it into a guard
+        // affects nothing else.
+        unsafe { region::protect(base, page, Protection::NONE) }.map_err(io::Error::other)?;
+        Ok(Stack { _mapping: mapping, low: base as usize + page, size, busy: std::cell::Cell::new(false) })
     }
 
     /// The lowest address code on this stack may reach, leaving `margin` bytes free.
@@ -97,19 +84,6 @@ impl Stack {
     fn contains(&self, address: usize) -> bool {
         (self.low..self.low + self.size).contains(&address)
     }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        let page = page_size();
-        // SAFETY: the mapping made in `new`; nothing runs on it (`run` has returned) and nothing points into it.
-        unsafe { libc::munmap((self.low - page) as *mut libc::c_void, self.size + page) };
-    }
-}
-
-fn page_size() -> usize {
-    // SAFETY: `sysconf` has no preconditions.
-    usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
 }
 
 #[cfg(test)]

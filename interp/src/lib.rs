@@ -7,6 +7,7 @@
 //! Parts: [`session`] (entries, definitions, globals, the checks the engine makes at compile time),
 //! [`eval`] (evaluating expressions), [`builtins`] (the runtime functions), and [`generate`] (random
 //! well-formed sessions for differential testing).
+#![deny(unreachable_pub)]
 #![deny(missing_docs)]
 
 pub mod builtins;

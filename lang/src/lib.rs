@@ -6,6 +6,7 @@
 //!
 //! Invariants: nothing here knows about Cranelift, terminals or files; parsing never panics and never fails
 //! outright, it returns the items that parsed and a diagnostic for everything else.
+#![deny(unreachable_pub)]
 #![deny(missing_docs)]
 
 pub mod ast;
@@ -25,7 +26,7 @@ pub use diagnostic::{Diagnostic, Severity, has_errors};
 pub use operators::Operators;
 pub use span::Span;
 
-/// The result of [`analyze`]: checked items, the diagnostics, and the operators after the entry.
+/// The result of [`analyze`]: checked items and the diagnostics.
 pub type Analysis = parser::Parsed;
 
 /// Lexes, parses and checks one entry. `operators` and `is_global` describe the session before the entry.
@@ -35,7 +36,7 @@ pub fn analyze(source: &str, operators: &Operators, is_global: &dyn Fn(&str) -> 
     if source.len() > span::MAX_SOURCE_LEN {
         let message = format!("the entry is {} bytes long; the limit is {} bytes", source.len(), span::MAX_SOURCE_LEN);
         let diagnostics = vec![Diagnostic::error(Span::new(0, 0), message)];
-        return Analysis { items: Vec::new(), diagnostics, operators: operators.clone(), item_spans: Vec::new() };
+        return Analysis { items: Vec::new(), diagnostics, item_spans: Vec::new() };
     }
     let (tokens, mut diagnostics) = lexer::lex(source);
     let mut parsed = parser::parse(source, &tokens, operators);

@@ -27,8 +27,6 @@ pub struct Parsed {
     pub items: Vec<Item>,
     /// Errors found while lexing and parsing.
     pub diagnostics: Vec<Diagnostic>,
-    /// The operator table after the entry's operator definitions.
-    pub operators: Operators,
     /// Where each item stands, including the items that failed to parse (up to where parsing resumed), so
     /// a script can be run one top-level item at a time.
     pub item_spans: Vec<Span>,
@@ -46,7 +44,7 @@ pub fn parse(source: &str, tokens: &[Token], operators: &Operators) -> Parsed {
         item_spans: Vec::new(),
     };
     let items = parser.parse_entry();
-    Parsed { items, diagnostics: parser.diagnostics, operators: parser.ops, item_spans: parser.item_spans }
+    Parsed { items, diagnostics: parser.diagnostics, item_spans: parser.item_spans }
 }
 
 /// Marks an error that has already been pushed to the parser's diagnostics.

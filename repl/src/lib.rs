@@ -6,6 +6,7 @@
 //! [`interrupt`] (Ctrl-C while code runs).
 //!
 //! Only this crate prints, reads terminals or files, or knows about clap and rustyline.
+#![deny(unreachable_pub)]
 
 pub mod commands;
 pub mod helper;

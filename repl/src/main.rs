@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use kaleido::script::{EXIT_COMPILE_ERROR, EXIT_IO_ERROR, run_script};
 use kaleido::session::{Mode, Session, SessionOptions};
 use kaleido::source_file::{MAX_SCRIPT_BYTES, read_bounded};
@@ -17,7 +17,7 @@ use kaleido_engine::JitMode;
 /// runs the script and exits: 0 on success, 65 on a compile error, 70 on a runtime error, 74 on an I/O
 /// error, 130 when interrupted.
 #[derive(Parser, Debug)]
-#[command(name = "kaleido", version)]
+#[command(name = "kaleido")]
 struct Cli {
     /// A `.kal` script to run.
     file: Option<std::path::PathBuf>,
@@ -42,7 +42,13 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `--version` names the target the JIT generates code for, as the banner does.
+    let version = format!("{} (JIT for {})", env!("CARGO_PKG_VERSION"), kaleido_engine::host_triple());
+    let matches = Cli::command().version(version.leak() as &str).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     match run(cli) {
         Ok(code) => ExitCode::from(code as u8),
         Err(error) => {

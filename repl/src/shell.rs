@@ -41,7 +41,8 @@ pub fn run_shell(session: &mut Session, history: Option<PathBuf>) -> anyhow::Res
         }
         let _ = editor.load_history(path);
     }
-    writeln!(session.out, "kaleido {} -- type :help for help, Ctrl-D to quit", env!("CARGO_PKG_VERSION"))?;
+    let (version, target) = (env!("CARGO_PKG_VERSION"), kaleido_engine::host_triple());
+    writeln!(session.out, "kaleido {version} ({target}) -- type :help for help, Ctrl-D to quit")?;
     loop {
         refresh_known(session, &known);
         let prompt = format!("In [{}]: ", session.next_entry_number());

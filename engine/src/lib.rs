@@ -1,11 +1,11 @@
 //! The kaleido JIT engine: one Cranelift module per entry, the engine index, the indirection table.
 //!
-//! Stages, one file each: `compile` (an entry's items into one new module, staged), `codegen` (one
-//! function's AST to Cranelift IR), `backend` (IR to machine code, modules, stubs), `stack` (the
-//! evaluation and compile stacks), `code_memory` (the code arena), `lazy`
-//! (compiling on first call), `engine` (the public API; `engine/apply.rs`, the apply phase), `index` (what
-//! is known about every function), `cells` (address-stable slots and globals), `runtime` (builtins and
-//! the hooks JIT code calls), `error` (typed errors).
+//! An entry goes `engine` (the public API) → `compile` (the compile phase, with `resolve` saying where
+//! calls go and `codegen` translating to Cranelift IR) → `backend` (machine code, in per-entry units, on
+//! the `stack` made for compiling) → `engine/apply.rs` (the apply phase: repoint `slots`, run code on the
+//! evaluation stack). Around it: `session` (the index, slots, globals and operators, with rollback),
+//! `index`, `lazy` (compiling on first call), `runtime` and `builtins` (what JIT code calls), `code_memory`
+//! (the arena), `error` (typed errors) and `present` (text for front ends). ARCHITECTURE.md has the map.
 //!
 //! Invariants:
 //! - Calls between kaleido functions go through the slot for (callee, number of arguments); only a
@@ -15,10 +15,10 @@
 //! - The engine never prints: program output goes to the sink the caller gives, everything else is returned.
 //! - Applying an entry never generates code (stubs and adapters are made in the compile phase), so it
 //!   cannot fail half-way.
-//! - `unsafe` lives only in `code_memory.rs` (mappings), `stack.rs` (stacks), `runtime.rs` (hooks,
-//!   `dlsym`), `lazy.rs` (patching a slot) and `engine/apply.rs` (calling JIT code), each with a `SAFETY:`
-//!   comment.
-#![deny(unreachable_pub)]
+//! - `unsafe` lives only in `code_memory.rs` (page protection), `stack.rs` (stacks), `runtime.rs` and
+//!   `builtins.rs` (hooks, patching a slot, `dlsym`) and `engine/apply.rs` (calling JIT code), each with
+//!   a `SAFETY:` comment.
+//! - Files import only downwards (see ARCHITECTURE.md's layers): there is no import cycle.
 #![deny(missing_docs)]
 
 mod backend;

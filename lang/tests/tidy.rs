@@ -1,7 +1,8 @@
 //! Tidy checks over the whole workspace: the invariants ARCHITECTURE.md states, checked rather than
 //! hoped for. Every Rust file says what it is for in its first line; `lang` and `engine` never print;
 //! only `repl` depends on clap or rustyline, and `lang` knows nothing of Cranelift; `unsafe` appears only
-//! at the listed boundaries, each block with a `SAFETY:` comment.
+//! at the listed boundaries, each block with a `SAFETY:` comment; the engine's files import each other only
+//! downwards, in the layers ARCHITECTURE.md lists, so there is no import cycle.
 
 use std::path::{Path, PathBuf};
 
@@ -78,7 +79,6 @@ fn unsafe_stays_at_the_listed_boundaries_with_a_safety_comment() {
         "engine/src/stack.rs",
         "engine/src/runtime.rs",
         "engine/src/builtins.rs",
-        "engine/src/lazy.rs",
         "engine/src/engine/apply.rs",
         "repl/src/interrupt.rs",
         "repl/src/stdio.rs",
@@ -106,4 +106,69 @@ fn unsafe_stays_at_the_listed_boundaries_with_a_safety_comment() {
             }
         }
     }
+}
+
+/// The engine's files from the bottom up, as ARCHITECTURE.md lists them: a file may use files of its own
+/// layer or below, never above.
+const ENGINE_LAYERS: &[&[&str]] = &[
+    &["cells", "code_memory", "ids", "stack", "output", "error"],
+    &["slots", "globals", "options"],
+    &["runtime"],
+    &["builtins", "codegen"],
+    &["backend"],
+    &["index", "lazy"],
+    &["session"],
+    &["resolve"],
+    &["compile"],
+    &["engine"],
+    &["present"],
+];
+
+/// The engine files `text` imports (`crate::NAME` anywhere in it).
+fn engine_imports(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = text
+        .match_indices("crate::")
+        .map(|(at, _)| {
+            let rest = &text[at + "crate::".len()..];
+            rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect::<String>()
+        })
+        .filter(|name| !name.is_empty())
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+fn the_engine_imports_only_downwards_so_it_has_no_import_cycle() {
+    let layer_of = |module: &str| ENGINE_LAYERS.iter().position(|layer| layer.contains(&module));
+    let mut checked = 0;
+    for (path, text) in files_under("engine/src") {
+        let relative = path.strip_prefix(root().join("engine/src")).expect("inside engine/src");
+        // `engine/apply.rs` is part of `engine`; `lib.rs` is the table of contents.
+        let module = relative.iter().next().and_then(|c| c.to_str()).unwrap_or("").trim_end_matches(".rs").to_string();
+        if module == "lib" {
+            continue;
+        }
+        let own = layer_of(&module).unwrap_or_else(|| panic!("engine/src/{module}.rs is in no layer of ENGINE_LAYERS"));
+        for import in engine_imports(&text) {
+            let theirs = layer_of(&import).unwrap_or_else(|| panic!("{module} imports unknown module {import}"));
+            assert!(theirs <= own, "{module} (layer {own}) imports {import} (layer {theirs}), which is above it");
+            assert!(
+                theirs < own
+                    || import == module
+                    || ENGINE_LAYERS[own].len() == 1
+                    || !same_layer_cycle(&import, &module),
+                "{module} and {import} import each other"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "checked only {checked} files");
+}
+
+/// Whether `a` (in `b`'s layer) imports `b` back.
+fn same_layer_cycle(a: &str, b: &str) -> bool {
+    let path = root().join("engine/src").join(format!("{a}.rs"));
+    std::fs::read_to_string(path).is_ok_and(|text| engine_imports(&text).iter().any(|i| i == b))
 }

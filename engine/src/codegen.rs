@@ -15,7 +15,7 @@ use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, binary_name, unary_nam
 use kaleido_lang::{Diagnostic, Span};
 
 use crate::ids::CodeId;
-use crate::runtime::{ABORT_OFFSET, RaiseKind, STACK_LIMIT_OFFSET, k_enter, k_frame, k_raise};
+use crate::runtime::{ABORT_OFFSET, RaiseKind, STACK_LIMIT_OFFSET, k_frame, k_raise};
 
 /// How a call is compiled, as the engine resolves it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -124,9 +124,6 @@ pub(crate) fn translate(
     // the rest need the prologue check.
     if spec.checks && spec.name.is_some() && may_recurse_or_loop(spec.body) {
         translator.stack_check();
-    }
-    if spec.name.is_none() {
-        translator.enter_evaluation();
     }
     let result = translator.translate_expr(spec.body)?;
     translator.builder.ins().return_(&[result]);
@@ -393,15 +390,6 @@ impl FunctionTranslator<'_, '_> {
         let exit = self.exit_block();
         self.builder.ins().jump(exit, &[]);
         self.builder.switch_to_block(go_on);
-    }
-
-    /// Top-level code starts the evaluation: it tells the runtime where its own frame is, and the stack
-    /// checks of everything it calls are measured from there. So how deep recursion goes depends only on
-    /// JIT frames, not on the Rust frames above (which differ between debug and release builds).
-    fn enter_evaluation(&mut self) {
-        let state = self.address_const(self.runtime.state);
-        let sp = self.builder.ins().get_stack_pointer(self.pointer);
-        emit_native_void_call(&mut self.builder, self.native_conv, k_enter as *const () as usize, &[state, sp]);
     }
 
     fn call_raise(&mut self, kind: RaiseKind, slot: i64) {

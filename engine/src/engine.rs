@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use kaleido_lang::{Diagnostic, Operators, Span, analyze, has_errors};
 
-use crate::backend::{Backend, CompileStats, host_isa};
+use crate::backend::{Backend, CompileStats};
 use crate::builtins::BUILTINS;
 use crate::code_memory::{CodeArena, CodeRange};
 use crate::codegen::RuntimeAddresses;
@@ -99,7 +99,6 @@ pub struct Engine {
 impl Engine {
     /// A new engine writing program output (`putchard`, `printd`) to `output`.
     pub fn new(options: EngineOptions, output: Box<dyn Write>) -> Result<Engine, String> {
-        let isa = host_isa()?;
         let arena = CodeArena::new(options.code_memory).map_err(|e| format!("cannot reserve code memory: {e}"))?;
         let stack = |size| Stack::new(size).map_err(|e| format!("cannot map a stack: {e}"));
         let eval_stack = stack(EVAL_ENTRY + EVAL_BUDGET + EVAL_MARGIN)?;
@@ -109,7 +108,7 @@ impl Engine {
         let interrupt = runtime.interrupt_handle().clone();
         let addresses =
             RuntimeAddresses { state: &*runtime as *const RuntimeState as usize, signals: interrupt.signals_address() };
-        let backend = Rc::new(RefCell::new(Backend::new(isa, arena, compile_stack.clone(), interrupt, addresses)));
+        let backend = Rc::new(RefCell::new(Backend::new(arena, compile_stack.clone(), interrupt, addresses)?));
         let lazy = Box::new(RefCell::new(Compiler::new(backend.clone(), compile_stack.clone())));
         runtime.set_lazy_hook(&*lazy as &dyn LazyHook);
         let session = Session::default();

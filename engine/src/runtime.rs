@@ -127,8 +127,6 @@ pub(crate) struct RuntimeState {
     output: RefCell<Box<dyn Write>>,
     /// The engine's lazy compiler (unset until the engine sets it).
     lazy: Cell<Option<*const dyn LazyHook>>,
-    /// The lowest stack limit of the current evaluation.
-    floor: Cell<usize>,
 }
 
 impl RuntimeState {
@@ -140,7 +138,6 @@ impl RuntimeState {
             frames: RefCell::new(Vec::new()),
             output: RefCell::new(output),
             lazy: Cell::new(None),
-            floor: Cell::new(0),
         })
     }
 
@@ -161,17 +158,10 @@ impl RuntimeState {
         self.lazy.get().map(|hook| unsafe { &*hook })
     }
 
-    /// Prepares for an evaluation whose code may not go below `floor` (the evaluation stack's end plus
-    /// its margin). Top-level code then narrows the limit (see [`k_enter`]).
-    pub(crate) fn arm_floor(&self, floor: usize) {
-        self.floor.set(floor);
-        self.arm(floor);
-    }
-
     /// Sets the stack limit with no error and no frames recorded. An interrupt that is already pending is
     /// kept: the limit is stored first and then the request re-checked, so a request landing at any point
     /// in between still stops the run at its first check.
-    fn arm(&self, stack_limit: usize) {
+    pub(crate) fn arm(&self, stack_limit: usize) {
         let signals = &self.signals.signals;
         signals.abort.store(0, Ordering::SeqCst);
         self.raised.replace(None);
@@ -275,18 +265,6 @@ pub(crate) unsafe extern "C" fn k_raise(state: *const RuntimeState, kind: i64, s
         _ => Raised::StackOverflow,
     };
     state.raise(raised);
-}
-
-/// `k_enter(state, sp)`: top-level code, whose stack pointer is `sp`, starts an evaluation: stack checks
-/// fail below `sp` minus the evaluation budget (but never below the floor the engine armed).
-///
-/// # Safety
-/// As for [`k_raise`].
-pub(crate) unsafe extern "C" fn k_enter(state: *const RuntimeState, sp: usize) {
-    // SAFETY: the caller guarantees `state` is live.
-    let state = unsafe { &*state };
-    let floor = state.floor.get();
-    state.arm(sp.saturating_sub(crate::stack::EVAL_BUDGET).max(floor));
 }
 
 /// `k_frame(state, code_id)`: a function leaving through the abort path records itself.

@@ -23,7 +23,7 @@ pub(crate) const EVAL_BUDGET: usize = 6 * 1024 * 1024;
 pub(crate) const EVAL_MARGIN: usize = 256 * 1024;
 
 /// Room above the budget for the Rust frames between the top of the evaluation stack and the first JIT
-/// frame (larger in debug builds). The budget is measured from that first frame (see `k_enter`).
+/// frame (larger in debug builds). The budget is measured from the frame that calls JIT code.
 pub(crate) const EVAL_ENTRY: usize = 64 * 1024;
 
 /// The compile stack. A debug build of Cranelift compiling a deeply nested function measured under 1 MiB;

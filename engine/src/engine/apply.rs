@@ -16,6 +16,7 @@ use crate::ids::{CodeId, EntryId, SlotId};
 use crate::index::{Code, FunctionKind, FunctionState, Version};
 use crate::lazy::LazilyCompiled;
 use crate::runtime::{Raised, RawFrames};
+use crate::stack::EVAL_BUDGET;
 
 /// Which entry is being applied, and what its definitions are.
 #[derive(Clone, Debug)]
@@ -236,7 +237,11 @@ impl Engine {
         let entry: extern "C" fn(usize) -> f64 = unsafe { std::mem::transmute(thunk) };
         let runtime = &self.runtime;
         let value = self.on_eval_stack(|floor| {
-            runtime.arm_floor(floor);
+            // The budget is measured from this frame, the one that makes the call: the first JIT frame
+            // then sits at a fixed distance below it, whatever the Rust frames above take (they differ
+            // between debug and release builds), so recursion depth is the same in every build.
+            let sp = psm::stack_pointer() as usize;
+            runtime.arm(sp.saturating_sub(EVAL_BUDGET).max(floor));
             entry(0)
         });
         self.record_lazily_compiled();

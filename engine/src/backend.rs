@@ -122,8 +122,6 @@ pub(crate) struct Backend {
     /// The same ISA with frame pointers, for the lazy stubs' tail calls.
     stub_isa: OwnedTargetIsa,
     arena: SharedArena,
-    /// The arena's address space, unmapped when the backend (and so the engine) is dropped.
-    _code_memory: region::Allocation,
     compile_stack: Rc<Stack>,
     interrupt: InterruptHandle,
     runtime: RuntimeAddresses,
@@ -152,7 +150,7 @@ impl Backend {
     /// A backend for the host, allocating code in `arena` and compiling on `compile_stack`, for the
     /// runtime at `runtime`.
     pub(crate) fn new(
-        (arena, code_memory): (SharedArena, region::Allocation),
+        arena: SharedArena,
         compile_stack: Rc<Stack>,
         interrupt: InterruptHandle,
         runtime: RuntimeAddresses,
@@ -160,12 +158,10 @@ impl Backend {
         let (isa, stub_isa) = (host_isa(false)?, host_isa(true)?);
         let (stubs, stats, builder_context) = (HashMap::new(), CompileStats::default(), FunctionBuilderContext::new());
         let keep_artifacts = false;
-        let _code_memory = code_memory;
         Ok(Backend {
             isa,
             stub_isa,
             arena,
-            _code_memory,
             compile_stack,
             interrupt,
             runtime,

@@ -52,13 +52,26 @@ pub(crate) type SharedArena = Arc<Mutex<CodeArena>>;
 
 impl CodeArena {
     /// Reserves `size` bytes of address space for code (no memory is committed yet).
-    /// Also returns the mapping itself: whoever holds it decides when the code goes away (the engine's
-    /// backend, when the engine is dropped and no code can run any more).
-    pub(crate) fn new(size: usize) -> io::Result<(SharedArena, region::Allocation)> {
-        let mapping = region::alloc(size, Protection::NONE).map_err(io::Error::other)?;
-        let (base, size, page) = (mapping.as_ptr::<u8>() as usize, mapping.len(), region::page::size());
-        let arena = CodeArena { base, size, page, bump: 0, free: Vec::new(), live: 0 };
-        Ok((Arc::new(Mutex::new(arena)), mapping))
+    pub(crate) fn new(size: usize) -> io::Result<SharedArena> {
+        // A plain reservation rather than `region::alloc`: `MAP_NORESERVE` keeps the kernel from charging
+        // every page flipped to writable against the commit limit, which measured twice as slow per flip.
+        // SAFETY: an anonymous private mapping with no access rights; nothing aliases it.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let arena =
+            CodeArena { base: base as usize, size, page: region::page::size(), bump: 0, free: Vec::new(), live: 0 };
+        Ok(Arc::new(Mutex::new(arena)))
     }
 
     /// Bytes of code currently allocated.
@@ -154,6 +167,13 @@ impl CodeArena {
         // SAFETY: the pages lie inside the region this arena mapped and owns; code on them runs only on
         // this thread, which is not running JIT code while the arena is borrowed.
         unsafe { region::protect(first as *const u8, end - first, protection) }.map_err(io::Error::other)
+    }
+}
+
+impl Drop for CodeArena {
+    fn drop(&mut self) {
+        // SAFETY: the engine that owns this arena is being dropped, so no code in it runs or is called again.
+        unsafe { libc::munmap(self.base as *mut libc::c_void, self.size) };
     }
 }
 

@@ -18,6 +18,14 @@ fn start(history: &std::path::Path) -> PtySession {
     session
 }
 
+/// The session defined `keep(x) = x + 1` earlier and must still have it; then it ends with Ctrl-D.
+fn still_alive(p: &mut PtySession) {
+    p.send_line("keep(41)").unwrap();
+    p.exp_string("42").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}
+
 fn temp_history(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("kaleido-pty-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -126,10 +134,7 @@ fn non_ascii_before_a_parenthesis_or_tab_does_not_end_the_session() {
         p.send_control('c').unwrap();
         p.exp_string("In [2]: ").unwrap();
     }
-    p.send_line("keep(41)").unwrap();
-    p.exp_string("42").unwrap();
-    p.send_control('d').unwrap();
-    p.exp_eof().unwrap();
+    still_alive(&mut p);
 }
 
 #[test]
@@ -143,10 +148,7 @@ fn an_invalid_utf8_byte_is_reported_and_the_session_goes_on() {
     terminal.write_all(b"1 + \xff\r").unwrap();
     p.exp_string("the input was not valid UTF-8").unwrap();
     p.exp_string("In [2]: ").unwrap();
-    p.send_line("keep(41)").unwrap();
-    p.exp_string("42").unwrap();
-    p.send_control('d').unwrap();
-    p.exp_eof().unwrap();
+    still_alive(&mut p);
 }
 
 #[test]

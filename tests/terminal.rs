@@ -179,3 +179,36 @@ fn a_long_line_typed_without_bracketed_paste_is_taken_in_linear_time() {
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }
+
+#[test]
+fn lines_typed_ahead_or_pasted_without_brackets_all_run_in_order() {
+    let history = temp_history("type-ahead");
+    let mut p = start(&history);
+    // All at once, as a paste without bracketed-paste markers (or fast typing) delivers them.
+    p.send("1 + 1\r2 + 2\r3 + 3\r").unwrap();
+    p.flush().unwrap();
+    p.exp_string("2").unwrap();
+    p.exp_string("4").unwrap();
+    p.exp_string("6").unwrap();
+    p.exp_string("In [4]: ").unwrap();
+    // Typed while an entry is still running: read after it, not lost.
+    p.send_line("for i = 0, i < 3e7 in 0").unwrap();
+    p.send("10 * 10\r").unwrap();
+    p.flush().unwrap();
+    p.exp_string("100").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}
+
+#[test]
+fn ctrl_d_on_a_continuation_line_cancels_the_entry_and_keeps_the_shell() {
+    let history = temp_history("ctrl-d-continue");
+    let mut p = start(&history);
+    p.send_line("def keep(x) x + 1").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    p.send_line("def unfinished(x)").unwrap();
+    p.exp_string("   ...: ").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    still_alive(&mut p);
+}

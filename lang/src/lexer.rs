@@ -53,8 +53,10 @@ impl Lexer<'_> {
                 return Token { kind: TokenKind::Eof, span: Span::new(start, start) };
             };
             let kind = match c {
+                // A comment ends at the end of the line, whichever line end the file uses (the LLVM
+                // tutorial's lexer stops at '\r' too).
                 '#' => {
-                    self.pos = self.source[start..].find('\n').map_or(self.source.len(), |i| start + i);
+                    self.pos = self.source[start..].find(['\n', '\r']).map_or(self.source.len(), |i| start + i);
                     TokenKind::Comment
                 }
                 c if c.is_ascii_alphabetic() => self.word(),

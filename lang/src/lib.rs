@@ -50,9 +50,29 @@ pub fn analyze(source: &str, operators: &Operators, is_global: &dyn Fn(&str) -> 
 
 /// The spans of the top-level items of `source` (failed ones included), parsing with `operators` and the
 /// operators the source itself defines. A script runner evaluates each span as an entry of its own.
+///
+/// A character the lexer cannot read that lies outside every item is never skipped: it joins the item
+/// before it when that item ends on the same line (`def f(x) x _ 3` is a bad definition, then `3`), else it
+/// is an item of its own, so running it reports the error.
 pub fn item_spans(source: &str, operators: &Operators) -> Vec<Span> {
-    let (tokens, _) = lexer::lex(source);
-    parser::parse(source, &tokens, operators).item_spans
+    let (tokens, diagnostics) = lexer::lex(source);
+    let mut spans = parser::parse(source, &tokens, operators).item_spans;
+    for bad in diagnostics.iter().filter(|d| d.is_error()).map(|d| d.span) {
+        if spans.iter().any(|item| item.start <= bad.start && bad.end <= item.end) {
+            continue;
+        }
+        let before = spans.iter().rposition(|item| item.end <= bad.start);
+        match before {
+            Some(i) if !source[spans[i].end as usize..bad.start as usize].contains(['\n', '\r']) => {
+                spans[i] = Span::new(spans[i].start as usize, bad.end as usize);
+            }
+            _ => {
+                let at = spans.partition_point(|item| item.start < bad.start);
+                spans.insert(at, bad);
+            }
+        }
+    }
+    spans
 }
 
 /// Turns raw input bytes into source text, or an error pointing at the first byte that is not UTF-8.

@@ -83,6 +83,8 @@ fn read_entry(
             Ok(line) => line,
             // Ctrl-C at the prompt clears the line (and any unfinished entry), as shells do.
             Err(ReadlineError::Interrupted) => return Ok(Some(String::new())),
+            // Ctrl-D quits at the prompt, but on a continuation line it cancels the entry, as Ctrl-C does.
+            Err(ReadlineError::Eof) if !text.is_empty() => return Ok(Some(String::new())),
             Err(ReadlineError::Eof) => return Ok(None),
             // A byte that is not UTF-8 (a Latin-1 terminal, a stray 0xFF): say so and drop the line, as
             // Ctrl-C does; the session goes on.

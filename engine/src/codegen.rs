@@ -232,8 +232,9 @@ impl FunctionTranslator<'_, '_> {
             '-' => ins.fsub(l, r),
             '*' => ins.fmul(l, r),
             '/' => ins.fdiv(l, r),
+            // As the LLVM tutorial's `fcmp ult`: true when less, or when either side is NaN.
             '<' => {
-                let less = ins.fcmp(FloatCC::LessThan, l, r);
+                let less = ins.fcmp(FloatCC::UnorderedOrLessThan, l, r);
                 self.bool_to_f64(less)
             }
             _ => self.translate_call(&binary_name(op), span, vec![l, r])?,

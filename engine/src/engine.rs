@@ -173,8 +173,12 @@ impl Engine {
                 return Err(StagingError::Rejected(analysis.diagnostics));
             }
             let mut backend = backend.borrow_mut();
-            Staging::new(session, &mut backend, code_options, text)
-                .compile(analysis.items, &|| interrupt.is_requested())
+            let staged = Staging::new(session, &mut backend, code_options, text);
+            let mut compiled = staged.compile(analysis.items, &|| interrupt.is_requested())?;
+            // Warnings from parsing (an ignored `def binary=`) join the rest, in source order.
+            compiled.warnings.extend(analysis.diagnostics);
+            compiled.warnings.sort_by_key(|w| w.span.start);
+            Ok(compiled)
         });
         let compiled = match compiled {
             Ok(compiled) => compiled,

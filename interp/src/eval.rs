@@ -45,7 +45,8 @@ impl Interpreter {
                     '-' => Ok(l - r),
                     '*' => Ok(l * r),
                     '/' => Ok(l / r),
-                    '<' => Ok(if l < r { 1.0 } else { 0.0 }),
+                    // docs/language.md: `<` is true when less or when either side is NaN (`fcmp ult`).
+                    '<' => Ok(if l < r || l.is_nan() || r.is_nan() { 1.0 } else { 0.0 }),
                     _ => self.call(&binary_name(*op), vec![l, r], frame),
                 }
             }

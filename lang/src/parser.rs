@@ -75,7 +75,8 @@ impl Parser<'_> {
             }
             let start = self.peek().span;
             match self.parse_item() {
-                Ok(item) => items.push(item),
+                Ok(Some(item)) => items.push(item),
+                Ok(None) => {}
                 Err(Reported) => self.recover(),
             }
             self.item_spans.push(start.to(self.previous_span()));
@@ -83,17 +84,22 @@ impl Parser<'_> {
     }
 
     /// item ::= definition | external | global | expression
-    fn parse_item(&mut self) -> PResult<Item> {
+    ///
+    /// `None` is an item that parsed but is ignored, with a warning (chapter 6's `def binary=`).
+    fn parse_item(&mut self) -> PResult<Option<Item>> {
         // An error unwinds without restoring the nesting count; every item starts from the top.
         self.depth = 0;
         let start = self.peek().span;
         let kind = match self.peek().kind {
-            TokenKind::Def => ItemKind::Def(self.parse_definition()?),
+            TokenKind::Def => match self.parse_definition()? {
+                Some(function) => ItemKind::Def(function),
+                None => return Ok(None),
+            },
             TokenKind::Extern => ItemKind::Extern(self.parse_external()?),
-            TokenKind::Var => return self.parse_global_or_var_expr(),
+            TokenKind::Var => return self.parse_global_or_var_expr().map(Some),
             _ => ItemKind::Expr(self.parse_expression()?),
         };
-        Ok(Item { kind, span: start.to(self.previous_span()) })
+        Ok(Some(Item { kind, span: start.to(self.previous_span()) }))
     }
 
     /// After an error, skips to a token that can start a new item: `;`, `def`, `extern`, or any token at
@@ -114,14 +120,29 @@ impl Parser<'_> {
     }
 
     /// definition ::= 'def' prototype expression
-    fn parse_definition(&mut self) -> PResult<Function> {
+    ///
+    /// `None` for `def binary= ...`: `=` is assignment, so the definition (chapter 6's equality, written
+    /// before chapter 7 made `=` assignment) is parsed and ignored with a warning, and a chapter 6 listing
+    /// runs unchanged.
+    fn parse_definition(&mut self) -> PResult<Option<Function>> {
         let def_span = self.bump().span;
         let mut proto = self.parse_prototype(def_span)?;
-        // An operator is usable in its own body (for recursion) and by every later item of the entry.
-        self.ops.define(&proto.kind);
-        let body = self.parse_expression()?;
         proto.span = def_span.to(proto.span);
-        Ok(Function { proto, body })
+        let assignment = matches!(proto.kind, ProtoKind::Binary { op: '=', .. });
+        if !assignment {
+            // An operator is usable in its own body (for recursion) and by every later item of the entry.
+            self.ops.define(&proto.kind);
+        }
+        let body = self.parse_expression()?;
+        if assignment {
+            let message = "this definition of `binary=` is ignored: `=` is assignment and cannot be redefined";
+            self.diagnostics.push(
+                Diagnostic::warning(proto.name_span, message)
+                    .with_note("the tutorial's chapter 6 defines `=` as equality; here compare with `<` and `>`"),
+            );
+            return Ok(None);
+        }
+        Ok(Some(Function { proto, body }))
     }
 
     /// external ::= 'extern' prototype
@@ -204,6 +225,12 @@ impl Parser<'_> {
     fn expect_operator_char(&mut self, which: &str) -> PResult<char> {
         let token = self.peek();
         match token.kind {
+            // Chapter 6 of the tutorial defines `binary=` for equality, before chapter 7 makes `=`
+            // assignment; the definition is parsed and then ignored with a warning.
+            TokenKind::Op('=') if which == "binary" => {
+                self.pos += 1;
+                Ok('=')
+            }
             TokenKind::Op('=') => Err(self.report(
                 Diagnostic::error(token.span, "`=` is assignment and cannot be defined as an operator")
                     .with_note("compare with `<`, `>` or a new operator such as `binary~`"),

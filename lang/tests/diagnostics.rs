@@ -149,18 +149,24 @@ fn precedence_out_of_range() {
 #[test]
 fn reserved_operators() {
     check(
-        "def binary= 9 (a b) a; def binary+ (a b) a",
+        "def binary= 9 (a b) a; def unary= (a) a; def binary+ (a b) a",
         expect![[r#"
-            <repl:3>:1:11: error: `=` is assignment and cannot be defined as an operator
+            <repl:3>:1:5: warning: this definition of `binary=` is ignored: `=` is assignment and cannot be redefined
               |
-            1 | def binary= 9 (a b) a; def binary+ (a b) a
-              |           ^
+            1 | def binary= 9 (a b) a; def unary= (a) a; def binary+ (a b) a
+              |     ^^^^^^^^^
+              |
+              = note: the tutorial's chapter 6 defines `=` as equality; here compare with `<` and `>`
+            <repl:3>:1:33: error: `=` is assignment and cannot be defined as an operator
+              |
+            1 | def binary= 9 (a b) a; def unary= (a) a; def binary+ (a b) a
+              |                                 ^
               |
               = note: compare with `<`, `>` or a new operator such as `binary~`
-            <repl:3>:1:34: error: `+` is a built-in binary operator and cannot be redefined
+            <repl:3>:1:52: error: `+` is a built-in binary operator and cannot be redefined
               |
-            1 | def binary= 9 (a b) a; def binary+ (a b) a
-              |                                  ^
+            1 | def binary= 9 (a b) a; def unary= (a) a; def binary+ (a b) a
+              |                                                    ^
         "#]],
     );
 }

@@ -212,3 +212,27 @@ fn an_endless_script_file_is_refused_not_read_forever() {
     assert_eq!(output.status.code(), Some(74));
     assert!(stderr(&output).contains("larger than 64 MiB"), "{}", stderr(&output));
 }
+
+#[test]
+fn eval_may_repeat_combine_with_a_file_and_start_with_a_minus() {
+    let output = kaleido(&["-e", "-1/0"], "");
+    assert_eq!((stdout(&output).as_str(), output.status.code()), ("-inf\n", Some(0)));
+    let output = kaleido(&["-e", "def sq(x) x * x", "-e", "sq(3)"], "");
+    assert_eq!(stdout(&output), "9\n");
+    let dir = std::env::temp_dir().join(format!("kaleido-cli-e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("after.kal");
+    std::fs::write(&file, "sq(4)\n").expect("file");
+    let output = kaleido(&["-e", "def sq(x) x * x", file.to_str().expect("utf-8 path")], "");
+    assert_eq!(stdout(&output), "16\n", "-e runs before FILE, in the same session");
+    // Each `-e` is named on its own in diagnostics.
+    let output = kaleido(&["-e", "1", "-e", "nothere(1)"], "");
+    assert!(stderr(&output).starts_with("<-e:2>:1:1: error"), "{}", stderr(&output));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn echo_prints_each_item_before_its_output() {
+    let output = kaleido(&["--echo", "-e", "def sq(x)\n  x * x\nprintd(sq(5))"], "");
+    assert_eq!(stdout(&output), "> def sq(x)\n>   x * x\n> printd(sq(5))\n25\n0\n");
+}

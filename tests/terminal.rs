@@ -212,3 +212,22 @@ fn ctrl_d_on_a_continuation_line_cancels_the_entry_and_keeps_the_shell() {
     p.exp_string("In [2]: ").unwrap();
     still_alive(&mut p);
 }
+
+#[test]
+fn interactive_flag_runs_a_file_then_stays_in_the_shell() {
+    let dir = std::env::temp_dir().join(format!("kaleido-pty-i-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("defs.kal");
+    std::fs::write(&script, "def keep(x) x + 1\nprintd(7)\n").expect("script");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kaleido"));
+    command
+        .arg("-i")
+        .arg(&script)
+        .env("KALEIDO_HISTORY", dir.join("history"))
+        .env("TERM", "xterm")
+        .env("NO_COLOR", "1");
+    let mut p = spawn_command(command, Some(TIMEOUT_MS)).expect("kaleido starts on a pty");
+    p.exp_string("7").unwrap();
+    p.exp_string("In [1]: ").unwrap();
+    still_alive(&mut p);
+}

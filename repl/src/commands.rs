@@ -9,8 +9,8 @@ use std::path::Path;
 use kaleido_engine::JitMode;
 use kaleido_engine::present;
 
-use crate::script::run_script;
-use crate::session::{Mode, Session};
+use crate::script::{ScriptOptions, run_script};
+use crate::session::Session;
 use crate::source_file::{MAX_SCRIPT_BYTES, read_interruptible};
 
 /// What the shell does after a command.
@@ -90,7 +90,7 @@ fn load(session: &mut Session, path: &str) -> Result<(), String> {
     let bytes = read_interruptible(Path::new(path), MAX_SCRIPT_BYTES, &interrupt)
         .map_err(|e| format!("cannot read {path}: {e}"))?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not valid UTF-8"))?;
-    let code = run_script(session, path, &text, Mode::Script, false);
+    let code = run_script(session, path, &text, ScriptOptions::default());
     if code == 0 {
         write_out(session, &format!("loaded {path}\n"))
     } else {

@@ -4,8 +4,8 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
-use kaleido::script::{EXIT_COMPILE_ERROR, EXIT_IO_ERROR, run_script};
-use kaleido::session::{Mode, Session, SessionOptions};
+use kaleido::script::{EXIT_COMPILE_ERROR, EXIT_INTERRUPTED, EXIT_IO_ERROR, EXIT_OK, ScriptOptions, run_script};
+use kaleido::session::{Session, SessionOptions};
 use kaleido::source_file::{MAX_SCRIPT_BYTES, read_bounded};
 use kaleido::stdio::Stdout;
 use kaleido::{history, interrupt, shell};
@@ -19,11 +19,17 @@ use kaleido_engine::JitMode;
 #[derive(Parser, Debug)]
 #[command(name = "kaleido")]
 struct Cli {
-    /// A `.kal` script to run.
+    /// A `.kal` script to run (after any `-e` code).
     file: Option<std::path::PathBuf>,
-    /// Run CODE instead of a file.
-    #[arg(short = 'e', long = "eval", value_name = "CODE", conflicts_with = "file")]
-    code: Option<String>,
+    /// Run CODE (may be repeated; runs in order, before FILE). CODE may start with `-` (`-e '-1/0'`).
+    #[arg(short = 'e', long = "eval", value_name = "CODE", allow_hyphen_values = true)]
+    code: Vec<String>,
+    /// Print each item's source before its output: a transcript a tutorial can show.
+    #[arg(long)]
+    echo: bool,
+    /// After running the code and FILE, stay in the interactive shell with what they defined.
+    #[arg(short, long)]
+    interactive: bool,
     /// Keep running a script after an item fails (still exit non-zero).
     #[arg(long)]
     keep_going: bool,
@@ -64,36 +70,57 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let closed_or_open = stdout.writer();
     let mut session =
         Session::new(options, closed_or_open, Box::new(std::io::stderr()), Box::new(move || stdout.writer()))?;
-    let script = match (&cli.code, &cli.file) {
-        (Some(code), _) => Some(("<-e>".to_string(), code.clone().into_bytes())),
-        (None, Some(path)) => match read_bounded(path, MAX_SCRIPT_BYTES) {
-            Ok(bytes) => Some((path.display().to_string(), bytes)),
+    let interactive_stdin = std::io::stdin().is_terminal();
+    let mut sources: Vec<(String, Vec<u8>)> = Vec::new();
+    for (i, code) in cli.code.iter().enumerate() {
+        let name = if cli.code.len() == 1 { "<-e>".to_string() } else { format!("<-e:{}>", i + 1) };
+        sources.push((name, code.clone().into_bytes()));
+    }
+    if let Some(path) = &cli.file {
+        match read_bounded(path, MAX_SCRIPT_BYTES) {
+            Ok(bytes) => sources.push((path.display().to_string(), bytes)),
             Err(error) => {
                 eprintln!("kaleido: cannot read {}: {error}", path.display());
                 return Ok(EXIT_IO_ERROR);
             }
-        },
-        (None, None) if !std::io::stdin().is_terminal() => {
-            let mut bytes = Vec::new();
-            std::io::stdin().read_to_end(&mut bytes)?;
-            Some(("<stdin>".to_string(), bytes))
         }
-        (None, None) => None,
-    };
-    let Some((name, bytes)) = script else {
-        interrupt::install(false);
-        let history = if cli.no_history { None } else { history::history_path() };
-        shell::run_shell(&mut session, history)?;
-        return Ok(0);
-    };
-    interrupt::install(true);
-    let text = match kaleido_lang::decode(&bytes) {
-        Ok(text) => text,
+    }
+    if sources.is_empty() && !cli.interactive && !interactive_stdin {
+        let mut bytes = Vec::new();
+        std::io::stdin().read_to_end(&mut bytes)?;
+        sources.push(("<stdin>".to_string(), bytes));
+    }
+    let shell = cli.interactive || sources.is_empty();
+    // In a script, Ctrl-C outside any evaluation ends the process; before a shell (`-i`) it stops only
+    // the script, and the shell comes up.
+    interrupt::install(!shell);
+    let mut status = EXIT_OK;
+    for (name, bytes) in &sources {
+        let code = run_source(&mut session, name, bytes, &cli);
+        if status == EXIT_OK {
+            status = code;
+        }
+        if code != EXIT_OK && (!cli.keep_going || code == EXIT_INTERRUPTED) {
+            break;
+        }
+    }
+    if !shell {
+        return Ok(status);
+    }
+    session.engine().interrupt_handle().clear();
+    let history = if cli.no_history { None } else { history::history_path() };
+    shell::run_shell(&mut session, history)?;
+    Ok(0)
+}
+
+/// Runs one script source (a file, `-e` code, stdin) as its items; returns its exit code.
+fn run_source(session: &mut Session, name: &str, bytes: &[u8], cli: &Cli) -> i32 {
+    match kaleido_lang::decode(bytes) {
+        Ok(text) => run_script(session, name, text, ScriptOptions { keep_going: cli.keep_going, echo: cli.echo }),
         Err(diagnostic) => {
-            let shown = String::from_utf8_lossy(&bytes);
-            eprint!("{}", kaleido_lang::render(&diagnostic, &name, &shown));
-            return Ok(EXIT_COMPILE_ERROR);
+            let shown = String::from_utf8_lossy(bytes);
+            eprint!("{}", kaleido_lang::render(&diagnostic, name, &shown));
+            EXIT_COMPILE_ERROR
         }
-    };
-    Ok(run_script(&mut session, &name, text, Mode::Script, cli.keep_going))
+    }
 }

@@ -32,8 +32,17 @@ pub fn exit_code(status: EntryStatus) -> i32 {
     }
 }
 
+/// How a script runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ScriptOptions {
+    /// Run every item even after one fails (the exit code still reports the first failure).
+    pub keep_going: bool,
+    /// Print each item's source, lines prefixed with `> `, before its output.
+    pub echo: bool,
+}
+
 /// Runs the script `text` named `name` in `session`; returns the exit code.
-pub fn run_script(session: &mut Session, name: &str, text: &str, mode: Mode, keep_going: bool) -> i32 {
+pub fn run_script(session: &mut Session, name: &str, text: &str, options: ScriptOptions) -> i32 {
     // The file is parsed once here only to find where items start and end; each item is then analyzed
     // again as its own entry, against the session as the items before it left it (their operators,
     // globals and failures), which a single up-front parse cannot know. Parsing is a small part of an
@@ -43,14 +52,17 @@ pub fn run_script(session: &mut Session, name: &str, text: &str, mode: Mode, kee
     let file = SourceText::new(name, text);
     let mut first_failure = EXIT_OK;
     for span in spans {
-        let status = session.eval_file_item(&file, span, mode);
+        if options.echo {
+            session.echo(&text[span.range()]);
+        }
+        let status = session.eval_file_item(&file, span, Mode::Script);
         if status == EntryStatus::Ok {
             continue;
         }
         if first_failure == EXIT_OK {
             first_failure = exit_code(status);
         }
-        if !keep_going || matches!(status, EntryStatus::Interrupted | EntryStatus::OutputFailed) {
+        if !options.keep_going || matches!(status, EntryStatus::Interrupted | EntryStatus::OutputFailed) {
             break;
         }
     }

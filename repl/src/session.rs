@@ -101,6 +101,14 @@ impl Session {
         Ok(())
     }
 
+    /// Shows an item's source, each line prefixed with `> ` (`--echo`).
+    pub fn echo(&mut self, source: &str) {
+        for line in source.trim_end().lines() {
+            let _ = writeln!(self.out, "> {line}");
+        }
+        let _ = self.out.flush();
+    }
+
     /// Evaluates one shell entry, named `<repl:N>`, and shows what happened.
     pub fn eval_shell_entry(&mut self, text: &str) -> EntryStatus {
         self.entries += 1;

@@ -206,3 +206,31 @@ fn load_refuses_an_endless_file_and_ctrl_c_abandons_a_fifo() {
     let text = enter(&mut s, &out, &["def g(x) x * 3", "g(2)"]);
     assert!(text.ends_with("6\n"), "the session goes on: {text}");
 }
+
+#[test]
+fn command_hints_list_every_match_and_commands_typed_without_a_colon_are_pointed_at() {
+    let (mut s, out) = session();
+    let text = enter(&mut s, &out, &[":l", ":sta", ":lsit"]);
+    assert!(text.contains("unknown command `:l`; did you mean `:list` or `:load`?"), "{text}");
+    assert!(text.contains("unknown command `:sta`; did you mean `:stats`?"), "{text}");
+    assert!(text.contains("unknown command `:lsit`; did you mean `:list`?"), "{text}");
+    let text = enter(&mut s, &out, &["quit", "exit()", "help"]);
+    assert_eq!(text.matches("hint: type `:quit` or press Ctrl-D to leave the shell").count(), 2, "{text}");
+    assert!(text.contains("hint: type `:help` for help"), "{text}");
+}
+
+#[test]
+fn help_lines_up_every_description() {
+    let (mut s, out) = session();
+    let text = enter(&mut s, &out, &[":help"]);
+    let columns: Vec<usize> = text
+        .lines()
+        .filter(|line| line.starts_with("  :"))
+        .map(|line| {
+            let gap = line[2..].find("  ").expect("two spaces before the description") + 2;
+            gap + line[gap..].len() - line[gap..].trim_start().len()
+        })
+        .collect();
+    assert!(columns.len() >= 9, "{text}");
+    assert!(columns.windows(2).all(|w| w[0] == w[1]), "{text}");
+}

@@ -231,3 +231,26 @@ fn interactive_flag_runs_a_file_then_stays_in_the_shell() {
     p.exp_string("In [1]: ").unwrap();
     still_alive(&mut p);
 }
+
+#[test]
+fn diagnostics_are_coloured_on_a_terminal_and_ctrl_c_gets_its_own_line() {
+    let history = temp_history("colour");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kaleido"));
+    command.env("KALEIDO_HISTORY", &history).env("TERM", "xterm").env_remove("NO_COLOR");
+    let mut p = spawn_command(command, Some(TIMEOUT_MS)).expect("kaleido starts on a pty");
+    p.exp_string("In [1]: ").unwrap();
+    p.send_line("1 + )").unwrap();
+    p.exp_string("\x1b[1;31merror\x1b[0m\x1b[1m: expected an expression").unwrap();
+    p.send_line("def warned(x) later(x)").unwrap();
+    p.exp_string("\x1b[1;33mwarning\x1b[0m\x1b[1m: `later` is not defined yet").unwrap();
+    p.send_line("for i = 0, 1 in 0").unwrap();
+    // rustyline has taken the whole line when it turns bracketed paste off; the loop runs from then on.
+    p.exp_string("\x1b[?2004l").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    p.send_control('c').unwrap();
+    // A terminal echoes `^C` where the cursor is (this pseudo-terminal has echo off): the shell ends that
+    // line before the message, so the message starts on a line of its own.
+    p.exp_string("\r\n\r\n\x1b[1m<repl:3>:1:1: \x1b[1;31merror\x1b[0m\x1b[1m: interrupted").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}

@@ -40,12 +40,19 @@ pub struct SourceText<'a> {
     /// The whole text.
     pub text: &'a str,
     lines: LineIndex,
+    color: bool,
 }
 
 impl<'a> SourceText<'a> {
     /// Indexes `text`, named `name`.
     pub fn new(name: &'a str, text: &'a str) -> SourceText<'a> {
-        SourceText { name, text, lines: LineIndex::new(text) }
+        SourceText { name, text, lines: LineIndex::new(text), color: false }
+    }
+
+    /// The same text, rendering its diagnostics in ANSI colours (for a terminal) or not.
+    pub fn colored(mut self, color: bool) -> SourceText<'a> {
+        self.color = color;
+        self
     }
 
     /// The line (from 1) holding byte `offset`.
@@ -58,7 +65,7 @@ impl<'a> SourceText<'a> {
     pub fn render(&self, diagnostic: &Diagnostic, offset: usize) -> String {
         let mut shifted = diagnostic.clone();
         shifted.span = Span::new(diagnostic.span.start as usize + offset, diagnostic.span.end as usize + offset);
-        render_indexed(&shifted, self.name, self.text, &self.lines)
+        render_indexed(&shifted, self.name, self.text, &self.lines, self.color)
     }
 
     /// Every diagnostic, in order, as [`SourceText::render`] does.

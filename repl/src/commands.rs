@@ -62,8 +62,9 @@ fn help(session: &mut Session) -> Result<(), String> {
     let mut text =
         String::from("Enter definitions (`def f(x) x * 2`), externs, globals (`var x = 1`) or expressions.\n");
     text.push_str("An unfinished entry continues on the next line. Commands:\n");
+    let width = COMMANDS.iter().map(|(command, _)| command.len()).max().unwrap_or(0);
     for (command, what) in COMMANDS {
-        text.push_str(&format!("  {command:<12} {what}\n"));
+        text.push_str(&format!("  {command:<width$}  {what}\n"));
     }
     write_out(session, &text)
 }
@@ -193,9 +194,17 @@ fn reset(session: &mut Session) -> Result<(), String> {
 
 fn unknown(word: &str) -> String {
     let names: Vec<&str> = COMMANDS.iter().map(|(c, _)| c.split(' ').next().unwrap_or(c)).collect();
-    // Optimal string alignment: swapping two neighbouring letters, the commonest typo, counts as one edit.
-    let nearest = names.iter().min_by_key(|name| strsim::osa_distance(word, name)).copied().unwrap_or(":help");
-    format!("unknown command `{word}`; did you mean `{nearest}`? (`:help` lists the commands)")
+    let starting: Vec<String> = names.iter().filter(|name| name.starts_with(word)).map(|n| format!("`{n}`")).collect();
+    let suggestion = match starting.as_slice() {
+        [] => {
+            // Optimal string alignment: swapping two neighbouring letters, the commonest typo, is one edit.
+            let nearest = names.iter().min_by_key(|name| strsim::osa_distance(word, name)).copied();
+            format!("`{}`", nearest.unwrap_or(":help"))
+        }
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    };
+    format!("unknown command `{word}`; did you mean {suggestion}? (`:help` lists the commands)")
 }
 
 fn write_out(session: &mut Session, text: &str) -> Result<(), String> {

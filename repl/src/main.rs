@@ -65,7 +65,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
-    let options = SessionOptions { prelude: !cli.no_prelude, quiet: cli.quiet, jit: cli.jit };
+    // Diagnostics go to stderr: colour them when it is a terminal, as rustc does, unless NO_COLOR is set.
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let options = SessionOptions { prelude: !cli.no_prelude, quiet: cli.quiet, jit: cli.jit, color };
     let stdout = Stdout::detect();
     let closed_or_open = stdout.writer();
     let mut session =

@@ -49,7 +49,7 @@ pub fn run_script(session: &mut Session, name: &str, text: &str, options: Script
     // entry's cost next to compiling it.
     let _busy = crate::interrupt::busy();
     let spans = item_spans(text, session.engine().operators());
-    let file = SourceText::new(name, text);
+    let file = SourceText::new(name, text).colored(session.color());
     let mut first_failure = EXIT_OK;
     for span in spans {
         if options.echo {

@@ -28,11 +28,13 @@ pub struct SessionOptions {
     pub quiet: bool,
     /// When definitions are compiled.
     pub jit: JitMode,
+    /// Colour diagnostics (on a terminal, unless `NO_COLOR` is set).
+    pub color: bool,
 }
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        SessionOptions { prelude: true, quiet: false, jit: JitMode::Lazy }
+        SessionOptions { prelude: true, quiet: false, jit: JitMode::Lazy, color: false }
     }
 }
 
@@ -113,8 +115,23 @@ impl Session {
     pub fn eval_shell_entry(&mut self, text: &str) -> EntryStatus {
         self.entries += 1;
         let name = format!("<repl:{}>", self.entries);
-        let source = SourceText::new(&name, text);
-        self.eval_and_show(&name, text, 0, &source, Mode::Shell)
+        let source = SourceText::new(&name, text).colored(self.options.color);
+        let status = self.eval_and_show(&name, text, 0, &source, Mode::Shell);
+        // Someone typing the name of a command without its colon is looking for the command.
+        let hint = match text.trim().trim_end_matches(['(', ')', ';']) {
+            "quit" | "exit" | "q" | "bye" => Some("type `:quit` or press Ctrl-D to leave the shell"),
+            "help" | "?" => Some("type `:help` for help"),
+            _ => None,
+        };
+        if let (EntryStatus::CompileError | EntryStatus::RuntimeError, Some(hint)) = (status, hint) {
+            let _ = writeln!(self.err, "hint: {hint}");
+        }
+        status
+    }
+
+    /// Whether diagnostics are coloured.
+    pub fn color(&self) -> bool {
+        self.options.color
     }
 
     /// Evaluates `file.text[span]` as one entry, and shows what happened, with diagnostics pointing into
@@ -157,16 +174,20 @@ impl Session {
                 let _ = self.err.write_all(whole.render_all(&diagnostics, offset).as_bytes());
                 EntryStatus::CompileError
             }
-            Ok(outcome) => self.show_outcome(outcome, whole, offset),
+            Ok(outcome) => self.show_outcome(outcome, whole, offset, mode),
         }
     }
 
-    fn show_outcome(&mut self, outcome: Outcome, whole: &SourceText, offset: usize) -> EntryStatus {
+    fn show_outcome(&mut self, outcome: Outcome, whole: &SourceText, offset: usize, mode: Mode) -> EntryStatus {
         let _ = self.err.write_all(whole.render_all(&outcome.warnings, offset).as_bytes());
         let Some(error) = outcome.error else { return EntryStatus::Ok };
         if let RuntimeErrorKind::OutputFailed { reason } = &error.kind {
             self.report_output_failure(reason);
             return EntryStatus::OutputFailed;
+        }
+        if mode == Mode::Shell && error.kind == RuntimeErrorKind::Interrupted {
+            // The terminal echoed `^C` where the cursor was: end that line before the message.
+            let _ = writeln!(self.err);
         }
         let _ = self.err.write_all(whole.render_runtime_error(&error, offset).as_bytes());
         let _ = self.err.flush();

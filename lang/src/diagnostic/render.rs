@@ -21,13 +21,20 @@ use super::{Diagnostic, Severity};
 ///
 /// Columns count characters (not bytes) from 1.
 pub fn render(diagnostic: &Diagnostic, source_name: &str, source: &str) -> String {
-    render_with(diagnostic, source_name, source, |at| source[..at].matches('\n').count() + 1)
+    render_with(diagnostic, source_name, source, false, |at| source[..at].matches('\n').count() + 1)
 }
 
 /// As [`render`], finding line numbers in `lines` (made once for `source`): rendering many diagnostics
-/// against one long file then costs the diagnostics, not their count times the file.
-pub fn render_indexed(diagnostic: &Diagnostic, source_name: &str, source: &str, lines: &LineIndex) -> String {
-    render_with(diagnostic, source_name, source, |at| lines.line_of(at))
+/// against one long file then costs the diagnostics, not their count times the file. With `color`, the
+/// text has ANSI colours as rustc's: `error` red, `warning` yellow, the caret line coloured to match.
+pub fn render_indexed(
+    diagnostic: &Diagnostic,
+    source_name: &str,
+    source: &str,
+    lines: &LineIndex,
+    color: bool,
+) -> String {
+    render_with(diagnostic, source_name, source, color, |at| lines.line_of(at))
 }
 
 /// Where each line of a text starts.
@@ -48,7 +55,13 @@ impl LineIndex {
     }
 }
 
-fn render_with(diagnostic: &Diagnostic, source_name: &str, source: &str, line_of: impl Fn(usize) -> usize) -> String {
+fn render_with(
+    diagnostic: &Diagnostic,
+    source_name: &str,
+    source: &str,
+    color: bool,
+    line_of: impl Fn(usize) -> usize,
+) -> String {
     let mut start = clamp_to_char_boundary(source, diagnostic.span.start as usize);
     // An error at the very end of input that ends with a newline is shown at the end of the last line.
     if start == source.len() && source.ends_with('\n') {
@@ -64,17 +77,33 @@ fn render_with(diagnostic: &Diagnostic, source_name: &str, source: &str, line_of
         Severity::Warning => (Level::WARNING, "warning"),
     };
     let title = format!("{source_name}:{line_number}:{column}: {severity}: {}", diagnostic.message);
+    // The renderer escapes control characters in a title, so a coloured title goes in after rendering, in
+    // place of a marker: bold as the renderer makes titles, with the severity in its colour.
+    let (shown_title, colored_title) = match (color, diagnostic.severity) {
+        (false, _) => (title, None),
+        (true, severity) => {
+            let paint = if severity == Severity::Error { "\x1b[1;31m" } else { "\x1b[1;33m" };
+            let name = if severity == Severity::Error { "error" } else { "warning" };
+            let colored =
+                format!("{source_name}:{line_number}:{column}: {paint}{name}\x1b[0m\x1b[1m: {}", diagnostic.message);
+            (TITLE_MARKER.to_string(), Some(colored))
+        }
+    };
     // Only the lines the span touches are handed over, so a 10 MB entry costs no more than a short one.
     let mut annotation = AnnotationKind::Primary.span(start - line_start..end - line_start);
     if let Some(label) = &diagnostic.label {
         annotation = annotation.label(label.as_str());
     }
     let snippet = Snippet::source(&source[line_start..excerpt_end]).line_start(line_number).annotation(annotation);
-    let mut group = Group::with_title(level.no_name().primary_title(title)).element(snippet);
+    let mut group = Group::with_title(level.no_name().primary_title(shown_title)).element(snippet);
     for note in &diagnostic.notes {
         group = group.element(Level::NOTE.message(note.as_str()));
     }
-    let mut out = Renderer::plain().render(&[group]);
+    let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+    let mut out = renderer.render(&[group]);
+    if let Some(colored) = colored_title {
+        out = out.replacen(TITLE_MARKER, &colored, 1);
+    }
     out.push('\n');
     out
 }
@@ -83,6 +112,9 @@ fn render_with(diagnostic: &Diagnostic, source_name: &str, source: &str, line_of
 pub fn render_all(diagnostics: &[Diagnostic], source_name: &str, source: &str) -> String {
     diagnostics.iter().map(|d| render(d, source_name, source)).collect()
 }
+
+/// Stands for the title in a coloured rendering until the coloured title replaces it.
+const TITLE_MARKER: &str = "kaleido-diagnostic-title-marker";
 
 fn clamp_to_char_boundary(source: &str, mut index: usize) -> usize {
     index = index.min(source.len());

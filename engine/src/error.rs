@@ -20,8 +20,11 @@ pub enum RuntimeErrorKind {
         /// The missing function.
         name: String,
     },
-    /// A call passed a number of arguments the function no longer takes.
-    #[error("{} calls `{callee}` with {} argument{}, but `{callee}` now takes {takes}", caller_text(.caller), .passed, plural(*.passed))]
+    /// A call passed a number of arguments the function does not (or no longer) take.
+    #[error(
+        "{} calls `{callee}` with {} argument{}, but `{callee}` {}takes {takes}",
+        caller_text(.caller), .passed, plural(*.passed), if *.changed { "now " } else { "" }
+    )]
     ArityMismatch {
         /// The function that made the call; none when top-level code did.
         caller: Option<String>,
@@ -31,6 +34,8 @@ pub enum RuntimeErrorKind {
         passed: usize,
         /// How many the current definition takes.
         takes: usize,
+        /// Whether an earlier definition took `passed` (the arity changed under the caller).
+        changed: bool,
     },
     /// The stack ran out (runaway recursion).
     #[error("stack overflow")]

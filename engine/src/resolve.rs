@@ -109,17 +109,17 @@ impl Resolve for EntryResolver<'_> {
         };
         if let Some((takes, address, takes_state)) = native {
             if takes != arity {
-                let s = if takes == 1 { "" } else { "s" };
-                let message = format!(
-                    "`{name}` takes {takes} argument{s}, but {arity} {} given",
-                    if arity == 1 { "was" } else { "were" }
-                );
-                return Err(Diagnostic::error(span, message));
+                return Err(Diagnostic::error(span, arity_message(name, takes, arity)));
             }
             return Ok(Callee::Native { address, takes_state });
         }
         if self.in_definition {
             self.warn_about_call(name, arity, span);
+        } else if let Some(takes) = self.arity_of(name)
+            && takes != arity
+        {
+            // Top-level code runs at once: a call that cannot work is an error now, as for a builtin.
+            return Err(Diagnostic::error(span, arity_message(name, takes, arity)));
         }
         self.calls.insert((name.to_string(), arity));
         self.call_arities.insert(arity);
@@ -131,4 +131,11 @@ impl Resolve for EntryResolver<'_> {
         let cell = self.global_cell(name);
         self.session.globals.address(cell)
     }
+}
+
+/// "`fib` takes 1 argument, but 2 were given".
+fn arity_message(name: &str, takes: usize, given: usize) -> String {
+    let s = if takes == 1 { "" } else { "s" };
+    let were = if given == 1 { "was" } else { "were" };
+    format!("`{}` takes {takes} argument{s}, but {given} {were} given", shorten(name))
 }

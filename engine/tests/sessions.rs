@@ -351,21 +351,21 @@ fn an_arity_error_names_its_caller_even_deep_in_a_folded_cycle() {
     check(
         &["def f(a b) a", "def g(n) if n < 1 then f(1) else h(n - 1); def h(n) g(n)", "g(3)"],
         expect![[r#"
-        defined f(a b) v1
-        <e2>:1:24: warning: `f` takes 2 arguments, but this call passes 1
-          |
-        1 | def g(n) if n < 1 then f(1) else h(n - 1); def h(n) g(n)
-          |                        ^
-        <e2>:1:34: warning: `h` is not defined yet
-          |
-        1 | def g(n) if n < 1 then f(1) else h(n - 1); def h(n) g(n)
-          |                                  ^
-          |
-          = note: calling it fails until it is defined
-        defined g(n) v1
-        defined h(n) v1
-        error: `g` calls `f` with 1 argument, but `f` now takes 2
-          in (`g` ← `h`) ×3 ← `g` ← <e3>
-    "#]],
+            defined f(a b) v1
+            <e2>:1:24: warning: `f` takes 2 arguments, but this call passes 1
+              |
+            1 | def g(n) if n < 1 then f(1) else h(n - 1); def h(n) g(n)
+              |                        ^
+            <e2>:1:34: warning: `h` is not defined yet
+              |
+            1 | def g(n) if n < 1 then f(1) else h(n - 1); def h(n) g(n)
+              |                                  ^
+              |
+              = note: calling it fails until it is defined
+            defined g(n) v1
+            defined h(n) v1
+            error: `g` calls `f` with 1 argument, but `f` takes 2
+              in (`g` ← `h`) ×3 ← `g` ← <e3>
+        "#]],
     );
 }

@@ -202,6 +202,9 @@ impl Interpreter {
     /// The compile-time checks beyond parsing, over every item, against the entry's own earlier items.
     fn check_entry(&self, items: &[Item]) -> Result<(), String> {
         let mut defined: HashSet<&str> = self.functions.keys().map(String::as_str).collect();
+        // Top-level code calling a known function with the wrong number of arguments is a compile error.
+        let mut arities: HashMap<&str, usize> =
+            self.functions.iter().map(|(name, definition)| (name.as_str(), definition.params.len())).collect();
         for item in items {
             match &item.kind {
                 ItemKind::Def(function) => {
@@ -211,6 +214,7 @@ impl Interpreter {
                     }
                     check_calls(&function.body)?;
                     defined.insert(name);
+                    arities.insert(name, function.proto.params.len());
                 }
                 ItemKind::Extern(proto) => match builtin(&proto.name) {
                     Some(b) if b.arity == proto.params.len() => {}
@@ -220,10 +224,14 @@ impl Interpreter {
                     }
                     None => return Err(format!("no builtin named `{}`", proto.name)),
                 },
-                ItemKind::Expr(expr) => check_calls(expr)?,
+                ItemKind::Expr(expr) => {
+                    check_calls(expr)?;
+                    check_top_level_calls(expr, &arities)?;
+                }
                 ItemKind::Global(bindings) => {
                     for init in bindings.iter().filter_map(|b| b.init.as_ref()) {
                         check_calls(init)?;
+                        check_top_level_calls(init, &arities)?;
                     }
                 }
             }
@@ -242,6 +250,29 @@ fn check_calls(expr: &Expr) -> Result<(), String> {
             && result.is_ok()
         {
             result = Err(format!("`{name}` takes {} arguments, but {} were given", b.arity, args.len()));
+        }
+    });
+    result
+}
+
+/// Calls from top-level code to a function defined so far must pass its number of arguments.
+fn check_top_level_calls(expr: &Expr, arities: &HashMap<&str, usize>) -> Result<(), String> {
+    let mut result = Ok(());
+    walk(expr, &mut |e| {
+        let call = match &e.kind {
+            ExprKind::Call(name, _, args) => Some((name.clone(), args.len())),
+            ExprKind::Unary(op, _) => Some((kaleido_lang::ast::unary_name(*op), 1)),
+            ExprKind::Binary(op, _, _) if !matches!(op, '+' | '-' | '*' | '/' | '<') => {
+                Some((kaleido_lang::ast::binary_name(*op), 2))
+            }
+            _ => None,
+        };
+        if let Some((name, given)) = call
+            && let Some(&takes) = arities.get(name.as_str())
+            && takes != given
+            && result.is_ok()
+        {
+            result = Err(format!("`{name}` takes {takes} arguments, but {given} were given"));
         }
     });
     result

@@ -266,10 +266,12 @@ impl Engine {
             Raised::Undefined { slot } => RuntimeErrorKind::Undefined { name: slot_key(slot).0 },
             Raised::ArityMismatch { slot } => {
                 let (callee, passed) = slot_key(slot);
-                let takes = self.session.index.get(&callee).and_then(|f| f.arity).unwrap_or(0);
+                let info = self.session.index.get(&callee);
+                let takes = info.and_then(|f| f.arity).unwrap_or(0);
+                let changed = info.is_some_and(|f| f.history.iter().any(|v| v.params.len() == passed));
                 // The innermost recorded frame made the call; none means top-level code did.
                 let caller = frames.first().map(|&(code, _)| self.session.code_name(CodeId(code)).to_string());
-                RuntimeErrorKind::ArityMismatch { caller, callee, passed, takes }
+                RuntimeErrorKind::ArityMismatch { caller, callee, passed, takes, changed }
             }
             Raised::CompileFailed { slot, reason } => {
                 RuntimeErrorKind::CompileFailed { name: slot_key(slot).0, reason }

@@ -254,3 +254,24 @@ fn diagnostics_are_coloured_on_a_terminal_and_ctrl_c_gets_its_own_line() {
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }
+
+#[test]
+fn each_item_shows_its_warnings_in_place_and_none_is_dropped() {
+    let history = temp_history("in-place");
+    let mut p = start(&history);
+    // The arity warning about a caller defined earlier in the same entry is not dropped.
+    p.send_line("def z1(x) x; def z2(x) z1(x); def z1(x y) x").unwrap();
+    p.exp_string("defined z2(x)").unwrap();
+    p.exp_string("`z1` now takes 2 arguments; `z2` still passes 1").unwrap();
+    p.exp_string("redefined z1(x y) (version 2)").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    // The forward-reference warning comes with `e1`, before `o1` is defined and before the value.
+    p.send_line("def e1(n) o1(n); def o1(n) 1; e1(0)").unwrap();
+    p.exp_string("`o1` is not defined yet").unwrap();
+    p.exp_string("defined e1(n)").unwrap();
+    p.exp_string("defined o1(n)").unwrap();
+    p.exp_string("1\r\n").unwrap();
+    p.exp_string("In [3]: ").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}

@@ -168,6 +168,7 @@ impl<'a> Staging<'a> {
         };
         self.resolver.entry_defs.insert(name.to_string(), params.len());
         let calls = std::mem::take(&mut self.resolver.calls);
+        self.resolver.entry_calls.insert(name.to_string(), calls.clone());
         let source = self.source[span.range()].to_string();
         Ok(CompiledItem::Def { function, source, body, calls })
     }
@@ -252,7 +253,17 @@ impl<'a> Staging<'a> {
         if old == arity {
             return;
         }
-        let stale: Vec<String> = (self.resolver.session.index.callers_of(&proto.name).into_iter())
+        // Callers as this item sees them: the session's, except those this entry redefined, and this
+        // entry's own definitions so far.
+        let resolver = &self.resolver;
+        let earlier = (resolver.session.index.callers_of(&proto.name).into_iter())
+            .filter(|(caller, _)| !resolver.entry_calls.contains_key(caller));
+        let this_entry = (resolver.entry_calls.iter()).flat_map(|(caller, calls)| {
+            calls.iter().filter(|(callee, _)| *callee == proto.name).map(|(_, a)| (caller.clone(), *a))
+        });
+        let mut callers: Vec<(String, usize)> = earlier.chain(this_entry).collect();
+        callers.sort();
+        let stale: Vec<String> = (callers.into_iter())
             .filter(|(_, passed)| *passed != arity)
             .map(|(caller, _)| format!("`{}`", shorten(&caller)))
             .collect();

@@ -75,6 +75,15 @@ pub struct Outcome {
     pub error: Option<RuntimeError>,
 }
 
+/// What [`Engine::eval_observed`] reports while an entry is applied.
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    /// A warning about the item about to be applied (or an earlier one).
+    Warning(&'a Diagnostic),
+    /// An item was applied.
+    Item(&'a ItemOutcome),
+}
+
 /// The JIT engine. See the crate documentation for the invariants it keeps.
 pub struct Engine {
     /// What the user has built up: the index, the table, the globals, the operators.
@@ -135,13 +144,14 @@ impl Engine {
         self.eval_observed(source_name, text, &mut |_| {})
     }
 
-    /// As [`Engine::eval`], and calls `observer` as each item is applied, after the program output the item
-    /// produced has been flushed, so a caller can interleave values with that output.
+    /// As [`Engine::eval`], and tells `observer` what happens as it happens: each warning just before the
+    /// item it is about is applied, and each item's outcome once the program output it produced has been
+    /// flushed, so a caller can show warnings, values and output interleaved, in order.
     pub fn eval_observed(
         &mut self,
         source_name: &str,
         text: &str,
-        observer: &mut dyn FnMut(&ItemOutcome),
+        observer: &mut dyn FnMut(Event<'_>),
     ) -> Result<Outcome, Rejected> {
         self.eval_as(source_name, text, FunctionKind::User, observer)
     }
@@ -151,7 +161,7 @@ impl Engine {
         source_name: &str,
         text: &str,
         kind: FunctionKind,
-        observer: &mut dyn FnMut(&ItemOutcome),
+        observer: &mut dyn FnMut(Event<'_>),
     ) -> Result<Outcome, Rejected> {
         // An interrupt that arrived before the entry (between a script's items) stops it before it starts.
         if self.runtime.take_interrupt() {

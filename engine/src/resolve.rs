@@ -19,6 +19,8 @@ pub(crate) struct EntryResolver<'s> {
     pub(crate) session: &'s mut Session,
     /// Functions defined by earlier items of this entry, with their arity.
     pub(crate) entry_defs: HashMap<String, usize>,
+    /// What each function defined by this entry so far calls (its latest definition in the entry).
+    pub(crate) entry_calls: HashMap<String, BTreeSet<(String, usize)>>,
     /// Functions bound by earlier `extern` items of this entry: arity and address.
     pub(crate) entry_externs: HashMap<String, (usize, usize)>,
     /// Global cells allocated by this entry, by name.
@@ -40,6 +42,7 @@ impl<'s> EntryResolver<'s> {
         EntryResolver {
             session,
             entry_defs: HashMap::new(),
+            entry_calls: HashMap::new(),
             entry_externs: HashMap::new(),
             new_globals: HashMap::new(),
             warnings: Vec::new(),

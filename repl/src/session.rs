@@ -7,7 +7,9 @@ use std::io::Write;
 
 pub use kaleido_engine::present::SourceText;
 use kaleido_engine::present::describe_item;
-use kaleido_engine::{Engine, EngineOptions, ItemOutcome, JitMode, Outcome, Rejected, RuntimeErrorKind, io_reason};
+use kaleido_engine::{
+    Engine, EngineOptions, Event, ItemOutcome, JitMode, Outcome, Rejected, RuntimeErrorKind, io_reason,
+};
 use kaleido_lang::Span;
 
 /// Where a session's entries come from, which decides what is shown.
@@ -152,16 +154,26 @@ impl Session {
         let quiet = self.options.quiet;
         let out = &mut self.out;
         let mut write_failed = None;
-        let mut show = |item: &ItemOutcome| {
-            let shown = match item {
-                ItemOutcome::Value(_) if quiet => None,
-                item => describe_item(item, mode == Mode::Shell),
-            };
-            if let Some(line) = shown
-                && write_failed.is_none()
-                && let Err(error) = writeln!(out, "{line}").and_then(|()| out.flush())
-            {
-                write_failed = Some(error);
+        let err = &mut self.err;
+        let mut show = |event: Event<'_>| match event {
+            // A warning is shown in place, before the item it concerns; stdout is flushed first so the two
+            // streams interleave in order on a terminal.
+            Event::Warning(warning) => {
+                let _ = out.flush();
+                let _ = err.write_all(whole.render(warning, offset).as_bytes());
+                let _ = err.flush();
+            }
+            Event::Item(item) => {
+                let shown = match item {
+                    ItemOutcome::Value(_) if quiet => None,
+                    item => describe_item(item, mode == Mode::Shell),
+                };
+                if let Some(line) = shown
+                    && write_failed.is_none()
+                    && let Err(error) = writeln!(out, "{line}").and_then(|()| out.flush())
+                {
+                    write_failed = Some(error);
+                }
             }
         };
         let result = self.engine.eval_observed(entry_name, entry, &mut show);
@@ -178,8 +190,8 @@ impl Session {
         }
     }
 
+    /// Shows how an entry ended (its warnings and values were shown as they came).
     fn show_outcome(&mut self, outcome: Outcome, whole: &SourceText, offset: usize, mode: Mode) -> EntryStatus {
-        let _ = self.err.write_all(whole.render_all(&outcome.warnings, offset).as_bytes());
         let Some(error) = outcome.error else { return EntryStatus::Ok };
         if let RuntimeErrorKind::OutputFailed { reason } = &error.kind {
             self.report_output_failure(reason);

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use kaleido_lang::Span;
 use kaleido_lang::ast::{Function, Prototype};
 
-use super::{Engine, ItemOutcome, Outcome};
+use super::{Engine, Event, ItemOutcome, Outcome};
 use crate::backend::{CompiledFunction, StubKind};
 use crate::compile::{CompiledEntry, CompiledItem, DefBody};
 use crate::error::{FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
@@ -37,7 +37,7 @@ impl Engine {
         compiled: CompiledEntry,
         slots_before: usize,
         entry: &EntryContext,
-        observer: &mut dyn FnMut(&ItemOutcome),
+        observer: &mut dyn FnMut(Event<'_>),
     ) -> Outcome {
         let CompiledEntry { items, warnings } = compiled;
         for slot in self.session.slots.since(slots_before).collect::<Vec<_>>() {
@@ -47,7 +47,13 @@ impl Engine {
             self.refresh_slot(slot);
         }
         let mut outcome = Outcome { warnings, ..Outcome::default() };
+        // Warnings are reported in place: each just before the first item that ends after it starts.
+        let mut warned = 0;
         for (item, span) in items {
+            while let Some(warning) = outcome.warnings.get(warned).filter(|w| w.span.start < span.end) {
+                observer(Event::Warning(warning));
+                warned += 1;
+            }
             // Ctrl-C between items stops the entry before the next one takes effect.
             if outcome.error.is_none() && self.runtime.take_interrupt() {
                 outcome.error = Some(self.runtime_error(Raised::Interrupted, Vec::new(), span, entry));
@@ -68,10 +74,11 @@ impl Engine {
             {
                 error = Some(self.runtime_error(raised, Vec::new(), span, entry));
             }
-            outcomes.iter().for_each(&mut *observer);
+            outcomes.iter().for_each(|item| observer(Event::Item(item)));
             outcome.items.extend(outcomes);
             outcome.error = error;
         }
+        outcome.warnings[warned..].iter().for_each(|warning| observer(Event::Warning(warning)));
         outcome
     }
 

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 
-use kaleido_lang::{Diagnostic, Operators, Span, analyze, has_errors};
+use kaleido_lang::{Diagnostic, Operators, Span, analyze_in, has_errors};
 
 use crate::backend::{Backend, CompileStats};
 use crate::builtins::BUILTINS;
@@ -177,8 +177,7 @@ impl Engine {
         let interrupt = self.runtime.interrupt_handle().clone();
         let (session, backend) = (&mut self.session, &self.backend);
         let compiled = self.compile_stack.run(|| {
-            let globals = &session.globals;
-            let analysis = analyze(text, &session.operators, &|name| globals.contains(name));
+            let analysis = analyze_in(text, &session.operators, &*session);
             if has_errors(&analysis.diagnostics) {
                 return Err(StagingError::Rejected(analysis.diagnostics));
             }

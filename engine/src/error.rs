@@ -15,10 +15,12 @@ pub struct Rejected {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum RuntimeErrorKind {
     /// A call reached a function that has no definition.
-    #[error("`{name}` is not defined")]
+    #[error("`{name}` is not defined{}", .suggestion.as_ref().map(|s| format!("; did you mean `{s}`?")).unwrap_or_default())]
     Undefined {
         /// The missing function.
         name: String,
+        /// A defined function whose name is a typo away, if any.
+        suggestion: Option<String>,
     },
     /// A call passed a number of arguments the function does not (or no longer) take.
     #[error(

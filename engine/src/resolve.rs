@@ -88,10 +88,15 @@ impl<'s> EntryResolver<'s> {
     fn warn_about_call(&mut self, name: &str, arity: usize, span: Span) {
         let shown = shorten(name);
         match self.arity_of(name) {
-            None => self.warnings.push(
-                Diagnostic::warning(span, format!("`{shown}` is not defined yet"))
-                    .with_note("calling it fails until it is defined"),
-            ),
+            None => {
+                let warning = Diagnostic::warning(span, format!("`{shown}` is not defined yet"));
+                self.warnings.push(match self.session.nearest_function(name) {
+                    Some(near) => {
+                        warning.with_note(format!("did you mean `{near}`? calling `{shown}` fails until it is defined"))
+                    }
+                    None => warning.with_note("calling it fails until it is defined"),
+                });
+            }
             Some(takes) if takes != arity => self.warnings.push(Diagnostic::warning(
                 span,
                 format!(

@@ -5,7 +5,7 @@
 //! rejected, [`Session::rollback`] to the [`Mark`] taken before it gives them all back, so a rejected entry
 //! leaves no trace. The index and the operators change only in the apply phase.
 
-use kaleido_lang::Operators;
+use kaleido_lang::{Operators, Scope};
 
 use crate::globals::GlobalTable;
 use crate::ids::CodeId;
@@ -25,6 +25,28 @@ pub(crate) struct Session {
     pub(crate) operators: Operators,
     /// What each code id is called in a backtrace: the function's name.
     code_names: Vec<String>,
+}
+
+impl Scope for Session {
+    fn is_global(&self, name: &str) -> bool {
+        self.globals.contains(name)
+    }
+
+    fn is_function(&self, name: &str) -> bool {
+        self.index.get(name).is_some_and(|f| f.state == crate::index::FunctionState::Defined)
+    }
+
+    fn global_names(&self) -> Vec<String> {
+        self.globals.all().into_iter().map(|(name, _)| name).collect()
+    }
+}
+
+impl Session {
+    /// The defined function closest to `name`, if `name` looks like a typo of it.
+    pub(crate) fn nearest_function(&self, name: &str) -> Option<String> {
+        let defined = self.index.functions().filter(|f| f.state == crate::index::FunctionState::Defined);
+        kaleido_lang::nearest(name, defined.map(|f| f.name.clone()))
+    }
 }
 
 /// How big the growing tables were before an entry, to roll back to.

@@ -62,7 +62,7 @@ fn on_jit(entries: &[String], jit: JitMode) -> Vec<Observed> {
                 })
                 .collect();
             let error = outcome.error.map(|error| match error.kind {
-                RuntimeErrorKind::Undefined { name } => Error::Undefined(name),
+                RuntimeErrorKind::Undefined { name, .. } => Error::Undefined(name),
                 RuntimeErrorKind::ArityMismatch { caller, callee, passed, takes, .. } => {
                     Error::Arity { caller, callee, passed, takes }
                 }

@@ -8,9 +8,38 @@ use std::collections::HashSet;
 use crate::ast::*;
 use crate::diagnostic::{Diagnostic, shorten};
 
-/// Checks `items` in order. `is_global` says whether a name is a global defined before this entry.
-pub fn check(items: &[Item], is_global: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
-    let mut checker = Checker { is_global, entry_globals: HashSet::new(), locals: Vec::new(), diagnostics: Vec::new() };
+/// What the session knows about names before an entry: enough to check the entry and to word its errors.
+pub trait Scope {
+    /// Whether `name` is a global defined before this entry.
+    fn is_global(&self, name: &str) -> bool;
+    /// Whether `name` is a function (so using it as a value gets "call it as `name(...)`").
+    fn is_function(&self, _name: &str) -> bool {
+        false
+    }
+    /// The globals defined before this entry, to suggest for a misspelt name.
+    fn global_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A scope that knows only which names are globals.
+pub struct GlobalsOnly<'a>(pub &'a dyn Fn(&str) -> bool);
+
+impl Scope for GlobalsOnly<'_> {
+    fn is_global(&self, name: &str) -> bool {
+        (self.0)(name)
+    }
+}
+
+/// Checks `items` in order, against what `scope` knows of the names defined before this entry.
+pub fn check(items: &[Item], scope: &dyn Scope) -> Vec<Diagnostic> {
+    let mut checker = Checker {
+        scope,
+        entry_globals: HashSet::new(),
+        entry_functions: HashSet::new(),
+        locals: Vec::new(),
+        diagnostics: Vec::new(),
+    };
     for item in items {
         checker.item(item);
     }
@@ -18,7 +47,9 @@ pub fn check(items: &[Item], is_global: &dyn Fn(&str) -> bool) -> Vec<Diagnostic
 }
 
 struct Checker<'a> {
-    is_global: &'a dyn Fn(&str) -> bool,
+    scope: &'a dyn Scope,
+    /// Functions defined by earlier items of this entry.
+    entry_functions: HashSet<String>,
     /// Globals defined by earlier items of this entry.
     entry_globals: HashSet<String>,
     /// The names in scope inside the current function, innermost last.
@@ -31,6 +62,7 @@ impl Checker<'_> {
         self.locals.clear();
         match &item.kind {
             ItemKind::Def(function) => {
+                self.entry_functions.insert(function.proto.name.clone());
                 self.params(&function.proto);
                 self.locals.extend(function.proto.params.iter().map(|p| p.name.clone()));
                 self.expr(&function.body);
@@ -62,15 +94,30 @@ impl Checker<'_> {
     fn resolve(&mut self, name: &str, span: crate::Span) {
         let known = self.locals.iter().any(|local| local == name)
             || self.entry_globals.contains(name)
-            || (self.is_global)(name);
-        if !known {
-            let name = shorten(name);
-            self.diagnostics.push(
-                Diagnostic::error(span, format!("unknown variable `{name}`"))
-                    .with_label("not a parameter, a local or a global")
-                    .with_note(format!("define a global first with `var {name} = ...`")),
-            );
+            || self.scope.is_global(name);
+        if known {
+            return;
         }
+        let shown = shorten(name);
+        if self.entry_functions.contains(name) || self.scope.is_function(name) {
+            let message = format!("`{shown}` is a function; call it as `{shown}(...)`");
+            self.diagnostics.push(Diagnostic::error(span, message).with_label("a function, not a value"));
+            return;
+        }
+        let mut diagnostic = Diagnostic::error(span, format!("unknown variable `{shown}`"))
+            .with_label("not a parameter, a local or a global");
+        diagnostic = match self.nearest_name(name) {
+            Some(near) => diagnostic.with_note(format!("did you mean `{near}`?")),
+            None => diagnostic.with_note(format!("define a global first with `var {shown} = ...`")),
+        };
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// The variable in scope whose name is closest to `name` (a typo away), if any.
+    fn nearest_name(&self, name: &str) -> Option<String> {
+        let candidates =
+            (self.locals.iter().cloned()).chain(self.entry_globals.iter().cloned()).chain(self.scope.global_names());
+        nearest(name, candidates)
     }
 
     fn expr(&mut self, expr: &Expr) {
@@ -115,4 +162,16 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// The candidate closest to `name` by edit distance (a swap of neighbouring letters counts as one edit), if
+/// it is close enough to be a typo: at most 2 edits, and fewer than the name's length.
+pub fn nearest(name: &str, candidates: impl IntoIterator<Item = String>) -> Option<String> {
+    let limit = 2.min(name.chars().count().saturating_sub(1));
+    (candidates.into_iter())
+        .filter(|candidate| candidate != name)
+        .map(|candidate| (strsim::osa_distance(name, &candidate), candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min()
+        .map(|(_, candidate)| candidate)
 }

@@ -20,6 +20,7 @@ pub mod printer;
 pub mod span;
 pub mod token;
 
+pub use check::{Scope, nearest};
 pub use complete::{Completeness, completeness};
 pub use diagnostic::render::{LineIndex, render, render_all, render_indexed};
 pub use diagnostic::{Diagnostic, Severity, has_errors};
@@ -33,6 +34,12 @@ pub type Analysis = parser::Parsed;
 ///
 /// The items are usable only when the diagnostics hold no error.
 pub fn analyze(source: &str, operators: &Operators, is_global: &dyn Fn(&str) -> bool) -> Analysis {
+    analyze_in(source, operators, &check::GlobalsOnly(is_global))
+}
+
+/// As [`analyze`], with a [`Scope`] that also knows the session's functions and globals, so errors can
+/// say "`fib` is a function" or "did you mean `total`?".
+pub fn analyze_in(source: &str, operators: &Operators, scope: &dyn Scope) -> Analysis {
     if source.len() > span::MAX_SOURCE_LEN {
         let message = format!("the entry is {} bytes long; the limit is {} bytes", source.len(), span::MAX_SOURCE_LEN);
         let diagnostics = vec![Diagnostic::error(Span::new(0, 0), message)];
@@ -42,7 +49,7 @@ pub fn analyze(source: &str, operators: &Operators, is_global: &dyn Fn(&str) -> 
     let mut parsed = parser::parse(source, &tokens, operators);
     diagnostics.append(&mut parsed.diagnostics);
     if !has_errors(&diagnostics) {
-        diagnostics.extend(check::check(&parsed.items, is_global));
+        diagnostics.extend(check::check(&parsed.items, scope));
     }
     parsed.diagnostics = diagnostics;
     parsed

@@ -437,6 +437,14 @@ impl Parser<'_> {
                     return Err(self.report(Diagnostic::error(name_span.to(self.previous_span()), message)));
                 }
                 if !self.at(TokenKind::Comma) {
+                    if self.starts_expression() {
+                        let message = "expected `,` or `)` after an argument";
+                        return Err(self.report(
+                            Diagnostic::error(self.peek().span, message)
+                                .with_label("arguments are separated by commas")
+                                .with_note(format!("write `{}(a, b)`", shorten(&name))),
+                        ));
+                    }
                     break;
                 }
                 self.pos += 1;
@@ -445,6 +453,16 @@ impl Parser<'_> {
         self.expect(TokenKind::RParen, "`)` after arguments")?;
         let span = name_span.to(self.previous_span());
         Ok(Expr { kind: ExprKind::Call(name, name_span, args), span })
+    }
+
+    /// Whether the next token can begin an expression (so it is not the end of one).
+    fn starts_expression(&self) -> bool {
+        match self.peek().kind {
+            TokenKind::Number(_) | TokenKind::Ident | TokenKind::LParen | TokenKind::If | TokenKind::For => true,
+            TokenKind::Var => true,
+            TokenKind::Op(op) => self.ops.is_unary(op),
+            _ => false,
+        }
     }
 
     /// parenexpr ::= '(' expression ')'

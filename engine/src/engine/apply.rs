@@ -270,7 +270,11 @@ impl Engine {
             (name.to_string(), arity)
         };
         let kind = match raised {
-            Raised::Undefined { slot } => RuntimeErrorKind::Undefined { name: slot_key(slot).0 },
+            Raised::Undefined { slot } => {
+                let name = slot_key(slot).0;
+                let suggestion = self.session.nearest_function(&name);
+                RuntimeErrorKind::Undefined { name, suggestion }
+            }
             Raised::ArityMismatch { slot } => {
                 let (callee, passed) = slot_key(slot);
                 let info = self.session.index.get(&callee);

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use rexpect::session::{PtySession, spawn_command};
 
-const TIMEOUT_MS: u64 = 10_000;
+/// How long a step may take before the test fails: generous, because these tests run in parallel with
+/// CPU-heavy ones on two cores (a stuck shell still fails, just later).
+const TIMEOUT_MS: u64 = 30_000;
 
 fn start(history: &std::path::Path) -> PtySession {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kaleido"));

@@ -234,3 +234,11 @@ fn help_lines_up_every_description() {
     assert!(columns.len() >= 9, "{text}");
     assert!(columns.windows(2).all(|w| w[0] == w[1]), "{text}");
 }
+
+#[test]
+fn a_trailing_semicolon_keeps_the_last_value_to_itself_in_the_shell() {
+    let (mut s, out) = session();
+    let text = enter(&mut s, &out, &["1 + 1;", "2 + 2; 3 + 3", "4 + 4 ; # quiet", "printd(5);"]);
+    // `2 + 2;` is followed by another item, so only the entry's last `;` silences.
+    assert_eq!(text, "4\n6\n5\n");
+}

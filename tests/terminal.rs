@@ -277,3 +277,14 @@ fn each_item_shows_its_warnings_in_place_and_none_is_dropped() {
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }
+
+#[test]
+fn comment_only_lines_take_no_entry_number() {
+    let history = temp_history("comment-only");
+    let mut p = start(&history);
+    p.send_line("# just a note").unwrap();
+    p.exp_string("In [1]: ").unwrap();
+    p.send_line("def keep(x) x + 1").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    still_alive(&mut p);
+}

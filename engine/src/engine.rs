@@ -80,8 +80,8 @@ pub struct Outcome {
 pub enum Event<'a> {
     /// A warning about the item about to be applied (or an earlier one).
     Warning(&'a Diagnostic),
-    /// An item was applied.
-    Item(&'a ItemOutcome),
+    /// An item was applied; the span is the item's, in the entry's text.
+    Item(&'a ItemOutcome, Span),
 }
 
 /// The JIT engine. See the crate documentation for the invariants it keeps.

@@ -11,6 +11,7 @@ use kaleido_engine::{
     Engine, EngineOptions, Event, ItemOutcome, JitMode, Outcome, Rejected, RuntimeErrorKind, io_reason,
 };
 use kaleido_lang::Span;
+use kaleido_lang::token::TokenKind;
 
 /// Where a session's entries come from, which decides what is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,9 +164,12 @@ impl Session {
                 let _ = err.write_all(whole.render(warning, offset).as_bytes());
                 let _ = err.flush();
             }
-            Event::Item(item) => {
+            Event::Item(item, span) => {
                 let shown = match item {
                     ItemOutcome::Value(_) if quiet => None,
+                    // In the shell, a `;` after the last expression keeps its value to itself, as in
+                    // IPython and Julia.
+                    ItemOutcome::Value(_) if mode == Mode::Shell && silenced(&entry[span.end as usize..]) => None,
                     item => describe_item(item, mode == Mode::Shell),
                 };
                 if let Some(line) = shown
@@ -214,6 +218,13 @@ impl Session {
         let _ = writeln!(self.err, "kaleido: cannot write the output ({reason}); stopping");
         let _ = self.err.flush();
     }
+}
+
+/// Whether what follows an item ends the entry with a `;` (and nothing else but spaces and comments).
+fn silenced(rest: &str) -> bool {
+    let (tokens, _) = kaleido_lang::lexer::lex(rest);
+    let kinds: Vec<TokenKind> = tokens.iter().map(|t| t.kind).collect();
+    kinds.first() == Some(&TokenKind::Semi) && kinds[1..].iter().all(|k| matches!(k, TokenKind::Semi | TokenKind::Eof))
 }
 
 fn new_engine(options: &SessionOptions, output: Box<dyn Write>) -> anyhow::Result<Engine> {

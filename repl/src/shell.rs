@@ -52,6 +52,12 @@ pub fn run_shell(session: &mut Session, history: Option<PathBuf>) -> anyhow::Res
         if entry.trim().is_empty() {
             continue;
         }
+        // A line with only a comment is kept in history but is no entry: it consumes no number.
+        let (tokens, problems) = kaleido_lang::lexer::lex(&entry);
+        if problems.is_empty() && tokens.iter().all(|t| t.kind == kaleido_lang::token::TokenKind::Eof) {
+            let _ = editor.add_history_entry(entry.as_str());
+            continue;
+        }
         let _ = editor.add_history_entry(entry.as_str());
         if let Some(path) = &history {
             let _ = editor.append_history(path);

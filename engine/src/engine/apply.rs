@@ -74,7 +74,7 @@ impl Engine {
             {
                 error = Some(self.runtime_error(raised, Vec::new(), span, entry));
             }
-            outcomes.iter().for_each(|item| observer(Event::Item(item)));
+            outcomes.iter().for_each(|item| observer(Event::Item(item, span)));
             outcome.items.extend(outcomes);
             outcome.error = error;
         }

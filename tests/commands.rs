@@ -242,3 +242,18 @@ fn a_trailing_semicolon_keeps_the_last_value_to_itself_in_the_shell() {
     // `2 + 2;` is followed by another item, so only the entry's last `;` silences.
     assert_eq!(text, "4\n6\n5\n");
 }
+
+#[test]
+fn load_takes_quoted_paths_and_names_without_kal() {
+    let dir = temp_dir("load-paths");
+    std::fs::write(dir.join("my defs.kal"), "def spaced(x) x + 1\n").expect("file");
+    std::fs::write(dir.join("plain.kal"), "def plain(x) x * 2\n").expect("file");
+    let (mut s, out) = session();
+    let quoted = format!(":load \"{}\"", dir.join("my defs.kal").display());
+    let bare = format!(":load {}", dir.join("plain").display());
+    let text = enter(&mut s, &out, &[&quoted, &bare, "spaced(1) + plain(2)"]);
+    assert!(text.ends_with("6\n"), "{text}");
+    assert!(text.contains(&format!("loaded {}", dir.join("plain.kal").display())), "{text}");
+    let home = std::env::var("HOME").unwrap_or_default();
+    assert_eq!(kaleido::commands::script_path("~/x.kal"), std::path::Path::new(&home).join("x.kal"));
+}

@@ -288,3 +288,18 @@ fn comment_only_lines_take_no_entry_number() {
     p.exp_string("In [2]: ").unwrap();
     still_alive(&mut p);
 }
+
+#[test]
+fn load_completes_file_names() {
+    let dir = std::env::temp_dir().join(format!("kaleido-pty-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("unusual_script_name.kal"), "def keep(x) x + 1\n").expect("script");
+    let mut p = start(&temp_history("files"));
+    p.send(&format!(":load {}/unusual_scr\t", dir.display())).unwrap();
+    p.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    p.send_line("").unwrap();
+    p.exp_string("loaded").unwrap();
+    p.exp_string("unusual_script_name.kal").unwrap();
+    still_alive(&mut p);
+}

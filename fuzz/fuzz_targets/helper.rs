@@ -18,7 +18,8 @@ fuzz_target!(|input: (String, u16, bool)| {
         functions: vec![("fib".into(), vec!["n".into()]), ("é".into(), vec!["x".into()])],
         globals: vec!["total".into()],
     };
-    let helper = KalHelper { known: Rc::new(RefCell::new(known)), color };
+    let files = rustyline::completion::FilenameCompleter::new();
+    let helper = KalHelper { known: Rc::new(RefCell::new(known)), color, files };
     let history = rustyline::history::DefaultHistory::new();
     let context = rustyline::Context::new(&history);
     let _ = helper.highlight(&line, pos);

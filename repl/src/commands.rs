@@ -83,13 +83,16 @@ fn show(session: &mut Session, name: &str) -> Result<(), String> {
     write_out(session, &text)
 }
 
-fn load(session: &mut Session, path: &str) -> Result<(), String> {
-    if path.is_empty() {
+fn load(session: &mut Session, argument: &str) -> Result<(), String> {
+    if argument.is_empty() {
         return Err("`:load` needs a file name".to_string());
     }
+    let file = script_path(argument);
+    let path = file.to_string_lossy().into_owned();
+    let path = path.as_str();
     let interrupt = session.engine().interrupt_handle();
-    let bytes = read_interruptible(Path::new(path), MAX_SCRIPT_BYTES, &interrupt)
-        .map_err(|e| format!("cannot read {path}: {e}"))?;
+    let bytes =
+        read_interruptible(&file, MAX_SCRIPT_BYTES, &interrupt).map_err(|e| format!("cannot read {path}: {e}"))?;
     let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not valid UTF-8"))?;
     let code = run_script(session, path, &text, ScriptOptions::default());
     if code == 0 {
@@ -97,6 +100,28 @@ fn load(session: &mut Session, path: &str) -> Result<(), String> {
     } else {
         Err(format!("{path} stopped at the error above"))
     }
+}
+
+/// The file a `:load` argument names: quotes removed (`"my file.kal"`), `~` expanded, and `.kal` added
+/// when the name has no extension and only the `.kal` file exists.
+pub fn script_path(argument: &str) -> std::path::PathBuf {
+    let unquoted = match argument.as_bytes() {
+        [b'"', .., b'"'] | [b'\'', .., b'\''] if argument.len() >= 2 => &argument[1..argument.len() - 1],
+        _ => argument,
+    };
+    let path = match (unquoted.strip_prefix('~'), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            std::path::PathBuf::from(home).join(rest.trim_start_matches('/'))
+        }
+        _ => std::path::PathBuf::from(unquoted),
+    };
+    if path.extension().is_none() && !path.exists() {
+        let with_extension = path.with_extension("kal");
+        if with_extension.exists() {
+            return with_extension;
+        }
+    }
+    path
 }
 
 fn save(session: &mut Session, path: &str) -> Result<(), String> {

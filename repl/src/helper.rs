@@ -8,7 +8,7 @@ use std::rc::Rc;
 use kaleido_engine::present::Names;
 use kaleido_lang::lexer::lex_with_comments;
 use kaleido_lang::token::TokenKind;
-use rustyline::completion::{Completer, Pair};
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
 use rustyline::{Context, Helper, Validator};
@@ -26,6 +26,8 @@ pub struct KalHelper {
     pub known: Rc<RefCell<Known>>,
     /// Whether to colour the input.
     pub color: bool,
+    /// Completes file names after `:load` and `:save`.
+    pub files: FilenameCompleter,
 }
 
 /// Lines longer than this (in bytes) are shown without colours.
@@ -83,8 +85,15 @@ impl Highlighter for KalHelper {
 impl Completer for KalHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(&self, line: &str, pos: usize, ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
         let before = &line[..floor_char_boundary(line, pos)];
+        // After a command that takes a file, complete file names (with `~` and quotes, as shells do).
+        if ["load", "save"]
+            .iter()
+            .any(|c| before.trim_start().strip_prefix(':').is_some_and(|r| r.starts_with(&format!("{c} "))))
+        {
+            return self.files.complete(line, before.len(), ctx);
+        }
         let start = word_start(before, |c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
         let word = &before[start..];
         let candidates = completions(word, &self.known.borrow(), before[..start].trim().is_empty());
@@ -170,19 +179,19 @@ mod tests {
 
     #[test]
     fn highlights_with_the_lexer() {
-        let helper = KalHelper { known: Rc::new(RefCell::new(known())), color: true };
+        let helper = KalHelper { known: Rc::new(RefCell::new(known())), color: true, files: FilenameCompleter::new() };
         let shown = helper.highlight("def f(x) x + 1.5 # note", 0);
         let expected =
             format!("{KEYWORD}def{RESET} f(x) x {OPERATOR}+{RESET} {NUMBER}1.5{RESET} {COMMENT}# note{RESET}");
         assert_eq!(shown, expected);
-        let plain = KalHelper { known: Rc::new(RefCell::new(known())), color: false };
+        let plain = KalHelper { known: Rc::new(RefCell::new(known())), color: false, files: FilenameCompleter::new() };
         assert_eq!(plain.highlight("def f(x) x", 0), "def f(x) x");
     }
 
     /// Every helper entry point, on any line and any cursor position (boundary or not): none may panic,
     /// and what they return must point inside the line on a character boundary.
     fn exercise(line: &str, pos: usize) {
-        let helper = KalHelper { known: Rc::new(RefCell::new(known())), color: true };
+        let helper = KalHelper { known: Rc::new(RefCell::new(known())), color: true, files: FilenameCompleter::new() };
         let history = rustyline::history::DefaultHistory::new();
         let context = Context::new(&history);
         let _ = helper.highlight(line, pos);

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use kaleido_engine::present::Names;
 use kaleido_lang::{Completeness, completeness};
+use rustyline::completion::FilenameCompleter;
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
 use rustyline::{CompletionType, Config, Editor};
@@ -27,7 +28,7 @@ pub fn run_shell(session: &mut Session, history: Option<PathBuf>) -> anyhow::Res
     let mut editor: Editor<KalHelper, FileHistory> = Editor::with_config(config)?;
     let known = Rc::new(RefCell::new(Known::default()));
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    editor.set_helper(Some(KalHelper { known: known.clone(), color }));
+    editor.set_helper(Some(KalHelper { known: known.clone(), color, files: FilenameCompleter::new() }));
     let history = history.filter(|path| match check_history_file(path) {
         Ok(()) => true,
         Err(reason) => {

@@ -79,7 +79,8 @@ fn save_then_load_rebuilds_the_session() {
 
     let (mut fresh, fresh_out) = session();
     let text = enter(&mut fresh, &fresh_out, &[&format!(":load {}", path.display()), "g(7)", "scale", "nan"]);
-    assert_eq!(text, format!("loaded {}\n7.566372975210778\n-2.5\nNaN\n", path.display()));
+    let expected = format!("loaded {}\nOut[1]: 7.566372975210778\nOut[2]: -2.5\nOut[3]: NaN\n", path.display());
+    assert_eq!(text, expected);
     let leftovers: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(Result::ok).collect();
     assert_eq!(leftovers.len(), 1, "the temporary file was renamed away");
 }
@@ -110,7 +111,10 @@ fn unknown_commands_get_a_hint_and_quit_quits() {
 fn shell_acknowledges_definitions_and_globals() {
     let (mut s, out) = session();
     let text = enter(&mut s, &out, &["def f(x) x", "def f(x) 2", "var k = 3", "extern sin(x)", "printd(1) : 5"]);
-    assert_eq!(text, "defined f(x)\nredefined f(x) (version 2)\nk = 3\nextern sin(x) bound to the builtin\n1\n5\n");
+    assert_eq!(
+        text,
+        "defined f(x)\nredefined f(x) (version 2)\nk = 3\nextern sin(x) bound to the builtin\n1\nOut[5]: 5\n"
+    );
 }
 
 #[test]
@@ -240,7 +244,7 @@ fn a_trailing_semicolon_keeps_the_last_value_to_itself_in_the_shell() {
     let (mut s, out) = session();
     let text = enter(&mut s, &out, &["1 + 1;", "2 + 2; 3 + 3", "4 + 4 ; # quiet", "printd(5);"]);
     // `2 + 2;` is followed by another item, so only the entry's last `;` silences.
-    assert_eq!(text, "4\n6\n5\n");
+    assert_eq!(text, "Out[2]: 4\nOut[2]: 6\n5\n");
 }
 
 #[test]
@@ -256,4 +260,12 @@ fn load_takes_quoted_paths_and_names_without_kal() {
     assert!(text.contains(&format!("loaded {}", dir.join("plain.kal").display())), "{text}");
     let home = std::env::var("HOME").unwrap_or_default();
     assert_eq!(kaleido::commands::script_path("~/x.kal"), std::path::Path::new(&home).join("x.kal"));
+}
+
+#[test]
+fn values_are_labelled_with_their_entry_and_ans_is_the_last_one() {
+    let (mut s, out) = session();
+    let text = enter(&mut s, &out, &["6 * 7", "ans + 1", "def f(x) x", "ans * 2;", "ans"]);
+    // `ans * 2;` is not shown, so `ans` stays what was last shown.
+    assert_eq!(text, "Out[1]: 42\nOut[2]: 43\ndefined f(x)\nOut[5]: 43\n");
 }

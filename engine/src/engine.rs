@@ -251,6 +251,16 @@ impl Engine {
         self.session.globals.value(name)
     }
 
+    /// Sets global `name` to `value`, defining it if it is new (a front end's `ans`, the last value).
+    /// Code compiled earlier that reads the global sees the new value.
+    pub fn set_global(&mut self, name: &str, value: f64) {
+        let cell = match self.session.globals.cell_of(name) {
+            Some(cell) => cell,
+            None => self.session.globals.allocate(),
+        };
+        self.session.globals.bind(name, cell, value);
+    }
+
     /// Bytes of machine code currently allocated (stubs included).
     pub fn code_bytes(&self) -> usize {
         self.backend.borrow().code_memory().0

@@ -8,7 +8,7 @@ use std::io::Write;
 pub use kaleido_engine::present::SourceText;
 use kaleido_engine::present::describe_item;
 use kaleido_engine::{
-    Engine, EngineOptions, Event, ItemOutcome, JitMode, Outcome, Rejected, RuntimeErrorKind, io_reason,
+    Engine, EngineOptions, Event, ItemOutcome, JitMode, Outcome, Rejected, RuntimeErrorKind, format_value, io_reason,
 };
 use kaleido_lang::Span;
 use kaleido_lang::token::TokenKind;
@@ -156,6 +156,8 @@ impl Session {
         let out = &mut self.out;
         let mut write_failed = None;
         let err = &mut self.err;
+        let entry_number = self.entries;
+        let mut last_value = None;
         let mut show = |event: Event<'_>| match event {
             // A warning is shown in place, before the item it concerns; stdout is flushed first so the two
             // streams interleave in order on a terminal.
@@ -170,6 +172,11 @@ impl Session {
                     // In the shell, a `;` after the last expression keeps its value to itself, as in
                     // IPython and Julia.
                     ItemOutcome::Value(_) if mode == Mode::Shell && silenced(&entry[span.end as usize..]) => None,
+                    // The shell labels a value with its entry, so a reader can match them up.
+                    ItemOutcome::Value(value) if mode == Mode::Shell => {
+                        last_value = Some(*value);
+                        Some(format!("Out[{}]: {}", entry_number, format_value(*value)))
+                    }
                     item => describe_item(item, mode == Mode::Shell),
                 };
                 if let Some(line) = shown
@@ -181,6 +188,10 @@ impl Session {
             }
         };
         let result = self.engine.eval_observed(entry_name, entry, &mut show);
+        // In the shell, `ans` is the last value shown (see docs/language.md).
+        if let (Mode::Shell, Some(value)) = (mode, last_value) {
+            self.engine.set_global("ans", value);
+        }
         if let Some(error) = write_failed {
             self.report_output_failure(&io_reason(&error));
             return EntryStatus::OutputFailed;

@@ -108,17 +108,21 @@ fn ctrl_c_ends_a_script_with_exit_code_130() {
     assert!(stderr(&output).contains("error: interrupted"), "{}", stderr(&output));
 }
 
-/// Waits for `child` at most `seconds`; a hang is a failure, not a stuck test run.
-fn finish_within(mut child: std::process::Child, seconds: u64) -> Output {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
-    while child.try_wait().expect("try_wait").is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
+/// Waits for `child` at most `seconds`, reading its output as it comes (a full pipe must not stall it); a
+/// hang is a failure, not a stuck test run.
+fn finish_within(child: std::process::Child, seconds: u64) -> Output {
+    let pid = child.id();
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(child.wait_with_output());
+    });
+    match receive.recv_timeout(std::time::Duration::from_secs(seconds)) {
+        Ok(output) => output.expect("output"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
             panic!("kaleido did not finish within {seconds} s");
         }
-        std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    child.wait_with_output().expect("output")
 }
 
 #[test]
@@ -235,4 +239,25 @@ fn eval_may_repeat_combine_with_a_file_and_start_with_a_minus() {
 fn echo_prints_each_item_before_its_output() {
     let output = kaleido(&["--echo", "-e", "def sq(x)\n  x * x\nprintd(sq(5))"], "");
     assert_eq!(stdout(&output), "> def sq(x)\n>   x * x\n> printd(sq(5))\n25\n0\n");
+}
+
+#[test]
+fn many_diagnostics_cost_linear_time() {
+    // 40,000 warnings took 12.8 s in a release build when each rendering counted lines from the file's
+    // start (quadratic); this debug build takes a few seconds now. A watchdog, not a benchmark.
+    let dir = std::env::temp_dir().join(format!("kaleido-cli-warnings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("warnings.kal");
+    let defs: String = (0..40_000).map(|i| format!("def g{i}(x) undefined_thing(x)\n")).collect();
+    std::fs::write(&script, defs).expect("script");
+    let child = Command::new(env!("CARGO_BIN_EXE_kaleido"))
+        .arg(&script)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kaleido starts");
+    let output = finish_within(child, 90);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(stderr(&output).matches("warning: `undefined_thing` is not defined yet").count(), 40_000);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -88,15 +88,12 @@ impl<'s> EntryResolver<'s> {
     fn warn_about_call(&mut self, name: &str, arity: usize, span: Span) {
         let shown = shorten(name);
         match self.arity_of(name) {
-            None => {
-                let warning = Diagnostic::warning(span, format!("`{shown}` is not defined yet"));
-                self.warnings.push(match self.session.nearest_function(name) {
-                    Some(near) => {
-                        warning.with_note(format!("did you mean `{near}`? calling `{shown}` fails until it is defined"))
-                    }
-                    None => warning.with_note("calling it fails until it is defined"),
-                });
-            }
+            // No "did you mean" here: finding the nearest name costs the session's size, and a script
+            // defining callers before callees warns once per call. The error a real call raises suggests.
+            None => self.warnings.push(
+                Diagnostic::warning(span, format!("`{shown}` is not defined yet"))
+                    .with_note("calling it fails until it is defined"),
+            ),
             Some(takes) if takes != arity => self.warnings.push(Diagnostic::warning(
                 span,
                 format!(

@@ -42,8 +42,13 @@ impl Scope for Session {
 }
 
 impl Session {
-    /// The defined function closest to `name`, if `name` looks like a typo of it.
+    /// The defined function closest to `name`, if `name` looks like a typo of it. Sessions of more than
+    /// 10,000 functions get no suggestion: the search costs the session's size for every error, and a
+    /// script raising an error per item would become quadratic.
     pub(crate) fn nearest_function(&self, name: &str) -> Option<String> {
+        if self.index.len() > 10_000 {
+            return None;
+        }
         let defined = self.index.functions().filter(|f| f.state == crate::index::FunctionState::Defined);
         kaleido_lang::nearest(name, defined.map(|f| f.name.clone()))
     }

@@ -76,6 +76,7 @@ fn save_then_load_rebuilds_the_session() {
     let saved = std::fs::read_to_string(&path).expect("saved file");
     assert_eq!(saved, session_script(&s));
     assert!(!saved.contains("x % 3"), "only current versions are saved:\n{saved}");
+    assert!(saved.contains("extern hypot(a b);"), "an extern keeps its parameter names:\n{saved}");
 
     let (mut fresh, fresh_out) = session();
     let text = enter(&mut fresh, &fresh_out, &[&format!(":load {}", path.display()), "g(7)", "scale", "nan"]);

@@ -68,6 +68,8 @@ pub struct FunctionInfo {
     pub calls: BTreeSet<(String, usize)>,
     /// The entries whose top-level code called it.
     pub called_from_entries: BTreeSet<EntryId>,
+    /// For an `extern`: the parameter names it was declared with.
+    pub extern_params: Vec<String>,
     /// Its current code.
     pub(crate) code: Code,
 }
@@ -99,6 +101,7 @@ impl FunctionInfo {
             history: Vec::new(),
             calls: BTreeSet::new(),
             called_from_entries: BTreeSet::new(),
+            extern_params: Vec::new(),
             code: Code::Missing,
         }
     }

@@ -156,8 +156,7 @@ pub fn session_script(engine: &Engine) -> String {
     for info in engine.index().functions() {
         match info.kind {
             FunctionKind::Extern => {
-                let params: Vec<String> = (0..info.arity.unwrap_or(0)).map(|i| format!("a{i}")).collect();
-                text.push_str(&format!("extern {}({});\n", info.name, params.join(" ")));
+                text.push_str(&format!("extern {}({});\n", info.name, info.extern_params.join(" ")));
             }
             FunctionKind::User if info.current().is_some() => definitions.push(info),
             _ => {}
@@ -204,6 +203,7 @@ impl Names {
             .map(|f| {
                 let params = match f.current() {
                     Some(version) => version.params.clone(),
+                    None if !f.extern_params.is_empty() => f.extern_params.clone(),
                     None if f.kind == FunctionKind::Builtin && f.arity == Some(2) => vec!["x".into(), "y".into()],
                     None => (0..f.arity.unwrap_or(0)).map(|i| format!("a{i}")).collect(),
                 };

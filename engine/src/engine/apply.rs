@@ -145,6 +145,7 @@ impl Engine {
             info.state = FunctionState::Defined;
             info.arity = Some(proto.params.len());
             info.code = Code::Native { address, adapter };
+            info.extern_params = proto.params.iter().map(|p| p.name.clone()).collect();
             // Calls compiled before the binding go through the name's slots: point them at it.
             for (_, slot) in self.session.slots.of_name(&proto.name) {
                 self.refresh_slot(slot);

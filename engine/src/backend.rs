@@ -29,7 +29,9 @@ use crate::runtime::{ABORT_OFFSET, InterruptHandle, RaiseKind, k_lazy_compile, k
 use crate::stack::{COMPILE_STACK, Stack};
 
 /// Functions with more IR instructions than this compile on a worker thread, where Ctrl-C can abandon
-/// them. Smaller ones compile in well under a millisecond, less than a thread hand-off would cost.
+/// them. Smaller ones compile in place: they are the common case, and a thread per compile would add its
+/// start-up to every entry. (A 12,000-call function takes seconds, which is what Ctrl-C must be able to
+/// cut short; the threshold between has not been tuned by measurement.)
 const WORKER_THRESHOLD: usize = 4_000;
 
 /// How often a caller waiting for a worker looks for an interrupt.

@@ -26,8 +26,10 @@ pub(crate) const EVAL_MARGIN: usize = 256 * 1024;
 /// frame (larger in debug builds). The budget is measured from the frame that calls JIT code.
 pub(crate) const EVAL_ENTRY: usize = 64 * 1024;
 
-/// The compile stack. A debug build of Cranelift compiling a deeply nested function measured under 1 MiB;
-/// the rest is headroom (pages are committed only when touched).
+/// The compile stack: generous headroom for a debug build of Cranelift and for translating the deepest
+/// nesting the parser allows (pages are committed only when touched, so the size costs nothing unused).
+/// Its actual peak use has not been measured; `engine/tests/robustness.rs` exercises a debug compile on
+/// it at the deepest recursion an evaluation reaches.
 pub(crate) const COMPILE_STACK: usize = 16 * 1024 * 1024;
 
 /// One mapped stack with an inaccessible guard page below it.

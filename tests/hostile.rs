@@ -47,13 +47,21 @@ fn nul_bytes() {
 #[test]
 fn a_hundred_thousand_nested_parentheses() {
     let input = format!("{}1{}\n2\n", "(".repeat(100_000), ")".repeat(100_000));
-    check("nesting", input.as_bytes(), 65, "2\n", "expression is nested too deeply (the limit is 256 levels)");
+    check("nesting", input.as_bytes(), 65, "2\n", "expression is nested too deeply (the limit is 8192 levels)");
+}
+
+#[test]
+fn a_generated_program_of_ten_thousand_terms_runs() {
+    let sum = format!("{}1\n", "1+".repeat(10_000));
+    check("10,000 terms", sum.as_bytes(), 0, "10001\n", "");
+    let sequence = format!("var n = 0;\n{}n\n", "n = n + 1 : ".repeat(10_000));
+    check("10,000 statements", sequence.as_bytes(), 0, "10000\n", "");
 }
 
 #[test]
 fn ten_megabyte_lines() {
     let sum = format!("{}1\n", "1+".repeat(5_000_000));
-    check("10 MB sum", sum.as_bytes(), 65, "", "nested too deeply");
+    check("10 MB sum", sum.as_bytes(), 65, "", "more than 1000000 operands");
     let name = format!("{} + 1\n", "x".repeat(10_000_000));
     check("10 MB name", name.as_bytes(), 65, "", "unknown variable `xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...`");
     let comment = format!("#{}\n7\n", "c".repeat(10_000_000));

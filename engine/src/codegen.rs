@@ -11,7 +11,7 @@ use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{AbiParam, Block, FuncRef, Function, InstBuilder, MemFlagsData, Signature, Value, types};
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, binary_name, unary_name};
+use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, Operation, binary_name, unary_name};
 use kaleido_lang::{Diagnostic, Span};
 
 use crate::ids::CodeId;
@@ -139,8 +139,10 @@ fn may_recurse_or_loop(expr: &Expr) -> bool {
     match &expr.kind {
         ExprKind::Number(_) | ExprKind::Var(_) => false,
         ExprKind::Call(..) | ExprKind::Unary(..) | ExprKind::For(_) => true,
-        ExprKind::Binary(op, l, r) => {
-            !matches!(op, '+' | '-' | '*' | '/' | '<') || may_recurse_or_loop(l) || may_recurse_or_loop(r)
+        ExprKind::Binary(first, operations) => {
+            may_recurse_or_loop(first)
+                || (operations.iter())
+                    .any(|o| !matches!(o.op, '+' | '-' | '*' | '/' | '<') || may_recurse_or_loop(&o.rhs))
         }
         ExprKind::Assign(_, _, value) => may_recurse_or_loop(value),
         ExprKind::If(c, t, e) => may_recurse_or_loop(c) || may_recurse_or_loop(t) || may_recurse_or_loop(e),
@@ -184,7 +186,7 @@ impl FunctionTranslator<'_, '_> {
                 let arg = self.translate_expr(operand)?;
                 self.translate_call(&unary_name(*op), expr.span, vec![arg])?
             }
-            ExprKind::Binary(op, lhs, rhs) => self.translate_binary(*op, lhs, rhs, expr.span)?,
+            ExprKind::Binary(first, operations) => self.translate_chain(first, operations)?,
             ExprKind::Call(name, span, args) => {
                 let values = args.iter().map(|arg| self.translate_expr(arg)).collect::<Result<Vec<_>, _>>()?;
                 self.translate_call(name, *span, values)?
@@ -223,9 +225,17 @@ impl FunctionTranslator<'_, '_> {
         Ok(value)
     }
 
-    fn translate_binary(&mut self, op: char, lhs: &Expr, rhs: &Expr, span: Span) -> Result<Value, Diagnostic> {
-        let l = self.translate_expr(lhs)?;
-        let r = self.translate_expr(rhs)?;
+    /// A chain, left to right; a user-defined operator's call is placed at the span of the chain so far.
+    fn translate_chain(&mut self, first: &Expr, operations: &[Operation]) -> Result<Value, Diagnostic> {
+        let mut value = self.translate_expr(first)?;
+        for operation in operations {
+            let rhs = self.translate_expr(&operation.rhs)?;
+            value = self.translate_binary(operation.op, value, rhs, first.span.to(operation.rhs.span))?;
+        }
+        Ok(value)
+    }
+
+    fn translate_binary(&mut self, op: char, l: Value, r: Value, span: Span) -> Result<Value, Diagnostic> {
         let ins = self.builder.ins();
         Ok(match op {
             '+' => ins.fadd(l, r),

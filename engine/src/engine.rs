@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 
-use kaleido_lang::{Diagnostic, Operators, Span, analyze_in, has_errors};
+use kaleido_lang::{Completeness, Diagnostic, Limits, Operators, Span, analyze_in, has_errors};
 
 use crate::backend::{Backend, CompileStats};
 use crate::builtins::BUILTINS;
@@ -177,7 +177,7 @@ impl Engine {
         let interrupt = self.runtime.interrupt_handle().clone();
         let (session, backend) = (&mut self.session, &self.backend);
         let compiled = self.compile_stack.run(|| {
-            let analysis = analyze_in(text, &session.operators, &*session);
+            let analysis = analyze_in(text, &session.operators, &*session, Limits::for_stack(COMPILE_STACK));
             if has_errors(&analysis.diagnostics) {
                 return Err(StagingError::Rejected(analysis.diagnostics));
             }
@@ -234,6 +234,20 @@ impl Engine {
     /// The operators defined so far (for the shell's completeness check and highlighting).
     pub fn operators(&self) -> &Operators {
         &self.session.operators
+    }
+
+    /// Where the top-level items of a script `text` start and end (see [`kaleido_lang::item_spans`]), parsed
+    /// on the compile stack like every entry, so a script may nest as deeply as an entry may.
+    pub fn item_spans(&self, text: &str) -> Vec<Span> {
+        let operators = &self.session.operators;
+        self.compile_stack.run(|| kaleido_lang::item_spans(text, operators, Limits::for_stack(COMPILE_STACK)))
+    }
+
+    /// Whether `text` is a complete entry (see [`kaleido_lang::completeness`]), parsed on the compile stack
+    /// within the limits an entry is analyzed with.
+    pub fn completeness(&self, text: &str) -> Completeness {
+        let operators = &self.session.operators;
+        self.compile_stack.run(|| kaleido_lang::completeness(text, operators, Limits::for_stack(COMPILE_STACK)))
     }
 
     /// The engine index: every function, its state and history.

@@ -26,11 +26,10 @@ pub(crate) const EVAL_MARGIN: usize = 256 * 1024;
 /// frame (larger in debug builds). The budget is measured from the frame that calls JIT code.
 pub(crate) const EVAL_ENTRY: usize = 64 * 1024;
 
-/// The compile stack: generous headroom for a debug build of Cranelift and for translating the deepest
-/// nesting the parser allows (pages are committed only when touched, so the size costs nothing unused).
-/// Its actual peak use has not been measured; `engine/tests/robustness.rs` exercises a debug compile on
-/// it at the deepest recursion an evaluation reaches.
-pub(crate) const COMPILE_STACK: usize = 16 * 1024 * 1024;
+/// The compile stack. Entries are parsed, checked and translated on it, so its size sets how deeply they
+/// may nest ([`kaleido_lang::Limits::for_stack`]: 8,192 levels); it also leaves a debug build of
+/// Cranelift generous headroom. Pages are committed only when touched, so the size costs nothing unused.
+pub(crate) const COMPILE_STACK: usize = 64 * 1024 * 1024;
 
 /// One mapped stack with an inaccessible guard page below it.
 pub(crate) struct Stack {

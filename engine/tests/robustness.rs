@@ -124,3 +124,35 @@ fn an_interrupt_abandons_a_long_compile_and_changes_nothing() {
     e.eval("<t>", "def small(x) x + 1").expect("the session goes on");
     assert_eq!(value(&mut e, "small(1)"), 2.0);
 }
+
+/// The deepest nesting the parser allows, of each kind (the top-level expression is one level), through
+/// every pass, in both modes, on this 2 MiB test thread (where the trees are also dropped); a level more
+/// is an error; and long chains are not nesting at all.
+#[test]
+fn the_deepest_allowed_nesting_compiles_and_runs_and_chains_are_flat() {
+    let limit = 8192;
+    let n = limit - 2;
+    let deep = [
+        format!("{}1{}", "(".repeat(n), ")".repeat(n)),
+        format!("f({}1{})", "f(".repeat(n - 1), ")".repeat(n - 1)),
+        format!("{}1{}", "if 1 then ".repeat(n), " else 2".repeat(n)),
+        format!("def g(x) {}x; g(1)", "-".repeat(n)),
+    ];
+    for jit in [JitMode::Lazy, JitMode::Eager] {
+        let mut e =
+            Engine::new(EngineOptions { jit, prelude: false, ..EngineOptions::default() }, Box::new(std::io::sink()))
+                .expect("engine");
+        e.eval("<t>", "def f(x) x; def unary-(v) 0 - v; def binary: 1 (x y) y").expect("defined");
+        for text in &deep {
+            assert_eq!(value(&mut e, text), 1.0, "{jit:?}: {}", &text[..20]);
+        }
+        let too_deep = format!("{}1{}", "(".repeat(limit), ")".repeat(limit));
+        let error = e.eval("<t>", &too_deep).expect_err("rejected");
+        assert_eq!(
+            error.diagnostics[0].message,
+            format!("expression is nested too deeply (the limit is {limit} levels)")
+        );
+        assert_eq!(value(&mut e, &("1+".repeat(10_000) + "1")), 10_001.0);
+        assert_eq!(value(&mut e, &("var x = 0 in ".to_string() + &"x = x + 1 : ".repeat(10_000) + "x")), 10_000.0);
+    }
+}

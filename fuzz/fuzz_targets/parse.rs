@@ -15,5 +15,5 @@ fuzz_target!(|bytes: &[u8]| {
     operators.define_binary('|', 5);
     let analysis = analyze(&text, &operators, &|name| name.starts_with('g'));
     let _ = render_all(&analysis.diagnostics, "<fuzz>", &text);
-    let _ = completeness(&text, &operators);
+    let _ = completeness(&text, &operators, kaleido_lang::Limits::default());
 });

@@ -38,17 +38,13 @@ impl Interpreter {
                 let operand = self.eval(operand, frame)?;
                 self.call(&unary_name(*op), vec![operand], frame)
             }
-            ExprKind::Binary(op, lhs, rhs) => {
-                let (l, r) = (self.eval(lhs, frame)?, self.eval(rhs, frame)?);
-                match op {
-                    '+' => Ok(l + r),
-                    '-' => Ok(l - r),
-                    '*' => Ok(l * r),
-                    '/' => Ok(l / r),
-                    // docs/language.md: `<` is true when less or when either side is NaN (`fcmp ult`).
-                    '<' => Ok(if l < r || l.is_nan() || r.is_nan() { 1.0 } else { 0.0 }),
-                    _ => self.call(&binary_name(*op), vec![l, r], frame),
+            ExprKind::Binary(first, operations) => {
+                let mut value = self.eval(first, frame)?;
+                for operation in operations {
+                    let rhs = self.eval(&operation.rhs, frame)?;
+                    value = self.apply_binary(operation.op, value, rhs, frame)?;
                 }
+                Ok(value)
             }
             ExprKind::Call(name, _, args) => {
                 let mut values = Vec::with_capacity(args.len());
@@ -66,6 +62,18 @@ impl Interpreter {
             }
             ExprKind::For(for_loop) => self.eval_for(for_loop, frame),
             ExprKind::VarIn(bindings, body) => self.eval_var_in(bindings, body, frame),
+        }
+    }
+
+    fn apply_binary(&mut self, op: char, l: f64, r: f64, frame: &mut Frame) -> Value {
+        match op {
+            '+' => Ok(l + r),
+            '-' => Ok(l - r),
+            '*' => Ok(l * r),
+            '/' => Ok(l / r),
+            // docs/language.md: `<` is true when less or when either side is NaN (`fcmp ult`).
+            '<' => Ok(if l < r || l.is_nan() || r.is_nan() { 1.0 } else { 0.0 }),
+            _ => self.call(&binary_name(op), vec![l, r], frame),
         }
     }
 

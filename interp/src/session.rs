@@ -259,20 +259,22 @@ fn check_calls(expr: &Expr) -> Result<(), String> {
 fn check_top_level_calls(expr: &Expr, arities: &HashMap<&str, usize>) -> Result<(), String> {
     let mut result = Ok(());
     walk(expr, &mut |e| {
-        let call = match &e.kind {
-            ExprKind::Call(name, _, args) => Some((name.clone(), args.len())),
-            ExprKind::Unary(op, _) => Some((kaleido_lang::ast::unary_name(*op), 1)),
-            ExprKind::Binary(op, _, _) if !matches!(op, '+' | '-' | '*' | '/' | '<') => {
-                Some((kaleido_lang::ast::binary_name(*op), 2))
-            }
-            _ => None,
+        let calls: Vec<(String, usize)> = match &e.kind {
+            ExprKind::Call(name, _, args) => vec![(name.clone(), args.len())],
+            ExprKind::Unary(op, _) => vec![(kaleido_lang::ast::unary_name(*op), 1)],
+            ExprKind::Binary(_, operations) => (operations.iter())
+                .filter(|o| !matches!(o.op, '+' | '-' | '*' | '/' | '<'))
+                .map(|o| (kaleido_lang::ast::binary_name(o.op), 2))
+                .collect(),
+            _ => Vec::new(),
         };
-        if let Some((name, given)) = call
-            && let Some(&takes) = arities.get(name.as_str())
-            && takes != given
-            && result.is_ok()
-        {
-            result = Err(format!("`{name}` takes {takes} arguments, but {given} were given"));
+        for (name, given) in calls {
+            if let Some(&takes) = arities.get(name.as_str())
+                && takes != given
+                && result.is_ok()
+            {
+                result = Err(format!("`{name}` takes {takes} arguments, but {given} were given"));
+            }
         }
     });
     result
@@ -283,9 +285,9 @@ fn walk(expr: &Expr, visit: &mut dyn FnMut(&Expr)) {
     match &expr.kind {
         ExprKind::Number(_) | ExprKind::Var(_) => {}
         ExprKind::Unary(_, e) | ExprKind::Assign(_, _, e) => walk(e, visit),
-        ExprKind::Binary(_, l, r) => {
-            walk(l, visit);
-            walk(r, visit);
+        ExprKind::Binary(first, operations) => {
+            walk(first, visit);
+            operations.iter().for_each(|o| walk(&o.rhs, visit));
         }
         ExprKind::Call(_, _, args) => args.iter().for_each(|a| walk(a, visit)),
         ExprKind::If(c, t, e) => {

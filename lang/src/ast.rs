@@ -105,8 +105,10 @@ pub enum ExprKind {
     Var(String),
     /// `OP operand`, a user-defined unary operator.
     Unary(char, Box<Expr>),
-    /// `lhs OP rhs`: built-in (`+ - * / <`) or user-defined.
-    Binary(char, Box<Expr>, Box<Expr>),
+    /// `first OP rhs OP rhs ...`, applied left to right: `((first OP rhs) OP rhs) ...`. Operators are built-in
+    /// (`+ - * / <`) or user-defined. A whole left-associative chain (a long sum, a `:` sequence) is one
+    /// node, so its length is not nesting, and no pass recurses once per operand.
+    Binary(Box<Expr>, Vec<Operation>),
     /// `NAME = value`; its value is `value`.
     Assign(String, Span, Box<Expr>),
     /// `callee(args)`; `Span` is the callee's name.
@@ -117,6 +119,23 @@ pub enum ExprKind {
     For(Box<ForLoop>),
     /// `var a = 1, b in body`
     VarIn(Vec<Binding>, Box<Expr>),
+}
+
+/// One step of a [`ExprKind::Binary`] chain: `OP rhs`, applied to the value of everything before it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Operation {
+    /// The operator.
+    pub op: char,
+    /// Its right operand.
+    pub rhs: Expr,
+}
+
+impl Expr {
+    /// `lhs OP rhs` as a chain of one operation.
+    pub fn binary(op: char, lhs: Expr, rhs: Expr) -> Expr {
+        let span = lhs.span.to(rhs.span);
+        Expr { kind: ExprKind::Binary(Box::new(lhs), vec![Operation { op, rhs }]), span }
+    }
 }
 
 /// The parts of a `for` loop.
@@ -193,7 +212,10 @@ impl Expr {
             ExprKind::Number(v) => ExprKind::Number(*v),
             ExprKind::Var(n) => ExprKind::Var(n.clone()),
             ExprKind::Unary(op, e) => ExprKind::Unary(*op, strip(e)),
-            ExprKind::Binary(op, l, r) => ExprKind::Binary(*op, strip(l), strip(r)),
+            ExprKind::Binary(first, operations) => ExprKind::Binary(
+                strip(first),
+                operations.iter().map(|o| Operation { op: o.op, rhs: o.rhs.without_spans() }).collect(),
+            ),
             ExprKind::Assign(n, _, v) => ExprKind::Assign(n.clone(), Span::default(), strip(v)),
             ExprKind::Call(n, _, args) => {
                 ExprKind::Call(n.clone(), Span::default(), args.iter().map(Expr::without_spans).collect())

@@ -125,9 +125,9 @@ impl Checker<'_> {
             ExprKind::Number(_) => {}
             ExprKind::Var(name) => self.resolve(name, expr.span),
             ExprKind::Unary(_, operand) => self.expr(operand),
-            ExprKind::Binary(_, lhs, rhs) => {
-                self.expr(lhs);
-                self.expr(rhs);
+            ExprKind::Binary(first, operations) => {
+                self.expr(first);
+                operations.iter().for_each(|operation| self.expr(&operation.rhs));
             }
             ExprKind::Assign(name, name_span, value) => {
                 self.resolve(name, *name_span);

@@ -2,7 +2,7 @@
 
 use crate::lexer::lex;
 use crate::operators::Operators;
-use crate::parser::parse;
+use crate::parser::{Limits, parse};
 
 /// The state of a partly typed entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -16,13 +16,14 @@ pub enum Completeness {
     Invalid,
 }
 
-/// Decides whether `source` is complete, given the operators defined so far.
-pub fn completeness(source: &str, operators: &Operators) -> Completeness {
+/// Decides whether `source` is complete, given the operators defined so far and the `limits` it will be
+/// analyzed with.
+pub fn completeness(source: &str, operators: &Operators, limits: Limits) -> Completeness {
     let (tokens, lex_errors) = lex(source);
     if !lex_errors.is_empty() {
         return Completeness::Invalid;
     }
-    let parsed = parse(source, &tokens, operators);
+    let parsed = parse(source, &tokens, operators, limits);
     match parsed.diagnostics.first() {
         None => Completeness::Complete,
         Some(first) if first.at_end_of_input => Completeness::Incomplete,

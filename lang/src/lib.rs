@@ -25,28 +25,31 @@ pub use complete::{Completeness, completeness};
 pub use diagnostic::render::{LineIndex, render, render_all, render_indexed};
 pub use diagnostic::{Diagnostic, Severity, has_errors};
 pub use operators::Operators;
+pub use parser::Limits;
 pub use span::Span;
 
 /// The result of [`analyze`]: checked items and the diagnostics.
 pub type Analysis = parser::Parsed;
 
 /// Lexes, parses and checks one entry. `operators` and `is_global` describe the session before the entry.
+/// The tree may nest as deeply as the default [`Limits`] allow (for a 2 MiB stack).
 ///
 /// The items are usable only when the diagnostics hold no error.
 pub fn analyze(source: &str, operators: &Operators, is_global: &dyn Fn(&str) -> bool) -> Analysis {
-    analyze_in(source, operators, &check::GlobalsOnly(is_global))
+    analyze_in(source, operators, &check::GlobalsOnly(is_global), Limits::default())
 }
 
 /// As [`analyze`], with a [`Scope`] that also knows the session's functions and globals, so errors can
-/// say "`fib` is a function" or "did you mean `total`?".
-pub fn analyze_in(source: &str, operators: &Operators, scope: &dyn Scope) -> Analysis {
+/// say "`fib` is a function" or "did you mean `total`?", and `limits` for the stack the caller will walk
+/// the tree on.
+pub fn analyze_in(source: &str, operators: &Operators, scope: &dyn Scope, limits: Limits) -> Analysis {
     if source.len() > span::MAX_SOURCE_LEN {
         let message = format!("the entry is {} bytes long; the limit is {} bytes", source.len(), span::MAX_SOURCE_LEN);
         let diagnostics = vec![Diagnostic::error(Span::new(0, 0), message)];
         return Analysis { items: Vec::new(), diagnostics, item_spans: Vec::new() };
     }
     let (tokens, mut diagnostics) = lexer::lex(source);
-    let mut parsed = parser::parse(source, &tokens, operators);
+    let mut parsed = parser::parse(source, &tokens, operators, limits);
     diagnostics.append(&mut parsed.diagnostics);
     if !has_errors(&diagnostics) {
         diagnostics.extend(check::check(&parsed.items, scope));
@@ -56,14 +59,14 @@ pub fn analyze_in(source: &str, operators: &Operators, scope: &dyn Scope) -> Ana
 }
 
 /// The spans of the top-level items of `source` (failed ones included), parsing with `operators` and the
-/// operators the source itself defines. A script runner evaluates each span as an entry of its own.
+/// operators the source itself defines, within `limits` (those the items will be analyzed with). A script runner evaluates each span as an entry of its own.
 ///
 /// A character the lexer cannot read that lies outside every item is never skipped: it joins the item
 /// before it when that item ends on the same line (`def f(x) x _ 3` is a bad definition, then `3`), else it
 /// is an item of its own, so running it reports the error.
-pub fn item_spans(source: &str, operators: &Operators) -> Vec<Span> {
+pub fn item_spans(source: &str, operators: &Operators, limits: Limits) -> Vec<Span> {
     let (tokens, diagnostics) = lexer::lex(source);
-    let mut spans = parser::parse(source, &tokens, operators).item_spans;
+    let mut spans = parser::parse(source, &tokens, operators, limits).item_spans;
     for bad in diagnostics.iter().filter(|d| d.is_error()).map(|d| d.span) {
         if spans.iter().any(|item| item.start <= bad.start && bad.end <= item.end) {
             continue;

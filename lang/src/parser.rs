@@ -5,8 +5,9 @@
 //! Errors are pushed to `self.diagnostics` and returned as `Reported`; the item loop then skips to the next
 //! `;`, `def` or `extern` and goes on, so one entry can report several independent mistakes.
 //!
-//! Parsing never panics and never overflows the stack: nesting deeper than [`MAX_NESTING`] (parentheses,
-//! operators, `if`s...) is reported as an error, which also bounds every later recursive walk of the tree.
+//! Parsing never panics and never overflows the stack: nesting deeper than [`Limits::nesting`] (parentheses,
+//! calls, `if`s, unary operators...) is reported as an error, which also bounds every later recursive walk
+//! of the tree. A left-associative chain (`1+1+...+1`, a `:` sequence) is one node, not nesting.
 
 use crate::ast::*;
 use crate::diagnostic::{Diagnostic, shorten};
@@ -14,8 +15,35 @@ use crate::operators::{DEFAULT_PRECEDENCE, Operators, PRECEDENCE_RANGE};
 use crate::span::Span;
 use crate::token::{Token, TokenKind, is_operator_char};
 
-/// How deeply expressions may nest. Each level costs a few stack frames here and in every later pass.
-pub const MAX_NESTING: u32 = 256;
+/// The stack one level of nesting may need, summed over every pass that walks the tree recursively
+/// (parser, checker, the engine's resolver and code generator): 5.5 KiB measured for nested calls in a
+/// debug build, the costliest kind, rounded up. Release builds need less.
+pub const STACK_PER_LEVEL: usize = 8 * 1024;
+
+/// How big an item may be, so that every pass over it fits the stack it runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// How deeply expressions may nest.
+    pub nesting: u32,
+}
+
+impl Limits {
+    /// The limits for passes that run on a stack of `bytes` bytes.
+    pub fn for_stack(bytes: usize) -> Limits {
+        Limits { nesting: u32::try_from(bytes / STACK_PER_LEVEL).unwrap_or(u32::MAX).max(1) }
+    }
+}
+
+impl Default for Limits {
+    /// The limits for a thread with Rust's default stack for spawned threads, 2 MiB (256 levels).
+    fn default() -> Limits {
+        Limits::for_stack(2 * 1024 * 1024)
+    }
+}
+
+/// The most operands one item may have: its code grows linearly with them (about 2 microseconds and
+/// 450 bytes of compile memory each), and a bigger item is better split into functions.
+pub const MAX_OPERANDS: u32 = 1_000_000;
 
 /// The most parameters a function may have, and the most arguments a call may pass.
 pub const MAX_PARAMS: usize = 64;
@@ -33,7 +61,7 @@ pub struct Parsed {
 }
 
 /// Parses one entry's `tokens` (from [`crate::lexer::lex`]) against the operators defined before it.
-pub fn parse(source: &str, tokens: &[Token], operators: &Operators) -> Parsed {
+pub fn parse(source: &str, tokens: &[Token], operators: &Operators, limits: Limits) -> Parsed {
     let mut parser = Parser {
         source,
         tokens,
@@ -41,6 +69,8 @@ pub fn parse(source: &str, tokens: &[Token], operators: &Operators) -> Parsed {
         ops: operators.clone(),
         diagnostics: Vec::new(),
         depth: 0,
+        operands: 0,
+        limits,
         item_spans: Vec::new(),
     };
     let items = parser.parse_entry();
@@ -59,6 +89,9 @@ struct Parser<'a> {
     ops: Operators,
     diagnostics: Vec<Diagnostic>,
     depth: u32,
+    /// Operands in the current item so far.
+    operands: u32,
+    limits: Limits,
     item_spans: Vec<Span>,
 }
 
@@ -89,6 +122,7 @@ impl Parser<'_> {
     fn parse_item(&mut self) -> PResult<Option<Item>> {
         // An error unwinds without restoring the nesting count; every item starts from the top.
         self.depth = 0;
+        self.operands = 0;
         let start = self.peek().span;
         let kind = match self.peek().kind {
             TokenKind::Def => match self.parse_definition()? {
@@ -269,7 +303,7 @@ impl Parser<'_> {
         let bindings = self.parse_bindings()?;
         if self.at(TokenKind::In) {
             let expr = self.finish_var_expr(var_span, bindings)?;
-            let expr = self.parse_binop_rhs(0, expr)?;
+            let expr = self.fold_binops(0, expr)?;
             return Ok(Item { span: expr.span, kind: ItemKind::Expr(expr) });
         }
         Ok(Item { kind: ItemKind::Global(bindings), span: var_span.to(self.previous_span()) })
@@ -304,40 +338,39 @@ impl Parser<'_> {
     /// expression ::= unary binoprhs
     fn parse_expression(&mut self) -> PResult<Expr> {
         self.enter()?;
-        let result = self.parse_unary().and_then(|lhs| self.parse_binop_rhs(0, lhs));
+        let result = self.parse_unary().and_then(|lhs| self.fold_binops(0, lhs));
         self.depth -= 1;
         result
     }
 
     /// binoprhs ::= (binop unary)*
     ///
-    /// Precedence climbing: folds operators of precedence at least `min_precedence` into `lhs`, left to right.
-    /// Every fold deepens the tree by one, so it counts towards [`MAX_NESTING`] like a parenthesis.
-    fn parse_binop_rhs(&mut self, min_precedence: u8, lhs: Expr) -> PResult<Expr> {
-        let outer_depth = self.depth;
-        let result = self.fold_binops(min_precedence, lhs);
-        self.depth = outer_depth;
-        result
-    }
-
+    /// Precedence climbing: folds operators of precedence at least `min_precedence` into `lhs`, left to right,
+    /// into one flat chain. Only climbing into a tighter operator's right operand nests (and counts towards
+    /// the nesting limit like a parenthesis); a chain of any length does not.
     fn fold_binops(&mut self, min_precedence: u8, mut lhs: Expr) -> PResult<Expr> {
-        loop {
-            let Some((op, precedence)) = self.peek_binary_operator()? else {
-                return Ok(lhs);
-            };
+        let mut operations = Vec::new();
+        while let Some((op, precedence)) = self.peek_binary_operator()? {
             if precedence < min_precedence {
-                return Ok(lhs);
+                break;
             }
             self.bump();
-            self.enter()?;
             let mut rhs = self.parse_unary()?;
             if let Some((_, next)) = self.peek_binary_operator()?
                 && precedence < next
             {
-                rhs = self.parse_binop_rhs(precedence + 1, rhs)?;
+                self.enter()?;
+                let climbed = self.fold_binops(precedence + 1, rhs);
+                self.depth -= 1;
+                rhs = climbed?;
             }
-            lhs = self.combine(op, lhs, rhs)?;
+            if op == '=' {
+                lhs = self.assignment(chain(lhs, std::mem::take(&mut operations)), rhs)?;
+            } else {
+                operations.push(Operation { op, rhs });
+            }
         }
+        Ok(chain(lhs, operations))
     }
 
     /// The binary operator at the cursor, if the cursor is on one. An operator character that is neither a
@@ -358,15 +391,13 @@ impl Parser<'_> {
         }
     }
 
-    fn combine(&mut self, op: char, lhs: Expr, rhs: Expr) -> PResult<Expr> {
-        let span = lhs.span.to(rhs.span);
-        if op != '=' {
-            return Ok(Expr { span, kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)) });
-        }
-        match lhs.kind {
-            ExprKind::Var(name) => Ok(Expr { span, kind: ExprKind::Assign(name, lhs.span, Box::new(rhs)) }),
+    /// `target = value`, when `target` is a variable.
+    fn assignment(&mut self, target: Expr, value: Expr) -> PResult<Expr> {
+        let span = target.span.to(value.span);
+        match target.kind {
+            ExprKind::Var(name) => Ok(Expr { span, kind: ExprKind::Assign(name, target.span, Box::new(value)) }),
             _ => Err(self.report(
-                Diagnostic::error(lhs.span, "only a variable can be assigned to")
+                Diagnostic::error(target.span, "only a variable can be assigned to")
                     .with_label("this is not a variable")
                     .with_note("`=` assigns; compare values with `<` or a user-defined operator"),
             )),
@@ -402,6 +433,13 @@ impl Parser<'_> {
     /// primary ::= number | identifierexpr | parenexpr | ifexpr | forexpr | varexpr
     fn parse_primary(&mut self) -> PResult<Expr> {
         let token = self.peek();
+        self.operands += 1;
+        if self.operands > MAX_OPERANDS {
+            let message = format!("this item has more than {MAX_OPERANDS} operands, the most one item may have");
+            return Err(self.report(
+                Diagnostic::error(token.span, message).with_note("split it into functions that each do a part"),
+            ));
+        }
         match token.kind {
             TokenKind::Number(value) => {
                 self.pos += 1;
@@ -511,11 +549,11 @@ impl Parser<'_> {
 
     fn enter(&mut self) -> PResult<()> {
         self.depth += 1;
-        if self.depth <= MAX_NESTING {
+        if self.depth <= self.limits.nesting {
             return Ok(());
         }
         self.depth -= 1;
-        let message = format!("expression is nested too deeply (the limit is {MAX_NESTING} levels)");
+        let message = format!("expression is nested too deeply (the limit is {} levels)", self.limits.nesting);
         Err(self.report(
             Diagnostic::error(self.peek().span, message)
                 .with_note("split it into smaller functions, or use `var` to name intermediate values"),
@@ -565,6 +603,14 @@ impl Parser<'_> {
 }
 
 /// How a token is named in a message: "end of input", "`)`", "number `1.5`", "name `foo`".
+/// `first` followed by `operations`, or `first` alone when there are none.
+fn chain(first: Expr, operations: Vec<Operation>) -> Expr {
+    match operations.last() {
+        None => first,
+        Some(last) => Expr { span: first.span.to(last.rhs.span), kind: ExprKind::Binary(Box::new(first), operations) },
+    }
+}
+
 fn describe(token: Token, source: &str) -> String {
     let text = shorten(&source[token.span.range()]);
     match token.kind {

@@ -55,13 +55,7 @@ fn write_expr(out: &mut String, expr: &Expr) {
                 out.push(')');
             }
         }
-        ExprKind::Binary(op, lhs, rhs) => {
-            out.push('(');
-            write_expr(out, lhs);
-            write!(out, " {op} ").unwrap_or(());
-            write_expr(out, rhs);
-            out.push(')');
-        }
+        ExprKind::Binary(first, operations) => write_chain(out, first, operations),
         ExprKind::Assign(name, _, value) => {
             write!(out, "({name} = ").unwrap_or(());
             write_expr(out, value);
@@ -93,6 +87,30 @@ fn write_expr(out: &mut String, expr: &Expr) {
             write!(out, "(var {} in {})", print_bindings(bindings), print_expr(body)).unwrap_or(());
         }
     }
+}
+
+/// A chain prints flat where that reparses the same under any precedences: a run of one operator, or of
+/// built-in operators of one precedence (which no one can redefine). Where the operator changes otherwise,
+/// the chain so far is parenthesized: `((a + b) | c | d)`. Operands need no parentheses of their own:
+/// every compound expression prints inside them.
+fn write_chain(out: &mut String, first: &Expr, operations: &[Operation]) {
+    let groups = 1 + operations.windows(2).filter(|pair| !fold_together(pair[0].op, pair[1].op)).count();
+    out.extend(std::iter::repeat_n('(', groups));
+    write_expr(out, first);
+    for (i, operation) in operations.iter().enumerate() {
+        if i > 0 && !fold_together(operations[i - 1].op, operation.op) {
+            out.push(')');
+        }
+        write!(out, " {} ", operation.op).unwrap_or(());
+        write_expr(out, &operation.rhs);
+    }
+    out.push(')');
+}
+
+/// Whether `a x b y c` folds as `(a x b) y c` whatever the precedences in force.
+fn fold_together(x: char, y: char) -> bool {
+    let builtin = |op: char| BUILTIN_BINARY.iter().find(|&&(c, _)| c == op).map(|&(_, precedence)| precedence);
+    x == y || (builtin(x).is_some() && builtin(x) == builtin(y))
 }
 
 fn print_bindings(bindings: &[Binding]) -> String {

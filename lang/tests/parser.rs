@@ -28,8 +28,8 @@ fn literals_and_arithmetic() {
     check(
         "1 + 2 * 3 - .5 / 1e3 + 2.5e-3 + 1E+2",
         expect![[r#"
-        ((((1 + (2 * 3)) - (0.5 / 1000)) + 0.0025) + 100);
-    "#]],
+            (1 + (2 * 3) - (0.5 / 1000) + 0.0025 + 100);
+        "#]],
     );
 }
 
@@ -91,10 +91,10 @@ fn global_definitions_and_top_level_var_expressions() {
     check(
         "var x = 5, y; var t = 1 in t + x + y; x = 3",
         expect![[r#"
-        var x = 5, y;
-        (var t = 1 in ((t + x) + y));
-        (x = 3);
-    "#]],
+            var x = 5, y;
+            (var t = 1 in (t + x + y));
+            (x = 3);
+        "#]],
     );
 }
 
@@ -163,5 +163,18 @@ fn comments_are_skipped() {
         expect![[r#"
         (1 + 2);
     "#]],
+    );
+}
+
+#[test]
+fn a_chain_prints_flat_where_any_precedences_read_it_back_the_same() {
+    // `+` then `:` in one chain: the part before the change of operator is parenthesized, so the text
+    // reads back the same even after `:` is redefined tighter than `+`.
+    check(
+        "def f(a b c) a + b : c + a * b - c; g | g | g : g > g : g",
+        expect![[r#"
+            def f(a b c) ((a + b) : (c + (a * b) - c));
+            ((g | g | g) : (g > g) : g);
+        "#]],
     );
 }

@@ -2,7 +2,7 @@
 //!
 //! These run on the test harness's 2 MiB threads in debug builds, the least stack the parser ever gets.
 
-use kaleido_lang::{Completeness, Operators, analyze, completeness, decode, render_all};
+use kaleido_lang::{Completeness, Limits, Operators, analyze, completeness, decode, render_all};
 use proptest::prelude::*;
 
 fn first_error(source: &str) -> String {
@@ -25,9 +25,38 @@ fn nesting_up_to_the_limit_parses() {
 }
 
 #[test]
-fn a_ten_megabyte_line_of_additions_is_bounded_by_the_nesting_limit() {
+fn a_ten_megabyte_line_of_additions_is_bounded_by_the_operand_limit() {
     let source = "1+".repeat(5_000_000) + "1";
-    assert_eq!(first_error(&source), "expression is nested too deeply (the limit is 256 levels)");
+    assert_eq!(first_error(&source), "this item has more than 1000000 operands, the most one item may have");
+}
+
+#[test]
+fn chains_and_sequences_are_not_nesting() {
+    let ops = prelude_like_operators();
+    for source in ["1+".repeat(10_000) + "1", "x = 1 : ".repeat(10_000) + "x", "1-2*3+".repeat(3_000) + "1"] {
+        let analysis = kaleido_lang::analyze(&source, &ops, &|_| true);
+        assert!(analysis.diagnostics.is_empty(), "{:?}", analysis.diagnostics.first());
+    }
+}
+
+#[test]
+fn the_nesting_limit_follows_the_stack() {
+    assert_eq!(Limits::default().nesting, 256);
+    assert_eq!(Limits::for_stack(64 * 1024 * 1024).nesting, 8192);
+    let ops = Operators::builtin();
+    let deep = format!("{}1{}", "(".repeat(300), ")".repeat(300));
+    let with = |limits| kaleido_lang::analyze_in(&deep, &ops, &kaleido_lang::check::GlobalsOnly(&|_| false), limits);
+    assert!(with(Limits::for_stack(4 * 1024 * 1024)).diagnostics.is_empty());
+    assert_eq!(
+        with(Limits::default()).diagnostics[0].message,
+        "expression is nested too deeply (the limit is 256 levels)"
+    );
+}
+
+fn prelude_like_operators() -> Operators {
+    let mut ops = Operators::builtin();
+    ops.define_binary(':', 1);
+    ops
 }
 
 #[test]
@@ -71,7 +100,7 @@ fn completeness_of_partial_entries() {
         ("1 $ 2", Completeness::Invalid),
     ];
     for (source, expected) in cases {
-        assert_eq!(completeness(source, &ops), expected, "{source:?}");
+        assert_eq!(completeness(source, &ops, Limits::default()), expected, "{source:?}");
     }
 }
 
@@ -86,7 +115,7 @@ proptest! {
         };
         let analysis = analyze(&source, &Operators::builtin(), &|_| false);
         let _ = render_all(&analysis.diagnostics, "<fuzz>", &source);
-        let _ = completeness(&source, &Operators::builtin());
+        let _ = completeness(&source, &Operators::builtin(), Limits::default());
     }
 
     #[test]

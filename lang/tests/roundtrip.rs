@@ -21,11 +21,18 @@ fn expr() -> impl Strategy<Value = Expr> {
     leaf.prop_recursive(5, 40, 4, |inner| {
         let op = prop::sample::select(vec!['+', '-', '*', '/', '<', '|', '&', '>', ':']);
         prop_oneof![
-            (op, inner.clone(), inner.clone()).prop_map(|(op, l, r)| expr_node(ExprKind::Binary(
-                op,
-                Box::new(l),
-                Box::new(r)
-            ))),
+            // One chain holds operators that fold together whatever the precedences (see the printer).
+            (op, inner.clone(), prop::collection::vec(inner.clone(), 1..4)).prop_map(|(op, first, rhs)| {
+                let class: &[char] = match op {
+                    '+' | '-' => &['+', '-'],
+                    '*' | '/' => &['*', '/'],
+                    _ => std::slice::from_ref(&op),
+                };
+                let operations = (rhs.into_iter().enumerate())
+                    .map(|(i, rhs)| Operation { op: class[i % class.len()], rhs })
+                    .collect();
+                expr_node(ExprKind::Binary(Box::new(first), operations))
+            }),
             (prop::sample::select(vec!['!', '-']), inner.clone())
                 .prop_map(|(op, e)| expr_node(ExprKind::Unary(op, Box::new(e)))),
             (name(), inner.clone()).prop_map(|(n, v)| expr_node(ExprKind::Assign(n, Span::default(), Box::new(v)))),

@@ -6,8 +6,6 @@
 
 use std::io::Write;
 
-use kaleido_lang::item_spans;
-
 use crate::session::{EntryStatus, Mode, Session, SourceText};
 
 /// Exit code for success.
@@ -48,7 +46,7 @@ pub fn run_script(session: &mut Session, name: &str, text: &str, options: Script
     // globals and failures), which a single up-front parse cannot know. Parsing is a small part of an
     // entry's cost next to compiling it.
     let _busy = crate::interrupt::busy();
-    let spans = item_spans(text, session.engine().operators());
+    let spans = session.engine().item_spans(text);
     let file = SourceText::new(name, text).colored(session.color());
     let mut first_failure = EXIT_OK;
     for span in spans {

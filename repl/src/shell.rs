@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use kaleido_engine::present::Names;
-use kaleido_lang::{Completeness, completeness};
+use kaleido_lang::Completeness;
 use rustyline::completion::FilenameCompleter;
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
@@ -110,7 +110,7 @@ fn read_entry(
         if text.trim_start().starts_with(':') || (blank && !text.trim().is_empty()) {
             return Ok(Some(text));
         }
-        if completeness(&text, session.engine().operators()) != Completeness::Incomplete {
+        if session.engine().completeness(&text) != Completeness::Incomplete {
             return Ok(Some(text));
         }
     }

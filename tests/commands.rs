@@ -270,3 +270,78 @@ fn values_are_labelled_with_their_entry_and_ans_is_the_last_one() {
     // `ans * 2;` is not shown, so `ans` stays what was last shown.
     assert_eq!(text, "Out[1]: 42\nOut[2]: 43\ndefined f(x)\nOut[5]: 43\n");
 }
+
+/// Issue 13.5's reproductions: an operator redefined in a later entry, definitions of one entry that use an
+/// operator defined after them in first-seen order, callers entered before callees, and a function parsed
+/// under an operator's old precedence. The saved file is exact, loads with no warning, and means the same.
+#[test]
+fn save_orders_operators_and_callees_first_and_keeps_old_parses() {
+    let path = temp_dir("save-order").join("s.kal");
+    let (mut s, out) = session();
+    let entries = [
+        "def caller(x) middle(x) + 1",
+        "def middle(x) callee(x) * 2",
+        "def callee(x) x - 1",
+        "def binary^ 50 (a b) a * b; def k(x) x ^ 2",
+        "def binary| 50 (a b) a + b",
+        "def old(a b c) a | b * c # parsed with | tighter than *",
+        "def binary| 60 (a b) a - b",
+        "def binary^ 40 (a b) a - b; def k(x) x ^ 3 ^ 2",
+    ];
+    enter(&mut s, &out, &entries);
+    run_command(&mut s, &format!(":save {}", path.display()));
+    out.take();
+    let saved = std::fs::read_to_string(&path).expect("saved");
+    let expected = "\
+# Saved by kaleido's :save. Load it with `kaleido FILE` or `:load FILE`.
+def callee(x) x - 1;
+def middle(x) callee(x) * 2;
+def caller(x) middle(x) + 1;
+def binary| 60 (a b) a - b;
+def old(a b c) ((a | b) * c);
+def binary^ 40 (a b) a - b;
+def k(x) x ^ 3 ^ 2;
+";
+    assert_eq!(saved, expected);
+    let probes = ["caller(5)", "old(1, 2, 3)", "k(10)"];
+    let before = enter(&mut s, &out, &probes);
+    let (mut fresh, fresh_out) = session();
+    let loaded = enter(&mut fresh, &fresh_out, &[&format!(":load {}", path.display())]);
+    assert_eq!(loaded, format!("loaded {}\n", path.display()), "no warnings");
+    let after = enter(&mut fresh, &fresh_out, &probes);
+    assert_eq!(before.replace("Out[9]", "Out[1]").replace("Out[10]", "Out[2]").replace("Out[11]", "Out[3]"), after);
+    assert_eq!(after, "Out[1]: 9\nOut[2]: -3\nOut[3]: 5\n");
+}
+
+/// `:save --transcript`: entries as typed with their outputs as comments; running the file replays them,
+/// printing the values the comments show.
+#[test]
+fn a_transcript_replays_the_session() {
+    let path = temp_dir("transcript").join("t.kal");
+    let (mut s, out) = session();
+    let entries = ["def f(x)\n  x * 2", "f(3); printd(4)", "def g(x x", ":stats", "nope(1)", "f(10)"];
+    enter(&mut s, &out, &entries);
+    run_command(&mut s, &format!(":save --transcript {}", path.display()));
+    assert_eq!(out.take_string(), format!("saved to {}\n", path.display()));
+    let transcript = std::fs::read_to_string(&path).expect("saved");
+    let header = "# A kaleido transcript (`:save --transcript`): every entry as typed, what it printed as `#` comments.\n\
+                  # Run it with `kaleido --keep-going FILE` (an entry that failed at run time fails again).\n";
+    assert!(transcript.starts_with(header), "{transcript}");
+    let body = &transcript[header.len()..];
+    assert!(
+        body.starts_with("\ndef f(x)\n  x * 2\n# defined f(x)\n\nf(3); printd(4)\n# Out[2]: 6\n# 4\n# Out[2]: 0\n"),
+        "{body}"
+    );
+    assert!(body.contains("\n# (rejected) def g(x x\n# <repl:3>:1:10: error:"), "{body}");
+    assert!(body.contains("\n# :stats\n# "), "{body}");
+    assert!(body.contains("\nnope(1)\n# <repl:4>:1:1: error: `nope` is not defined\n"), "{body}");
+    assert!(body.ends_with("\nf(10)\n# Out[5]: 20\n"), "{body}");
+    // Replayed as a script (which prints values without labels), it prints what the comments say.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_kaleido"))
+        .arg("--keep-going")
+        .arg(&path)
+        .output()
+        .expect("kaleido runs");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "6\n4\n0\n20\n");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("`nope` is not defined"));
+}

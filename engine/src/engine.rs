@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 
+use kaleido_lang::parser::Parsed;
 use kaleido_lang::{Completeness, Diagnostic, Limits, Operators, Span, analyze_in, has_errors};
 
 use crate::backend::{Backend, CompileStats};
@@ -248,6 +249,15 @@ impl Engine {
     pub fn completeness(&self, text: &str) -> Completeness {
         let operators = &self.session.operators;
         self.compile_stack.run(|| kaleido_lang::completeness(text, operators, Limits::for_stack(COMPILE_STACK)))
+    }
+
+    /// Parses `text` under `operators` within the limits of an entry, and hands the parse to `f`; both on
+    /// the compile stack, which is deep enough for any tree the parse accepts (the tree is dropped there too).
+    pub fn with_parse<R>(&self, text: &str, operators: &Operators, f: impl FnOnce(&Parsed) -> R) -> R {
+        self.compile_stack.run(|| {
+            let (tokens, _) = kaleido_lang::lexer::lex(text);
+            f(&kaleido_lang::parser::parse(text, &tokens, operators, Limits::for_stack(COMPILE_STACK)))
+        })
     }
 
     /// The engine index: every function, its state and history.

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use kaleido_lang::OperatorMeanings;
 use kaleido_lang::ast::ProtoKind;
 
 use crate::backend::{Artifacts, CompiledFunction};
@@ -45,6 +46,9 @@ pub struct Version {
     pub params: Vec<String>,
     /// Its source text, as written.
     pub source: String,
+    /// What its parse depended on in the operator table (so `:save` can tell whether the text still
+    /// parses the same, and print it in a form that does if not).
+    pub parsed_under: OperatorMeanings,
     /// Whether a later definition replaced it.
     pub retired: bool,
 }

@@ -38,6 +38,7 @@ mod output;
 pub mod present;
 mod resolve;
 mod runtime;
+pub mod save;
 mod session;
 mod slots;
 mod stack;

@@ -1,6 +1,6 @@
 //! Presentation for every front end: the text people see for values, outcomes, diagnostics, runtime
-//! errors with their backtraces, the function listing, a function's source and callers, a session saved
-//! as a script, and completion candidates. The shell uses it today and a notebook kernel can tomorrow.
+//! errors with their backtraces, the function listing, a function's source and callers, and completion
+//! candidates (a session saved as a script is [`crate::save`]). The shell uses it today and a notebook kernel can tomorrow.
 //!
 //! It does no I/O and knows no terminal: it turns the engine's data into strings. It reads only the
 //! engine's public API, which keeps that API honest: whatever a front end needs to show is data the
@@ -146,44 +146,6 @@ pub fn function_source(engine: &Engine, name: &str) -> Option<String> {
         text.push_str(&format!("# calls: {}\n", calls.join(", ")));
     }
     Some(text)
-}
-
-/// A script that rebuilds the session: externs and globals first, then every current user definition in
-/// the order of the entries that made them.
-pub fn session_script(engine: &Engine) -> String {
-    let mut text = String::from("# Saved by kaleido's :save. Load it with `kaleido FILE` or `:load FILE`.\n");
-    let mut definitions: Vec<&FunctionInfo> = Vec::new();
-    for info in engine.index().functions() {
-        match info.kind {
-            FunctionKind::Extern => {
-                text.push_str(&format!("extern {}({});\n", info.name, info.extern_params.join(" ")));
-            }
-            FunctionKind::User if info.current().is_some() => definitions.push(info),
-            _ => {}
-        }
-    }
-    for (name, value) in engine.globals() {
-        text.push_str(&format!("var {name} = {};\n", value_literal(value)));
-    }
-    definitions.sort_by_key(|info| info.defined_in());
-    for info in definitions {
-        if let Some(version) = info.current() {
-            text.push_str(&format!("{};\n", version.source.trim().trim_end_matches(';')));
-        }
-    }
-    text
-}
-
-/// An expression that evaluates to exactly `value` without the prelude.
-fn value_literal(value: f64) -> String {
-    match value {
-        v if v.is_nan() => "0/0".to_string(),
-        v if v == f64::INFINITY => "1/0".to_string(),
-        v if v == f64::NEG_INFINITY => "0 - 1/0".to_string(),
-        v if v == 0.0 && v.is_sign_negative() => "(0 - 1) * 0".to_string(),
-        v if v < 0.0 => format!("0 - {}", format_value(-v)),
-        v => format_value(v),
-    }
 }
 
 /// The names a session knows, for completion and parameter hints: a snapshot a line editor can keep.

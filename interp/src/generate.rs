@@ -3,7 +3,8 @@
 //! A session is a list of entries (each one or more items joined by `;`) that define and redefine
 //! functions (changing arity sometimes), define operators with random precedences (redefining the
 //! prelude's too), set globals, declare externs, call functions before they exist, and evaluate
-//! expressions using `if`, `for`, `var`, assignment, builtins and `printd`.
+//! expressions using `if`, `for`, `var`, assignment, builtins and `printd`, and unparenthesized chains of
+//! operators whose meaning depends on the precedences in force.
 //!
 //! Every generated program terminates, by construction:
 //! - function `f<i>` calls only `f<j>` with `j < i` (or names never defined), so calls form no cycle;
@@ -198,10 +199,11 @@ impl Generator {
                 let op = *self.rng.pick(&['+', '-', '*', '/', '<']);
                 format!("({} {op} {})", self.expr(d, scope), self.expr(d, scope))
             }
-            25..37 if scope.calls => {
+            25..31 if scope.calls => {
                 let op = *self.rng.pick(&self.binary.clone());
                 format!("({} {op} {})", self.expr(d, scope), self.expr(d, scope))
             }
+            31..37 if scope.calls => self.chain(d, scope),
             37..45 if scope.calls => {
                 let op = *self.rng.pick(&self.unary.clone());
                 format!("{op}({})", self.expr(d, scope))
@@ -215,6 +217,21 @@ impl Generator {
             25..45 => format!("({} * {})", self.expr(d, scope), self.expr(d, scope)),
             _ => self.leaf(scope),
         }
+    }
+
+    /// `(a OP b OP c)` with operators of mixed precedences and no inner parentheses, so its meaning
+    /// depends on the precedences in force when it is parsed.
+    fn chain(&mut self, depth: usize, scope: &Scope) -> String {
+        let mut ops = self.binary.clone();
+        ops.extend(['+', '-', '*', '/', '<']);
+        let mut text = format!("({}", self.leaf(scope));
+        for _ in 0..2 + self.rng.below(2) {
+            let op = *self.rng.pick(&ops);
+            let operand = if self.rng.chance(30) { self.expr(depth, scope) } else { self.leaf(scope) };
+            text.push_str(&format!(" {op} {operand}"));
+        }
+        text.push(')');
+        text
     }
 
     fn leaf(&mut self, scope: &Scope) -> String {

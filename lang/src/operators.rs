@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ast::{ASSIGN_PRECEDENCE, BUILTIN_BINARY, ProtoKind};
+use crate::token::TokenKind;
 
 /// The binary and unary operators defined at some point, with binary precedences.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,6 +14,12 @@ pub struct Operators {
     binary: BTreeMap<char, u8>,
     unary: BTreeSet<char>,
 }
+
+/// What parsing one text depended on in an operator table: the meaning (binary precedence, unary or not)
+/// of each operator character the text uses, `=` aside (assignment never changes). Kept with a definition,
+/// it says whether the text still parses the same under a later table, and rebuilds the table it had.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OperatorMeanings(Vec<(char, Option<u8>, bool)>);
 
 /// The precedence a `def binary` gets when it names none, as in the LLVM tutorial.
 pub const DEFAULT_PRECEDENCE: u8 = 30;
@@ -50,6 +57,44 @@ impl Operators {
     /// Defines a unary operator.
     pub fn define_unary(&mut self, op: char) {
         self.unary.insert(op);
+    }
+
+    /// The meanings in this table of the operator characters of `text`.
+    pub fn meanings_for(&self, text: &str) -> OperatorMeanings {
+        let (tokens, _) = crate::lexer::lex(text);
+        let mut chars: Vec<char> = (tokens.iter())
+            .filter_map(|t| match t.kind {
+                TokenKind::Op(op) if op != '=' => Some(op),
+                _ => None,
+            })
+            .collect();
+        chars.sort_unstable();
+        chars.dedup();
+        OperatorMeanings(chars.into_iter().map(|op| (op, self.binary.get(&op).copied(), self.is_unary(op))).collect())
+    }
+
+    /// Whether every operator in `meanings` means the same here (so a text parsed under them parses the
+    /// same under this table).
+    pub fn agrees_with(&self, meanings: &OperatorMeanings) -> bool {
+        (meanings.0.iter())
+            .all(|&(op, binary, unary)| self.binary.get(&op).copied() == binary && self.is_unary(op) == unary)
+    }
+
+    /// This table with the operators of `meanings` as they were then.
+    pub fn with_meanings(&self, meanings: &OperatorMeanings) -> Operators {
+        let mut table = self.clone();
+        for &(op, binary, unary) in &meanings.0 {
+            match binary {
+                Some(precedence) => table.binary.insert(op, precedence),
+                None => table.binary.remove(&op),
+            };
+            if unary {
+                table.unary.insert(op);
+            } else {
+                table.unary.remove(&op);
+            }
+        }
+        table
     }
 
     /// Defines the operator a prototype declares (nothing for a plain function).

@@ -12,6 +12,7 @@ use kaleido_engine::present;
 use crate::script::{ScriptOptions, run_script};
 use crate::session::Session;
 use crate::source_file::{MAX_SCRIPT_BYTES, read_interruptible};
+use crate::transcript::StepKind;
 
 /// What the shell does after a command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,13 +31,29 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (":show NAME", "show the current source of a function or operator, and who calls it"),
     (":load FILE", "run a .kal script into this session"),
     (":save FILE", "write the session's definitions and globals as a script that rebuilds it"),
+    (":save --transcript FILE", "write every entry as typed, with its output as comments"),
     (":reset", "start again with a fresh engine"),
     (":set jit MODE", "compile definitions `lazy` (on first call, the default) or `eager`"),
     (":stats", "what compiling has cost: functions, bytes of code, time"),
 ];
 
-/// Runs the command `line` (which starts with `:`).
+/// The command names (`:save`), each once, sorted.
+pub fn command_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = COMMANDS.iter().map(|(c, _)| c.split(' ').next().unwrap_or(c)).collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// Runs the command `line` (which starts with `:`), recording it in the transcript.
 pub fn run_command(session: &mut Session, line: &str) -> Next {
+    session.transcript.begin();
+    let next = run_unrecorded(session, line);
+    session.transcript.end(line, StepKind::Command);
+    next
+}
+
+fn run_unrecorded(session: &mut Session, line: &str) -> Next {
     let line = line.trim();
     let (word, argument) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let argument = argument.trim();
@@ -105,16 +122,7 @@ fn load(session: &mut Session, argument: &str) -> Result<(), String> {
 /// The file a `:load` argument names: quotes removed (`"my file.kal"`), `~` expanded, and `.kal` added
 /// when the name has no extension and only the `.kal` file exists.
 pub fn script_path(argument: &str) -> std::path::PathBuf {
-    let unquoted = match argument.as_bytes() {
-        [b'"', .., b'"'] | [b'\'', .., b'\''] if argument.len() >= 2 => &argument[1..argument.len() - 1],
-        _ => argument,
-    };
-    let path = match (unquoted.strip_prefix('~'), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
-            std::path::PathBuf::from(home).join(rest.trim_start_matches('/'))
-        }
-        _ => std::path::PathBuf::from(unquoted),
-    };
+    let path = file_path(argument);
     if path.extension().is_none() && !path.exists() {
         let with_extension = path.with_extension("kal");
         if with_extension.exists() {
@@ -124,18 +132,36 @@ pub fn script_path(argument: &str) -> std::path::PathBuf {
     path
 }
 
-fn save(session: &mut Session, path: &str) -> Result<(), String> {
-    if path.is_empty() {
-        return Err("`:save` needs a file name".to_string());
+/// The file a command's argument names: quotes removed (`"my file.kal"`) and `~` expanded.
+fn file_path(argument: &str) -> std::path::PathBuf {
+    let unquoted = match argument.as_bytes() {
+        [b'"', .., b'"'] | [b'\'', .., b'\''] if argument.len() >= 2 => &argument[1..argument.len() - 1],
+        _ => argument,
+    };
+    match (unquoted.strip_prefix('~'), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+            std::path::PathBuf::from(home).join(rest.trim_start_matches('/'))
+        }
+        _ => std::path::PathBuf::from(unquoted),
     }
-    let script = session_script(session);
-    write_atomically(Path::new(path), script.as_bytes())?;
+}
+
+fn save(session: &mut Session, argument: &str) -> Result<(), String> {
+    let (transcript, path) = match argument.strip_prefix("--transcript") {
+        Some(rest) if rest.is_empty() || rest.starts_with(char::is_whitespace) => (true, rest.trim()),
+        _ => (false, argument),
+    };
+    if path.is_empty() {
+        return Err("`:save` needs a file name: `:save FILE` or `:save --transcript FILE`".to_string());
+    }
+    let script = if transcript { session.transcript.render() } else { session_script(session) };
+    write_atomically(&file_path(path), script.as_bytes())?;
     write_out(session, &format!("saved to {path}\n"))
 }
 
 /// A script that rebuilds the session (what `:save` writes).
 pub fn session_script(session: &Session) -> String {
-    present::session_script(session.engine())
+    kaleido_engine::save::session_script(session.engine())
 }
 
 /// Writes `bytes` to `path` so that a crash never leaves a half-written file: into a new temporary file
@@ -218,7 +244,7 @@ fn reset(session: &mut Session) -> Result<(), String> {
 }
 
 fn unknown(word: &str) -> String {
-    let names: Vec<&str> = COMMANDS.iter().map(|(c, _)| c.split(' ').next().unwrap_or(c)).collect();
+    let names = command_names();
     let starting: Vec<String> = names.iter().filter(|name| name.starts_with(word)).map(|n| format!("`{n}`")).collect();
     let suggestion = match starting.as_slice() {
         [] => {

@@ -13,7 +13,7 @@ use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;
 use rustyline::{Context, Helper, Validator};
 
-use crate::commands::COMMANDS;
+use crate::commands::command_names;
 
 /// What the session knows, refreshed by the shell after every entry.
 pub type Known = Names;
@@ -108,10 +108,7 @@ pub fn completions(word: &str, known: &Known, at_line_start: bool) -> Vec<String
         if !at_line_start {
             return Vec::new();
         }
-        let names = COMMANDS.iter().map(|(c, _)| c.split(' ').next().unwrap_or(c).to_string());
-        let mut matches: Vec<String> = names.filter(|c| c.starts_with(word)).collect();
-        matches.sort();
-        return matches;
+        return command_names().into_iter().filter(|c| c.starts_with(word)).map(str::to_string).collect();
     }
     known.completions(word)
 }

@@ -3,7 +3,7 @@
 //! Parts, one file each: [`session`] (an engine plus how its outcomes are shown), [`script`] (running a
 //! file item by item), [`commands`] (`:help`, `:list`, `:save`...), [`shell`] (the rustyline loop),
 //! [`helper`] (highlighting, completion, multi-line validation), [`history`] (where history is kept),
-//! [`interrupt`] (Ctrl-C while code runs).
+//! [`interrupt`] (Ctrl-C while code runs), [`transcript`] (what `:save --transcript` writes).
 //!
 //! Only this crate prints, reads terminals or files, or knows about clap and rustyline.
 #![deny(unreachable_pub)]
@@ -17,5 +17,6 @@ pub mod session;
 pub mod shell;
 pub mod source_file;
 pub mod stdio;
+pub mod transcript;
 
 pub use session::{Mode, Session, SessionOptions};

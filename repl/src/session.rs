@@ -13,6 +13,8 @@ use kaleido_engine::{
 use kaleido_lang::Span;
 use kaleido_lang::token::TokenKind;
 
+use crate::transcript::{StepKind, Transcript};
+
 /// Where a session's entries come from, which decides what is shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -66,6 +68,8 @@ pub struct Session {
     pub err: Box<dyn Write>,
     make_program_output: Box<dyn Fn() -> Box<dyn Write>>,
     entries: u32,
+    /// Every shell entry and command, with what it printed (`:save --transcript`).
+    pub transcript: Transcript,
 }
 
 impl Session {
@@ -77,9 +81,14 @@ impl Session {
         err: Box<dyn Write>,
         program_output: Box<dyn Fn() -> Box<dyn Write>>,
     ) -> anyhow::Result<Session> {
-        let engine = new_engine(&options, program_output())?;
+        // Everything the session prints also goes to the transcript while a shell step is recorded.
+        let transcript = Transcript::default();
+        let recorder = transcript.recorder().clone();
+        let (out, err) = (recorder.tee(out), recorder.tee(err));
+        let make_program_output: Box<dyn Fn() -> Box<dyn Write>> = Box::new(move || recorder.tee(program_output()));
+        let engine = new_engine(&options, make_program_output())?;
         crate::interrupt::register(engine.interrupt_handle());
-        Ok(Session { engine, options, out, err, make_program_output: program_output, entries: 0 })
+        Ok(Session { engine, options, out, err, make_program_output, entries: 0, transcript })
     }
 
     /// The engine, for queries.
@@ -116,6 +125,14 @@ impl Session {
 
     /// Evaluates one shell entry, named `<repl:N>`, and shows what happened.
     pub fn eval_shell_entry(&mut self, text: &str) -> EntryStatus {
+        self.transcript.begin();
+        let status = self.eval_shell_entry_unrecorded(text);
+        let kind = if status == EntryStatus::CompileError { StepKind::Rejected } else { StepKind::Ran };
+        self.transcript.end(text, kind);
+        status
+    }
+
+    fn eval_shell_entry_unrecorded(&mut self, text: &str) -> EntryStatus {
         self.entries += 1;
         let name = format!("<repl:{}>", self.entries);
         let source = SourceText::new(&name, text).colored(self.options.color);

@@ -184,13 +184,25 @@ impl Engine {
             }
         };
         drop(lazy);
+        // The table its text was parsed under: the session's before this item, with its own operator.
+        let mut parsed_with = self.session.operators.clone();
+        parsed_with.define(&proto.kind);
+        let parsed_under = parsed_with.meanings_for(&source);
         let info = self.session.index.entry(name);
         if let Some(current) = info.history.last_mut() {
             current.retired = true;
         }
         let number = info.history.len() as u32 + 1;
         let (entry_id, entry_name) = (entry.id, entry.name.clone());
-        let version = Version { number, entry: entry_id, entry_name, params: params.clone(), source, retired: false };
+        let version = Version {
+            number,
+            entry: entry_id,
+            entry_name,
+            params: params.clone(),
+            source,
+            parsed_under,
+            retired: false,
+        };
         info.history.push(version);
         info.kind = entry.kind;
         info.state = FunctionState::Defined;

@@ -303,3 +303,26 @@ fn load_completes_file_names() {
     p.exp_string("unusual_script_name.kal").unwrap();
     still_alive(&mut p);
 }
+
+#[test]
+fn a_recalled_multi_line_entry_shows_its_continuation_prompts_and_runs() {
+    let history = temp_history("recall");
+    let mut p = start(&history);
+    p.send_line("def twice(x)").unwrap();
+    p.exp_string("   ...: ").unwrap();
+    p.send_line("  x * 2").unwrap();
+    p.exp_string("defined twice(x)").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    // Up recalls the whole entry, its second line behind a continuation prompt; Enter runs it again.
+    p.send("\x1b[A").unwrap();
+    p.flush().unwrap();
+    p.exp_string("def twice(x)").unwrap();
+    p.exp_string("   ...:   x * 2").expect("the recalled second line has its continuation prompt");
+    p.send_line("").unwrap();
+    p.exp_string("redefined twice(x) (version 2)").unwrap();
+    p.exp_string("In [3]: ").unwrap();
+    p.send_line("twice(21)").unwrap();
+    p.exp_string("42").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}

@@ -9,11 +9,11 @@ use kaleido_engine::present::Names;
 use kaleido_lang::Completeness;
 use rustyline::completion::FilenameCompleter;
 use rustyline::error::ReadlineError;
-use rustyline::history::FileHistory;
 use rustyline::{CompletionType, Config, Editor};
 
 use crate::commands::{Next, run_command};
 use crate::helper::{KalHelper, Known};
+use crate::history::{PromptedHistory, strip_continuations};
 use crate::session::Session;
 use crate::source_file::check_history_file;
 
@@ -25,7 +25,8 @@ pub fn run_shell(session: &mut Session, history: Option<PathBuf>) -> anyhow::Res
         .max_history_size(10_000)?
         .completion_type(CompletionType::List)
         .build();
-    let mut editor: Editor<KalHelper, FileHistory> = Editor::with_config(config)?;
+    let history_list = PromptedHistory::new(&config);
+    let mut editor: Editor<KalHelper, PromptedHistory> = Editor::with_history(config, history_list)?;
     let known = Rc::new(RefCell::new(Known::default()));
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     editor.set_helper(Some(KalHelper { known: known.clone(), color, files: FilenameCompleter::new() }));
@@ -79,15 +80,17 @@ pub fn run_shell(session: &mut Session, history: Option<PathBuf>) -> anyhow::Res
 /// Reads one entry: lines are joined while `lang` says the entry is incomplete. A blank line submits an
 /// incomplete entry anyway (so its error is shown). `None` means end of input (Ctrl-D).
 fn read_entry(
-    editor: &mut Editor<KalHelper, FileHistory>,
+    editor: &mut Editor<KalHelper, PromptedHistory>,
     prompt: &str,
     session: &mut Session,
 ) -> anyhow::Result<Option<String>> {
     let continuation = format!("{:>width$}: ", "...", width = prompt.len() - 2);
+    editor.history_mut().set_continuation(&continuation);
     let mut text = String::new();
     loop {
         let line = match editor.readline(if text.is_empty() { prompt } else { &continuation }) {
-            Ok(line) => line,
+            // A recalled multi-line entry comes back with the continuation prompts it was shown with.
+            Ok(line) => strip_continuations(&line),
             // Ctrl-C at the prompt clears the line (and any unfinished entry), as shells do.
             Err(ReadlineError::Interrupted) => return Ok(Some(String::new())),
             // Ctrl-D quits at the prompt, but on a continuation line it cancels the entry, as Ctrl-C does.

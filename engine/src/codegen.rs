@@ -89,9 +89,15 @@ pub(crate) struct FunctionSpec<'a> {
     /// Emit the stack-overflow and interrupt checks (prologue and loop back-edges). Only benchmarks
     /// turn them off, to measure what they cost.
     pub checks: bool,
+    /// Where the function's text starts in the entry: call sites are recorded relative to it.
+    pub origin: u32,
 }
 
-/// Translates `spec` into `func` (whose signature must already be set).
+/// A call site that has no span: the stack check, which aborts no call.
+const NO_SITE: i64 = u32::MAX as i64;
+
+/// Translates `spec` into `func` (whose signature must already be set). Returns the call sites that can
+/// abort, in the order their index reaches [`k_frame`] (spans relative to `spec.origin`).
 pub(crate) fn translate(
     func: &mut Function,
     builder_context: &mut FunctionBuilderContext,
@@ -99,7 +105,7 @@ pub(crate) fn translate(
     spec: &FunctionSpec,
     runtime: RuntimeAddresses,
     resolve: &mut dyn Resolve,
-) -> Result<(), Diagnostic> {
+) -> Result<Vec<Span>, Diagnostic> {
     // The context is put back only when translation succeeds: one abandoned half-way (a compile error)
     // is left dirty, and the next translation would panic on it. A failure leaves a fresh one behind.
     let mut context = std::mem::take(builder_context);
@@ -114,6 +120,7 @@ pub(crate) fn translate(
         resolve,
         runtime,
         exit: None,
+        sites: Vec::new(),
         native_conv,
         spec,
         pointer: types::I64,
@@ -130,8 +137,9 @@ pub(crate) fn translate(
     translator.emit_exit_block();
     translator.builder.seal_all_blocks();
     translator.builder.finalize(frontend);
+    let sites = translator.sites;
     *builder_context = context;
-    Ok(())
+    Ok(sites)
 }
 
 /// Whether `expr` contains a call (to a function or a user-defined operator) or a loop.
@@ -159,8 +167,11 @@ struct FunctionTranslator<'a, 'r> {
     resolve: &'r mut dyn Resolve,
     /// The runtime's addresses.
     runtime: RuntimeAddresses,
-    /// The cold block every abort path jumps to (record the frame, return 0), made when first needed.
+    /// The cold block every abort path jumps to (record the frame, return 0), made when first needed. Its
+    /// parameter is the index of the call site that aborted.
     exit: Option<Block>,
+    /// The spans of the calls that can abort, relative to the function's text.
+    sites: Vec<Span>,
     /// The convention of Rust hooks, builtins and C functions.
     native_conv: CallConv,
     spec: &'r FunctionSpec<'r>,
@@ -341,7 +352,7 @@ impl FunctionTranslator<'_, '_> {
             call_args.extend(args);
             let call = self.builder.ins().call(self_ref, &call_args);
             let result = self.builder.inst_results(call)[0];
-            self.abort_check();
+            self.abort_check(span);
             return Ok(result);
         }
         match self.resolve.callee(name, args.len(), span)? {
@@ -353,7 +364,7 @@ impl FunctionTranslator<'_, '_> {
                 call_args.extend(args);
                 let call = self.builder.ins().call_indirect(sig, code, &call_args);
                 let result = self.builder.inst_results(call)[0];
-                self.abort_check();
+                self.abort_check(span);
                 Ok(result)
             }
             Callee::Native { address, takes_state } => {
@@ -374,13 +385,23 @@ impl FunctionTranslator<'_, '_> {
         }
     }
 
-    /// After a call that may raise: leave through the exit block if the abort word is set.
-    fn abort_check(&mut self) {
+    /// After the call at `span`, which may raise: leave through the exit block if the abort word is set. A
+    /// cold block of its own passes the exit block this call site's index, so the backtrace can point at
+    /// the call; the hot path is one load and one branch.
+    fn abort_check(&mut self, span: Span) {
         let signals = self.address_const(self.runtime.signals);
         let abort = self.builder.ins().load(types::I64, MemFlagsData::trusted(), signals, ABORT_OFFSET);
         let go_on = self.builder.create_block();
+        let leave = self.builder.create_block();
+        self.builder.set_cold_block(leave);
+        self.builder.ins().brif(abort, leave, &[], go_on, &[]);
+        self.builder.switch_to_block(leave);
+        let origin = self.spec.origin;
+        self.sites
+            .push(Span::new(span.start.saturating_sub(origin) as usize, span.end.saturating_sub(origin) as usize));
+        let site = self.builder.ins().iconst(types::I32, self.sites.len() as i64 - 1);
         let exit = self.exit_block();
-        self.builder.ins().brif(abort, exit, &[], go_on, &[]);
+        self.builder.ins().jump(exit, &[site.into()]);
         self.builder.switch_to_block(go_on);
     }
 
@@ -398,8 +419,9 @@ impl FunctionTranslator<'_, '_> {
         self.builder.ins().brif(exhausted, fail, &[], go_on, &[]);
         self.builder.switch_to_block(fail);
         self.call_raise(RaiseKind::CheckFailed, 0);
+        let no_site = self.builder.ins().iconst(types::I32, NO_SITE);
         let exit = self.exit_block();
-        self.builder.ins().jump(exit, &[]);
+        self.builder.ins().jump(exit, &[no_site.into()]);
         self.builder.switch_to_block(go_on);
     }
 
@@ -416,6 +438,7 @@ impl FunctionTranslator<'_, '_> {
             None => {
                 let block = self.builder.create_block();
                 self.builder.set_cold_block(block);
+                self.builder.append_block_param(block, types::I32);
                 self.exit = Some(block);
                 block
             }
@@ -427,16 +450,18 @@ impl FunctionTranslator<'_, '_> {
         self.builder.switch_to_block(exit);
         // Top-level code is the outermost frame; the engine, which ran it, adds that frame itself.
         if self.spec.name.is_some() {
-            self.emit_frame_record();
+            let site = self.builder.block_params(exit)[0];
+            self.emit_frame_record(site);
         }
         let zero = self.builder.ins().f64const(0.0);
         self.builder.ins().return_(&[zero]);
     }
 
-    fn emit_frame_record(&mut self) {
+    fn emit_frame_record(&mut self, site: Value) {
         let state = self.address_const(self.runtime.state);
         let code_id = self.builder.ins().iconst(types::I32, i64::from(self.spec.code_id.0));
-        emit_native_void_call(&mut self.builder, self.native_conv, k_frame as *const () as usize, &[state, code_id]);
+        let args = [state, code_id, site];
+        emit_native_void_call(&mut self.builder, self.native_conv, k_frame as *const () as usize, &args);
     }
 
     fn address_const(&mut self, address: usize) -> Value {

@@ -46,7 +46,7 @@ pub(crate) enum StagingError {
 /// [`CompiledFunction`] once the unit is finished.
 pub(crate) enum CompiledItem<F = CompiledFunction> {
     /// A definition, with the source it was written as and the calls it makes.
-    Def { function: Function, source: String, body: DefBody<F>, calls: BTreeSet<(String, usize)> },
+    Def { function: Function, source: String, body: DefBody<F>, calls: BTreeSet<(String, usize)>, code: CodeId },
     /// An `extern`, bound to a builtin or a C function at `address`; `adapter` is a kaleido-signature
     /// function that calls it, for calls compiled before the binding (through the name's slots).
     Extern { proto: Prototype, address: usize, builtin: bool, adapter: Option<F> },
@@ -133,7 +133,7 @@ impl<'a> Staging<'a> {
             ItemKind::Extern(proto) => self.compile_extern(unit, proto),
             ItemKind::Expr(expr) => {
                 self.resolver.in_definition = false;
-                let thunk = self.compile_function(unit, None, &[], &expr, span)?;
+                let (thunk, _) = self.compile_function(unit, None, &[], &expr, span)?;
                 let calls = std::mem::take(&mut self.resolver.calls).into_iter().map(|(name, _)| name).collect();
                 Ok(CompiledItem::Expr { thunk, calls })
             }
@@ -161,16 +161,19 @@ impl<'a> Staging<'a> {
         self.resolver.in_definition = true;
         let params: Vec<String> = proto.params.iter().map(|p| p.name.clone()).collect();
         self.ensure_stubs(params.len(), span)?;
-        let body = if self.options.lazy {
-            DefBody::Lazy(Box::new(self.check_deferred(name, &params, &function.body, span)?))
+        let (body, code) = if self.options.lazy {
+            let deferred = self.check_deferred(name, &params, &function.body, span)?;
+            let code = deferred.code_id;
+            (DefBody::Lazy(Box::new(deferred)), code)
         } else {
-            DefBody::Eager(self.compile_function(unit, Some(name), &params, &function.body, span)?)
+            let (id, code) = self.compile_function(unit, Some(name), &params, &function.body, span)?;
+            (DefBody::Eager(id), code)
         };
         self.resolver.entry_defs.insert(name.to_string(), params.len());
         let calls = std::mem::take(&mut self.resolver.calls);
         self.resolver.entry_calls.insert(name.to_string(), calls.clone());
         let source = self.source[span.range()].to_string();
-        Ok(CompiledItem::Def { function, source, body, calls })
+        Ok(CompiledItem::Def { function, source, body, calls, code })
     }
 
     /// Translates a definition once, into IR that is thrown away, so that every diagnostic appears now;
@@ -186,7 +189,7 @@ impl<'a> Staging<'a> {
         let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
         let direct_self_calls = self.options.direct_self_calls;
         let self_ref = direct_self_calls.then(|| self_reference(&mut func));
-        let spec = self.spec(Some(name), params, body, self_ref);
+        let spec = self.spec(Some(name), params, body, self_ref, span);
         let answers = self.translate_into(&mut func, &spec, true, span)?;
         Ok(Deferred {
             name: name.to_string(),
@@ -205,13 +208,15 @@ impl<'a> Staging<'a> {
         params: &'s [String],
         body: &'s Expr,
         self_ref: Option<ir::FuncRef>,
+        span: Span,
     ) -> FunctionSpec<'s> {
         // Top-level code needs no backtrace name: the engine knows which entry it is running.
         let code_id = match name {
             Some(name) => self.resolver.session.new_code_id(name),
             None => CodeId::TOP_LEVEL,
         };
-        FunctionSpec { name, params, body, code_id, self_ref, checks: self.options.checks }
+        let (checks, origin) = (self.options.checks, span.start);
+        FunctionSpec { name, params, body, code_id, self_ref, checks, origin }
     }
 
     /// Translates `spec` into `func`; when `record` is set, also returns every answer the resolver gave, in
@@ -225,14 +230,18 @@ impl<'a> Staging<'a> {
     ) -> Result<Vec<Answer>, Diagnostic> {
         let (frontend, runtime) = (self.backend.isa().frontend_config(), self.backend.runtime());
         let builder_context = self.backend.builder_context();
-        let answers = if record {
+        let (answers, sites) = if record {
             let mut recording = Recording { inner: &mut self.resolver, answers: Vec::new() };
-            translate(func, builder_context, frontend, spec, runtime, &mut recording)?;
-            recording.answers
+            let sites = translate(func, builder_context, frontend, spec, runtime, &mut recording)?;
+            (recording.answers, sites)
         } else {
-            translate(func, builder_context, frontend, spec, runtime, &mut self.resolver)?;
-            Vec::new()
+            (Vec::new(), translate(func, builder_context, frontend, spec, runtime, &mut self.resolver)?)
         };
+        // A backtrace points at the call that failed inside a function (not top-level code: the error
+        // already points at its item).
+        if spec.code_id != CodeId::TOP_LEVEL {
+            self.resolver.session.set_call_sites(spec.code_id, sites);
+        }
         for arity in std::mem::take(&mut self.resolver.call_arities) {
             self.ensure_stubs(arity, span)?;
         }
@@ -347,7 +356,7 @@ impl<'a> Staging<'a> {
         for binding in bindings {
             let zero = Expr { kind: ExprKind::Number(0.0), span: binding.span };
             let init = binding.init.as_ref().unwrap_or(&zero);
-            let thunk = self.compile_function(unit, None, &[], init, span)?;
+            let (thunk, _) = self.compile_function(unit, None, &[], init, span)?;
             self.resolver.calls.clear();
             let cell = self.resolver.global_cell(&binding.name);
             globals.push((binding.name, cell, thunk));
@@ -355,7 +364,8 @@ impl<'a> Staging<'a> {
         Ok(CompiledItem::Global(globals))
     }
 
-    /// Translates and compiles one function (`name` none: top-level code) into the unit.
+    /// Translates and compiles one function (`name` none: top-level code) into the unit; returns its id in
+    /// the unit and the code id its backtrace frames carry.
     fn compile_function(
         &mut self,
         unit: &mut Unit,
@@ -363,7 +373,7 @@ impl<'a> Staging<'a> {
         params: &[String],
         body: &Expr,
         span: Span,
-    ) -> Result<FuncId, Diagnostic> {
+    ) -> Result<(FuncId, CodeId), Diagnostic> {
         let signature = match name {
             Some(_) => kaleido_signature(params.len()),
             None => thunk_signature(self.backend.isa().default_call_conv()),
@@ -372,10 +382,10 @@ impl<'a> Staging<'a> {
         let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
         let direct = name.is_some() && self.options.direct_self_calls;
         let self_ref = direct.then(|| unit.reference(id, &mut func));
-        let spec = self.spec(name, params, body, self_ref);
+        let spec = self.spec(name, params, body, self_ref, span);
         self.translate_into(&mut func, &spec, false, span)?;
         self.backend.define(unit, id, func).map_err(|e| codegen_diagnostic(e, span))?;
-        Ok(id)
+        Ok((id, spec.code_id))
     }
 }
 
@@ -384,12 +394,12 @@ impl CompiledItem<FuncId> {
     fn resolve(self, functions: &mut [Option<CompiledFunction>]) -> CompiledItem {
         let mut take = |id: FuncId| functions[id.as_u32() as usize].take().expect("each function is used once");
         match self {
-            CompiledItem::Def { function, source, body, calls } => {
+            CompiledItem::Def { function, source, body, calls, code } => {
                 let body = match body {
                     DefBody::Eager(id) => DefBody::Eager(take(id)),
                     DefBody::Lazy(deferred) => DefBody::Lazy(deferred),
                 };
-                CompiledItem::Def { function, source, body, calls }
+                CompiledItem::Def { function, source, body, calls, code }
             }
             CompiledItem::Extern { proto, address, builtin, adapter } => {
                 CompiledItem::Extern { proto, address, builtin, adapter: adapter.map(take) }

@@ -318,6 +318,6 @@ impl Engine {
 fn interrupted_before_running(source_name: &str, text: &str) -> Outcome {
     let frame = Frame { kind: FrameKind::TopLevel(source_name.to_string()), repeat: 1 };
     let span = Span::new(0, text.trim_end().len());
-    let error = RuntimeError { kind: RuntimeErrorKind::Interrupted, backtrace: vec![frame], span };
+    let error = RuntimeError { kind: RuntimeErrorKind::Interrupted, backtrace: vec![frame], span, call_site: None };
     Outcome { items: Vec::new(), warnings: Vec::<Diagnostic>::new(), error: Some(error) }
 }

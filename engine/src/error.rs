@@ -116,6 +116,19 @@ pub struct RuntimeError {
     pub backtrace: Vec<Frame>,
     /// The item of the entry whose code was running (a byte span into the entry's text).
     pub span: kaleido_lang::Span,
+    /// The call that failed, when a function (not the entry's top-level code) made it.
+    pub call_site: Option<CallSite>,
+}
+
+/// A call inside a function: where a runtime error arose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallSite {
+    /// The function that made the call.
+    pub function: String,
+    /// Which of its versions (see [`crate::Version`]).
+    pub version: u32,
+    /// The call, a byte span into that version's source.
+    pub span: kaleido_lang::Span,
 }
 
 impl RuntimeError {
@@ -197,7 +210,12 @@ mod tests {
         };
         let frames = frames.iter().map(|&(n, r)| (kind(n), r)).collect();
         let backtrace = fold_frames(frames);
-        let error = RuntimeError { kind: RuntimeErrorKind::StackOverflow, backtrace, span: Default::default() };
+        let error = RuntimeError {
+            kind: RuntimeErrorKind::StackOverflow,
+            backtrace,
+            span: Default::default(),
+            call_site: None,
+        };
         error.backtrace_line()
     }
 

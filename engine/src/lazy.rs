@@ -180,12 +180,14 @@ fn compile_deferred(backend: &mut Backend, pending: &Deferred) -> Result<Compile
         code_id: pending.code_id,
         self_ref,
         checks: pending.checks,
+        // The call sites were recorded when the body was checked; this translation gives the same ones.
+        origin: 0,
     };
     let mut replay = Replay { answers: pending.answers.clone().into_iter() };
     let (frontend, runtime) = (backend.isa().frontend_config(), backend.runtime());
     let translated = translate(&mut func, backend.builder_context(), frontend, &spec, runtime, &mut replay);
     let defined =
-        translated.map_err(|d| CodegenError::Internal(d.message)).and_then(|()| backend.define(&mut unit, id, func));
+        translated.map_err(|d| CodegenError::Internal(d.message)).and_then(|_| backend.define(&mut unit, id, func));
     if let Err(error) = defined {
         backend.abandon(unit);
         return Err(error);

@@ -46,7 +46,7 @@ mod stack;
 pub use backend::{Artifacts, CompileStats, host_triple};
 pub use builtins::putchard_byte;
 pub use engine::{Engine, Event, ItemOutcome, Outcome, PRELUDE};
-pub use error::{Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
+pub use error::{CallSite, Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 pub use ids::{CodeAddr, EntryId};
 pub use index::{FunctionInfo, FunctionKind, FunctionState, Index, Version};
 pub use options::{EngineOptions, JitMode};

@@ -10,7 +10,7 @@ use kaleido_lang::token::KEYWORDS;
 use kaleido_lang::{Diagnostic, LineIndex, Span, render_indexed};
 
 use crate::engine::{Engine, ItemOutcome};
-use crate::error::RuntimeError;
+use crate::error::{CallSite, RuntimeError};
 use crate::index::{FunctionInfo, FunctionKind, FunctionState};
 use crate::runtime::format_value;
 
@@ -73,14 +73,41 @@ impl<'a> SourceText<'a> {
         diagnostics.iter().map(|d| self.render(d, offset)).collect()
     }
 
-    /// A runtime error rendered like a compile error, at the item that was running, with the backtrace.
-    pub fn render_runtime_error(&self, error: &RuntimeError, offset: usize) -> String {
+    /// A runtime error rendered like a compile error, at the item that was running, with the backtrace;
+    /// when a function made the failing call, a note shows that call in the function's source.
+    pub fn render_runtime_error(&self, error: &RuntimeError, offset: usize, engine: &Engine) -> String {
         let mut diagnostic = Diagnostic::error(error.span, error.to_string());
         if !error.backtrace.is_empty() {
             diagnostic = diagnostic.with_note(format!("backtrace (innermost first): {}", error.backtrace_line()));
         }
-        self.render(&diagnostic, offset)
+        let mut text = self.render(&diagnostic, offset);
+        if let Some(site) = &error.call_site {
+            text.push_str(&render_call_site(site, engine, self.color));
+        }
+        text
     }
+}
+
+/// The call inside a function where a runtime error arose, in the source of that version. A definition
+/// from a file is shown at its lines in the file (its entry is named `FILE:LINE`); one from the shell, at
+/// its lines in the entry that defined it.
+fn render_call_site(site: &CallSite, engine: &Engine, color: bool) -> String {
+    let Some(version) = engine.index().get(&site.function).and_then(|f| f.history.get(site.version as usize - 1))
+    else {
+        return String::new();
+    };
+    let (name, first_line) = match version.entry_name.rsplit_once(':') {
+        Some((file, line)) if !version.entry_name.starts_with('<') => (file, line.parse().unwrap_or(1)),
+        _ => (version.entry_name.as_str(), 1),
+    };
+    // Blank lines in front put the definition at its place in the file; only the lines the span touches
+    // are rendered.
+    let source = format!("{}{}", "\n".repeat(first_line - 1), version.source);
+    let shift = first_line - 1;
+    let span = Span::new(site.span.start as usize + shift, site.span.end as usize + shift);
+    let message = format!("in `{}` (version {}), this call failed", site.function, site.version);
+    let note = Diagnostic::note(span, message).with_label("here");
+    render_indexed(&note, name, &source, &LineIndex::new(&source), color)
 }
 
 /// The function listing: a header, a row per function (builtins summed up on one line).

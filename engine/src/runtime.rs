@@ -107,8 +107,9 @@ impl InterruptHandle {
     }
 }
 
-/// The frames an error passed on its way out, innermost first: (code id, consecutive repeats).
-pub(crate) type RawFrames = Vec<(u32, u64)>;
+/// The frames an error passed on its way out, innermost first: (code id, consecutive repeats, the index
+/// of the call site the innermost of them left from).
+pub(crate) type RawFrames = Vec<(u32, u64, u32)>;
 
 /// What a lazy stub asks for, through [`k_lazy_compile`]: the code of the function deferred for a slot.
 /// The engine's lazy compiler implements it; declaring it here keeps the runtime below the compiler.
@@ -267,17 +268,18 @@ pub(crate) unsafe extern "C" fn k_raise(state: *const RuntimeState, kind: i64, s
     state.raise(raised);
 }
 
-/// `k_frame(state, code_id)`: a function leaving through the abort path records itself.
+/// `k_frame(state, code_id, site)`: a function leaving through the abort path records itself, and the
+/// index of its call site that aborted (kept for the innermost of a run of repeated frames).
 ///
 /// # Safety
 /// As for [`k_raise`].
-pub(crate) unsafe extern "C" fn k_frame(state: *const RuntimeState, code_id: u32) {
+pub(crate) unsafe extern "C" fn k_frame(state: *const RuntimeState, code_id: u32, site: u32) {
     // SAFETY: the caller guarantees `state` is live.
     let state = unsafe { &*state };
     let mut frames = state.frames.borrow_mut();
     match frames.last_mut() {
-        Some((last, repeat)) if *last == code_id => *repeat += 1,
-        _ => frames.push((code_id, 1)),
+        Some((last, repeat, _)) if *last == code_id => *repeat += 1,
+        _ => frames.push((code_id, 1, site)),
     }
 }
 

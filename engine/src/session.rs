@@ -5,7 +5,7 @@
 //! rejected, [`Session::rollback`] to the [`Mark`] taken before it gives them all back, so a rejected entry
 //! leaves no trace. The index and the operators change only in the apply phase.
 
-use kaleido_lang::{Operators, Scope};
+use kaleido_lang::{Operators, Scope, Span};
 
 use crate::globals::GlobalTable;
 use crate::ids::CodeId;
@@ -23,8 +23,19 @@ pub(crate) struct Session {
     pub(crate) globals: GlobalTable,
     /// The operators defined so far (an input to parsing).
     pub(crate) operators: Operators,
-    /// What each code id is called in a backtrace: the function's name.
-    code_names: Vec<String>,
+    /// What each code id is: the function it is a version of, for backtraces.
+    codes: Vec<CodeOrigin>,
+}
+
+/// What a code id is the code of.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CodeOrigin {
+    /// The function's name.
+    pub(crate) name: String,
+    /// Which of its versions (0 until the definition is applied).
+    pub(crate) version: u32,
+    /// The spans of its calls that can abort, relative to that version's source, by site index.
+    pub(crate) call_sites: Vec<Span>,
 }
 
 impl Scope for Session {
@@ -65,24 +76,39 @@ pub(crate) struct Mark {
 impl Session {
     /// Where the growing tables stand now.
     pub(crate) fn mark(&self) -> Mark {
-        Mark { slots: self.slots.len(), globals: self.globals.len(), code_names: self.code_names.len() }
+        Mark { slots: self.slots.len(), globals: self.globals.len(), code_names: self.codes.len() }
     }
 
     /// Gives back everything added since `mark` (a rejected entry).
     pub(crate) fn rollback(&mut self, mark: Mark) {
         self.slots.truncate(mark.slots);
         self.globals.truncate(mark.globals);
-        self.code_names.truncate(mark.code_names);
+        self.codes.truncate(mark.code_names);
     }
 
     /// A new code id, shown as `name` in backtraces.
     pub(crate) fn new_code_id(&mut self, name: &str) -> CodeId {
-        self.code_names.push(name.to_string());
-        CodeId(self.code_names.len() as u32 - 1)
+        self.codes.push(CodeOrigin { name: name.to_string(), ..CodeOrigin::default() });
+        CodeId(self.codes.len() as u32 - 1)
     }
 
     /// The name a code id is shown as.
     pub(crate) fn code_name(&self, code: CodeId) -> &str {
-        &self.code_names[code.0 as usize]
+        &self.codes[code.0 as usize].name
+    }
+
+    /// What `code` is the code of.
+    pub(crate) fn code_origin(&self, code: CodeId) -> &CodeOrigin {
+        &self.codes[code.0 as usize]
+    }
+
+    /// Records where `code`'s calls are.
+    pub(crate) fn set_call_sites(&mut self, code: CodeId, sites: Vec<Span>) {
+        self.codes[code.0 as usize].call_sites = sites;
+    }
+
+    /// Records which version of its function `code` is.
+    pub(crate) fn set_code_version(&mut self, code: CodeId, version: u32) {
+        self.codes[code.0 as usize].version = version;
     }
 }

@@ -233,7 +233,7 @@ impl Session {
             // The terminal echoed `^C` where the cursor was: end that line before the message.
             let _ = writeln!(self.err);
         }
-        let _ = self.err.write_all(whole.render_runtime_error(&error, offset).as_bytes());
+        let _ = self.err.write_all(whole.render_runtime_error(&error, offset, &self.engine).as_bytes());
         let _ = self.err.flush();
         match error.kind {
             RuntimeErrorKind::Interrupted => EntryStatus::Interrupted,

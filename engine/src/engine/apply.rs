@@ -11,7 +11,7 @@ use kaleido_lang::ast::{Function, Prototype};
 use super::{Engine, Event, ItemOutcome, Outcome};
 use crate::backend::{CompiledFunction, StubKind};
 use crate::compile::{CompiledEntry, CompiledItem, DefBody};
-use crate::error::{FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
+use crate::error::{CallSite, FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
 use crate::ids::{CodeId, EntryId, SlotId};
 use crate::index::{Code, FunctionKind, FunctionState, Version};
 use crate::lazy::LazilyCompiled;
@@ -100,8 +100,12 @@ impl Engine {
         entry: &EntryContext,
     ) -> Result<Vec<ItemOutcome>, (Vec<ItemOutcome>, Raised, RawFrames)> {
         match item {
-            CompiledItem::Def { function, source, calls, body } => {
-                Ok(vec![self.apply_def(function, source, calls, body, entry)])
+            CompiledItem::Def { function, source, calls, body, code } => {
+                let outcome = self.apply_def(function, source, calls, body, entry);
+                if let ItemOutcome::Defined { version, .. } = outcome {
+                    self.session.set_code_version(code, version);
+                }
+                Ok(vec![outcome])
             }
             CompiledItem::Extern { proto, address, builtin, adapter } => {
                 Ok(vec![self.apply_extern(proto, address, builtin, adapter)])
@@ -273,7 +277,8 @@ impl Engine {
 
     fn runtime_error(&self, raised: Raised, frames: RawFrames, span: Span, entry: &EntryContext) -> RuntimeError {
         let function = |code: u32| FrameKind::Function(self.session.code_name(CodeId(code)).to_string());
-        let mut named: Vec<(FrameKind, u64)> = frames.iter().map(|&(code, repeat)| (function(code), repeat)).collect();
+        let mut named: Vec<(FrameKind, u64)> =
+            frames.iter().map(|&(code, repeat, _)| (function(code), repeat)).collect();
         // The outermost frame is the entry's top-level code, which records no frame of its own.
         named.push((FrameKind::TopLevel(entry.name.clone()), 1));
         let backtrace = fold_frames(named);
@@ -294,7 +299,7 @@ impl Engine {
                 let takes = info.and_then(|f| f.arity).unwrap_or(0);
                 let changed = info.is_some_and(|f| f.history.iter().any(|v| v.params.len() == passed));
                 // The innermost recorded frame made the call; none means top-level code did.
-                let caller = frames.first().map(|&(code, _)| self.session.code_name(CodeId(code)).to_string());
+                let caller = frames.first().map(|&(code, ..)| self.session.code_name(CodeId(code)).to_string());
                 RuntimeErrorKind::ArityMismatch { caller, callee, passed, takes, changed }
             }
             Raised::CompileFailed { slot, reason } => {
@@ -304,6 +309,15 @@ impl Engine {
             Raised::StackOverflow => RuntimeErrorKind::StackOverflow,
             Raised::Interrupted => RuntimeErrorKind::Interrupted,
         };
-        RuntimeError { kind, backtrace, span }
+        RuntimeError { kind, backtrace, span, call_site: self.call_site(&frames) }
+    }
+
+    /// The call the innermost function frame left from, if the error passed one and the call is known
+    /// (the stack check aborts no call).
+    fn call_site(&self, frames: &RawFrames) -> Option<CallSite> {
+        let &(code, _, site) = frames.first()?;
+        let origin = self.session.code_origin(CodeId(code));
+        let span = *origin.call_sites.get(site as usize)?;
+        (origin.version > 0).then(|| CallSite { function: origin.name.clone(), version: origin.version, span })
     }
 }

@@ -15,6 +15,8 @@ pub enum Severity {
     Error,
     /// The entry is accepted, but something deserves attention.
     Warning,
+    /// More about another diagnostic (where inside a function a runtime error arose).
+    Note,
 }
 
 /// One message about one place in an entry.
@@ -50,6 +52,11 @@ impl Diagnostic {
     /// A warning at `span`.
     pub fn warning(span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic { severity: Severity::Warning, ..Diagnostic::error(span, message) }
+    }
+
+    /// A note at `span`, about another diagnostic.
+    pub fn note(span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::Note, ..Diagnostic::error(span, message) }
     }
 
     /// Adds the label written under the caret.

@@ -75,6 +75,7 @@ fn render_with(
     let (level, severity) = match diagnostic.severity {
         Severity::Error => (Level::ERROR, "error"),
         Severity::Warning => (Level::WARNING, "warning"),
+        Severity::Note => (Level::NOTE, "note"),
     };
     let title = format!("{source_name}:{line_number}:{column}: {severity}: {}", diagnostic.message);
     // The renderer escapes control characters in a title, so a coloured title goes in after rendering, in
@@ -82,8 +83,11 @@ fn render_with(
     let (shown_title, colored_title) = match (color, diagnostic.severity) {
         (false, _) => (title, None),
         (true, severity) => {
-            let paint = if severity == Severity::Error { "\x1b[1;31m" } else { "\x1b[1;33m" };
-            let name = if severity == Severity::Error { "error" } else { "warning" };
+            let (paint, name) = match severity {
+                Severity::Error => ("\x1b[1;31m", "error"),
+                Severity::Warning => ("\x1b[1;33m", "warning"),
+                Severity::Note => ("\x1b[1;36m", "note"),
+            };
             let colored =
                 format!("{source_name}:{line_number}:{column}: {paint}{name}\x1b[0m\x1b[1m: {}", diagnostic.message);
             (TITLE_MARKER.to_string(), Some(colored))

@@ -12,7 +12,7 @@ use cranelift_codegen::ir;
 use cranelift_module::FuncId;
 use kaleido_lang::ast::{Binding, Expr, ExprKind, Function, Item, ItemKind, Prototype};
 use kaleido_lang::diagnostic::shorten;
-use kaleido_lang::{Diagnostic, Span};
+use kaleido_lang::{Diagnostic, OperatorUses, Span};
 
 use crate::backend::{Backend, CodegenError, CompiledFunction, Unit};
 use crate::builtins::{builtin, builtin_names};
@@ -46,7 +46,16 @@ pub(crate) enum StagingError {
 /// [`CompiledFunction`] once the unit is finished.
 pub(crate) enum CompiledItem<F = CompiledFunction> {
     /// A definition, with the source it was written as and the calls it makes.
-    Def { function: Function, source: String, body: DefBody<F>, calls: BTreeSet<(String, usize)>, code: CodeId },
+    Def {
+        function: Function,
+        source: String,
+        body: DefBody<F>,
+        calls: BTreeSet<(String, usize)>,
+        /// The code id its frames carry.
+        code: CodeId,
+        /// The operators its body uses (found here, on the compile stack, where the tree may be walked).
+        uses: OperatorUses,
+    },
     /// An `extern`, bound to a builtin or a C function at `address`; `adapter` is a kaleido-signature
     /// function that calls it, for calls compiled before the binding (through the name's slots).
     Extern { proto: Prototype, address: usize, builtin: bool, adapter: Option<F> },
@@ -173,7 +182,8 @@ impl<'a> Staging<'a> {
         let calls = std::mem::take(&mut self.resolver.calls);
         self.resolver.entry_calls.insert(name.to_string(), calls.clone());
         let source = self.source[span.range()].to_string();
-        Ok(CompiledItem::Def { function, source, body, calls, code })
+        let uses = OperatorUses::of(&function.body);
+        Ok(CompiledItem::Def { function, source, body, calls, code, uses })
     }
 
     /// Translates a definition once, into IR that is thrown away, so that every diagnostic appears now;
@@ -394,12 +404,12 @@ impl CompiledItem<FuncId> {
     fn resolve(self, functions: &mut [Option<CompiledFunction>]) -> CompiledItem {
         let mut take = |id: FuncId| functions[id.as_u32() as usize].take().expect("each function is used once");
         match self {
-            CompiledItem::Def { function, source, body, calls, code } => {
+            CompiledItem::Def { function, source, body, calls, code, uses } => {
                 let body = match body {
                     DefBody::Eager(id) => DefBody::Eager(take(id)),
                     DefBody::Lazy(deferred) => DefBody::Lazy(deferred),
                 };
-                CompiledItem::Def { function, source, body, calls, code }
+                CompiledItem::Def { function, source, body, calls, code, uses }
             }
             CompiledItem::Extern { proto, address, builtin, adapter } => {
                 CompiledItem::Extern { proto, address, builtin, adapter: adapter.map(take) }

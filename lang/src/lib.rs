@@ -24,7 +24,7 @@ pub use check::{Scope, nearest};
 pub use complete::{Completeness, completeness};
 pub use diagnostic::render::{LineIndex, render, render_all, render_indexed};
 pub use diagnostic::{Diagnostic, Severity, has_errors};
-pub use operators::{OperatorMeanings, Operators};
+pub use operators::{OperatorMeanings, OperatorUses, Operators};
 pub use parser::Limits;
 pub use span::Span;
 

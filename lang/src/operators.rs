@@ -5,8 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ast::{ASSIGN_PRECEDENCE, BUILTIN_BINARY, ProtoKind};
-use crate::token::TokenKind;
+use crate::ast::{ASSIGN_PRECEDENCE, BUILTIN_BINARY, Expr, ExprKind, ProtoKind, is_builtin_binary};
 
 /// The binary and unary operators defined at some point, with binary precedences.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,11 +14,68 @@ pub struct Operators {
     unary: BTreeSet<char>,
 }
 
-/// What parsing one text depended on in an operator table: the meaning (binary precedence, unary or not)
-/// of each operator character the text uses, `=` aside (assignment never changes). Kept with a definition,
-/// it says whether the text still parses the same under a later table, and rebuilds the table it had.
+/// What parsing one definition depended on in an operator table: the precedence of each user-defined
+/// operator it uses infix, and that each operator it uses prefix was unary. Nothing else in the table can
+/// change its parse (a text that parsed used every operator in a way the table allowed), so a later table
+/// that agrees on these parses it the same. Kept with each version of a definition.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct OperatorMeanings(Vec<(char, Option<u8>, bool)>);
+pub struct OperatorMeanings {
+    /// Operators used infix, with the precedence each had.
+    infix: Vec<(char, u8)>,
+    /// Operators used prefix.
+    prefix: Vec<char>,
+}
+
+/// The operators an expression uses: infix (user-defined ones only; the built-ins never change) and
+/// prefix, each sorted and listed once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OperatorUses {
+    infix: Vec<char>,
+    prefix: Vec<char>,
+}
+
+impl OperatorUses {
+    /// The operators `expr` uses (a walk of the tree: call it where the tree's depth is safe).
+    pub fn of(expr: &Expr) -> OperatorUses {
+        let mut uses = OperatorUses::default();
+        uses.collect(expr);
+        for list in [&mut uses.infix, &mut uses.prefix] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        uses
+    }
+
+    fn collect(&mut self, expr: &Expr) {
+        match &expr.kind {
+            ExprKind::Number(_) | ExprKind::Var(_) => {}
+            ExprKind::Unary(op, operand) => {
+                self.prefix.push(*op);
+                self.collect(operand);
+            }
+            ExprKind::Binary(first, operations) => {
+                self.collect(first);
+                for operation in operations {
+                    if !is_builtin_binary(operation.op) {
+                        self.infix.push(operation.op);
+                    }
+                    self.collect(&operation.rhs);
+                }
+            }
+            ExprKind::Assign(_, _, value) => self.collect(value),
+            ExprKind::Call(_, _, args) => args.iter().for_each(|arg| self.collect(arg)),
+            ExprKind::If(cond, then, otherwise) => [cond, then, otherwise].into_iter().for_each(|e| self.collect(e)),
+            ExprKind::For(for_loop) => {
+                [&for_loop.start, &for_loop.end, &for_loop.body].into_iter().for_each(|e| self.collect(e));
+                for_loop.step.iter().for_each(|step| self.collect(step));
+            }
+            ExprKind::VarIn(bindings, body) => {
+                bindings.iter().filter_map(|b| b.init.as_ref()).for_each(|init| self.collect(init));
+                self.collect(body);
+            }
+        }
+    }
+}
 
 /// The precedence a `def binary` gets when it names none, as in the LLVM tutorial.
 pub const DEFAULT_PRECEDENCE: u8 = 30;
@@ -59,41 +115,23 @@ impl Operators {
         self.unary.insert(op);
     }
 
-    /// The meanings in this table of the operator characters of `text`.
-    pub fn meanings_for(&self, text: &str) -> OperatorMeanings {
-        let (tokens, _) = crate::lexer::lex(text);
-        let mut chars: Vec<char> = (tokens.iter())
-            .filter_map(|t| match t.kind {
-                TokenKind::Op(op) if op != '=' => Some(op),
-                _ => None,
-            })
-            .collect();
-        chars.sort_unstable();
-        chars.dedup();
-        OperatorMeanings(chars.into_iter().map(|op| (op, self.binary.get(&op).copied(), self.is_unary(op))).collect())
+    /// What `uses` mean in this table.
+    pub fn meanings_of(&self, uses: &OperatorUses) -> OperatorMeanings {
+        let infix = (uses.infix.iter()).filter_map(|&op| Some((op, self.binary.get(&op).copied()?))).collect();
+        OperatorMeanings { infix, prefix: uses.prefix.clone() }
     }
 
-    /// Whether every operator in `meanings` means the same here (so a text parsed under them parses the
-    /// same under this table).
+    /// Whether every operator in `meanings` means the same here (so the definition parses the same).
     pub fn agrees_with(&self, meanings: &OperatorMeanings) -> bool {
-        (meanings.0.iter())
-            .all(|&(op, binary, unary)| self.binary.get(&op).copied() == binary && self.is_unary(op) == unary)
+        meanings.infix.iter().all(|&(op, precedence)| self.binary.get(&op) == Some(&precedence))
+            && meanings.prefix.iter().all(|&op| self.is_unary(op))
     }
 
     /// This table with the operators of `meanings` as they were then.
     pub fn with_meanings(&self, meanings: &OperatorMeanings) -> Operators {
         let mut table = self.clone();
-        for &(op, binary, unary) in &meanings.0 {
-            match binary {
-                Some(precedence) => table.binary.insert(op, precedence),
-                None => table.binary.remove(&op),
-            };
-            if unary {
-                table.unary.insert(op);
-            } else {
-                table.unary.remove(&op);
-            }
-        }
+        table.binary.extend(meanings.infix.iter().copied());
+        table.unary.extend(meanings.prefix.iter().copied());
         table
     }
 

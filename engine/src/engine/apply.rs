@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use kaleido_lang::OperatorUses;
 use kaleido_lang::Span;
 use kaleido_lang::ast::{Function, Prototype};
 
@@ -100,8 +101,8 @@ impl Engine {
         entry: &EntryContext,
     ) -> Result<Vec<ItemOutcome>, (Vec<ItemOutcome>, Raised, RawFrames)> {
         match item {
-            CompiledItem::Def { function, source, calls, body, code } => {
-                let outcome = self.apply_def(function, source, calls, body, entry);
+            CompiledItem::Def { function, source, calls, body, code, uses } => {
+                let outcome = self.apply_def(function, source, (calls, uses), body, entry);
                 if let ItemOutcome::Defined { version, .. } = outcome {
                     self.session.set_code_version(code, version);
                 }
@@ -164,7 +165,7 @@ impl Engine {
         &mut self,
         function: Function,
         source: String,
-        calls: BTreeSet<(String, usize)>,
+        (calls, uses): (BTreeSet<(String, usize)>, OperatorUses),
         body: DefBody<CompiledFunction>,
         entry: &EntryContext,
     ) -> ItemOutcome {
@@ -191,7 +192,7 @@ impl Engine {
         // The table its text was parsed under: the session's before this item, with its own operator.
         let mut parsed_with = self.session.operators.clone();
         parsed_with.define(&proto.kind);
-        let parsed_under = parsed_with.meanings_for(&source);
+        let parsed_under = parsed_with.meanings_of(&uses);
         let info = self.session.index.entry(name);
         if let Some(current) = info.history.last_mut() {
             current.retired = true;

@@ -98,14 +98,20 @@ fn load_reports_missing_files_and_reset_forgets_everything() {
 #[test]
 fn unknown_commands_get_a_hint_and_quit_quits() {
     let (mut s, out) = session();
-    assert_eq!(run_command(&mut s, ":lsit"), Next::Continue);
+    assert_eq!(run_command(&mut s, ":lsit"), Next::Failed);
     assert_eq!(
         out.take_string(),
         "error: unknown command `:lsit`; did you mean `:list`? (`:help` lists the commands)\n"
     );
     assert_eq!(run_command(&mut s, ":quit"), Next::Quit);
     run_command(&mut s, ":help");
-    assert!(out.take_string().contains(":save FILE"));
+    assert!(out.take_string().contains(":save [--transcript] FILE"));
+    assert_eq!(run_command(&mut s, ":help save"), Next::Continue);
+    let text = out.take_string();
+    assert!(text.starts_with(":save [--transcript] FILE\n  write a script"), "{text}");
+    assert!(text.ends_with("`kaleido --keep-going FILE`\nreplays it.\n"), "{text}");
+    assert_eq!(run_command(&mut s, ":help :ls"), Next::Continue);
+    assert!(out.take_string().starts_with(":list (also :ls)\n"));
 }
 
 #[test]

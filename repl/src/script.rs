@@ -6,6 +6,9 @@
 
 use std::io::Write;
 
+use kaleido_lang::Span;
+
+use crate::commands::{Next, is_command_line, run_command_at};
 use crate::session::{EntryStatus, Mode, Session, SourceText};
 
 /// Exit code for success.
@@ -39,21 +42,63 @@ pub struct ScriptOptions {
     pub echo: bool,
 }
 
-/// Runs the script `text` named `name` in `session`; returns the exit code.
+/// One thing a script does: an item (run as an entry) or a command line.
+struct Piece {
+    span: Span,
+    command: bool,
+}
+
+/// The items and command lines of `text`, in order. A command line is a line whose first word is a
+/// command (`:show fib`); it is masked as a comment while the items are found, so offsets stay put.
+fn pieces(session: &Session, text: &str) -> Vec<Piece> {
+    let mut masked = String::with_capacity(text.len());
+    let mut pieces = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end_matches(['\n', '\r']);
+        if is_command_line(content) {
+            let start = offset + (content.len() - content.trim_start().len());
+            pieces.push(Piece { span: Span::new(start, offset + content.len()), command: true });
+            masked.push('#');
+            masked.push_str(&" ".repeat(content.len().saturating_sub(1)));
+            masked.push_str(&line[content.len()..]);
+        } else {
+            masked.push_str(line);
+        }
+        offset += line.len();
+    }
+    let items = session.engine().item_spans(&masked);
+    pieces.extend(items.into_iter().map(|span| Piece { span, command: false }));
+    pieces.sort_by_key(|piece| piece.span.start);
+    pieces
+}
+
+/// Runs the script `text` named `name` in `session`; returns the exit code. Lines that start with a
+/// command (`:show fib`) run as commands, so a tutorial can show the engine's inside; a failing command
+/// counts as a compile error.
 pub fn run_script(session: &mut Session, name: &str, text: &str, options: ScriptOptions) -> i32 {
     // The file is parsed once here only to find where items start and end; each item is then analyzed
     // again as its own entry, against the session as the items before it left it (their operators,
     // globals and failures), which a single up-front parse cannot know. Parsing is a small part of an
     // entry's cost next to compiling it.
     let _busy = crate::interrupt::busy();
-    let spans = session.engine().item_spans(text);
     let file = SourceText::new(name, text).colored(session.color());
     let mut first_failure = EXIT_OK;
-    for span in spans {
+    for piece in pieces(session, text) {
+        let source = &text[piece.span.range()];
         if options.echo {
-            session.echo(&text[span.range()]);
+            session.echo(source);
         }
-        let status = session.eval_file_item(&file, span, Mode::Script);
+        let status = if piece.command {
+            let location = format!("{name}:{}", file.line_of(piece.span.start as usize));
+            match run_command_at(session, source, Some(&location)) {
+                Next::Continue => EntryStatus::Ok,
+                Next::Failed => EntryStatus::CompileError,
+                Next::Quit => break,
+            }
+        } else {
+            session.eval_file_item(&file, piece.span, Mode::Script)
+        };
         if status == EntryStatus::Ok {
             continue;
         }

@@ -38,8 +38,8 @@ pub(crate) enum Callee {
 pub(crate) trait Resolve {
     /// How to call `name` with `arity` arguments (the call is at `span`).
     fn callee(&mut self, name: &str, arity: usize, span: Span) -> Result<Callee, Diagnostic>;
-    /// The address of global `name`'s cell (the checker guarantees it exists).
-    fn global(&mut self, name: &str) -> usize;
+    /// The address of global `name`'s cell (the checker guarantees it exists), to read it or to `write` it.
+    fn global(&mut self, name: &str, write: bool) -> usize;
 }
 
 /// The calling convention of kaleido functions and stubs: Cranelift's `tail`, the only one that allows
@@ -216,7 +216,7 @@ impl FunctionTranslator<'_, '_> {
         match self.lookup(name) {
             Some(variable) => self.builder.use_var(variable),
             None => {
-                let address = self.resolve.global(name);
+                let address = self.resolve.global(name, false);
                 let cell = self.address_const(address);
                 self.builder.ins().load(types::F64, MemFlagsData::trusted(), cell, 0)
             }
@@ -228,7 +228,7 @@ impl FunctionTranslator<'_, '_> {
         match self.lookup(name) {
             Some(variable) => self.builder.def_var(variable, value),
             None => {
-                let address = self.resolve.global(name);
+                let address = self.resolve.global(name, true);
                 let cell = self.address_const(address);
                 self.builder.ins().store(MemFlagsData::trusted(), value, cell, 0);
             }

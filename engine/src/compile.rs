@@ -53,8 +53,8 @@ pub(crate) enum CompiledItem<F = CompiledFunction> {
         calls: BTreeSet<(String, usize)>,
         /// The code id its frames carry.
         code: CodeId,
-        /// The operators its body uses (found here, on the compile stack, where the tree may be walked).
-        uses: OperatorUses,
+        /// The operators and globals its body uses.
+        uses: Uses,
     },
     /// An `extern`, bound to a builtin or a C function at `address`; `adapter` is a kaleido-signature
     /// function that calls it, for calls compiled before the binding (through the name's slots).
@@ -63,6 +63,14 @@ pub(crate) enum CompiledItem<F = CompiledFunction> {
     Expr { thunk: F, calls: BTreeSet<String> },
     /// Global variables: for each, its cell and a thunk computing its initial value.
     Global(Vec<(String, u32, F)>),
+}
+
+/// What a definition's body uses besides calls.
+pub(crate) struct Uses {
+    /// Its operators (found here, on the compile stack, where the tree may be walked).
+    pub(crate) operators: OperatorUses,
+    /// The globals it reads (`false`) and writes (`true`).
+    pub(crate) globals: BTreeSet<(String, bool)>,
 }
 
 /// A definition's code: generated now (eager) or deferred to its first call (lazy).
@@ -144,6 +152,7 @@ impl<'a> Staging<'a> {
                 self.resolver.in_definition = false;
                 let (thunk, _) = self.compile_function(unit, None, &[], &expr, span)?;
                 let calls = std::mem::take(&mut self.resolver.calls).into_iter().map(|(name, _)| name).collect();
+                self.resolver.globals_used.clear();
                 Ok(CompiledItem::Expr { thunk, calls })
             }
             ItemKind::Global(bindings) => self.compile_globals(unit, bindings, span),
@@ -181,8 +190,9 @@ impl<'a> Staging<'a> {
         self.resolver.entry_defs.insert(name.to_string(), params.len());
         let calls = std::mem::take(&mut self.resolver.calls);
         self.resolver.entry_calls.insert(name.to_string(), calls.clone());
-        let source = self.source[span.range()].to_string();
-        let uses = OperatorUses::of(&function.body);
+        let source = self.source[kaleido_lang::with_trailing_comment(self.source, span).range()].to_string();
+        let globals = std::mem::take(&mut self.resolver.globals_used);
+        let uses = Uses { operators: OperatorUses::of(&function.body), globals };
         Ok(CompiledItem::Def { function, source, body, calls, code, uses })
     }
 
@@ -368,6 +378,7 @@ impl<'a> Staging<'a> {
             let init = binding.init.as_ref().unwrap_or(&zero);
             let (thunk, _) = self.compile_function(unit, None, &[], init, span)?;
             self.resolver.calls.clear();
+            self.resolver.globals_used.clear();
             let cell = self.resolver.global_cell(&binding.name);
             globals.push((binding.name, cell, thunk));
         }

@@ -102,8 +102,8 @@ pub struct Engine {
     /// Code no longer reachable (replaced definitions, top-level code that ran), freed after the entry.
     retired: Vec<CodeRange>,
     options: EngineOptions,
-    /// How many entries were applied.
-    entries: u32,
+    /// The name of every entry applied (`<repl:3>`, `fib.kal:12`), by entry id less one.
+    entry_names: Vec<String>,
 }
 
 impl Engine {
@@ -122,9 +122,9 @@ impl Engine {
         let lazy = Box::new(RefCell::new(Compiler::new(backend.clone(), compile_stack.clone())));
         runtime.set_lazy_hook(&*lazy as &dyn LazyHook);
         let session = Session::default();
-        let (retired, entries) = (Vec::new(), 0);
+        let (retired, entry_names) = (Vec::new(), Vec::new());
         let mut engine =
-            Engine { session, backend, lazy, runtime, eval_stack, compile_stack, retired, options, entries };
+            Engine { session, backend, lazy, runtime, eval_stack, compile_stack, retired, options, entry_names };
         for builtin in BUILTINS {
             let info = engine.session.index.entry(builtin.name);
             info.kind = FunctionKind::Builtin;
@@ -203,8 +203,8 @@ impl Engine {
                 };
             }
         };
-        self.entries += 1;
-        let entry = EntryContext { id: EntryId(self.entries), name: source_name.to_string(), kind };
+        self.entry_names.push(source_name.to_string());
+        let entry = EntryContext { id: EntryId(self.entry_names.len() as u32), name: source_name.to_string(), kind };
         let outcome = self.apply(compiled, slots_before, &entry, observer);
         self.collect();
         Ok(outcome)
@@ -258,6 +258,11 @@ impl Engine {
             let (tokens, _) = kaleido_lang::lexer::lex(text);
             f(&kaleido_lang::parser::parse(text, &tokens, operators, Limits::for_stack(COMPILE_STACK)))
         })
+    }
+
+    /// The name an entry was applied under (`<repl:3>`, `fib.kal:12`).
+    pub fn entry_name(&self, id: EntryId) -> Option<&str> {
+        self.entry_names.get((id.0 as usize).checked_sub(1)?).map(String::as_str)
     }
 
     /// The engine index: every function, its state and history.

@@ -70,6 +70,8 @@ pub struct FunctionInfo {
     pub history: Vec<Version>,
     /// The functions the current definition calls, with the number of arguments each call passes.
     pub calls: BTreeSet<(String, usize)>,
+    /// The globals the current definition reads (`false`) and writes (`true`).
+    pub globals: BTreeSet<(String, bool)>,
     /// The entries whose top-level code called it.
     pub called_from_entries: BTreeSet<EntryId>,
     /// For an `extern`: the parameter names it was declared with.
@@ -104,6 +106,7 @@ impl FunctionInfo {
             arity: None,
             history: Vec::new(),
             calls: BTreeSet::new(),
+            globals: BTreeSet::new(),
             called_from_entries: BTreeSet::new(),
             extern_params: Vec::new(),
             code: Code::Missing,

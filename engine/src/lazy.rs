@@ -52,8 +52,8 @@ impl Resolve for Recording<'_> {
         Ok(callee)
     }
 
-    fn global(&mut self, name: &str) -> usize {
-        let address = self.inner.global(name);
+    fn global(&mut self, name: &str, write: bool) -> usize {
+        let address = self.inner.global(name, write);
         self.answers.push(Answer::Global(address));
         address
     }
@@ -72,7 +72,7 @@ impl Resolve for Replay {
         }
     }
 
-    fn global(&mut self, _name: &str) -> usize {
+    fn global(&mut self, _name: &str, _write: bool) -> usize {
         match self.answers.next() {
             Some(Answer::Global(address)) => address,
             // Unreachable while translation is deterministic; a null cell would fault, so say so loudly.

@@ -32,6 +32,7 @@ mod error;
 mod globals;
 mod ids;
 mod index;
+pub mod inspect;
 mod lazy;
 mod options;
 mod output;

@@ -11,7 +11,7 @@ use kaleido_lang::{Diagnostic, LineIndex, Span, render_indexed};
 
 use crate::engine::{Engine, ItemOutcome};
 use crate::error::{CallSite, RuntimeError};
-use crate::index::{FunctionInfo, FunctionKind, FunctionState};
+use crate::index::{FunctionInfo, FunctionKind};
 use crate::runtime::format_value;
 
 /// The line shown for an item, if any: values always, definitions, externs and globals only when
@@ -108,71 +108,6 @@ fn render_call_site(site: &CallSite, engine: &Engine, color: bool) -> String {
     let message = format!("in `{}` (version {}), this call failed", site.function, site.version);
     let note = Diagnostic::note(span, message).with_label("here");
     render_indexed(&note, name, &source, &LineIndex::new(&source), color)
-}
-
-/// The function listing: a header, a row per function (builtins summed up on one line).
-pub fn function_list(engine: &Engine) -> String {
-    let mut text =
-        format!("{:<16} {:<14} {:<8} {:<16} {:<8} {}\n", "name", "params", "version", "state", "kind", "entry");
-    let mut builtins = Vec::new();
-    for info in engine.index().functions() {
-        if info.kind == FunctionKind::Builtin {
-            builtins.push(info.name.as_str());
-            continue;
-        }
-        text.push_str(&list_row(info));
-    }
-    text.push_str(&format!("builtins: {}\n", builtins.join(" ")));
-    text
-}
-
-fn list_row(info: &FunctionInfo) -> String {
-    let params = match info.current() {
-        Some(version) => format!("({})", version.params.join(" ")),
-        None => info.arity.map_or("-".to_string(), |a| format!("{a} args")),
-    };
-    let version = if info.version() > 0 { format!("v{}", info.version()) } else { "-".to_string() };
-    let state = match info.state {
-        FunctionState::Defined => "defined",
-        FunctionState::NotYetDefined => "not yet defined",
-    };
-    let kind = match info.kind {
-        FunctionKind::User => "user",
-        FunctionKind::Prelude => "prelude",
-        FunctionKind::Builtin => "builtin",
-        FunctionKind::Extern => "extern",
-    };
-    let entry = info.current().map_or("-", |v| v.entry_name.as_str());
-    let compiled = match (info.state, info.is_compiled()) {
-        (FunctionState::NotYetDefined, _) => "-",
-        (_, true) => "yes",
-        (_, false) => "not yet",
-    };
-    format!("{:<16} {params:<14} {version:<8} {state:<16} {kind:<8} {compiled:<9} {entry}\n", info.name)
-}
-
-/// The current source of a function (or what it is), with who calls it and what it calls; `None` if
-/// the name is unknown.
-pub fn function_source(engine: &Engine, name: &str) -> Option<String> {
-    let index = engine.index();
-    let info = index.get(name)?;
-    let mut text = match (info.kind, info.current()) {
-        (_, Some(version)) => format!("{}\n", version.source.trim()),
-        (FunctionKind::Builtin, None) => {
-            format!("# `{name}` is a builtin taking {} argument(s)\n", info.arity.unwrap_or(0))
-        }
-        (FunctionKind::Extern, None) => format!("extern {name}(...)  # bound to a C function\n"),
-        _ => format!("# `{name}` is called but not defined yet\n"),
-    };
-    let callers: Vec<String> = index.callers_of(name).into_iter().map(|(c, n)| format!("{c} ({n} args)")).collect();
-    if !callers.is_empty() {
-        text.push_str(&format!("# called by: {}\n", callers.join(", ")));
-    }
-    let calls: Vec<String> = info.calls.iter().map(|(c, _)| c.clone()).collect();
-    if !calls.is_empty() {
-        text.push_str(&format!("# calls: {}\n", calls.join(", ")));
-    }
-    Some(text)
 }
 
 /// The names a session knows, for completion and parameter hints: a snapshot a line editor can keep.

@@ -29,6 +29,8 @@ pub(crate) struct EntryResolver<'s> {
     pub(crate) warnings: Vec<Diagnostic>,
     /// The calls made by the function being compiled.
     pub(crate) calls: BTreeSet<(String, usize)>,
+    /// The globals the function being compiled reads (`false`) and writes (`true`).
+    pub(crate) globals_used: BTreeSet<(String, bool)>,
     /// The arities of calls through the table, whose stubs must exist before the entry is applied.
     pub(crate) call_arities: BTreeSet<usize>,
     /// Whether the code being compiled is a definition (warnings) or top-level code (no warnings: it
@@ -47,6 +49,7 @@ impl<'s> EntryResolver<'s> {
             new_globals: HashMap::new(),
             warnings: Vec::new(),
             calls: BTreeSet::new(),
+            globals_used: BTreeSet::new(),
             call_arities: BTreeSet::new(),
             in_definition: false,
         }
@@ -132,7 +135,8 @@ impl Resolve for EntryResolver<'_> {
         Ok(Callee::Slot { address: self.session.slots.address(slot) })
     }
 
-    fn global(&mut self, name: &str) -> usize {
+    fn global(&mut self, name: &str, write: bool) -> usize {
+        self.globals_used.insert((name.to_string(), write));
         let cell = self.global_cell(name);
         self.session.globals.address(cell)
     }

@@ -85,6 +85,17 @@ pub fn item_spans(source: &str, operators: &Operators, limits: Limits) -> Vec<Sp
     spans
 }
 
+/// `span` (an item in `text`) extended over the comment that ends its last line, if any, so a definition
+/// keeps it (`:show` shows the source with its comments).
+pub fn with_trailing_comment(text: &str, span: Span) -> Span {
+    let rest = &text[span.end as usize..];
+    let line = &rest[..rest.find(['\n', '\r']).unwrap_or(rest.len())];
+    match line.trim_start().starts_with('#') {
+        true => Span::new(span.start as usize, span.end as usize + line.trim_end().len()),
+        false => span,
+    }
+}
+
 /// Turns raw input bytes into source text, or an error pointing at the first byte that is not UTF-8.
 pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
     std::str::from_utf8(bytes).map_err(|error| {

@@ -68,7 +68,9 @@ fn pieces(session: &Session, text: &str) -> Vec<Piece> {
         offset += line.len();
     }
     let items = session.engine().item_spans(&masked);
-    pieces.extend(items.into_iter().map(|span| Piece { span, command: false }));
+    pieces.extend(
+        items.into_iter().map(|span| Piece { span: kaleido_lang::with_trailing_comment(text, span), command: false }),
+    );
     pieces.sort_by_key(|piece| piece.span.start);
     pieces
 }

@@ -5,13 +5,12 @@
 
 use std::collections::BTreeSet;
 
-use kaleido_lang::OperatorUses;
 use kaleido_lang::Span;
 use kaleido_lang::ast::{Function, Prototype};
 
 use super::{Engine, Event, ItemOutcome, Outcome};
 use crate::backend::{CompiledFunction, StubKind};
-use crate::compile::{CompiledEntry, CompiledItem, DefBody};
+use crate::compile::{CompiledEntry, CompiledItem, DefBody, Uses};
 use crate::error::{CallSite, FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
 use crate::ids::{CodeId, EntryId, SlotId};
 use crate::index::{Code, FunctionKind, FunctionState, Version};
@@ -165,7 +164,7 @@ impl Engine {
         &mut self,
         function: Function,
         source: String,
-        (calls, uses): (BTreeSet<(String, usize)>, OperatorUses),
+        (calls, uses): (BTreeSet<(String, usize)>, Uses),
         body: DefBody<CompiledFunction>,
         entry: &EntryContext,
     ) -> ItemOutcome {
@@ -192,7 +191,7 @@ impl Engine {
         // The table its text was parsed under: the session's before this item, with its own operator.
         let mut parsed_with = self.session.operators.clone();
         parsed_with.define(&proto.kind);
-        let parsed_under = parsed_with.meanings_of(&uses);
+        let parsed_under = parsed_with.meanings_of(&uses.operators);
         let info = self.session.index.entry(name);
         if let Some(current) = info.history.last_mut() {
             current.retired = true;
@@ -222,6 +221,7 @@ impl Engine {
             self.refresh_slot(slot);
         }
         self.session.index.set_calls(name, calls);
+        self.session.index.entry(name).globals = uses.globals;
         self.session.operators.define(&proto.kind);
         ItemOutcome::Defined { name: proto.name, params, version: number }
     }

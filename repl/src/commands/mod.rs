@@ -6,7 +6,7 @@
 use std::io::Write;
 
 use kaleido_engine::JitMode;
-use kaleido_engine::present;
+use kaleido_engine::inspect;
 
 mod files;
 
@@ -60,16 +60,37 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: ":list",
         aliases: &[":ls"],
-        usage: ":list",
-        summary: "list every function: parameters, version, state, defining entry",
-        details: "Builtins are summed up on the last line.",
+        usage: ":list [PATTERN]",
+        summary: "list functions and globals: parameters, version, kind, compiled, defining entry",
+        details: "A glob narrows the list (`:list f*`, `:list binary?`). A row ends with what will fail: \
+                  `[stale: ring takes 2, passes 1]` for a call whose callee now has another arity, \
+                  `[calls undefined `g`]`. Names only ever called get no row. Past 40 rows the rest are \
+                  counted. Builtins are summed up on the last line.",
     },
     Command {
         name: ":show",
         aliases: &[],
-        usage: ":show NAME",
-        summary: "show the current source of a function or operator, and who calls it",
-        details: "Operators are named `binary|` or `unary-`.",
+        usage: ":show NAME[@K]",
+        summary: "every version of a function (or version K), its callers and callees; or a global",
+        details: "Each version shows its number, the entry that defined it (`<repl:3>` or `FILE:LINE`), \
+                  whether it is current or retired and compiled, and its source. Operators are named by \
+                  symbol (`:show >`, `:show unary-`). For a global (`:show x`): its value and which \
+                  functions read and write it.",
+    },
+    Command {
+        name: ":diff",
+        aliases: &[],
+        usage: ":diff NAME [A B]",
+        summary: "a line diff between two versions of a function (the last two by default)",
+        details: "`:diff fib` compares the last two versions; `:diff fib 1 3` versions 1 and 3.",
+    },
+    Command {
+        name: ":deps",
+        aliases: &[],
+        usage: ":deps NAME [--dot]",
+        summary: "what a function calls and what calls it, directly and through others",
+        details: "Builtins, externs and the top-level entries that called it are included. With `--dot`, \
+                  a Graphviz graph (`dot -Tsvg`): stale calls in red, builtins and externs dashed.",
     },
     Command {
         name: ":load",
@@ -159,7 +180,9 @@ fn run_unrecorded(session: &mut Session, line: &str) -> Result<Next, String> {
     match command.name {
         ":help" => help(session, argument),
         ":quit" => return Ok(Next::Quit),
-        ":list" => list(session),
+        ":list" => list(session, argument),
+        ":diff" => diff(session, argument),
+        ":deps" => deps(session, argument),
         ":show" => show(session, argument),
         ":load" => load(session, argument),
         ":save" => save(session, argument),
@@ -209,17 +232,39 @@ fn wrap(text: &str, width: usize) -> String {
     lines.join("\n")
 }
 
-fn list(session: &mut Session) -> Result<(), String> {
-    let text = present::function_list(session.engine());
+fn list(session: &mut Session, pattern: &str) -> Result<(), String> {
+    let text = inspect::list(session.engine(), (!pattern.is_empty()).then_some(pattern));
     write_out(session, &text)
 }
 
 fn show(session: &mut Session, name: &str) -> Result<(), String> {
     if name.is_empty() {
-        return Err("`:show` needs a name, e.g. `:show fib` or `:show binary|`".to_string());
+        return Err("`:show` needs a name, e.g. `:show fib`, `:show fib@2`, `:show >` or `:show x`".to_string());
     }
-    let text = present::function_source(session.engine(), name)
-        .ok_or_else(|| format!("no function named `{name}`; `:list` shows them all"))?;
+    let text = inspect::show(session.engine(), name)?;
+    write_out(session, &text)
+}
+
+fn diff(session: &mut Session, argument: &str) -> Result<(), String> {
+    let words: Vec<&str> = argument.split_whitespace().collect();
+    let number = |word: &str| word.parse::<u32>().map_err(|_| format!("`{word}` is not a version number"));
+    let (name, versions) = match words.as_slice() {
+        [name] => (*name, None),
+        [name, a, b] => (*name, Some((number(a)?, number(b)?))),
+        _ => return Err("usage: `:diff NAME` (the last two versions) or `:diff NAME A B`".to_string()),
+    };
+    let text = inspect::diff(session.engine(), name, versions)?;
+    write_out(session, &text)
+}
+
+fn deps(session: &mut Session, argument: &str) -> Result<(), String> {
+    let words: Vec<&str> = argument.split_whitespace().collect();
+    let (name, dot) = match words.as_slice() {
+        [name] => (*name, false),
+        [name, "--dot"] | ["--dot", name] => (*name, true),
+        _ => return Err("usage: `:deps NAME` or `:deps NAME --dot` (a Graphviz graph)".to_string()),
+    };
+    let text = inspect::deps(session.engine(), name, dot)?;
     write_out(session, &text)
 }
 

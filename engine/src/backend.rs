@@ -84,6 +84,8 @@ pub(crate) struct CompiledFunction {
     pub(crate) code: usize,
     /// The allocation holding it.
     pub(crate) range: CodeRange,
+    /// How many bytes of machine code it has, from `code`.
+    pub(crate) size: usize,
     /// The IR and machine code as text, if asked for.
     pub(crate) artifacts: Option<Box<Artifacts>>,
 }
@@ -103,6 +105,7 @@ pub(crate) struct Unit {
     module: JITModule,
     allocations: Arc<Mutex<Vec<CodeRange>>>,
     artifacts: HashMap<FuncId, Box<Artifacts>>,
+    sizes: HashMap<FuncId, usize>,
 }
 
 impl Unit {
@@ -210,7 +213,7 @@ impl Backend {
         let (provider, allocations) = ArenaProvider::new(self.arena.clone());
         let mut builder = JITBuilder::with_isa(self.isa.clone(), default_libcall_names());
         builder.memory_provider(Box::new(provider));
-        Unit { module: JITModule::new(builder), allocations, artifacts: HashMap::new() }
+        Unit { module: JITModule::new(builder), allocations, artifacts: HashMap::new(), sizes: HashMap::new() }
     }
 
     /// Compiles `func` and defines it as `id` in `unit`; counts it in the statistics.
@@ -245,6 +248,7 @@ impl Backend {
             let disassembly = emitted.disassembly.unwrap_or_default();
             unit.artifacts.insert(id, Box::new(Artifacts { clif, disassembly }));
         }
+        unit.sizes.insert(id, emitted.bytes.len());
         Ok(emitted.bytes.len())
     }
 
@@ -260,7 +264,8 @@ impl Backend {
         for (id, _) in unit.module.declarations().get_functions() {
             let code = unit.module.get_finalized_function(id) as usize;
             let range = range_of(&unit.allocations, code).unwrap_or((code, 0));
-            functions.push(CompiledFunction { code, range, artifacts: unit.artifacts.remove(&id) });
+            let size = unit.sizes.get(&id).copied().unwrap_or(0);
+            functions.push(CompiledFunction { code, range, size, artifacts: unit.artifacts.remove(&id) });
         }
         Ok(functions)
     }
@@ -326,6 +331,22 @@ impl Backend {
         // Every arity a slot or a definition uses had its stubs made in the compile phase of the entry
         // that introduced it; a missing stub is a bug in the engine, not something input can cause.
         *self.stubs.get(&(kind, arity)).expect("stubs are made in the compile phase")
+    }
+
+    /// What the stub at `address` is (`lazy stub/1`), if it is one.
+    pub(crate) fn stub_at(&self, address: usize) -> Option<String> {
+        let ((kind, arity), _) = self.stubs.iter().find(|(_, code)| **code == address)?;
+        let what = match kind {
+            StubKind::Undefined => "not-defined stub",
+            StubKind::ArityMismatch => "wrong-arity stub",
+            StubKind::Lazy => "lazy stub",
+        };
+        Some(format!("{what}/{arity}"))
+    }
+
+    /// Whether definitions keep their IR and machine code as text.
+    pub(crate) fn keeps_artifacts(&self) -> bool {
+        self.keep_artifacts
     }
 
     /// Compiles one stub of `arity` parameters, in a module of its own. Stubs are never freed.

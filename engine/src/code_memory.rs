@@ -219,6 +219,19 @@ impl JITMemoryProvider for ArenaProvider {
     }
 }
 
+/// A copy of the `size` bytes of machine code at `code` (to disassemble them).
+///
+/// The caller passes the entry point and size of a function whose code is live: allocated in the arena,
+/// finalized, and not freed (the engine frees code only between evaluations, never while a listing is made).
+pub(crate) fn copy_code(code: usize, size: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; size];
+    // SAFETY: `code..code + size` lies inside a live allocation of the arena (see above), whose pages are
+    // readable (read-execute once finalized); nothing writes them while this copy is made (the engine is
+    // single-threaded and only writes code for a module that is being compiled, which this is not).
+    unsafe { std::ptr::copy_nonoverlapping(code as *const u8, bytes.as_mut_ptr(), size) };
+    bytes
+}
+
 /// Locks a mutex, recovering the data if a panic poisoned it (the arena's state stays consistent: every
 /// operation completes its bookkeeping before anything can panic).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

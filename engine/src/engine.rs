@@ -29,6 +29,9 @@ use crate::stack::{COMPILE_STACK, EVAL_BUDGET, EVAL_ENTRY, EVAL_MARGIN, Stack};
 pub(crate) use apply::EntryContext;
 
 mod apply;
+mod listing;
+
+pub use listing::{Listing, ListingOf, SlotRow};
 
 /// The prelude: the operators people expect, written in kaleido and loaded at start-up.
 pub const PRELUDE: &str = include_str!("prelude.kal");
@@ -74,6 +77,25 @@ pub struct Outcome {
     pub warnings: Vec<Diagnostic>,
     /// The runtime error that stopped the entry, if any; the items before it were applied.
     pub error: Option<RuntimeError>,
+    /// Where the entry's time went.
+    pub timing: EntryTiming,
+}
+
+/// Where an entry's time went (`:time`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct EntryTiming {
+    /// Lexing, parsing and name checking.
+    pub analyze: std::time::Duration,
+    /// Translating and compiling the entry's own module (its eager definitions and top-level code).
+    pub compile: std::time::Duration,
+    /// Applying and running it; lazy compiles during the run are inside this, and also in `lazy`.
+    pub run: std::time::Duration,
+    /// Cranelift time of the functions compiled lazily while it ran.
+    pub lazy: std::time::Duration,
+    /// Functions compiled to machine code for the entry: in its module, then lazily while it ran.
+    pub functions: u64,
+    /// Of those, the ones compiled lazily.
+    pub lazy_functions: u64,
 }
 
 /// What [`Engine::eval_observed`] reports while an entry is applied.
@@ -83,6 +105,21 @@ pub enum Event<'a> {
     Warning(&'a Diagnostic),
     /// An item was applied; the span is the item's, in the entry's text.
     Item(&'a ItemOutcome, Span),
+}
+
+/// What one entry's module held (`:modules`).
+#[derive(Clone, Debug)]
+pub struct ModuleRecord {
+    /// The entry.
+    pub entry: EntryId,
+    /// Its name (`<repl:3>`, `fib.kal:12`).
+    pub name: String,
+    /// What it made: `fib v2`, `extern sin`, `var x`, `an expression`.
+    pub made: Vec<String>,
+    /// Bytes of machine code compiled into it (definitions compiled eagerly, top-level code, adapters).
+    pub code_bytes: usize,
+    /// The definitions whose code it holds (compiled eagerly), with their versions.
+    pub definitions: Vec<(String, u32)>,
 }
 
 /// The JIT engine. See the crate documentation for the invariants it keeps.
@@ -104,6 +141,8 @@ pub struct Engine {
     options: EngineOptions,
     /// The name of every entry applied (`<repl:3>`, `fib.kal:12`), by entry id less one.
     entry_names: Vec<String>,
+    /// What each applied entry's module held.
+    modules: Vec<ModuleRecord>,
 }
 
 impl Engine {
@@ -122,9 +161,19 @@ impl Engine {
         let lazy = Box::new(RefCell::new(Compiler::new(backend.clone(), compile_stack.clone())));
         runtime.set_lazy_hook(&*lazy as &dyn LazyHook);
         let session = Session::default();
-        let (retired, entry_names) = (Vec::new(), Vec::new());
-        let mut engine =
-            Engine { session, backend, lazy, runtime, eval_stack, compile_stack, retired, options, entry_names };
+        let (retired, entry_names, modules) = (Vec::new(), Vec::new(), Vec::new());
+        let mut engine = Engine {
+            session,
+            backend,
+            lazy,
+            runtime,
+            eval_stack,
+            compile_stack,
+            retired,
+            options,
+            entry_names,
+            modules,
+        };
         for builtin in BUILTINS {
             let info = engine.session.index.entry(builtin.name);
             info.kind = FunctionKind::Builtin;
@@ -177,8 +226,12 @@ impl Engine {
         };
         let interrupt = self.runtime.interrupt_handle().clone();
         let (session, backend) = (&mut self.session, &self.backend);
+        let stats_before = backend.borrow().stats;
+        let started = std::time::Instant::now();
+        let mut analyzed = started;
         let compiled = self.compile_stack.run(|| {
             let analysis = analyze_in(text, &session.operators, &*session, Limits::for_stack(COMPILE_STACK));
+            analyzed = std::time::Instant::now();
             if has_errors(&analysis.diagnostics) {
                 return Err(StagingError::Rejected(analysis.diagnostics));
             }
@@ -190,6 +243,8 @@ impl Engine {
             compiled.warnings.sort_by_key(|w| w.span.start);
             Ok(compiled)
         });
+        let compiled_at = std::time::Instant::now();
+        let stats_compiled = self.backend.borrow().stats;
         let compiled = match compiled {
             Ok(compiled) => compiled,
             Err(error) => {
@@ -205,7 +260,16 @@ impl Engine {
         };
         self.entry_names.push(source_name.to_string());
         let entry = EntryContext { id: EntryId(self.entry_names.len() as u32), name: source_name.to_string(), kind };
-        let outcome = self.apply(compiled, slots_before, &entry, observer);
+        let mut outcome = self.apply(compiled, slots_before, &entry, observer);
+        let stats_after = self.backend.borrow().stats;
+        outcome.timing = EntryTiming {
+            analyze: analyzed - started,
+            compile: compiled_at - analyzed,
+            run: compiled_at.elapsed(),
+            lazy: stats_after.time.saturating_sub(stats_compiled.time),
+            functions: stats_after.functions - stats_before.functions,
+            lazy_functions: stats_after.functions - stats_compiled.functions,
+        };
         self.collect();
         Ok(outcome)
     }
@@ -258,6 +322,11 @@ impl Engine {
             let (tokens, _) = kaleido_lang::lexer::lex(text);
             f(&kaleido_lang::parser::parse(text, &tokens, operators, Limits::for_stack(COMPILE_STACK)))
         })
+    }
+
+    /// The module of every entry applied so far, oldest first.
+    pub fn modules(&self) -> &[ModuleRecord] {
+        &self.modules
     }
 
     /// The name an entry was applied under (`<repl:3>`, `fib.kal:12`).
@@ -324,5 +393,5 @@ fn interrupted_before_running(source_name: &str, text: &str) -> Outcome {
     let frame = Frame { kind: FrameKind::TopLevel(source_name.to_string()), repeat: 1 };
     let span = Span::new(0, text.trim_end().len());
     let error = RuntimeError { kind: RuntimeErrorKind::Interrupted, backtrace: vec![frame], span, call_site: None };
-    Outcome { items: Vec::new(), warnings: Vec::<Diagnostic>::new(), error: Some(error) }
+    Outcome { error: Some(error), ..Outcome::default() }
 }

@@ -435,6 +435,46 @@ fn dot_graph(
     text
 }
 
+/// `:modules`: every entry's module: what it made, its bytes of code, and whether that code is live.
+pub fn modules(engine: &Engine) -> String {
+    let mut text = format!("{:<6} {:<24} {:>6}  {:<9} {}\n", "entry", "name", "bytes", "code", "made");
+    for module in engine.modules() {
+        let live = module.definitions.iter().any(|(name, version)| {
+            engine.index().get(name).is_some_and(|f| f.version() == *version && f.is_compiled())
+        });
+        let code = match (module.code_bytes, live) {
+            (0, _) => "none",
+            (_, true) => "live",
+            (_, false) => "freed",
+        };
+        let made = if module.made.is_empty() { "nothing".to_string() } else { module.made.join(", ") };
+        text.push_str(&format!(
+            "{:<6} {:<24} {:>6}  {code:<9} {made}\n",
+            module.entry.0, module.name, module.code_bytes
+        ));
+    }
+    text.push_str(
+        "(top-level code is freed once it has run; a lazy definition is compiled in a module of its own on its \
+         first call)\n",
+    );
+    text
+}
+
+/// `:table [NAME]`: the indirection table's slots (all, or those of one name): where each points now.
+pub fn table(engine: &Engine, name: Option<&str>) -> String {
+    let rows: Vec<crate::engine::SlotRow> =
+        engine.table().into_iter().filter(|row| name.is_none_or(|n| row.name == n)).collect();
+    if rows.is_empty() {
+        return format!("no slot for `{}`: nothing has called it or defined it yet\n", name.unwrap_or("*"));
+    }
+    let mut text = format!("{:<20} {:<20} {}\n", "slot (name/arity)", "address", "points to");
+    for row in rows {
+        let key = format!("{}/{}", row.name, row.arity);
+        text.push_str(&format!("{key:<20} {:<20} {}\n", format!("{:#x}", row.address), row.points_to));
+    }
+    text
+}
+
 fn escape(text: &str) -> String {
     text.replace('\\', "\\\\").replace('"', "\\\"")
 }

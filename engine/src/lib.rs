@@ -27,6 +27,7 @@ mod cells;
 mod code_memory;
 mod codegen;
 mod compile;
+pub mod disasm;
 mod engine;
 mod error;
 mod globals;
@@ -46,7 +47,9 @@ mod stack;
 
 pub use backend::{Artifacts, CompileStats, host_triple};
 pub use builtins::putchard_byte;
-pub use engine::{Engine, Event, ItemOutcome, Outcome, PRELUDE};
+pub use engine::{
+    Engine, EntryTiming, Event, ItemOutcome, Listing, ListingOf, ModuleRecord, Outcome, PRELUDE, SlotRow,
+};
 pub use error::{CallSite, Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 pub use ids::{CodeAddr, EntryId};
 pub use index::{FunctionInfo, FunctionKind, FunctionState, Index, Version};

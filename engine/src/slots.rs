@@ -59,6 +59,11 @@ impl SlotTable {
         (name, *arity)
     }
 
+    /// Where the slot points now.
+    pub(crate) fn target(&self, slot: SlotId) -> usize {
+        self.cells.get(slot.0).load(Ordering::SeqCst)
+    }
+
     /// Points the slot at `target`; every call through it from now on goes there.
     pub(crate) fn repoint(&self, slot: SlotId, target: usize) {
         self.cells.get(slot.0).store(target, Ordering::SeqCst);

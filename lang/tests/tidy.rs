@@ -121,7 +121,7 @@ const ENGINE_LAYERS: &[&[&str]] = &[
     &["resolve"],
     &["compile"],
     &["engine"],
-    &["present", "save", "inspect"],
+    &["present", "save", "inspect", "disasm"],
 ];
 
 /// The engine files `text` imports (`crate::NAME` anywhere in it).

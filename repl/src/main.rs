@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 use kaleido::script::{EXIT_COMPILE_ERROR, EXIT_INTERRUPTED, EXIT_IO_ERROR, EXIT_OK, ScriptOptions, run_script};
-use kaleido::session::{Session, SessionOptions};
+use kaleido::session::{Session, SessionOptions, ShowCode};
 use kaleido::source_file::{MAX_SCRIPT_BYTES, read_bounded};
 use kaleido::stdio::Stdout;
 use kaleido::{history, interrupt, shell};
@@ -45,6 +45,10 @@ struct Cli {
     /// When definitions are compiled: `lazy` (on their first call) or `eager` (when entered).
     #[arg(long, value_name = "MODE", default_value = "lazy")]
     jit: JitMode,
+    /// Print the Cranelift IR (`clif`) or the annotated machine code (`asm`) of every definition as it is
+    /// compiled (lazy definitions are compiled at once to show them).
+    #[arg(long, value_name = "clif|asm")]
+    emit: Option<ShowCode>,
 }
 
 fn main() -> ExitCode {
@@ -67,7 +71,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<i32> {
     // Diagnostics go to stderr: colour them when it is a terminal, as rustc does, unless NO_COLOR is set.
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let options = SessionOptions { prelude: !cli.no_prelude, quiet: cli.quiet, jit: cli.jit, color };
+    let show_code = cli.emit.unwrap_or_default();
+    let options =
+        SessionOptions { prelude: !cli.no_prelude, quiet: cli.quiet, jit: cli.jit, color, show_code, timing: false };
     let stdout = Stdout::detect();
     let closed_or_open = stdout.writer();
     let mut session =

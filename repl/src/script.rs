@@ -84,6 +84,7 @@ pub fn run_script(session: &mut Session, name: &str, text: &str, options: Script
     // globals and failures), which a single up-front parse cannot know. Parsing is a small part of an
     // entry's cost next to compiling it.
     let _busy = crate::interrupt::busy();
+    session.scripts_running += 1;
     let file = SourceText::new(name, text).colored(session.color());
     let mut first_failure = EXIT_OK;
     for piece in pieces(session, text) {
@@ -111,6 +112,7 @@ pub fn run_script(session: &mut Session, name: &str, text: &str, options: Script
             break;
         }
     }
+    session.scripts_running -= 1;
     let _ = session.out.flush();
     let _ = session.err.flush();
     first_failure

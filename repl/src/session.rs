@@ -10,6 +10,7 @@ use kaleido_engine::present::describe_item;
 use kaleido_engine::{
     Engine, EngineOptions, Event, ItemOutcome, JitMode, Outcome, Rejected, RuntimeErrorKind, format_value, io_reason,
 };
+use kaleido_engine::{ListingOf, disasm};
 use kaleido_lang::Span;
 use kaleido_lang::token::TokenKind;
 
@@ -35,11 +36,47 @@ pub struct SessionOptions {
     pub jit: JitMode,
     /// Colour diagnostics (on a terminal, unless `NO_COLOR` is set).
     pub color: bool,
+    /// Print the code of every new definition (`:set show`, `--emit`).
+    pub show_code: ShowCode,
+    /// Report where every entry's time went (`:set timing on`).
+    pub timing: bool,
+}
+
+/// Which code to print for every new definition.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ShowCode {
+    /// None (the default).
+    #[default]
+    Off,
+    /// Its Cranelift IR.
+    Clif,
+    /// Its machine code, annotated.
+    Asm,
+}
+
+impl std::str::FromStr for ShowCode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<ShowCode, String> {
+        match text {
+            "off" => Ok(ShowCode::Off),
+            "clif" => Ok(ShowCode::Clif),
+            "asm" => Ok(ShowCode::Asm),
+            other => Err(format!("`{other}` is not `clif`, `asm` or `off`")),
+        }
+    }
 }
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        SessionOptions { prelude: true, quiet: false, jit: JitMode::Lazy, color: false }
+        SessionOptions {
+            prelude: true,
+            quiet: false,
+            jit: JitMode::Lazy,
+            color: false,
+            show_code: ShowCode::Off,
+            timing: false,
+        }
     }
 }
 
@@ -70,6 +107,11 @@ pub struct Session {
     entries: u32,
     /// Every shell entry and command, with what it printed (`:save --transcript`).
     pub transcript: Transcript,
+    /// Report the timing of the next entry (`:time`).
+    time_next: bool,
+    /// How many scripts are running (a `:load` inside a script counts twice): commands then act as in a
+    /// script, printing values without `Out[N]` labels.
+    pub scripts_running: u32,
 }
 
 impl Session {
@@ -88,12 +130,27 @@ impl Session {
         let make_program_output: Box<dyn Fn() -> Box<dyn Write>> = Box::new(move || recorder.tee(program_output()));
         let engine = new_engine(&options, make_program_output())?;
         crate::interrupt::register(engine.interrupt_handle());
-        Ok(Session { engine, options, out, err, make_program_output, entries: 0, transcript })
+        Ok(Session {
+            engine,
+            options,
+            out,
+            err,
+            make_program_output,
+            entries: 0,
+            transcript,
+            time_next: false,
+            scripts_running: 0,
+        })
     }
 
     /// The engine, for queries.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The engine, for commands that act on it (`:compile`, `:asm` of a lazy definition).
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
     }
 
     /// The number the next shell entry gets (`In [3]`).
@@ -175,6 +232,7 @@ impl Session {
         let err = &mut self.err;
         let entry_number = self.entries;
         let mut last_value = None;
+        let mut defined = Vec::new();
         let mut show = |event: Event<'_>| match event {
             // A warning is shown in place, before the item it concerns; stdout is flushed first so the two
             // streams interleave in order on a terminal.
@@ -184,6 +242,9 @@ impl Session {
                 let _ = err.flush();
             }
             Event::Item(item, span) => {
+                if let ItemOutcome::Defined { name, .. } = item {
+                    defined.push(name.clone());
+                }
                 let shown = match item {
                     ItemOutcome::Value(_) if quiet => None,
                     // In the shell, a `;` after the last expression keeps its value to itself, as in
@@ -205,6 +266,7 @@ impl Session {
             }
         };
         let result = self.engine.eval_observed(entry_name, entry, &mut show);
+        self.show_code_of(&defined);
         // In the shell, `ans` is the last value shown (see docs/language.md).
         if let (Mode::Shell, Some(value)) = (mode, last_value) {
             self.engine.set_global("ans", value);
@@ -218,7 +280,12 @@ impl Session {
                 let _ = self.err.write_all(whole.render_all(&diagnostics, offset).as_bytes());
                 EntryStatus::CompileError
             }
-            Ok(outcome) => self.show_outcome(outcome, whole, offset, mode),
+            Ok(outcome) => {
+                if self.options.timing || std::mem::take(&mut self.time_next) {
+                    let _ = self.out.write_all(timing_line(&outcome.timing).as_bytes());
+                }
+                self.show_outcome(outcome, whole, offset, mode)
+            }
         }
     }
 
@@ -241,6 +308,47 @@ impl Session {
         }
     }
 
+    /// Evaluates `text` as a shell entry and reports where its time went (`:time`).
+    pub fn eval_timed(&mut self, text: &str) -> EntryStatus {
+        self.time_next = true;
+        let status = if self.scripts_running > 0 {
+            let source = SourceText::new("<:time>", text).colored(self.options.color);
+            self.eval_and_show("<:time>", text, 0, &source, Mode::Script)
+        } else {
+            self.eval_shell_entry_unrecorded(text)
+        };
+        self.time_next = false;
+        status
+    }
+
+    /// Reports where every entry's time goes, or stops (`:set timing`).
+    pub fn set_timing(&mut self, on: bool) {
+        self.options.timing = on;
+    }
+
+    /// Chooses which code to print for every new definition (`:set show`).
+    pub fn set_show_code(&mut self, show: ShowCode) {
+        self.options.show_code = show;
+    }
+
+    /// Prints the code of the definitions `names`, as `:set show` asks.
+    fn show_code_of(&mut self, names: &[String]) {
+        if self.options.show_code == ShowCode::Off {
+            return;
+        }
+        for name in names {
+            let what = ListingOf::Function { name: name.clone(), version: None };
+            let text = match (self.options.show_code, self.engine.listing(&what)) {
+                (ShowCode::Off, _) => String::new(),
+                (_, Err(message)) => format!("; no code for `{name}`: {message}\n"),
+                (ShowCode::Clif, Ok(listing)) => disasm::clif_text(&self.engine, &listing),
+                (ShowCode::Asm, Ok(listing)) => disasm::asm_text(&self.engine, &listing),
+            };
+            let _ = self.out.write_all(text.as_bytes());
+        }
+        let _ = self.out.flush();
+    }
+
     /// Says once, plainly, that output cannot be written; whoever runs the session then stops.
     fn report_output_failure(&mut self, reason: &str) {
         let _ = writeln!(self.err, "kaleido: cannot write the output ({reason}); stopping");
@@ -258,4 +366,25 @@ fn silenced(rest: &str) -> bool {
 fn new_engine(options: &SessionOptions, output: Box<dyn Write>) -> anyhow::Result<Engine> {
     Engine::new(EngineOptions { prelude: options.prelude, jit: options.jit, ..EngineOptions::default() }, output)
         .map_err(|e| anyhow::anyhow!("cannot start the JIT engine: {e}"))
+}
+
+/// `time: 0.012 ms analyzing, 0.310 ms compiling 2 functions, 1.204 ms running (1 compiled lazily in
+/// 0.200 ms)`.
+fn timing_line(timing: &kaleido_engine::EntryTiming) -> String {
+    let ms = |d: std::time::Duration| format!("{:.3} ms", d.as_secs_f64() * 1000.0);
+    let own = timing.functions - timing.lazy_functions;
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    let mut line = format!(
+        "time: {} analyzing, {} compiling {own} function{}, {} running",
+        ms(timing.analyze),
+        ms(timing.compile),
+        plural(own),
+        ms(timing.run)
+    );
+    if timing.lazy_functions > 0 {
+        let n = timing.lazy_functions;
+        line.push_str(&format!(" ({n} function{} compiled lazily in {})", plural(n), ms(timing.lazy)));
+    }
+    line.push('\n');
+    line
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use kaleido_lang::Span;
 use kaleido_lang::ast::{Function, Prototype};
 
-use super::{Engine, Event, ItemOutcome, Outcome};
+use super::{Engine, Event, ItemOutcome, ModuleRecord, Outcome};
 use crate::backend::{CompiledFunction, StubKind};
 use crate::compile::{CompiledEntry, CompiledItem, DefBody, Uses};
 use crate::error::{CallSite, FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
@@ -40,6 +40,13 @@ impl Engine {
         observer: &mut dyn FnMut(Event<'_>),
     ) -> Outcome {
         let CompiledEntry { items, warnings } = compiled;
+        let code_bytes: usize = items.iter().map(|(item, _)| item_code_bytes(item)).sum();
+        let eager: Vec<String> = (items.iter())
+            .filter_map(|(item, _)| match item {
+                CompiledItem::Def { function, body: DefBody::Eager(_), .. } => Some(function.proto.name.clone()),
+                _ => None,
+            })
+            .collect();
         for slot in self.session.slots.since(slots_before).collect::<Vec<_>>() {
             // A name the entry's code calls is known from now on, defined or not.
             let (name, _) = self.session.slots.key(slot);
@@ -79,7 +86,28 @@ impl Engine {
             outcome.error = error;
         }
         outcome.warnings[warned..].iter().for_each(|warning| observer(Event::Warning(warning)));
+        self.record_module(entry, &outcome, code_bytes, &eager);
         outcome
+    }
+
+    /// Logs what the entry's module held, for `:modules`.
+    fn record_module(&mut self, entry: &EntryContext, outcome: &Outcome, code_bytes: usize, eager: &[String]) {
+        let mut made = Vec::new();
+        let mut definitions = Vec::new();
+        for item in &outcome.items {
+            match item {
+                ItemOutcome::Defined { name, version, .. } => {
+                    made.push(format!("{name} v{version}"));
+                    if eager.contains(name) {
+                        definitions.push((name.clone(), *version));
+                    }
+                }
+                ItemOutcome::Declared { name, .. } => made.push(format!("extern {name}")),
+                ItemOutcome::Global { name, .. } => made.push(format!("var {name}")),
+                ItemOutcome::Value(_) => made.push("an expression".to_string()),
+            }
+        }
+        self.modules.push(ModuleRecord { entry: entry.id, name: entry.name.clone(), made, code_bytes, definitions });
     }
 
     /// Frees the code of an item that will never run.
@@ -227,7 +255,7 @@ impl Engine {
     }
 
     /// Records in the index the code that was generated lazily during the last run.
-    fn record_lazily_compiled(&mut self) {
+    pub(super) fn record_lazily_compiled(&mut self) {
         let compiled = self.lazy.borrow_mut().take_compiled();
         for LazilyCompiled { name, function } in compiled {
             self.session.index.entry(&name).code = Code::Compiled(function);
@@ -237,7 +265,7 @@ impl Engine {
     /// Points `slot` at what a call through it must reach now: the current code of its name if the arity
     /// matches (or the lazy stub, or an extern's adapter), else a stub that raises "not defined" or
     /// "wrong number of arguments".
-    fn refresh_slot(&mut self, slot: SlotId) {
+    pub(super) fn refresh_slot(&mut self, slot: SlotId) {
         let (name, arity) = self.session.slots.key(slot);
         let backend = self.backend.borrow();
         let target = match self.session.index.get(name) {
@@ -320,5 +348,15 @@ impl Engine {
         let origin = self.session.code_origin(CodeId(code));
         let span = *origin.call_sites.get(site as usize)?;
         (origin.version > 0).then(|| CallSite { function: origin.name.clone(), version: origin.version, span })
+    }
+}
+
+/// The bytes of machine code an item's module holds for it.
+fn item_code_bytes(item: &CompiledItem) -> usize {
+    match item {
+        CompiledItem::Def { body: DefBody::Eager(code), .. } | CompiledItem::Expr { thunk: code, .. } => code.size,
+        CompiledItem::Extern { adapter: Some(code), .. } => code.size,
+        CompiledItem::Global(globals) => globals.iter().map(|(_, _, code)| code.size).sum(),
+        CompiledItem::Def { body: DefBody::Lazy(_), .. } | CompiledItem::Extern { adapter: None, .. } => 0,
     }
 }

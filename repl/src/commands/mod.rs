@@ -6,14 +6,14 @@
 use std::io::Write;
 
 use kaleido_engine::JitMode;
-use kaleido_engine::inspect;
+use kaleido_engine::{ListingOf, disasm, inspect};
 
 mod files;
 
 use files::{load, save};
 pub use files::{script_path, session_script, write_atomically};
 
-use crate::session::Session;
+use crate::session::{Session, ShowCode};
 use crate::transcript::StepKind;
 
 /// What happens after a command.
@@ -93,6 +93,56 @@ pub const COMMANDS: &[Command] = &[
                   a Graphviz graph (`dot -Tsvg`): stale calls in red, builtins and externs dashed.",
     },
     Command {
+        name: ":clif",
+        aliases: &[],
+        usage: ":clif NAME[@K] | EXPR",
+        summary: "the Cranelift IR of a function's version, or of an expression's top-level code",
+        details: "A lazy definition not compiled yet is compiled now (and says so). A retired version, or \
+                  an expression, is compiled for the listing and thrown away: nothing changes.",
+    },
+    Command {
+        name: ":asm",
+        aliases: &[],
+        usage: ":asm NAME[@K] | EXPR",
+        summary: "the machine code of a function's version (or an expression), annotated",
+        details: "Disassembled with iced-x86. Addresses are named (`slot fib/1`, `builtin sin`, `abort \
+                  word`); comments mark the stack and interrupt check, each call through a slot (which \
+                  function and arity), the abort test after it, and direct self-calls. The current \
+                  version's code is the code that runs; a lazy one is compiled now.",
+    },
+    Command {
+        name: ":compile",
+        aliases: &[],
+        usage: ":compile [NAME|all]",
+        summary: "compile deferred (lazy) definitions now instead of on their first call",
+        details: "`:compile` or `:compile all` compiles every definition not compiled yet; `:compile fib` one.",
+    },
+    Command {
+        name: ":modules",
+        aliases: &[],
+        usage: ":modules",
+        summary: "every entry's module: what it made, bytes of machine code, live or freed",
+        details: "Each entry is compiled as a Cranelift module of its own. Its code stays live while a \
+                  definition it compiled is current; top-level code is freed once it has run.",
+    },
+    Command {
+        name: ":table",
+        aliases: &[],
+        usage: ":table [NAME]",
+        summary: "the indirection table: each slot (name/arity), its address, and where it points now",
+        details: "Callers call through a slot, so redefining a function repoints its slot and every caller \
+                  sees the new code. A slot points at a version's code, the lazy stub (compile on first \
+                  call), a not-defined stub, or a wrong-arity stub.",
+    },
+    Command {
+        name: ":time",
+        aliases: &[],
+        usage: ":time ENTRY",
+        summary: "run an entry and say where its time went: analyzing, compiling (how many functions), running",
+        details: "Functions compiled lazily while it ran are counted and timed too. `:set timing on` does \
+                  this for every entry.",
+    },
+    Command {
         name: ":load",
         aliases: &[],
         usage: ":load FILE",
@@ -119,10 +169,14 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: ":set",
         aliases: &[],
-        usage: ":set jit lazy|eager",
-        summary: "change a setting (`jit`: compile definitions on first call, or when entered)",
+        usage: ":set jit lazy|eager | show clif|asm|off | timing on|off",
+        summary: "when definitions compile (`jit`); print each new definition's IR or machine code (`show`)",
         details: "`:set jit lazy` (the default) compiles a definition on its first call; `:set jit eager` when it \
-                  is entered.",
+                  is entered. `:set show asm` prints the annotated machine code of every new definition as \
+                  it is compiled (a lazy one is compiled at once to show it), `:set show clif` its \
+                  Cranelift IR, as the LLVM tutorial's REPL prints IR; `:set show off` stops. \
+                  `kaleido --emit asm FILE` does the same for a script. `:set timing on` reports where every \
+                  entry's time goes, as `:time` does for one.",
     },
     Command {
         name: ":stats",
@@ -183,6 +237,15 @@ fn run_unrecorded(session: &mut Session, line: &str) -> Result<Next, String> {
         ":list" => list(session, argument),
         ":diff" => diff(session, argument),
         ":deps" => deps(session, argument),
+        ":clif" => code(session, argument, false),
+        ":asm" => code(session, argument, true),
+        ":compile" => compile(session, argument),
+        ":modules" => write_out(session, &inspect::modules(session.engine())),
+        ":table" => {
+            let text = inspect::table(session.engine(), (!argument.is_empty()).then_some(argument));
+            write_out(session, &text)
+        }
+        ":time" => time(session, argument),
         ":show" => show(session, argument),
         ":load" => load(session, argument),
         ":save" => save(session, argument),
@@ -257,6 +320,66 @@ fn diff(session: &mut Session, argument: &str) -> Result<(), String> {
     write_out(session, &text)
 }
 
+/// `:clif`/`:asm`: a function's version (`fib`, `fib@2`, `>`) or, for anything else, an expression.
+fn code(session: &mut Session, argument: &str, asm: bool) -> Result<(), String> {
+    if argument.is_empty() {
+        let command = if asm { ":asm" } else { ":clif" };
+        return Err(format!("usage: `{command} NAME[@K]` or `{command} EXPRESSION`, e.g. `{command} fib(30)`"));
+    }
+    let what = match inspect::resolve(session.engine(), argument) {
+        Ok(inspect::Target::Function(info, version)) => ListingOf::Function { name: info.name.clone(), version },
+        Ok(inspect::Target::Global(..)) | Err(_) => ListingOf::Expression(argument.to_string()),
+    };
+    let listing = session.engine_mut().listing(&what)?;
+    let text =
+        if asm { disasm::asm_text(session.engine(), &listing) } else { disasm::clif_text(session.engine(), &listing) };
+    write_out(session, &text)
+}
+
+/// `:time ENTRY`: runs the entry and says where its time went.
+fn time(session: &mut Session, argument: &str) -> Result<(), String> {
+    if argument.is_empty() {
+        return Err("usage: `:time ENTRY`, e.g. `:time fib(30)` (`:set timing on` times every entry)".to_string());
+    }
+    session.eval_timed(argument);
+    Ok(())
+}
+
+/// `:compile [NAME|all]`: compiles deferred definitions now.
+fn compile(session: &mut Session, argument: &str) -> Result<(), String> {
+    let names: Vec<String> = match argument {
+        "" | "all" => (session.engine().index().functions())
+            .filter(|f| f.state == kaleido_engine::FunctionState::Defined && !f.is_compiled())
+            .filter(|f| matches!(f.kind, kaleido_engine::FunctionKind::User | kaleido_engine::FunctionKind::Prelude))
+            .map(|f| f.name.clone())
+            .collect(),
+        name => vec![resolve_function(session, name)?],
+    };
+    let mut compiled = Vec::new();
+    for name in names {
+        if session.engine_mut().compile_now(&name)? {
+            compiled.push(name);
+        }
+    }
+    let text = match compiled.as_slice() {
+        [] => "nothing to compile: every definition asked for is compiled already\n".to_string(),
+        names => format!(
+            "compiled {} definition{}: {}\n",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        ),
+    };
+    write_out(session, &text)
+}
+
+fn resolve_function(session: &Session, name: &str) -> Result<String, String> {
+    match inspect::resolve(session.engine(), name)? {
+        inspect::Target::Function(info, _) => Ok(info.name.clone()),
+        inspect::Target::Global(name, _) => Err(format!("`{name}` is a global, not a function")),
+    }
+}
+
 fn deps(session: &mut Session, argument: &str) -> Result<(), String> {
     let words: Vec<&str> = argument.split_whitespace().collect();
     let (name, dot) = match words.as_slice() {
@@ -280,7 +403,20 @@ fn set(session: &mut Session, argument: &str) -> Result<(), String> {
             };
             write_out(session, &format!("jit mode {mode}: definitions are compiled {when}\n"))
         }
-        _ => Err("usage: `:set jit lazy` or `:set jit eager`".to_string()),
+        (Some("timing"), Some(switch @ ("on" | "off")), None) => {
+            session.set_timing(switch == "on");
+            write_out(session, &format!("timing {switch}\n"))
+        }
+        (Some("show"), Some(what), None) => {
+            let show: ShowCode = what.parse()?;
+            session.set_show_code(show);
+            let text = match show {
+                ShowCode::Off => "new definitions are shown without their code\n".to_string(),
+                _ => format!("the {what} of every new definition will be shown as it is compiled\n"),
+            };
+            write_out(session, &text)
+        }
+        _ => Err("usage: `:set jit lazy|eager`, `:set show clif|asm|off` or `:set timing on|off`".to_string()),
     }
 }
 

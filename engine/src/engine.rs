@@ -22,6 +22,7 @@ use crate::ids::EntryId;
 use crate::index::{Code, FunctionKind, FunctionState, Index};
 use crate::lazy::Compiler;
 use crate::options::{EngineOptions, JitMode};
+use crate::perf_map::PerfMap;
 use crate::runtime::{InterruptHandle, LazyHook, RuntimeState};
 use crate::session::Session;
 use crate::stack::{COMPILE_STACK, EVAL_BUDGET, EVAL_ENTRY, EVAL_MARGIN, Stack};
@@ -30,6 +31,7 @@ pub(crate) use apply::EntryContext;
 
 mod apply;
 mod listing;
+mod undo;
 
 pub use listing::{Listing, ListingOf, SlotRow};
 
@@ -143,6 +145,8 @@ pub struct Engine {
     entry_names: Vec<String>,
     /// What each applied entry's module held.
     modules: Vec<ModuleRecord>,
+    /// Names for profilers, when asked for.
+    perf_map: PerfMap,
 }
 
 impl Engine {
@@ -162,6 +166,7 @@ impl Engine {
         runtime.set_lazy_hook(&*lazy as &dyn LazyHook);
         let session = Session::default();
         let (retired, entry_names, modules) = (Vec::new(), Vec::new(), Vec::new());
+        let perf_map = PerfMap::open(options.perf_map);
         let mut engine = Engine {
             session,
             backend,
@@ -173,6 +178,7 @@ impl Engine {
             options,
             entry_names,
             modules,
+            perf_map,
         };
         for builtin in BUILTINS {
             let info = engine.session.index.entry(builtin.name);

@@ -37,6 +37,7 @@ pub mod inspect;
 mod lazy;
 mod options;
 mod output;
+mod perf_map;
 pub mod present;
 mod resolve;
 mod runtime;

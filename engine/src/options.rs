@@ -48,6 +48,8 @@ pub struct EngineOptions {
     /// Bytes of address space reserved for machine code (1 GiB). Tests make it small to see what happens
     /// when it runs out.
     pub code_memory: usize,
+    /// Write `/tmp/perf-PID.map` for profilers (`--perf-map`; also on when `KALEIDO_PERF_MAP=1`).
+    pub perf_map: bool,
 }
 
 impl Default for EngineOptions {
@@ -58,6 +60,7 @@ impl Default for EngineOptions {
             checks: true,
             direct_self_calls: true,
             code_memory: DEFAULT_CODE_MEMORY,
+            perf_map: std::env::var_os("KALEIDO_PERF_MAP").is_some_and(|v| v == "1"),
         }
     }
 }

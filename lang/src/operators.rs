@@ -135,6 +135,19 @@ impl Operators {
         table
     }
 
+    /// Removes the operator a prototype declares (`:forget`); the built-in ones stay.
+    pub fn remove(&mut self, kind: &ProtoKind) {
+        match *kind {
+            ProtoKind::Binary { op, .. } if !is_builtin_binary(op) => {
+                self.binary.remove(&op);
+            }
+            ProtoKind::Unary(op) => {
+                self.unary.remove(&op);
+            }
+            _ => {}
+        }
+    }
+
     /// Defines the operator a prototype declares (nothing for a plain function).
     pub fn define(&mut self, kind: &ProtoKind) {
         match *kind {

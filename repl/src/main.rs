@@ -49,6 +49,10 @@ struct Cli {
     /// compiled (lazy definitions are compiled at once to show them).
     #[arg(long, value_name = "clif|asm")]
     emit: Option<ShowCode>,
+    /// Write `/tmp/perf-PID.map`, so `perf report` names JIT-compiled functions (`fib@2`); the
+    /// environment variable `KALEIDO_PERF_MAP=1` does the same.
+    #[arg(long)]
+    perf_map: bool,
 }
 
 fn main() -> ExitCode {
@@ -72,8 +76,15 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     // Diagnostics go to stderr: colour them when it is a terminal, as rustc does, unless NO_COLOR is set.
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let show_code = cli.emit.unwrap_or_default();
-    let options =
-        SessionOptions { prelude: !cli.no_prelude, quiet: cli.quiet, jit: cli.jit, color, show_code, timing: false };
+    let options = SessionOptions {
+        prelude: !cli.no_prelude,
+        quiet: cli.quiet,
+        jit: cli.jit,
+        color,
+        show_code,
+        timing: false,
+        perf_map: cli.perf_map,
+    };
     let stdout = Stdout::detect();
     let closed_or_open = stdout.writer();
     let mut session =

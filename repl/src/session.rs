@@ -40,6 +40,8 @@ pub struct SessionOptions {
     pub show_code: ShowCode,
     /// Report where every entry's time went (`:set timing on`).
     pub timing: bool,
+    /// Write `/tmp/perf-PID.map` for profilers (`--perf-map`).
+    pub perf_map: bool,
 }
 
 /// Which code to print for every new definition.
@@ -76,6 +78,7 @@ impl Default for SessionOptions {
             color: false,
             show_code: ShowCode::Off,
             timing: false,
+            perf_map: false,
         }
     }
 }
@@ -326,6 +329,35 @@ impl Session {
         self.options.timing = on;
     }
 
+    /// Makes the previous version of `name` current again (`:undo NAME`), showing it as a redefinition.
+    pub fn undo(&mut self, name: &str) -> Result<(), String> {
+        let source = (self.engine.index().get(name))
+            .and_then(|f| f.history.len().checked_sub(2).and_then(|i| f.history.get(i)))
+            .map(|v| (v.source.clone(), format!("<undo: {name}@{}>", v.number)));
+        let (out, err, color) = (&mut self.out, &mut self.err, self.options.color);
+        let (text, label) = source.unwrap_or_default();
+        let shown = SourceText::new(&label, &text).colored(color);
+        let mut observe = |event: Event<'_>| match event {
+            Event::Warning(warning) => {
+                let _ = err.write_all(shown.render(warning, 0).as_bytes());
+            }
+            Event::Item(item, _) => {
+                if let Some(line) = describe_item(item, true) {
+                    let _ = writeln!(
+                        out,
+                        "{line} (undo: back to the source of {label})",
+                        label = &label[7..label.len() - 1]
+                    );
+                }
+            }
+        };
+        let outcome = self.engine.undo(name, &mut observe)?;
+        if let Some(error) = outcome.error {
+            return Err(error.to_string());
+        }
+        Ok(())
+    }
+
     /// Chooses which code to print for every new definition (`:set show`).
     pub fn set_show_code(&mut self, show: ShowCode) {
         self.options.show_code = show;
@@ -364,7 +396,9 @@ fn silenced(rest: &str) -> bool {
 }
 
 fn new_engine(options: &SessionOptions, output: Box<dyn Write>) -> anyhow::Result<Engine> {
-    Engine::new(EngineOptions { prelude: options.prelude, jit: options.jit, ..EngineOptions::default() }, output)
+    let defaults = EngineOptions::default();
+    let perf_map = options.perf_map || defaults.perf_map;
+    Engine::new(EngineOptions { prelude: options.prelude, jit: options.jit, perf_map, ..defaults }, output)
         .map_err(|e| anyhow::anyhow!("cannot start the JIT engine: {e}"))
 }
 

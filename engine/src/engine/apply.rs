@@ -41,6 +41,9 @@ impl Engine {
     ) -> Outcome {
         let CompiledEntry { items, warnings } = compiled;
         let code_bytes: usize = items.iter().map(|(item, _)| item_code_bytes(item)).sum();
+        for (item, _) in &items {
+            self.record_for_profilers(item, entry);
+        }
         let eager: Vec<String> = (items.iter())
             .filter_map(|(item, _)| match item {
                 CompiledItem::Def { function, body: DefBody::Eager(_), .. } => Some(function.proto.name.clone()),
@@ -88,6 +91,27 @@ impl Engine {
         outcome.warnings[warned..].iter().for_each(|warning| observer(Event::Warning(warning)));
         self.record_module(entry, &outcome, code_bytes, &eager);
         outcome
+    }
+
+    /// Names the item's code in the perf map (when there is one).
+    fn record_for_profilers(&mut self, item: &CompiledItem, entry: &EntryContext) {
+        match item {
+            CompiledItem::Def { function, body: DefBody::Eager(code), .. } => {
+                let name = &function.proto.name;
+                let version = self.session.index.get(name).map_or(0, |f| f.history.len()) + 1;
+                self.perf_map.record(code.code, code.size, &format!("{name}@{version}"));
+            }
+            CompiledItem::Expr { thunk, .. } => self.perf_map.record(thunk.code, thunk.size, &entry.name),
+            CompiledItem::Global(globals) => {
+                for (name, _, thunk) in globals {
+                    self.perf_map.record(thunk.code, thunk.size, &format!("{} (var {name})", entry.name));
+                }
+            }
+            CompiledItem::Extern { proto, adapter: Some(code), .. } => {
+                self.perf_map.record(code.code, code.size, &format!("adapter for extern {}", proto.name));
+            }
+            _ => {}
+        }
     }
 
     /// Logs what the entry's module held, for `:modules`.
@@ -258,6 +282,8 @@ impl Engine {
     pub(super) fn record_lazily_compiled(&mut self) {
         let compiled = self.lazy.borrow_mut().take_compiled();
         for LazilyCompiled { name, function } in compiled {
+            let version = self.session.index.get(&name).map_or(0, |f| f.version());
+            self.perf_map.record(function.code, function.size, &format!("{name}@{version}"));
             self.session.index.entry(&name).code = Code::Compiled(function);
         }
     }

@@ -111,6 +111,23 @@ pub const COMMANDS: &[Command] = &[
                   version's code is the code that runs; a lazy one is compiled now.",
     },
     Command {
+        name: ":undo",
+        aliases: &[],
+        usage: ":undo [NAME]",
+        summary: "make the previous version of NAME current again (or undo the last entry's definitions)",
+        details: "Undo is a redefinition with the previous version's source: a new version, shown like a \
+                  redefinition, and itself undoable. `:undo` alone undoes every definition the last \
+                  defining entry made (forgetting those it defined first). Globals are values, not \
+                  definitions: undo never changes them, and says so.",
+    },
+    Command {
+        name: ":forget",
+        aliases: &[],
+        usage: ":forget NAME",
+        summary: "remove a function: calls to it raise \"not defined\" from now on",
+        details: "Its versions stay visible in `:show`. Forgetting an operator removes it from the grammar.",
+    },
+    Command {
         name: ":compile",
         aliases: &[],
         usage: ":compile [NAME|all]",
@@ -246,6 +263,8 @@ fn run_unrecorded(session: &mut Session, line: &str) -> Result<Next, String> {
             write_out(session, &text)
         }
         ":time" => time(session, argument),
+        ":undo" => undo(session, argument),
+        ":forget" => forget(session, argument),
         ":show" => show(session, argument),
         ":load" => load(session, argument),
         ":save" => save(session, argument),
@@ -334,6 +353,56 @@ fn code(session: &mut Session, argument: &str, asm: bool) -> Result<(), String> 
     let text =
         if asm { disasm::asm_text(session.engine(), &listing) } else { disasm::clif_text(session.engine(), &listing) };
     write_out(session, &text)
+}
+
+/// `:undo [NAME]`: the previous version of NAME, or of everything the last defining entry defined.
+fn undo(session: &mut Session, argument: &str) -> Result<(), String> {
+    if !argument.is_empty() {
+        let name = resolve_function(session, argument)?;
+        return session.undo(&name);
+    }
+    let engine = session.engine();
+    let current =
+        |f: &&kaleido_engine::FunctionInfo| f.kind == kaleido_engine::FunctionKind::User && f.current().is_some();
+    let last = (engine.index().functions().filter(current)).filter_map(|f| f.current()).map(|v| v.entry).max();
+    let Some(last) = last else { return Err("there is no definition to undo".to_string()) };
+    let names: Vec<(String, u32)> = (engine.index().functions().filter(current))
+        .filter_map(|f| f.current().filter(|v| v.entry == last).map(|v| (f.name.clone(), v.number)))
+        .collect();
+    let globals: Vec<String> = (engine.modules().iter().filter(|m| m.entry == last))
+        .flat_map(|m| m.made.iter().filter_map(|made| made.strip_prefix("var ").map(str::to_string)))
+        .collect();
+    for (name, version) in names {
+        if version > 1 {
+            session.undo(&name)?;
+        } else {
+            session.engine_mut().forget(&name)?;
+            write_out(session, &format!("forgot {name} (it had one version)\n"))?;
+        }
+    }
+    if !globals.is_empty() {
+        let note = format!("globals keep their values (undo does not restore values): {}\n", globals.join(", "));
+        write_out(session, &note)?;
+    }
+    Ok(())
+}
+
+/// `:forget NAME`: removes a function.
+fn forget(session: &mut Session, argument: &str) -> Result<(), String> {
+    if argument.is_empty() {
+        return Err("usage: `:forget NAME`".to_string());
+    }
+    let name = resolve_function(session, argument)?;
+    session.engine_mut().forget(&name)?;
+    let callers = session.engine().index().callers_of(&name);
+    let note = match callers.len() {
+        0 => String::new(),
+        _ => format!(
+            "; calls from {} now raise \"not defined\"",
+            callers.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    write_out(session, &format!("forgot {name}{note}\n"))
 }
 
 /// `:time ENTRY`: runs the entry and says where its time went.

@@ -1,0 +1,72 @@
+//! Undoing a definition and forgetting a function (`:undo`, `:forget`).
+//!
+//! Undo is a redefinition: the previous version's source is entered again (under the operator meanings
+//! it was parsed with), becoming a new version, so it goes through the same compile and apply phases as
+//! any entry (slots repointed, stale callers warned about) and is itself undoable. Globals are values, not
+//! definitions: undo never changes them.
+
+use kaleido_lang::ast::ProtoKind;
+
+use super::{Engine, Event, Outcome};
+use crate::index::{Code, FunctionKind, FunctionState};
+
+impl Engine {
+    /// Makes the version before the current one of `name` current again, as a new version with its source.
+    /// `observer` hears the entry's warnings and outcome as [`Engine::eval_observed`]'s would.
+    pub fn undo(&mut self, name: &str, observer: &mut dyn FnMut(Event<'_>)) -> Result<Outcome, String> {
+        let info = self.session.index.get(name).ok_or_else(|| format!("no function named `{name}`"))?;
+        if !matches!(info.kind, FunctionKind::User | FunctionKind::Prelude) || info.state != FunctionState::Defined {
+            return Err(format!("`{name}` has no definition to undo"));
+        }
+        let current = info.version() as usize;
+        // The version before the current one's *source*: the current version may itself be an undo.
+        let Some(previous) = current.checked_sub(2).and_then(|i| info.history.get(i)) else {
+            return Err(format!("`{name}` has only one version; `:forget {name}` removes it"));
+        };
+        let (source, meanings, number) = (previous.source.clone(), previous.parsed_under.clone(), previous.number);
+        let operators = self.session.operators.clone();
+        self.session.operators = operators.with_meanings(&meanings);
+        let outcome = self.eval_observed(&format!("<undo: {name}@{number}>"), &source, observer);
+        // The table is the one before, with the restored definition's operator (if it is one) as it is now.
+        self.session.operators = operators;
+        if let Some(info) = self.session.index.get(name) {
+            let kind = info.operator;
+            self.session.operators.define(&kind);
+        }
+        outcome.map_err(|rejected| {
+            let message = rejected.diagnostics.iter().rev().find(|d| d.is_error()).map(|d| d.message.clone());
+            format!("version {number} of `{name}` no longer compiles: {}", message.unwrap_or_default())
+        })
+    }
+
+    /// Removes the function `name`: calls to it raise "not defined" from now on. Its history stays, so
+    /// `:show` still lists its versions. An operator is removed from the operator table too.
+    pub fn forget(&mut self, name: &str) -> Result<(), String> {
+        let info = self.session.index.get(name).ok_or_else(|| format!("no function named `{name}`"))?;
+        match (info.kind, info.state) {
+            (FunctionKind::Builtin, _) => return Err(format!("`{name}` is a builtin and cannot be forgotten")),
+            (_, FunctionState::NotYetDefined) => return Err(format!("`{name}` is not defined")),
+            _ => {}
+        }
+        let operator = info.operator;
+        let info = self.session.index.entry(name);
+        if let Some(current) = info.history.last_mut() {
+            current.retired = true;
+        }
+        info.state = FunctionState::NotYetDefined;
+        info.kind = FunctionKind::User;
+        info.operator = ProtoKind::Plain;
+        info.arity = None;
+        if let Code::Compiled(old) = std::mem::take(&mut info.code) {
+            self.retired.push(old.range);
+        }
+        self.session.index.set_calls(name, Default::default());
+        for (_, slot) in self.session.slots.of_name(name) {
+            self.lazy.borrow_mut().forget(self.session.slots.address(slot));
+            self.refresh_slot(slot);
+        }
+        self.session.operators.remove(&operator);
+        self.collect();
+        Ok(())
+    }
+}

@@ -348,3 +348,30 @@ fn a_transcript_replays_the_session() {
     assert_eq!(String::from_utf8_lossy(&output.stdout), "6\n4\n0\n20\n");
     assert!(String::from_utf8_lossy(&output.stderr).contains("`nope` is not defined"));
 }
+
+/// `:time` reports analysis, compile and run time, and counts the functions compiled lazily while it ran;
+/// `:set timing on` does it for every entry.
+#[test]
+fn time_reports_where_an_entry_went() {
+    let (mut s, out) = session();
+    let text = enter(&mut s, &out, &["def fib(x) if x < 3 then 1 else fib(x-1) + fib(x-2)", ":time fib(20)"]);
+    assert!(text.contains("Out[2]: 6765\n"), "{text}");
+    let line = text.lines().find(|l| l.starts_with("time: ")).unwrap_or_else(|| panic!("no timing:\n{text}"));
+    assert!(line.contains(" ms analyzing, ") && line.contains(" ms compiling 1 function, "), "{line}");
+    assert!(line.contains(" ms running (1 function compiled lazily in "), "{line}");
+    let text = enter(&mut s, &out, &[":set timing on", "fib(10)", ":set timing off", "fib(11)"]);
+    assert_eq!(text.matches("time: ").count(), 1, "{text}");
+    assert_eq!(run_command(&mut s, ":time"), Next::Failed);
+}
+
+/// `:undo` alone undoes every definition of the last defining entry, forgetting one-version functions,
+/// and says that globals keep their values.
+#[test]
+fn undo_of_the_last_entry_says_what_it_does_with_globals() {
+    let (mut s, out) = session();
+    let text = enter(&mut s, &out, &["def f(x) 1", "def f(x) 2; def k(x) 3; var z = 4", ":undo", "f(0)", "z"]);
+    assert!(text.contains("redefined f(x) (version 3) (undo: back to the source of f@1)\n"), "{text}");
+    assert!(text.contains("forgot k (it had one version)\n"), "{text}");
+    assert!(text.contains("globals keep their values (undo does not restore values): z\n"), "{text}");
+    assert!(text.ends_with("Out[3]: 1\nOut[4]: 4\n"), "{text}");
+}

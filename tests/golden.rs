@@ -30,7 +30,7 @@ fn observe(program: &Path, via_stdin: bool, jit: &str) -> datatest_stable::Resul
     } else {
         command.arg(program).stdin(Stdio::null()).output()?
     };
-    let mut seen = String::from_utf8_lossy(&output.stdout).into_owned();
+    let mut seen = hide_addresses(&String::from_utf8_lossy(&output.stdout));
     if !output.stderr.is_empty() {
         seen.push_str("--- stderr\n");
         seen.push_str(&fold_depths(&String::from_utf8_lossy(&output.stderr)));
@@ -41,6 +41,20 @@ fn observe(program: &Path, via_stdin: bool, jit: &str) -> datatest_stable::Resul
         None => seen.push_str("--- killed by a signal\n"),
     }
     Ok(seen)
+}
+
+/// Addresses (`0x55d3c2a1b160` in `:table`) change from run to run: each is shown as `0x…`.
+fn hide_addresses(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("0x") {
+        let digits = rest[at + 2..].len() - rest[at + 2..].trim_start_matches(|c: char| c.is_ascii_hexdigit()).len();
+        out.push_str(&rest[..at]);
+        out.push_str(if digits >= 8 { "0x…" } else { &rest[at..at + 2 + digits] });
+        rest = &rest[at + 2 + digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// How deep a runaway recursion got depends on the stack's size and what is below it; a backtrace's

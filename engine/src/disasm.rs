@@ -27,6 +27,7 @@ pub fn asm_text(engine: &Engine, listing: &Listing) -> String {
         .min()
         .unwrap_or(start + listing.code.len() as u64);
     let mut names = known_addresses(engine, &instructions, start, code_end);
+    names.extend(listing.names.iter().map(|(address, name)| (*address as u64, name.clone())));
     // Constants are named by their offset and value (`+0x140 = 3`).
     let constants: Vec<(u64, f64)> = (instructions.iter())
         .filter(|i| i.is_ip_rel_memory_operand())
@@ -66,6 +67,7 @@ pub fn asm_text(engine: &Engine, listing: &Listing) -> String {
 /// `listing`'s Cranelift IR, under the same header, with the addresses the engine knows written as
 /// their names (`<slot fib/1>`), which also keeps the text the same from run to run.
 pub fn clif_text(engine: &Engine, listing: &Listing) -> String {
+    let forgotten = |value: u64| listing.names.iter().find(|(a, _)| *a as u64 == value).map(|(_, n)| n.clone());
     let mut text = header(listing);
     let mut rest = listing.clif.as_str();
     while let Some(at) = rest.find("0x") {
@@ -74,7 +76,7 @@ pub fn clif_text(engine: &Engine, listing: &Listing) -> String {
             rest[at + 2..].find(|c: char| !(c.is_ascii_hexdigit() || c == '_')).map_or(rest.len(), |n| at + 2 + n);
         let literal = &rest[at..digits];
         let value = u64::from_str_radix(&literal[2..].replace('_', ""), 16).ok();
-        match value.and_then(|v| engine.describe_address(v as usize)) {
+        match value.and_then(|v| engine.describe_address(v as usize).or_else(|| forgotten(v))) {
             Some(name) => text.push_str(&format!("<{name}>")),
             None => text.push_str(literal),
         }
@@ -149,7 +151,9 @@ impl Story {
                         Some(format!("the address of {name}"))
                     }
                     // A 64-bit immediate that is no address is a number's bits, on its way to an xmm register.
-                    None if instruction.op1_kind() == OpKind::Immediate64 => {
+                    None if instruction.op1_kind() == OpKind::Immediate64
+                        && (value == 0 || f64::from_bits(value).is_normal()) =>
+                    {
                         Some(format!("the bits of {}", crate::runtime::format_value(f64::from_bits(value))))
                     }
                     None => None,
@@ -216,7 +220,7 @@ impl Story {
         let word = registers.iter().find_map(|r| self.loaded_word.get(r))?;
         match *word {
             "abort word" => Some("the abort test: if set, leave through the exit path".to_string()),
-            _ => None,
+            _ => Some("the stack and interrupt check: below the limit means overflow or Ctrl-C".to_string()),
         }
     }
 

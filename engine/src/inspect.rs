@@ -354,7 +354,7 @@ pub fn deps(engine: &Engine, name: &str, dot: bool) -> Result<String, String> {
         text.push_str(&format!("{title} through others: {}\n", or_none(&further)));
     }
     let entries = top_level_callers(engine, &info.name, &callers);
-    text.push_str(&format!("called from top-level entries: {}\n", or_none(&entries)));
+    text.push_str(&format!("reached from the top-level code of: {}\n", or_none(&entries)));
     Ok(text)
 }
 

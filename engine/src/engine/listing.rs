@@ -30,6 +30,9 @@ pub struct Listing {
     pub code: Vec<u8>,
     /// Where the code starts (where it runs, or ran while it was listed).
     pub address: usize,
+    /// Names of addresses the code uses that the engine no longer knows: the slots a throwaway compile
+    /// made for names nothing else calls, gone when it was rolled back.
+    pub names: Vec<(usize, String)>,
 }
 
 /// One slot of the indirection table (`:table`).
@@ -110,7 +113,7 @@ impl Engine {
             Some(artifacts) => artifacts.clif.clone(),
             None => self.throwaway_definition(&source, &self.session.operators.with_meanings(&meanings))?.1.clif,
         };
-        Ok(Listing { title, note, clif, code, address })
+        Ok(Listing { title, note, clif, code, address, names: Vec::new() })
     }
 
     /// Compiles the deferred body of `name` now, as its first call would; `false` if it had none.
@@ -146,6 +149,7 @@ impl Engine {
         self.backend.borrow_mut().keep_artifacts(true);
         let options =
             CodeOptions { lazy: false, checks: self.options.checks, direct_self_calls: self.options.direct_self_calls };
+        let slots_before = self.session.slots.len();
         let (session, backend) = (&mut self.session, &self.backend);
         let compiled = self.compile_stack.run(|| {
             let analysis = analyze_in(text, operators, &*session, Limits::for_stack(COMPILE_STACK));
@@ -155,6 +159,13 @@ impl Engine {
             let mut backend = backend.borrow_mut();
             Staging::new(session, &mut backend, options, text).compile(analysis.items, &|| false)
         });
+        let slots = &self.session.slots;
+        let names: Vec<(usize, String)> = (slots.since(slots_before))
+            .map(|slot| {
+                let (name, arity) = slots.key(slot);
+                (slots.address(slot), format!("slot {name}/{arity}"))
+            })
+            .collect();
         self.session.rollback(mark);
         self.backend.borrow_mut().keep_artifacts(keep);
         let entry = match compiled {
@@ -176,7 +187,8 @@ impl Engine {
             let clif = function.artifacts.as_ref().map(|a| a.clif.clone()).unwrap_or_default();
             let code = copy_code(function.code, function.size);
             let title = name.clone().unwrap_or_default();
-            listings.push((name, Listing { title, note: None, clif, code, address: function.code }));
+            let listing = Listing { title, note: None, clif, code, address: function.code, names: names.clone() };
+            listings.push((name, listing));
             ranges.push(function.range);
         }
         self.backend.borrow().free(&ranges);

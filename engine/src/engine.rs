@@ -116,12 +116,36 @@ pub struct ModuleRecord {
     pub entry: EntryId,
     /// Its name (`<repl:3>`, `fib.kal:12`).
     pub name: String,
-    /// What it made: `fib v2`, `extern sin`, `var x`, `an expression`.
-    pub made: Vec<String>,
+    /// What it made, item by item.
+    pub made: Vec<Made>,
     /// Bytes of machine code compiled into it (definitions compiled eagerly, top-level code, adapters).
     pub code_bytes: usize,
     /// The definitions whose code it holds (compiled eagerly), with their versions.
     pub definitions: Vec<(String, u32)>,
+}
+
+/// What one item of an entry made (shown as `fib v2`, `extern sin`, `var x`, `an expression`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Made {
+    /// A version of a definition.
+    Definition(String, u32),
+    /// An extern binding.
+    Extern(String),
+    /// A global.
+    Global(String),
+    /// A top-level expression, run once.
+    Expression,
+}
+
+impl std::fmt::Display for Made {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Made::Definition(name, version) => write!(f, "{name} v{version}"),
+            Made::Extern(name) => write!(f, "extern {name}"),
+            Made::Global(name) => write!(f, "var {name}"),
+            Made::Expression => write!(f, "an expression"),
+        }
+    }
 }
 
 /// The JIT engine. See the crate documentation for the invariants it keeps.

@@ -447,7 +447,8 @@ pub fn modules(engine: &Engine) -> String {
             (_, true) => "live",
             (_, false) => "freed",
         };
-        let made = if module.made.is_empty() { "nothing".to_string() } else { module.made.join(", ") };
+        let made: Vec<String> = module.made.iter().map(ToString::to_string).collect();
+        let made = if made.is_empty() { "nothing".to_string() } else { made.join(", ") };
         text.push_str(&format!(
             "{:<6} {:<24} {:>6}  {code:<9} {made}\n",
             module.entry.0, module.name, module.code_bytes

@@ -49,7 +49,7 @@ mod stack;
 pub use backend::{Artifacts, CompileStats, host_triple};
 pub use builtins::putchard_byte;
 pub use engine::{
-    Engine, EntryTiming, Event, ItemOutcome, Listing, ListingOf, ModuleRecord, Outcome, PRELUDE, SlotRow,
+    Engine, EntryTiming, Event, ItemOutcome, Listing, ListingOf, Made, ModuleRecord, Outcome, PRELUDE, SlotRow,
 };
 pub use error::{CallSite, Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 pub use ids::{CodeAddr, EntryId};

@@ -19,6 +19,11 @@ impl PerfMap {
         PerfMap { file }
     }
 
+    /// Whether the map is being written (names need not be made otherwise).
+    pub(crate) fn is_open(&self) -> bool {
+        self.file.is_some()
+    }
+
     /// Records that `size` bytes of code at `code` are the function `name`.
     pub(crate) fn record(&mut self, code: usize, size: usize, name: &str) {
         if let Some(file) = &mut self.file

@@ -70,7 +70,8 @@ fn modules_record_what_each_entry_made() {
     let mut e = engine(JitMode::Eager);
     value(&mut e, "def f(x) x; f(1)");
     let module = e.modules().last().expect("a module");
-    assert_eq!(module.made, ["f v1", "an expression"]);
+    let made: Vec<String> = module.made.iter().map(ToString::to_string).collect();
+    assert_eq!(made, ["f v1", "an expression"]);
     assert!(module.code_bytes > 0);
     assert!(inspect::modules(&e).contains("live"));
 }

@@ -115,9 +115,14 @@ impl Operators {
         self.unary.insert(op);
     }
 
-    /// What `uses` mean in this table.
-    pub fn meanings_of(&self, uses: &OperatorUses) -> OperatorMeanings {
-        let infix = (uses.infix.iter()).filter_map(|&op| Some((op, self.binary.get(&op).copied()?))).collect();
+    /// What `uses` mean in this table, once `defining` (the prototype of the definition that uses them,
+    /// which may use its own operator) is defined too.
+    pub fn meanings_of(&self, uses: &OperatorUses, defining: &ProtoKind) -> OperatorMeanings {
+        let precedence = |op: char| match *defining {
+            ProtoKind::Binary { op: own, precedence } if own == op => Some(precedence),
+            _ => self.binary.get(&op).copied(),
+        };
+        let infix = (uses.infix.iter()).filter_map(|&op| Some((op, precedence(op)?))).collect();
         OperatorMeanings { infix, prefix: uses.prefix.clone() }
     }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use kaleido_lang::Span;
 use kaleido_lang::ast::{Function, Prototype};
 
-use super::{Engine, Event, ItemOutcome, ModuleRecord, Outcome};
+use super::{Engine, Event, ItemOutcome, Made, ModuleRecord, Outcome};
 use crate::backend::{CompiledFunction, StubKind};
 use crate::compile::{CompiledEntry, CompiledItem, DefBody, Uses};
 use crate::error::{CallSite, FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
@@ -95,6 +95,9 @@ impl Engine {
 
     /// Names the item's code in the perf map (when there is one).
     fn record_for_profilers(&mut self, item: &CompiledItem, entry: &EntryContext) {
+        if !self.perf_map.is_open() {
+            return;
+        }
         match item {
             CompiledItem::Def { function, body: DefBody::Eager(code), .. } => {
                 let name = &function.proto.name;
@@ -121,14 +124,14 @@ impl Engine {
         for item in &outcome.items {
             match item {
                 ItemOutcome::Defined { name, version, .. } => {
-                    made.push(format!("{name} v{version}"));
+                    made.push(Made::Definition(name.clone(), *version));
                     if eager.contains(name) {
                         definitions.push((name.clone(), *version));
                     }
                 }
-                ItemOutcome::Declared { name, .. } => made.push(format!("extern {name}")),
-                ItemOutcome::Global { name, .. } => made.push(format!("var {name}")),
-                ItemOutcome::Value(_) => made.push("an expression".to_string()),
+                ItemOutcome::Declared { name, .. } => made.push(Made::Extern(name.clone())),
+                ItemOutcome::Global { name, .. } => made.push(Made::Global(name.clone())),
+                ItemOutcome::Value(_) => made.push(Made::Expression),
             }
         }
         self.modules.push(ModuleRecord { entry: entry.id, name: entry.name.clone(), made, code_bytes, definitions });
@@ -241,9 +244,7 @@ impl Engine {
         };
         drop(lazy);
         // The table its text was parsed under: the session's before this item, with its own operator.
-        let mut parsed_with = self.session.operators.clone();
-        parsed_with.define(&proto.kind);
-        let parsed_under = parsed_with.meanings_of(&uses.operators);
+        let parsed_under = self.session.operators.meanings_of(&uses.operators, &proto.kind);
         let info = self.session.index.entry(name);
         if let Some(current) = info.history.last_mut() {
             current.retired = true;
@@ -282,8 +283,10 @@ impl Engine {
     pub(super) fn record_lazily_compiled(&mut self) {
         let compiled = self.lazy.borrow_mut().take_compiled();
         for LazilyCompiled { name, function } in compiled {
-            let version = self.session.index.get(&name).map_or(0, |f| f.version());
-            self.perf_map.record(function.code, function.size, &format!("{name}@{version}"));
+            if self.perf_map.is_open() {
+                let version = self.session.index.get(&name).map_or(0, |f| f.version());
+                self.perf_map.record(function.code, function.size, &format!("{name}@{version}"));
+            }
             self.session.index.entry(&name).code = Code::Compiled(function);
         }
     }

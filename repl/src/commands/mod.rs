@@ -370,7 +370,12 @@ fn undo(session: &mut Session, argument: &str) -> Result<(), String> {
         .filter_map(|f| f.current().filter(|v| v.entry == last).map(|v| (f.name.clone(), v.number)))
         .collect();
     let globals: Vec<String> = (engine.modules().iter().filter(|m| m.entry == last))
-        .flat_map(|m| m.made.iter().filter_map(|made| made.strip_prefix("var ").map(str::to_string)))
+        .flat_map(|m| {
+            m.made.iter().filter_map(|made| match made {
+                kaleido_engine::Made::Global(name) => Some(name.clone()),
+                _ => None,
+            })
+        })
         .collect();
     for (name, version) in names {
         if version > 1 {

@@ -27,7 +27,11 @@ fuzz_target!(|bytes: &[u8]| {
     let jit = if bytes.len() % 2 == 0 { JitMode::Lazy } else { JitMode::Eager };
     let (mut original, _) = session(jit);
     for entry in &entries {
-        original.eval_shell_entry(entry);
+        if entry.starts_with(':') {
+            run_command(&mut original, entry);
+        } else {
+            original.eval_shell_entry(entry);
+        }
     }
     let dir = std::env::temp_dir().join(format!("kaleido-fuzz-roundtrip-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");

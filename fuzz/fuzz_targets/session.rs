@@ -16,7 +16,12 @@ fuzz_target!(|bytes: &[u8]| {
     for jit in [JitMode::Eager, JitMode::Lazy] {
         let options = EngineOptions { jit, ..EngineOptions::default() };
         let mut engine = Engine::new(options, Box::new(std::io::sink())).expect("engine");
-        let results: Vec<String> = entries.iter().map(|e| format!("{:?}", engine.eval("<fuzz>", e).map(|o| o.items))).collect();
+        let mut run = |e: &String| match (e.strip_prefix(":undo "), e.strip_prefix(":forget ")) {
+            (Some(name), _) => format!("{:?}", engine.undo(name, &mut |_| {}).map(|o| o.items)),
+            (_, Some(name)) => format!("{:?}", engine.forget(name)),
+            _ => format!("{:?}", engine.eval("<fuzz>", e).map(|o| o.items)),
+        };
+        let results: Vec<String> = entries.iter().map(&mut run).collect();
         outcomes.push(results);
     }
     assert_eq!(outcomes[0], outcomes[1], "eager and lazy disagree on {entries:?}");

@@ -4,7 +4,8 @@
 //! functions (changing arity sometimes), define operators with random precedences (redefining the
 //! prelude's too), set globals, declare externs, call functions before they exist, and evaluate
 //! expressions using `if`, `for`, `var`, assignment, builtins and `printd`, and unparenthesized chains of
-//! operators whose meaning depends on the precedences in force.
+//! operators whose meaning depends on the precedences in force. An entry may also be a command,
+//! `:undo fN` or `:forget fN`, which a runner passes to the engine's and the interpreter's own calls.
 //!
 //! Every generated program terminates, by construction:
 //! - function `f<i>` calls only `f<j>` with `j < i` (or names never defined), so calls form no cycle;
@@ -103,6 +104,17 @@ impl Generator {
     }
 
     fn entry(&mut self) -> String {
+        // Sometimes a command instead: undo or forget a function (the shell's `:undo`, `:forget`).
+        if self.rng.chance(6) {
+            let index = self.rng.below(FUNCTIONS);
+            return match self.rng.chance(70) {
+                true => format!(":undo f{index}"),
+                false => {
+                    self.arities[index] = None;
+                    format!(":forget f{index}")
+                }
+            };
+        }
         let items = 1 + self.rng.below(3);
         (0..items).map(|_| self.item()).collect::<Vec<_>>().join("; ")
     }

@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use kaleido_lang::ast::{Expr, ExprKind, Item, ItemKind};
+use kaleido_lang::ast::{Expr, ExprKind, Item, ItemKind, ProtoKind};
 use kaleido_lang::{Operators, analyze, has_errors};
 
 use crate::builtins::builtin;
@@ -104,7 +104,8 @@ pub struct Definition {
 /// A session of the reference interpreter.
 pub struct Interpreter {
     pub(crate) functions: HashMap<String, Definition>,
-    versions: HashMap<String, u32>,
+    /// Every definition of each name, oldest first, with the operator its prototype declared.
+    history: HashMap<String, Vec<(Definition, ProtoKind)>>,
     /// Names bound to builtins by `extern` (the interpreter knows no C functions).
     declared: HashSet<String>,
     pub(crate) globals: HashMap<String, f64>,
@@ -121,7 +122,7 @@ impl Interpreter {
     pub fn new(prelude: bool) -> Interpreter {
         let mut interpreter = Interpreter {
             functions: HashMap::new(),
-            versions: HashMap::new(),
+            history: HashMap::new(),
             declared: HashSet::new(),
             globals: HashMap::new(),
             operators: Operators::builtin(),
@@ -171,11 +172,8 @@ impl Interpreter {
             ItemKind::Def(function) => {
                 let proto = function.proto;
                 let params = proto.params.into_iter().map(|p| p.name).collect();
-                self.functions.insert(proto.name.clone(), Definition { params, body: Rc::new(function.body) });
-                let version = self.versions.entry(proto.name.clone()).or_insert(0);
-                *version += 1;
-                self.operators.define(&proto.kind);
-                results.push(ItemResult::Defined { name: proto.name, version: *version });
+                let definition = Definition { params, body: Rc::new(function.body) };
+                results.push(self.define(proto.name, definition, proto.kind));
             }
             ItemKind::Extern(proto) => {
                 self.declared.insert(proto.name.clone());
@@ -197,6 +195,42 @@ impl Interpreter {
             }
         }
         Ok(())
+    }
+
+    /// Makes `definition` the current one of `name`, as a new version.
+    fn define(&mut self, name: String, definition: Definition, kind: ProtoKind) -> ItemResult {
+        self.functions.insert(name.clone(), definition.clone());
+        let history = self.history.entry(name.clone()).or_default();
+        history.push((definition, kind));
+        let version = history.len() as u32;
+        self.operators.define(&kind);
+        ItemResult::Defined { name, version }
+    }
+
+    /// `:undo NAME`: the version before the current one becomes current again, as a new version (the
+    /// engine's semantics: a redefinition with the previous version's source). Rejected when `name` is
+    /// not defined or has one version.
+    pub fn undo(&mut self, name: &str) -> EntryResult {
+        let previous = match self.history.get(name) {
+            Some(history) if self.functions.contains_key(name) && history.len() >= 2 => {
+                history[history.len() - 2].clone()
+            }
+            _ => return EntryResult::Rejected(vec![format!("`{name}` has no earlier version to undo to")]),
+        };
+        let (definition, kind) = previous;
+        EntryResult::Applied { items: vec![self.define(name.to_string(), definition, kind)], error: None }
+    }
+
+    /// `:forget NAME`: removes the function (and its operator); its history stays.
+    pub fn forget(&mut self, name: &str) -> EntryResult {
+        if self.functions.remove(name).is_none() {
+            return EntryResult::Rejected(vec![format!("`{name}` is not defined")]);
+        }
+        if let Some((_, kind)) = self.history.get(name).and_then(|h| h.last()) {
+            let kind = *kind;
+            self.operators.remove(&kind);
+        }
+        EntryResult::Applied { items: Vec::new(), error: None }
     }
 
     /// The compile-time checks beyond parsing, over every item, against the entry's own earlier items.

@@ -1,12 +1,13 @@
 //! Differential testing: generated sessions run on the JIT (eager and lazy) and on the reference
 //! interpreter, entry by entry, and must agree: accepted or rejected, each item's result (values bit for
 //! bit, any NaN equal to any NaN), runtime errors by kind and the functions they name, and the program's
-//! output byte for byte.
+//! output byte for byte. Entries `:undo fN` and `:forget fN` go to the engine's and the interpreter's
+//! `undo` and `forget`.
 //!
 //! `KALEIDO_DIFF_CASES=N` runs N sessions (default 2,000), `KALEIDO_DIFF_SEED=S` starts at seed S. A
 //! failure prints the seed and a minimised session, ready to paste into a `.kal` regression test.
 
-use kaleido_engine::{CapturedOutput, Engine, EngineOptions, ItemOutcome, JitMode, RuntimeErrorKind};
+use kaleido_engine::{CapturedOutput, Engine, EngineOptions, ItemOutcome, JitMode, Outcome, RuntimeErrorKind};
 use kaleido_interp::generate::Generator;
 use kaleido_interp::{EntryResult, Interpreter, ItemResult, RuntimeError};
 
@@ -48,7 +49,11 @@ fn on_jit(entries: &[String], jit: JitMode) -> Vec<Observed> {
     entries
         .iter()
         .map(|entry| {
-            let result = engine.eval("<diff>", entry);
+            let result = match (entry.strip_prefix(":undo "), entry.strip_prefix(":forget ")) {
+                (Some(name), _) => engine.undo(name, &mut |_| {}).map_err(|_| ()),
+                (_, Some(name)) => engine.forget(name).map(|()| Outcome::default()).map_err(|_| ()),
+                _ => engine.eval("<diff>", entry).map_err(|_| ()),
+            };
             let output = buffer.take_string();
             let Ok(outcome) = result else { return Observed::Rejected };
             let items = outcome
@@ -80,7 +85,11 @@ fn on_interpreter(entries: &[String]) -> Option<Vec<Observed>> {
     interpreter.set_fuel_per_entry(2_000_000);
     let mut observed = Vec::new();
     for entry in entries {
-        let result = interpreter.eval_entry(entry);
+        let result = match (entry.strip_prefix(":undo "), entry.strip_prefix(":forget ")) {
+            (Some(name), _) => interpreter.undo(name),
+            (_, Some(name)) => interpreter.forget(name),
+            _ => interpreter.eval_entry(entry),
+        };
         let output = String::from_utf8_lossy(&std::mem::take(&mut interpreter.output)).into_owned();
         observed.push(match result {
             EntryResult::Rejected(_) => Observed::Rejected,
@@ -196,17 +205,21 @@ fn the_generator_makes_varied_sessions_that_mostly_parse() {
     let mut rejected = 0;
     let mut total = 0;
     let mut errors = 0;
+    let (mut undone, mut forgotten) = (0, 0);
     for seed in 0..200 {
         let entries = Generator::new(seed).session(8);
-        for observed in on_interpreter(&entries).unwrap_or_default() {
+        for (entry, observed) in entries.iter().zip(on_interpreter(&entries).unwrap_or_default()) {
             total += 1;
             match observed {
                 Observed::Rejected => rejected += 1,
                 Observed::Applied { error: Some(_), .. } => errors += 1,
+                Observed::Applied { .. } if entry.starts_with(":undo") => undone += 1,
+                Observed::Applied { .. } if entry.starts_with(":forget") => forgotten += 1,
                 _ => {}
             }
         }
     }
     assert!(rejected * 4 < total, "{rejected} of {total} entries rejected");
     assert!(errors > 0, "some entries raise runtime errors");
+    assert!(undone > 5 && forgotten > 5, "undo applied {undone} times, forget {forgotten} times");
 }

@@ -80,7 +80,11 @@ fn a_saved_session_loads_back_to_the_same_state() {
             let jit = if seed % 2 == 0 { JitMode::Lazy } else { JitMode::Eager };
             let mut original = engine(jit);
             for entry in Generator::new(seed).session(12) {
-                let _ = original.eval("<gen>", &entry);
+                match (entry.strip_prefix(":undo "), entry.strip_prefix(":forget ")) {
+                    (Some(name), _) => drop(original.undo(name, &mut |_| {})),
+                    (_, Some(name)) => drop(original.forget(name)),
+                    _ => drop(original.eval("<gen>", &entry)),
+                }
             }
             let script = kaleido_engine::save::session_script(&original);
             canonical += (original.index().functions())

@@ -133,7 +133,7 @@ impl Hinter for KalHelper {
 
 /// Where the word that ends `text` starts: the byte just after the last character that is not part of a
 /// word (never inside a multi-byte character).
-fn word_start(text: &str, in_word: impl Fn(char) -> bool) -> usize {
+pub(crate) fn word_start(text: &str, in_word: impl Fn(char) -> bool) -> usize {
     text.char_indices().rev().find(|&(_, c)| !in_word(c)).map_or(0, |(i, c)| i + c.len_utf8())
 }
 

@@ -37,6 +37,15 @@ pub fn register(handle: InterruptHandle) {
     HANDLE.store(Box::into_raw(Box::new(handle)), Ordering::SeqCst);
 }
 
+/// Asks the current session's engine to stop, as Ctrl-C does (a notebook's `interrupt_request`).
+pub fn interrupt_current() {
+    let handle = HANDLE.load(Ordering::SeqCst);
+    // SAFETY: a non-null pointer came from `Box::into_raw` in `register` and is never freed.
+    if let Some(handle) = unsafe { handle.as_ref() } {
+        handle.interrupt();
+    }
+}
+
 /// Marks a script as running (its items act on Ctrl-C themselves) until the guard is dropped.
 pub fn busy() -> BusyGuard {
     BUSY.store(true, Ordering::SeqCst);

@@ -3,7 +3,7 @@
 //! Parts, one file each: [`session`] (an engine plus how its outcomes are shown), [`script`] (running a
 //! file item by item), [`commands`] (`:help`, `:list`, `:save`...), [`shell`] (the rustyline loop),
 //! [`helper`] (highlighting, completion, multi-line validation), [`history`] (where history is kept),
-//! [`interrupt`] (Ctrl-C while code runs), [`transcript`] (what `:save --transcript` writes).
+//! [`interrupt`] (Ctrl-C while code runs), [`kernel`] (`kaleido kernel`, for Jupyter), [`transcript`] (what `:save --transcript` writes).
 //!
 //! Only this crate prints, reads terminals or files, or knows about clap and rustyline.
 #![deny(unreachable_pub)]
@@ -12,6 +12,7 @@ pub mod commands;
 pub mod helper;
 pub mod history;
 pub mod interrupt;
+pub mod kernel;
 pub mod script;
 pub mod session;
 pub mod shell;

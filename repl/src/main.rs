@@ -56,6 +56,12 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    // `kaleido kernel ...` is the Jupyter kernel, with options of its own (a script named `kernel` runs
+    // as `kaleido ./kernel`).
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some("kernel") {
+        return ExitCode::from(kaleido::kernel::main(args.collect()) as u8);
+    }
     // `--version` names the target the JIT generates code for, as the banner does.
     let version = format!("{} (JIT for {})", env!("CARGO_PKG_VERSION"), kaleido_engine::host_triple());
     let matches = Cli::command().version(version.leak() as &str).get_matches();

@@ -151,6 +151,12 @@ impl Session {
         &self.engine
     }
 
+    /// The engine and the two writers at once (a front end that runs entries itself, as the notebook
+    /// kernel does, writes while the engine runs).
+    pub fn parts(&mut self) -> (&mut Engine, &mut Box<dyn Write>, &mut Box<dyn Write>) {
+        (&mut self.engine, &mut self.out, &mut self.err)
+    }
+
     /// The engine, for commands that act on it (`:compile`, `:asm` of a lazy definition).
     pub fn engine_mut(&mut self) -> &mut Engine {
         &mut self.engine

@@ -1,0 +1,86 @@
+//! `kaleido kernel`: kaleido as a Jupyter kernel (JupyterLab, VS Code notebooks, nbclient).
+//!
+//! `kaleido kernel --connection-file F` serves one notebook: [`wire`] owns the ZeroMQ sockets on a tokio
+//! runtime of their own, [`execute`] runs each shell request against one [`Session`] on the main thread
+//! (the engine is single-threaded). `kaleido kernel install` writes the kernelspec ([`install`]).
+//!
+//! Interrupts arrive as `interrupt_request` messages on the control socket (the kernelspec says
+//! `interrupt_mode: message`: it works wherever the kernel runs, also behind a gateway that cannot send
+//! it a signal); SIGINT is honoured too, for `kill -INT`. A restart is a new process: Jupyter starts the
+//! kernel again, with a fresh session.
+
+mod execute;
+mod install;
+mod wire;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use jupyter_protocol::ConnectionInfo;
+
+use crate::session::{Session, SessionOptions};
+
+/// `kaleido kernel`: run as a Jupyter kernel, or install or remove its kernelspec.
+#[derive(Parser, Debug)]
+#[command(name = "kaleido kernel", about = "kaleido as a Jupyter kernel")]
+pub struct KernelCli {
+    /// The connection file Jupyter passes a kernel (ports, IP, signing key).
+    #[arg(long, value_name = "FILE")]
+    connection_file: Option<PathBuf>,
+    #[command(subcommand)]
+    action: Option<Action>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Action {
+    /// Write the kernelspec where `jupyter kernelspec list` finds it.
+    Install(install::Where),
+    /// Remove the kernelspec `install` wrote.
+    Uninstall(install::Where),
+}
+
+/// Runs `kaleido kernel ARGS` (`args` without the program name and `kernel`); returns the exit code.
+pub fn main(args: Vec<String>) -> i32 {
+    let cli = match KernelCli::try_parse_from(std::iter::once("kaleido kernel".to_string()).chain(args)) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { 64 } else { 0 };
+        }
+    };
+    let result = match (cli.action, cli.connection_file) {
+        (Some(Action::Install(place)), _) => install::install(&place),
+        (Some(Action::Uninstall(place)), _) => install::uninstall(&place),
+        (None, Some(file)) => run(&file),
+        (None, None) => Err(anyhow::anyhow!("`kaleido kernel` needs `--connection-file FILE` (Jupyter passes it)")),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("kaleido kernel: {error:#}");
+            1
+        }
+    }
+}
+
+/// Serves the notebook described by the connection file at `path` until it is shut down.
+fn run(path: &std::path::Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let info: ConnectionInfo =
+        serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{} is not a connection file: {e}", path.display()))?;
+    if info.signature_scheme != "hmac-sha256" {
+        anyhow::bail!("signature scheme `{}` is not supported (only hmac-sha256)", info.signature_scheme);
+    }
+    let wires = wire::start(info)?;
+    let streams = execute::Streams::new(wires.outgoing.clone());
+    let stdout = streams.writer(true);
+    let program = {
+        let streams = execute::Streams::from_parts(&streams);
+        Box::new(move || streams.writer(true)) as Box<dyn Fn() -> Box<dyn std::io::Write>>
+    };
+    let options = SessionOptions { color: true, ..SessionOptions::default() };
+    let mut session = Session::new(options, stdout, streams.writer(false), program)?;
+    crate::interrupt::install(false);
+    execute::serve(&mut session, &streams, wires);
+    Ok(())
+}

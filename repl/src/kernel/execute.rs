@@ -209,7 +209,7 @@ impl Kernel<'_> {
                     status: ReplyStatus::Error,
                     execution_count: count,
                     payload: Vec::new(),
-                    user_expressions: None,
+                    user_expressions: Some(Default::default()),
                     error: Some(Box::new(failure)),
                 };
             }
@@ -217,14 +217,15 @@ impl Kernel<'_> {
         self.flush_streams();
         if let (Some(value), false) = (last_value, silent) {
             let data = Media::new(vec![MediaType::Plain(format_value(value))]);
-            let result = ExecuteResult { execution_count: count, data, metadata: Default::default(), transient: None };
+            let transient = Some(Default::default());
+            let result = ExecuteResult { execution_count: count, data, metadata: Default::default(), transient };
             self.iopub(result.as_child_of(&parent));
         }
         ExecuteReply {
             status: ReplyStatus::Ok,
             execution_count: count,
             payload: Vec::new(),
-            user_expressions: None,
+            user_expressions: Some(Default::default()),
             error: None,
         }
     }

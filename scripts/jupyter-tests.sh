@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The notebook tests with the Jupyter project's own tools: jupyter_kernel_test's suite against the kernel,
+# and nbclient executing every notebook in examples/notebooks/ against its stored outputs. The kernelspec
+# of the binary under test (target/debug/kaleido, built by `cargo test`) goes into a temporary
+# JUPYTER_PATH, so nothing is installed for the user. Fails loudly when Python is missing.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="$("$root/scripts/python-env.sh")"
+kaleido="${KALEIDO_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/kaleido}"
+if [ ! -x "$kaleido" ]; then
+    echo "jupyter-tests: $kaleido is missing; run cargo test (or cargo build) first" >&2
+    exit 1
+fi
+jupyter_dir="$(mktemp -d)"
+trap 'rm -rf "$jupyter_dir"' EXIT
+"$kaleido" kernel install --prefix "$jupyter_dir" > /dev/null
+export JUPYTER_PATH="$jupyter_dir/share/jupyter"
+export JUPYTER_DATA_DIR="$jupyter_dir/data"
+export JUPYTER_RUNTIME_DIR="$jupyter_dir/runtime"
+"$venv/bin/jupyter" kernelspec list | grep -q "kaleido" || { echo "jupyter-tests: kernelspec not found" >&2; exit 1; }
+cd "$root"
+"$venv/bin/python" -m unittest -v tests/jupyter/test_kernel.py tests/jupyter/test_notebooks.py

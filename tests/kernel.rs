@@ -1,0 +1,177 @@
+//! The notebook kernel spoken to over the real protocol, on loopback: a client made with
+//! `jupyter-zmq-client` (the same library the kernel uses, on the other side of the sockets) signs its
+//! messages with the connection file's key. Checked: kernel info, an execution's messages in order
+//! (streams while it runs, values labelled by line, the result, busy/idle), a message signed with the
+//! wrong key dropped without an answer, an interrupt that stops a loop and keeps every definition, and
+//! shutdown. The Python reference tools test the kernel too (`tests/jupyter/`).
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use jupyter_protocol::{
+    ConnectionInfo, ExecuteRequest, InterruptRequest, JupyterMessage, JupyterMessageContent, KernelInfoRequest,
+    ShutdownRequest, Transport,
+};
+use jupyter_zmq_client::{
+    ClientIoPubConnection, ClientShellConnection, create_client_control_connection, create_client_iopub_connection,
+    create_client_shell_connection_with_identity, peek_ports, peer_identity_for_session,
+};
+use tokio::time::timeout;
+
+struct Kernel {
+    process: std::process::Child,
+    info: ConnectionInfo,
+    _dir: std::path::PathBuf,
+}
+
+impl Drop for Kernel {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+async fn start_kernel(name: &str) -> Kernel {
+    let ports = peek_ports(IpAddr::V4(Ipv4Addr::LOCALHOST), 5).await.expect("free ports");
+    let info = ConnectionInfo {
+        ip: "127.0.0.1".to_string(),
+        transport: Transport::TCP,
+        shell_port: ports[0],
+        iopub_port: ports[1],
+        stdin_port: ports[2],
+        control_port: ports[3],
+        hb_port: ports[4],
+        key: format!("test-key-{}", std::process::id()),
+        signature_scheme: "hmac-sha256".to_string(),
+        kernel_name: Some("kaleido".to_string()),
+    };
+    let dir = std::env::temp_dir().join(format!("kaleido-kernel-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("connection.json");
+    std::fs::write(&file, serde_json::to_string(&info).expect("json")).expect("connection file");
+    let process = std::process::Command::new(env!("CARGO_BIN_EXE_kaleido"))
+        .args(["kernel", "--connection-file"])
+        .arg(&file)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the kernel starts");
+    Kernel { process, info, _dir: dir }
+}
+
+async fn clients(info: &ConnectionInfo) -> (ClientShellConnection, ClientIoPubConnection) {
+    let session = format!("test-{}", std::process::id());
+    let identity = peer_identity_for_session(&session).expect("identity");
+    let mut shell = create_client_shell_connection_with_identity(info, &session, identity).await.expect("shell");
+    let iopub = create_client_iopub_connection(info, "", &session).await.expect("iopub");
+    // The kernel may still be binding, and iopub subscriptions take a moment: ask until it answers.
+    for _ in 0..100 {
+        shell.send(KernelInfoRequest {}.into()).await.expect("send");
+        if let Ok(Ok(reply)) = timeout(Duration::from_millis(200), shell.read()).await {
+            assert!(matches!(reply.content, JupyterMessageContent::KernelInfoReply(_)));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            return (shell, iopub);
+        }
+    }
+    panic!("the kernel never answered kernel_info");
+}
+
+/// The iopub messages about `parent` up to its `idle` status, as (type, text) pairs.
+async fn outputs(iopub: &mut ClientIoPubConnection, parent: &JupyterMessage) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    loop {
+        let message = timeout(Duration::from_secs(20), iopub.read()).await.expect("iopub in time").expect("iopub");
+        if message.parent_header.as_ref().map(|h| &h.msg_id) != Some(&parent.header.msg_id) {
+            continue;
+        }
+        let entry = match &message.content {
+            JupyterMessageContent::Status(status) => ("status".into(), format!("{:?}", status.execution_state)),
+            JupyterMessageContent::ExecuteInput(input) => ("execute_input".into(), input.code.clone()),
+            JupyterMessageContent::StreamContent(stream) => (format!("stream {:?}", stream.name), stream.text.clone()),
+            JupyterMessageContent::ExecuteResult(result) => ("execute_result".into(), format!("{:?}", result.data)),
+            JupyterMessageContent::ErrorOutput(error) => ("error".into(), format!("{}: {}", error.ename, error.evalue)),
+            other => (other.message_type().to_string(), String::new()),
+        };
+        let idle = entry == ("status".to_string(), "Idle".to_string());
+        seen.push(entry);
+        if idle {
+            return seen;
+        }
+    }
+}
+
+async fn execute(
+    shell: &mut ClientShellConnection,
+    iopub: &mut ClientIoPubConnection,
+    code: &str,
+) -> Vec<(String, String)> {
+    let request: JupyterMessage = ExecuteRequest::new(code.to_string()).into();
+    shell.send(request.clone()).await.expect("send");
+    let seen = outputs(iopub, &request).await;
+    let reply = timeout(Duration::from_secs(20), shell.read()).await.expect("reply in time").expect("reply");
+    assert!(matches!(reply.content, JupyterMessageContent::ExecuteReply(_)), "{reply:?}");
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cell_streams_its_output_in_order_and_ends_with_its_result() {
+    let kernel = start_kernel("execute").await;
+    let (mut shell, mut iopub) = clients(&kernel.info).await;
+    let seen = execute(&mut shell, &mut iopub, "def f(x) x * 2\nprintd(1)\nf(21)").await;
+    let stdout = |text: &str| ("stream Stdout".to_string(), text.to_string());
+    assert_eq!(seen[0], ("status".to_string(), "Busy".to_string()));
+    assert_eq!(seen[1], ("execute_input".to_string(), "def f(x) x * 2\nprintd(1)\nf(21)".to_string()));
+    assert_eq!(seen[2..5], [stdout("defined f(x)\n"), stdout("1\n"), stdout("Out[1] (line 2): 0\n")]);
+    assert!(seen[5].0 == "execute_result" && seen[5].1.contains("\"42\""), "{seen:?}");
+    let seen = execute(&mut shell, &mut iopub, "nope(1)").await;
+    assert!(seen.contains(&("error".to_string(), "RuntimeError: `nope` is not defined".to_string())), "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_signed_with_another_key_is_dropped() {
+    let kernel = start_kernel("signature").await;
+    let (mut shell, mut iopub) = clients(&kernel.info).await;
+    let forged = ConnectionInfo { key: "not-the-key".to_string(), ..kernel.info.clone() };
+    let session = "forger";
+    let identity = peer_identity_for_session(session).expect("identity");
+    let mut intruder = create_client_shell_connection_with_identity(&forged, session, identity).await.expect("shell");
+    intruder.send(ExecuteRequest::new("def f(x) 666".to_string()).into()).await.expect("send");
+    assert!(timeout(Duration::from_secs(1), intruder.read()).await.is_err(), "a forged request was answered");
+    // It did not run, and the kernel still serves the real client.
+    let seen = execute(&mut shell, &mut iopub, "f(1)").await;
+    assert!(seen.iter().any(|(kind, _)| kind == "error"), "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_stops_a_loop_within_100_ms_and_shutdown_ends_the_kernel() {
+    let mut kernel = start_kernel("interrupt").await;
+    let (mut shell, mut iopub) = clients(&kernel.info).await;
+    execute(&mut shell, &mut iopub, "def keep(x) x + 1").await;
+    let session = format!("control-{}", std::process::id());
+    let mut control = create_client_control_connection(&kernel.info, &session).await.expect("control");
+    let request: JupyterMessage = ExecuteRequest::new("for i = 0, 1 in 0".to_string()).into();
+    shell.send(request.clone()).await.expect("send");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let asked = Instant::now();
+    control.send(InterruptRequest {}.into()).await.expect("interrupt");
+    let seen = outputs(&mut iopub, &request).await;
+    let took = asked.elapsed();
+    assert!(seen.contains(&("error".to_string(), "Interrupted: interrupted".to_string())), "{seen:?}");
+    assert!(took < Duration::from_millis(100), "the interrupt took {took:?}");
+    let _reply = timeout(Duration::from_secs(5), shell.read()).await.expect("reply").expect("reply");
+    let reply = timeout(Duration::from_secs(5), control.read()).await.expect("reply").expect("reply");
+    assert!(matches!(reply.content, JupyterMessageContent::InterruptReply(_)), "{reply:?}");
+    let seen = execute(&mut shell, &mut iopub, "keep(41)").await;
+    assert!(seen.iter().any(|(kind, text)| kind == "execute_result" && text.contains("\"42\"")), "{seen:?}");
+    control.send(ShutdownRequest { restart: false }.into()).await.expect("shutdown");
+    let reply = timeout(Duration::from_secs(5), control.read()).await.expect("reply").expect("reply");
+    assert!(matches!(reply.content, JupyterMessageContent::ShutdownReply(_)));
+    let started = Instant::now();
+    loop {
+        if let Some(status) = kernel.process.try_wait().expect("wait") {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "the kernel did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -18,5 +18,14 @@ export JUPYTER_PATH="$jupyter_dir/share/jupyter"
 export JUPYTER_DATA_DIR="$jupyter_dir/data"
 export JUPYTER_RUNTIME_DIR="$jupyter_dir/runtime"
 "$venv/bin/jupyter" kernelspec list | grep -q "kaleido" || { echo "jupyter-tests: kernelspec not found" >&2; exit 1; }
+# `install --user` goes where Jupyter looks for the user's kernels, and `uninstall` takes it away again.
+JUPYTER_PATH="" "$kaleido" kernel install --user > /dev/null
+JUPYTER_PATH="" "$venv/bin/jupyter" kernelspec list | grep -q "$JUPYTER_DATA_DIR/kernels/kaleido" \
+    || { echo "jupyter-tests: --user kernelspec not listed" >&2; exit 1; }
+"$kaleido" kernel uninstall --user > /dev/null
+if JUPYTER_PATH="" "$venv/bin/jupyter" kernelspec list | grep -q "$JUPYTER_DATA_DIR/kernels/kaleido"; then
+    echo "jupyter-tests: uninstall left the kernelspec" >&2
+    exit 1
+fi
 cd "$root"
 "$venv/bin/python" -m unittest -v tests/jupyter/test_kernel.py tests/jupyter/test_notebooks.py

@@ -24,6 +24,8 @@ fn start(history: &std::path::Path) -> PtySession {
 fn still_alive(p: &mut PtySession) {
     p.send_line("keep(41)").unwrap();
     p.exp_string("42").unwrap();
+    // Ctrl-D typed before the next prompt is up would be read by nothing.
+    p.exp_regex(r"In \[\d+\]: ").unwrap();
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }
@@ -162,6 +164,7 @@ fn an_endless_history_file_is_refused_with_a_warning() {
     p.exp_string("In [1]: ").unwrap();
     p.send_line("2 + 2").unwrap();
     p.exp_string("4").unwrap();
+    p.exp_regex(r"In \[\d+\]: ").unwrap();
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }
@@ -198,6 +201,7 @@ fn lines_typed_ahead_or_pasted_without_brackets_all_run_in_order() {
     p.send("10 * 10\r").unwrap();
     p.flush().unwrap();
     p.exp_string("100").unwrap();
+    p.exp_regex(r"In \[\d+\]: ").unwrap();
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }
@@ -253,6 +257,7 @@ fn diagnostics_are_coloured_on_a_terminal_and_ctrl_c_gets_its_own_line() {
     // A terminal echoes `^C` where the cursor is (this pseudo-terminal has echo off): the shell ends that
     // line before the message, so the message starts on a line of its own.
     p.exp_string("\r\n\r\n\x1b[1m<repl:3>:1:1: \x1b[1;31merror\x1b[0m\x1b[1m: interrupted").unwrap();
+    p.exp_regex(r"In \[\d+\]: ").unwrap();
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }
@@ -323,6 +328,7 @@ fn a_recalled_multi_line_entry_shows_its_continuation_prompts_and_runs() {
     p.exp_string("In [3]: ").unwrap();
     p.send_line("twice(21)").unwrap();
     p.exp_string("42").unwrap();
+    p.exp_regex(r"In \[\d+\]: ").unwrap();
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }

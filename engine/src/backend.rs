@@ -23,6 +23,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Module, ModuleError, ModuleReloc, default_libcall_names};
 use target_lexicon::Triple;
 
+use crate::options::Tier;
 use crate::code_memory::{ArenaProvider, CodeRange, SharedArena, lock};
 use crate::codegen::{RuntimeAddresses, emit_native_void_call, kaleido_signature};
 use crate::runtime::{ABORT_OFFSET, InterruptHandle, RaiseKind, k_lazy_compile, k_raise};
@@ -159,8 +160,9 @@ impl Backend {
         compile_stack: Rc<Stack>,
         interrupt: InterruptHandle,
         runtime: RuntimeAddresses,
+        tier: Tier,
     ) -> Result<Backend, String> {
-        let (isa, stub_isa) = (host_isa(false)?, host_isa(true)?);
+        let (isa, stub_isa) = (host_isa(false, tier)?, host_isa(true, tier)?);
         let (stubs, stats, builder_context) = (HashMap::new(), CompileStats::default(), FunctionBuilderContext::new());
         let keep_artifacts = false;
         Ok(Backend {
@@ -333,6 +335,12 @@ impl Backend {
         *self.stubs.get(&(kind, arity)).expect("stubs are made in the compile phase")
     }
 
+    /// Compiles with `tier`'s settings from now on (stubs, compiled once, stay as they are).
+    pub(crate) fn set_tier(&mut self, tier: Tier) -> Result<(), String> {
+        self.isa = host_isa(false, tier)?;
+        Ok(())
+    }
+
     /// What the stub at `address` is (`lazy stub/1`), if it is one.
     pub(crate) fn stub_at(&self, address: usize) -> Option<String> {
         let ((kind, arity), _) = self.stubs.iter().find(|(_, code)| **code == address)?;
@@ -441,10 +449,16 @@ fn emit_lazy_forward(
 }
 
 /// Builds the host ISA modules share.
-fn host_isa(frame_pointers: bool) -> Result<OwnedTargetIsa, String> {
+fn host_isa(frame_pointers: bool, tier: Tier) -> Result<OwnedTargetIsa, String> {
     let mut flags = settings::builder();
     let set = |flags: &mut settings::Builder, name, value| flags.set(name, value).map_err(|e| e.to_string());
-    set(&mut flags, "opt_level", "speed")?;
+    match tier {
+        Tier::Baseline => {
+            set(&mut flags, "opt_level", "none")?;
+            set(&mut flags, "regalloc_algorithm", "single_pass")?;
+        }
+        Tier::Optimized => set(&mut flags, "opt_level", "speed")?,
+    }
     set(&mut flags, "is_pic", "false")?;
     set(&mut flags, "use_colocated_libcalls", "false")?;
     // Cranelift's x64 tail calls (the lazy stub's hand-over) need frame pointers in the function that

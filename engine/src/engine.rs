@@ -21,7 +21,7 @@ use crate::error::{Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 use crate::ids::EntryId;
 use crate::index::{Code, FunctionKind, FunctionState, Index};
 use crate::lazy::Compiler;
-use crate::options::{EngineOptions, JitMode};
+use crate::options::{Tier, EngineOptions, JitMode};
 use crate::perf_map::PerfMap;
 use crate::runtime::{InterruptHandle, LazyHook, RuntimeState};
 use crate::session::Session;
@@ -185,7 +185,7 @@ impl Engine {
         let interrupt = runtime.interrupt_handle().clone();
         let addresses =
             RuntimeAddresses { state: &*runtime as *const RuntimeState as usize, signals: interrupt.signals_address() };
-        let backend = Rc::new(RefCell::new(Backend::new(arena, compile_stack.clone(), interrupt, addresses)?));
+        let backend = Rc::new(RefCell::new(Backend::new(arena, compile_stack.clone(), interrupt, addresses, options.tier)?));
         let lazy = Box::new(RefCell::new(Compiler::new(backend.clone(), compile_stack.clone())));
         runtime.set_lazy_hook(&*lazy as &dyn LazyHook);
         let session = Session::default();
@@ -319,6 +319,18 @@ impl Engine {
     /// memory and compile time.
     pub fn keep_code_text(&mut self, keep: bool) {
         self.backend.borrow_mut().keep_artifacts(keep);
+    }
+
+    /// How much Cranelift optimizes code compiled from now on (`:set tier`).
+    pub fn set_tier(&mut self, tier: Tier) -> Result<(), String> {
+        self.backend.borrow_mut().set_tier(tier)?;
+        self.options.tier = tier;
+        Ok(())
+    }
+
+    /// How much Cranelift optimizes.
+    pub fn tier(&self) -> Tier {
+        self.options.tier
     }
 
     /// When definitions are compiled.

@@ -54,7 +54,7 @@ pub use engine::{
 pub use error::{CallSite, Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 pub use ids::{CodeAddr, EntryId};
 pub use index::{FunctionInfo, FunctionKind, FunctionState, Index, Version};
-pub use options::{EngineOptions, JitMode};
+pub use options::{EngineOptions, JitMode, Tier};
 pub use output::CapturedOutput;
 pub use runtime::{InterruptHandle, format_value, io_reason};
 pub use target_lexicon::Triple;

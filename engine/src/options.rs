@@ -32,6 +32,40 @@ impl std::str::FromStr for JitMode {
     }
 }
 
+/// How hard Cranelift works on the code it generates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tier {
+    /// The cheapest settings that still give sound code (`opt_level=none`, the single-pass register
+    /// allocator): compile time linear in a function's size. The default: most code in a session runs
+    /// once or a few times.
+    #[default]
+    Baseline,
+    /// `opt_level=speed` with the backtracking register allocator: about twice as fast code, several
+    /// times the compile time (and superlinear in a long function).
+    Optimized,
+}
+
+impl std::fmt::Display for Tier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Tier::Baseline => "baseline",
+            Tier::Optimized => "optimized",
+        })
+    }
+}
+
+impl std::str::FromStr for Tier {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Tier, String> {
+        match text {
+            "baseline" => Ok(Tier::Baseline),
+            "optimized" => Ok(Tier::Optimized),
+            other => Err(format!("unknown tier `{other}`; use `baseline` or `optimized`")),
+        }
+    }
+}
+
 /// How an engine starts.
 #[derive(Clone, Debug)]
 pub struct EngineOptions {
@@ -39,6 +73,8 @@ pub struct EngineOptions {
     pub prelude: bool,
     /// Compile definitions lazily (on first call) or eagerly.
     pub jit: JitMode,
+    /// How much Cranelift optimizes (`--tier`, `:set tier`).
+    pub tier: Tier,
     /// Emit stack-overflow and interrupt checks. Only benchmarks turn them off, to measure their cost:
     /// without them runaway recursion crashes the process and Ctrl-C cannot stop a loop.
     pub checks: bool,
@@ -57,6 +93,7 @@ impl Default for EngineOptions {
         EngineOptions {
             prelude: true,
             jit: JitMode::Lazy,
+            tier: Tier::Baseline,
             checks: true,
             direct_self_calls: true,
             code_memory: DEFAULT_CODE_MEMORY,

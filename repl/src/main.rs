@@ -49,6 +49,10 @@ struct Cli {
     /// compiled (lazy definitions are compiled at once to show them).
     #[arg(long, value_name = "clif|asm")]
     emit: Option<ShowCode>,
+    /// How much Cranelift optimizes: `baseline` (cheap to compile, the default) or `optimized` (about
+    /// twice as fast code, several times the compile time).
+    #[arg(long, value_name = "TIER", default_value = "baseline")]
+    tier: kaleido_engine::Tier,
     /// Write `/tmp/perf-PID.map`, so `perf report` names JIT-compiled functions (`fib@2`); the
     /// environment variable `KALEIDO_PERF_MAP=1` does the same.
     #[arg(long)]
@@ -90,6 +94,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         show_code,
         timing: false,
         perf_map: cli.perf_map,
+        tier: cli.tier,
     };
     let stdout = Stdout::detect();
     let closed_or_open = stdout.writer();

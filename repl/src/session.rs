@@ -10,7 +10,7 @@ use kaleido_engine::present::describe_item;
 use kaleido_engine::{
     Engine, EngineOptions, Event, ItemOutcome, JitMode, Outcome, Rejected, RuntimeErrorKind, format_value, io_reason,
 };
-use kaleido_engine::{ListingOf, disasm};
+use kaleido_engine::{ListingOf, Tier, disasm};
 use kaleido_lang::Span;
 use kaleido_lang::token::TokenKind;
 
@@ -42,6 +42,8 @@ pub struct SessionOptions {
     pub timing: bool,
     /// Write `/tmp/perf-PID.map` for profilers (`--perf-map`).
     pub perf_map: bool,
+    /// How much Cranelift optimizes (`--tier`).
+    pub tier: Tier,
 }
 
 /// Which code to print for every new definition.
@@ -79,6 +81,7 @@ impl Default for SessionOptions {
             show_code: ShowCode::Off,
             timing: false,
             perf_map: false,
+            tier: Tier::Baseline,
         }
     }
 }
@@ -165,6 +168,13 @@ impl Session {
     /// The number the next shell entry gets (`In [3]`).
     pub fn next_entry_number(&self) -> u32 {
         self.entries + 1
+    }
+
+    /// Chooses how much Cranelift optimizes code compiled from now on (`:set tier`); kept across `:reset`.
+    pub fn set_tier(&mut self, tier: Tier) -> Result<(), String> {
+        self.engine.set_tier(tier)?;
+        self.options.tier = tier;
+        Ok(())
     }
 
     /// Chooses when definitions entered from now on are compiled (`:set jit lazy|eager`); kept across
@@ -404,7 +414,8 @@ fn silenced(rest: &str) -> bool {
 fn new_engine(options: &SessionOptions, output: Box<dyn Write>) -> anyhow::Result<Engine> {
     let defaults = EngineOptions::default();
     let perf_map = options.perf_map || defaults.perf_map;
-    Engine::new(EngineOptions { prelude: options.prelude, jit: options.jit, perf_map, ..defaults }, output)
+    let tier = options.tier;
+    Engine::new(EngineOptions { prelude: options.prelude, jit: options.jit, perf_map, tier, ..defaults }, output)
         .map_err(|e| anyhow::anyhow!("cannot start the JIT engine: {e}"))
 }
 

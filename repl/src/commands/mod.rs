@@ -186,7 +186,7 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: ":set",
         aliases: &[],
-        usage: ":set jit lazy|eager | show clif|asm|off | timing on|off",
+        usage: ":set jit lazy|eager | tier baseline|optimized | show clif|asm|off | timing on|off",
         summary: "when definitions compile (`jit`); print each new definition's IR or machine code (`show`)",
         details: "`:set jit lazy` (the default) compiles a definition on its first call; `:set jit eager` when it \
                   is entered. `:set show asm` prints the annotated machine code of every new definition as \
@@ -477,6 +477,15 @@ fn set(session: &mut Session, argument: &str) -> Result<(), String> {
             };
             write_out(session, &format!("jit mode {mode}: definitions are compiled {when}\n"))
         }
+        (Some("tier"), Some(tier), None) => {
+            let tier: kaleido_engine::Tier = tier.parse()?;
+            session.set_tier(tier)?;
+            let what = match tier {
+                kaleido_engine::Tier::Baseline => "cheap to compile (opt_level none, single-pass register allocation)",
+                kaleido_engine::Tier::Optimized => "optimized (opt_level speed, backtracking register allocation)",
+            };
+            write_out(session, &format!("tier {tier}: code compiled from now on is {what}\n"))
+        }
         (Some("timing"), Some(switch @ ("on" | "off")), None) => {
             session.set_timing(switch == "on");
             write_out(session, &format!("timing {switch}\n"))
@@ -490,7 +499,9 @@ fn set(session: &mut Session, argument: &str) -> Result<(), String> {
             };
             write_out(session, &text)
         }
-        _ => Err("usage: `:set jit lazy|eager`, `:set show clif|asm|off` or `:set timing on|off`".to_string()),
+        _ => Err("usage: `:set jit lazy|eager`, `:set tier baseline|optimized`, `:set show clif|asm|off` or \
+                  `:set timing on|off`"
+            .to_string()),
     }
 }
 

@@ -375,3 +375,15 @@ fn undo_of_the_last_entry_says_what_it_does_with_globals() {
     assert!(text.contains("globals keep their values (undo does not restore values): z\n"), "{text}");
     assert!(text.ends_with("Out[3]: 1\nOut[4]: 4\n"), "{text}");
 }
+
+/// `:set tier` changes how code compiled from then on is optimized; both tiers compute the same values.
+#[test]
+fn set_tier_switches_between_baseline_and_optimized_code() {
+    let (mut s, out) = session();
+    let fib = "def fib(x) if x < 3 then 1 else fib(x-1) + fib(x-2)";
+    let text = enter(&mut s, &out, &[":set tier baseline", fib, "fib(20)", ":set tier optimized", fib, "fib(20)"]);
+    assert!(text.contains("tier baseline: code compiled from now on is cheap to compile"), "{text}");
+    assert!(text.contains("Out[2]: 6765\n") && text.contains("Out[4]: 6765\n"), "{text}");
+    assert_eq!(run_command(&mut s, ":set tier fast"), Next::Failed);
+    assert!(out.take_string().contains("unknown tier `fast`; use `baseline` or `optimized`"));
+}

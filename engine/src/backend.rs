@@ -23,9 +23,9 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Module, ModuleError, ModuleReloc, default_libcall_names};
 use target_lexicon::Triple;
 
-use crate::options::Tier;
 use crate::code_memory::{ArenaProvider, CodeRange, SharedArena, lock};
 use crate::codegen::{RuntimeAddresses, emit_native_void_call, kaleido_signature};
+use crate::options::Tier;
 use crate::runtime::{ABORT_OFFSET, InterruptHandle, RaiseKind, k_lazy_compile, k_raise};
 use crate::stack::{COMPILE_STACK, Stack};
 

@@ -21,7 +21,7 @@ use crate::error::{Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 use crate::ids::EntryId;
 use crate::index::{Code, FunctionKind, FunctionState, Index};
 use crate::lazy::Compiler;
-use crate::options::{Tier, EngineOptions, JitMode};
+use crate::options::{EngineOptions, JitMode, Tier};
 use crate::perf_map::PerfMap;
 use crate::runtime::{InterruptHandle, LazyHook, RuntimeState};
 use crate::session::Session;
@@ -185,7 +185,8 @@ impl Engine {
         let interrupt = runtime.interrupt_handle().clone();
         let addresses =
             RuntimeAddresses { state: &*runtime as *const RuntimeState as usize, signals: interrupt.signals_address() };
-        let backend = Rc::new(RefCell::new(Backend::new(arena, compile_stack.clone(), interrupt, addresses, options.tier)?));
+        let backend =
+            Rc::new(RefCell::new(Backend::new(arena, compile_stack.clone(), interrupt, addresses, options.tier)?));
         let lazy = Box::new(RefCell::new(Compiler::new(backend.clone(), compile_stack.clone())));
         runtime.set_lazy_hook(&*lazy as &dyn LazyHook);
         let session = Session::default();

@@ -7,7 +7,7 @@
 //! `KALEIDO_DIFF_CASES=N` runs N sessions (default 2,000), `KALEIDO_DIFF_SEED=S` starts at seed S. A
 //! failure prints the seed and a minimised session, ready to paste into a `.kal` regression test.
 
-use kaleido_engine::{CapturedOutput, Engine, EngineOptions, ItemOutcome, JitMode, Outcome, RuntimeErrorKind};
+use kaleido_engine::{CapturedOutput, Engine, EngineOptions, ItemOutcome, JitMode, Outcome, RuntimeErrorKind, Tier};
 use kaleido_interp::generate::Generator;
 use kaleido_interp::{EntryResult, Interpreter, ItemResult, RuntimeError};
 
@@ -42,9 +42,9 @@ enum Observed {
     Applied { items: Vec<Item>, error: Option<Error>, output: String },
 }
 
-fn on_jit(entries: &[String], jit: JitMode) -> Vec<Observed> {
+fn on_jit(entries: &[String], jit: JitMode, tier: Tier) -> Vec<Observed> {
     let buffer = CapturedOutput::default();
-    let options = EngineOptions { jit, ..EngineOptions::default() };
+    let options = EngineOptions { jit, tier, ..EngineOptions::default() };
     let mut engine = Engine::new(options, Box::new(buffer.clone())).expect("engine");
     entries
         .iter()
@@ -122,12 +122,14 @@ fn on_interpreter(entries: &[String]) -> Option<Vec<Observed>> {
 /// The first disagreement, described, if any; `None` also when the interpreter ran out of fuel.
 fn disagreement(entries: &[String]) -> Option<String> {
     let reference = on_interpreter(entries)?;
-    for jit in [JitMode::Eager, JitMode::Lazy] {
-        let observed = on_jit(entries, jit);
+    // Both tiers: the baseline tier's code must mean what the optimized tier's does.
+    let modes = [(JitMode::Eager, Tier::Optimized), (JitMode::Lazy, Tier::Optimized), (JitMode::Lazy, Tier::Baseline)];
+    for (jit, tier) in modes {
+        let observed = on_jit(entries, jit, tier);
         for (i, (jit_entry, reference_entry)) in observed.iter().zip(&reference).enumerate() {
             if jit_entry != reference_entry {
                 return Some(format!(
-                    "entry {} `{}` ({jit:?}):\n  JIT:         {jit_entry:?}\n  interpreter: {reference_entry:?}",
+                    "entry {} `{}` ({jit:?}, {tier:?}):\n  JIT:         {jit_entry:?}\n  interpreter: {reference_entry:?}",
                     i + 1,
                     entries[i]
                 ));

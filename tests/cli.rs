@@ -261,3 +261,41 @@ fn many_diagnostics_cost_linear_time() {
     assert_eq!(stderr(&output).matches("warning: `undefined_thing` is not defined yet").count(), 40_000);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--emit asm` prints the annotated machine code of every definition as it is compiled (a lazy one is
+/// compiled at once to show it), and the values still follow.
+#[test]
+fn emit_prints_each_definitions_code() {
+    let output =
+        kaleido(&["--emit", "asm", "-e", "def twice(x) sq(x) * 2", "-e", "def sq(x) x * x", "-e", "twice(3)"], "");
+    let text = stdout(&output);
+    assert!(text.starts_with("; twice, version 1 ("), "{text}");
+    assert!(text.contains("; compiled now: it was deferred to its first call (lazy)"), "{text}");
+    assert!(text.contains("call through slot sq/1"), "{text}");
+    assert!(text.contains("; sq, version 1 (") && text.ends_with("18\n"), "{text}");
+    let clif = stdout(&kaleido(&["--emit", "clif", "-e", "def sq(x) x * x"], ""));
+    assert!(clif.contains("fmul v1, v1"), "{clif}");
+}
+
+/// `--perf-map` writes `/tmp/perf-PID.map` with a line per compiled function, named as `:show` names
+/// versions (`fib@1`) and top-level code by its entry.
+#[test]
+fn perf_map_names_compiled_code() {
+    let child = Command::new(env!("CARGO_BIN_EXE_kaleido"))
+        .args(["--perf-map", "-e", "def fib(x) if x < 3 then 1 else fib(x-1) + fib(x-2)", "-e", "fib(10)"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("kaleido starts");
+    let map = format!("/tmp/perf-{}.map", child.id());
+    let output = child.wait_with_output().expect("kaleido finishes");
+    assert_eq!(stdout(&output), "55\n");
+    let lines = std::fs::read_to_string(&map).expect("the perf map was written");
+    let _ = std::fs::remove_file(&map);
+    let names: Vec<&str> = lines.lines().filter_map(|line| line.splitn(3, ' ').nth(2)).collect();
+    assert!(names.contains(&"fib@1") && names.contains(&"<-e:2>:1"), "{lines}");
+    for line in lines.lines() {
+        let mut fields = line.split(' ');
+        let (start, size) = (fields.next().unwrap_or(""), fields.next().unwrap_or(""));
+        assert!(usize::from_str_radix(start, 16).is_ok() && usize::from_str_radix(size, 16).is_ok(), "{line}");
+    }
+}

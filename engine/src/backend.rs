@@ -73,12 +73,11 @@ struct Emitted {
     bytes: Vec<u8>,
     alignment: u64,
     relocs: Vec<ModuleReloc>,
-    disassembly: Option<String>,
 }
 
 /// One function's machine code, owned by the engine from [`Backend::finish`] on: where it starts, the
-/// memory it occupies (freed as a whole when the code is replaced), and, when the backend keeps them,
-/// its Cranelift IR and disassembly.
+/// memory it occupies (freed as a whole when the code is replaced), and, when the backend keeps it, its
+/// Cranelift IR.
 #[derive(Clone, Debug)]
 pub(crate) struct CompiledFunction {
     /// The entry point.
@@ -87,25 +86,15 @@ pub(crate) struct CompiledFunction {
     pub(crate) range: CodeRange,
     /// How many bytes of machine code it has, from `code`.
     pub(crate) size: usize,
-    /// The IR and machine code as text, if asked for.
-    pub(crate) artifacts: Option<Box<Artifacts>>,
-}
-
-/// A function's code as text, for people: kept when the engine is asked to
-/// ([`crate::Engine::keep_code_text`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Artifacts {
-    /// The Cranelift IR that was compiled.
-    pub clif: String,
-    /// Cranelift's listing of the machine code.
-    pub disassembly: String,
+    /// The Cranelift IR that was compiled, as text, when the backend was keeping it (`:clif`).
+    pub(crate) clif: Option<String>,
 }
 
 /// One module being filled: the functions of one entry (or one lazy compile, or one stub).
 pub(crate) struct Unit {
     module: JITModule,
     allocations: Arc<Mutex<Vec<CodeRange>>>,
-    artifacts: HashMap<FuncId, Box<Artifacts>>,
+    clifs: HashMap<FuncId, String>,
     sizes: HashMap<FuncId, usize>,
 }
 
@@ -135,8 +124,8 @@ pub(crate) struct Backend {
     builder_context: FunctionBuilderContext,
     /// Raising and lazy stubs by (kind, arity), compiled once per arity, in the compile phase.
     stubs: HashMap<(StubKind, usize), usize>,
-    /// Whether to keep each function's IR and disassembly.
-    keep_artifacts: bool,
+    /// Whether to keep each function's IR as text.
+    keep_clif: bool,
     /// Counters for `:stats`.
     pub(crate) stats: CompileStats,
 }
@@ -164,7 +153,7 @@ impl Backend {
     ) -> Result<Backend, String> {
         let (isa, stub_isa) = (host_isa(false, tier)?, host_isa(true, tier)?);
         let (stubs, stats, builder_context) = (HashMap::new(), CompileStats::default(), FunctionBuilderContext::new());
-        let keep_artifacts = false;
+        let keep_clif = false;
         Ok(Backend {
             isa,
             stub_isa,
@@ -174,7 +163,7 @@ impl Backend {
             runtime,
             builder_context,
             stubs,
-            keep_artifacts,
+            keep_clif,
             stats,
         })
     }
@@ -205,9 +194,9 @@ impl Backend {
         &mut self.builder_context
     }
 
-    /// Keep (or stop keeping) each compiled function's IR and disassembly.
-    pub(crate) fn keep_artifacts(&mut self, keep: bool) {
-        self.keep_artifacts = keep;
+    /// Keep (or stop keeping) each compiled function's IR as text.
+    pub(crate) fn keep_clif(&mut self, keep: bool) {
+        self.keep_clif = keep;
     }
 
     /// A new unit, allocating its code in the arena.
@@ -215,7 +204,7 @@ impl Backend {
         let (provider, allocations) = ArenaProvider::new(self.arena.clone());
         let mut builder = JITBuilder::with_isa(self.isa.clone(), default_libcall_names());
         builder.memory_provider(Box::new(provider));
-        Unit { module: JITModule::new(builder), allocations, artifacts: HashMap::new(), sizes: HashMap::new() }
+        Unit { module: JITModule::new(builder), allocations, clifs: HashMap::new(), sizes: HashMap::new() }
     }
 
     /// Compiles `func` and defines it as `id` in `unit`; counts it in the statistics.
@@ -235,20 +224,18 @@ impl Backend {
         func: ir::Function,
         stub: bool,
     ) -> Result<usize, CodegenError> {
-        let clif = self.keep_artifacts.then(|| func.display().to_string());
-        let keep = self.keep_artifacts;
+        let clif = self.keep_clif.then(|| func.display().to_string());
         let emitted = if func.dfg.num_insts() > WORKER_THRESHOLD {
-            self.emit_on_worker(id, func, keep)?
+            self.emit_on_worker(id, func)?
         } else {
             let isa = if stub { &self.stub_isa } else { &self.isa };
-            self.compile_stack.run(|| emit(isa, id, func, keep))?
+            self.compile_stack.run(|| emit(isa, id, func))?
         };
         unit.module
             .define_function_bytes(id, emitted.alignment, &emitted.bytes, &emitted.relocs)
             .map_err(|e| self.module_error(e))?;
         if let Some(clif) = clif {
-            let disassembly = emitted.disassembly.unwrap_or_default();
-            unit.artifacts.insert(id, Box::new(Artifacts { clif, disassembly }));
+            unit.clifs.insert(id, clif);
         }
         unit.sizes.insert(id, emitted.bytes.len());
         Ok(emitted.bytes.len())
@@ -267,7 +254,7 @@ impl Backend {
             let code = unit.module.get_finalized_function(id) as usize;
             let range = range_of(&unit.allocations, code).unwrap_or((code, 0));
             let size = unit.sizes.get(&id).copied().unwrap_or(0);
-            functions.push(CompiledFunction { code, range, size, artifacts: unit.artifacts.remove(&id) });
+            functions.push(CompiledFunction { code, range, size, clif: unit.clifs.remove(&id) });
         }
         Ok(functions)
     }
@@ -279,7 +266,7 @@ impl Backend {
     }
 
     /// Compiles on a thread of its own and waits, giving up at once on an interrupt.
-    fn emit_on_worker(&self, id: FuncId, func: ir::Function, keep: bool) -> Result<Emitted, CodegenError> {
+    fn emit_on_worker(&self, id: FuncId, func: ir::Function) -> Result<Emitted, CodegenError> {
         let (send, receive) = mpsc::channel();
         let isa = self.isa.clone();
         std::thread::Builder::new()
@@ -287,7 +274,7 @@ impl Backend {
             .stack_size(COMPILE_STACK)
             .spawn(move || {
                 // The receiver is gone if the caller gave up; the result is then simply dropped.
-                let _ = send.send(emit(&isa, id, func, keep));
+                let _ = send.send(emit(&isa, id, func));
             })
             .map_err(|e| CodegenError::Internal(format!("cannot start a compile thread: {e}")))?;
         loop {
@@ -352,9 +339,9 @@ impl Backend {
         Some(format!("{what}/{arity}"))
     }
 
-    /// Whether definitions keep their IR and machine code as text.
-    pub(crate) fn keeps_artifacts(&self) -> bool {
-        self.keep_artifacts
+    /// Whether compiled functions keep their IR as text.
+    pub(crate) fn keeps_clif(&self) -> bool {
+        self.keep_clif
     }
 
     /// Compiles one stub of `arity` parameters, in a module of its own. Stubs are never freed.
@@ -388,18 +375,16 @@ impl Backend {
 
 /// Compiles `func` to machine code, with its relocations made ready for the module (`id` names the
 /// function itself, for direct self-calls).
-fn emit(isa: &OwnedTargetIsa, id: FuncId, func: ir::Function, disassemble: bool) -> Result<Emitted, CodegenError> {
+fn emit(isa: &OwnedTargetIsa, id: FuncId, func: ir::Function) -> Result<Emitted, CodegenError> {
     let mut context = Context::for_function(func);
-    context.set_disasm(disassemble);
     let compiled = context
         .compile(&**isa, &mut ControlPlane::default())
         .map_err(|e| CodegenError::Internal(format!("{:?}", e.inner)))?;
     let bytes = compiled.code_buffer().to_vec();
     let alignment = u64::from(compiled.buffer.alignment);
     let mach_relocs = compiled.buffer.relocs().to_vec();
-    let disassembly = compiled.vcode.clone();
     let relocs = mach_relocs.iter().map(|r| ModuleReloc::from_mach_reloc(r, &context.func, id)).collect();
-    Ok(Emitted { bytes, alignment, relocs, disassembly })
+    Ok(Emitted { bytes, alignment, relocs })
 }
 
 /// A stub body that raises `kind` for the slot it was called through (its hidden first argument).

@@ -16,7 +16,7 @@ use crate::backend::{Backend, CompileStats};
 use crate::builtins::BUILTINS;
 use crate::code_memory::{CodeArena, CodeRange};
 use crate::codegen::RuntimeAddresses;
-use crate::compile::{CodeOptions, Staging, StagingError};
+use crate::compile::{CodeOptions, CompiledEntry, Staging, StagingError};
 use crate::error::{Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 use crate::ids::EntryId;
 use crate::index::{Code, FunctionKind, FunctionState, Index};
@@ -34,6 +34,7 @@ mod listing;
 mod undo;
 
 pub use listing::{Listing, ListingOf, SlotRow};
+pub use undo::undo_entry_name;
 
 /// The prelude: the operators people expect, written in kaleido and loaded at start-up.
 pub const PRELUDE: &str = include_str!("prelude.kal");
@@ -255,25 +256,9 @@ impl Engine {
             checks: self.options.checks,
             direct_self_calls: self.options.direct_self_calls,
         };
-        let interrupt = self.runtime.interrupt_handle().clone();
-        let (session, backend) = (&mut self.session, &self.backend);
-        let stats_before = backend.borrow().stats;
+        let stats_before = self.backend.borrow().stats;
         let started = std::time::Instant::now();
-        let mut analyzed = started;
-        let compiled = self.compile_stack.run(|| {
-            let analysis = analyze_in(text, &session.operators, &*session, Limits::for_stack(COMPILE_STACK));
-            analyzed = std::time::Instant::now();
-            if has_errors(&analysis.diagnostics) {
-                return Err(StagingError::Rejected(analysis.diagnostics));
-            }
-            let mut backend = backend.borrow_mut();
-            let staged = Staging::new(session, &mut backend, code_options, text);
-            let mut compiled = staged.compile(analysis.items, &|| interrupt.is_requested())?;
-            // Warnings from parsing (an ignored `def binary=`) join the rest, in source order.
-            compiled.warnings.extend(analysis.diagnostics);
-            compiled.warnings.sort_by_key(|w| w.span.start);
-            Ok(compiled)
-        });
+        let (compiled, analyzed) = self.stage(text, None, code_options, true);
         let compiled_at = std::time::Instant::now();
         let stats_compiled = self.backend.borrow().stats;
         let compiled = match compiled {
@@ -305,6 +290,37 @@ impl Engine {
         Ok(outcome)
     }
 
+    /// The compile phase of an entry: analyzes `text` (under `operators`, the session's when `None`) and
+    /// compiles it into one unit, on the compile stack. Returns the compiled entry (parse warnings joined
+    /// to the rest, in source order) and when analysis ended. The caller rolls the session back when it
+    /// does not apply the entry. An interrupt abandons the compile only when `interruptible`.
+    fn stage(
+        &mut self,
+        text: &str,
+        operators: Option<&Operators>,
+        options: CodeOptions,
+        interruptible: bool,
+    ) -> (Result<CompiledEntry, StagingError>, std::time::Instant) {
+        let interrupt = self.runtime.interrupt_handle().clone();
+        let (session, backend) = (&mut self.session, &self.backend);
+        let mut analyzed = std::time::Instant::now();
+        let compiled = self.compile_stack.run(|| {
+            let operators = operators.unwrap_or(&session.operators);
+            let analysis = analyze_in(text, operators, &*session, entry_limits());
+            analyzed = std::time::Instant::now();
+            if has_errors(&analysis.diagnostics) {
+                return Err(StagingError::Rejected(analysis.diagnostics));
+            }
+            let mut backend = backend.borrow_mut();
+            let staged = Staging::new(session, &mut backend, options, text);
+            let mut compiled = staged.compile(analysis.items, &|| interruptible && interrupt.is_requested())?;
+            compiled.warnings.extend(analysis.diagnostics);
+            compiled.warnings.sort_by_key(|w| w.span.start);
+            Ok(compiled)
+        });
+        (compiled, analyzed)
+    }
+
     /// What compiling has cost so far (functions, bytes of code, time).
     pub fn stats(&self) -> CompileStats {
         self.backend.borrow().stats
@@ -313,13 +329,6 @@ impl Engine {
     /// Chooses when the definitions entered from now on are compiled.
     pub fn set_jit_mode(&mut self, mode: JitMode) {
         self.options.jit = mode;
-    }
-
-    /// Keep (or stop keeping) the Cranelift IR and machine-code listing of every function compiled from
-    /// now on, for [`FunctionInfo::code_text`](crate::FunctionInfo::code_text). Off by default: it costs
-    /// memory and compile time.
-    pub fn keep_code_text(&mut self, keep: bool) {
-        self.backend.borrow_mut().keep_artifacts(keep);
     }
 
     /// How much Cranelift optimizes code compiled from now on (`:set tier`).
@@ -348,14 +357,14 @@ impl Engine {
     /// on the compile stack like every entry, so a script may nest as deeply as an entry may.
     pub fn item_spans(&self, text: &str) -> Vec<Span> {
         let operators = &self.session.operators;
-        self.compile_stack.run(|| kaleido_lang::item_spans(text, operators, Limits::for_stack(COMPILE_STACK)))
+        self.compile_stack.run(|| kaleido_lang::item_spans(text, operators, entry_limits()))
     }
 
     /// Whether `text` is a complete entry (see [`kaleido_lang::completeness`]), parsed on the compile stack
     /// within the limits an entry is analyzed with.
     pub fn completeness(&self, text: &str) -> Completeness {
         let operators = &self.session.operators;
-        self.compile_stack.run(|| kaleido_lang::completeness(text, operators, Limits::for_stack(COMPILE_STACK)))
+        self.compile_stack.run(|| kaleido_lang::completeness(text, operators, entry_limits()))
     }
 
     /// Parses `text` under `operators` within the limits of an entry, and hands the parse to `f`; both on
@@ -363,7 +372,7 @@ impl Engine {
     pub fn with_parse<R>(&self, text: &str, operators: &Operators, f: impl FnOnce(&Parsed) -> R) -> R {
         self.compile_stack.run(|| {
             let (tokens, _) = kaleido_lang::lexer::lex(text);
-            f(&kaleido_lang::parser::parse(text, &tokens, operators, Limits::for_stack(COMPILE_STACK)))
+            f(&kaleido_lang::parser::parse(text, &tokens, operators, entry_limits()))
         })
     }
 
@@ -429,6 +438,12 @@ impl Engine {
         let floor = self.eval_stack.floor(EVAL_MARGIN);
         self.eval_stack.run(|| f(floor))
     }
+}
+
+/// How big an entry may be: what the compile stack, where every entry is parsed, checked and translated,
+/// has room for.
+fn entry_limits() -> Limits {
+    Limits::for_stack(COMPILE_STACK)
 }
 
 /// The outcome of an entry an interrupt stopped before any of it ran: it changed nothing.

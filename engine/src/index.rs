@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use kaleido_lang::OperatorMeanings;
 use kaleido_lang::ast::ProtoKind;
 
-use crate::backend::{Artifacts, CompiledFunction};
+use crate::backend::CompiledFunction;
 use crate::ids::{CodeAddr, EntryId};
 
 /// What kind of function a name is bound to.
@@ -116,15 +116,6 @@ impl FunctionInfo {
     /// Whether its current machine code exists (lazy compilation defers it to the first call).
     pub fn is_compiled(&self) -> bool {
         matches!(self.code, Code::Compiled(_) | Code::Native { .. })
-    }
-
-    /// The Cranelift IR and machine code of its current version, if it is compiled and the engine was
-    /// keeping code text ([`crate::Engine::keep_code_text`]) when it was.
-    pub fn code_text(&self) -> Option<&Artifacts> {
-        match &self.code {
-            Code::Compiled(function) => function.artifacts.as_deref(),
-            _ => None,
-        }
     }
 
     /// Where its current machine code starts, once it exists.

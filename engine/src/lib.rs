@@ -46,10 +46,11 @@ mod session;
 mod slots;
 mod stack;
 
-pub use backend::{Artifacts, CompileStats, host_triple};
+pub use backend::{CompileStats, host_triple};
 pub use builtins::putchard_byte;
 pub use engine::{
     Engine, EntryTiming, Event, ItemOutcome, Listing, ListingOf, Made, ModuleRecord, Outcome, PRELUDE, SlotRow,
+    undo_entry_name,
 };
 pub use error::{CallSite, Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 pub use ids::{CodeAddr, EntryId};

@@ -37,7 +37,8 @@ pub fn register(handle: InterruptHandle) {
     HANDLE.store(Box::into_raw(Box::new(handle)), Ordering::SeqCst);
 }
 
-/// Asks the current session's engine to stop, as Ctrl-C does (a notebook's `interrupt_request`).
+/// Asks the current session's engine to stop: what Ctrl-C does, and a notebook's `interrupt_request`.
+/// Async-signal-safe (an atomic load and two atomic stores), so the SIGINT handler calls it too.
 pub fn interrupt_current() {
     let handle = HANDLE.load(Ordering::SeqCst);
     // SAFETY: a non-null pointer came from `Box::into_raw` in `register` and is never freed.
@@ -66,9 +67,5 @@ extern "C" fn on_sigint(_signal: libc::c_int) {
         // SAFETY: `_exit` is async-signal-safe.
         unsafe { libc::_exit(130) };
     }
-    let handle = HANDLE.load(Ordering::SeqCst);
-    // SAFETY: a non-null pointer came from `Box::into_raw` in `register` and is never freed.
-    if let Some(handle) = unsafe { handle.as_ref() } {
-        handle.interrupt();
-    }
+    interrupt_current();
 }

@@ -10,7 +10,7 @@ use kaleido_engine::present::describe_item;
 use kaleido_engine::{
     Engine, EngineOptions, Event, ItemOutcome, JitMode, Outcome, Rejected, RuntimeErrorKind, format_value, io_reason,
 };
-use kaleido_engine::{ListingOf, Tier, disasm};
+use kaleido_engine::{ListingOf, Tier, disasm, undo_entry_name};
 use kaleido_lang::Span;
 use kaleido_lang::token::TokenKind;
 
@@ -117,7 +117,7 @@ pub struct Session {
     time_next: bool,
     /// How many scripts are running (a `:load` inside a script counts twice): commands then act as in a
     /// script, printing values without `Out[N]` labels.
-    pub scripts_running: u32,
+    pub(crate) scripts_running: u32,
 }
 
 impl Session {
@@ -347,23 +347,18 @@ impl Session {
 
     /// Makes the previous version of `name` current again (`:undo NAME`), showing it as a redefinition.
     pub fn undo(&mut self, name: &str) -> Result<(), String> {
-        let source = (self.engine.index().get(name))
-            .and_then(|f| f.history.len().checked_sub(2).and_then(|i| f.history.get(i)))
-            .map(|v| (v.source.clone(), format!("<undo: {name}@{}>", v.number)));
+        let previous = self.engine.undo_target(name)?;
+        let (text, restored) = (previous.source.clone(), format!("{name}@{}", previous.number));
+        let entry = undo_entry_name(name, previous.number);
         let (out, err, color) = (&mut self.out, &mut self.err, self.options.color);
-        let (text, label) = source.unwrap_or_default();
-        let shown = SourceText::new(&label, &text).colored(color);
+        let shown = SourceText::new(&entry, &text).colored(color);
         let mut observe = |event: Event<'_>| match event {
             Event::Warning(warning) => {
                 let _ = err.write_all(shown.render(warning, 0).as_bytes());
             }
             Event::Item(item, _) => {
                 if let Some(line) = describe_item(item, true) {
-                    let _ = writeln!(
-                        out,
-                        "{line} (undo: back to the source of {label})",
-                        label = &label[7..label.len() - 1]
-                    );
+                    let _ = writeln!(out, "{line} (undo: back to the source of {restored})");
                 }
             }
         };
@@ -405,7 +400,7 @@ impl Session {
 }
 
 /// Whether what follows an item ends the entry with a `;` (and nothing else but spaces and comments).
-fn silenced(rest: &str) -> bool {
+pub(crate) fn silenced(rest: &str) -> bool {
     let (tokens, _) = kaleido_lang::lexer::lex(rest);
     let kinds: Vec<TokenKind> = tokens.iter().map(|t| t.kind).collect();
     kinds.first() == Some(&TokenKind::Semi) && kinds[1..].iter().all(|k| matches!(k, TokenKind::Semi | TokenKind::Eof))

@@ -1,21 +1,20 @@
 //! Generated code on request (`:clif`, `:asm`, `:compile`): a version's Cranelift IR and machine code, a
 //! deferred definition compiled now, and what an address in generated code refers to.
 //!
-//! The current version's machine code is the code that runs, copied from code memory. Its IR is kept only
-//! when the engine keeps code text; otherwise, and for a retired version or an expression, the text is
-//! compiled again in a throwaway unit: the same IR and code it had (slots and global cells never move),
-//! and the session is rolled back afterwards, so nothing changes.
+//! The current version's machine code is the code that runs, copied from code memory. IR is not kept (it
+//! would cost every compile a printout): for the IR, a retired version or an expression, the text is
+//! compiled again in a throwaway unit that keeps it, giving the same IR and code (slots and global cells
+//! never move), and the session is rolled back afterwards, so nothing changes.
 
-use kaleido_lang::{Limits, Operators, analyze_in, has_errors};
+use kaleido_lang::Operators;
 
 use super::Engine;
 use crate::backend::CompiledFunction;
 use crate::builtins::BUILTINS;
 use crate::code_memory::copy_code;
-use crate::compile::{CodeOptions, CompiledItem, DefBody, Staging, StagingError};
+use crate::compile::{CodeOptions, CompiledItem, DefBody, StagingError};
 use crate::index::{Code, FunctionKind, FunctionState};
 use crate::runtime::{ABORT_OFFSET, STACK_LIMIT_OFFSET, k_frame, k_lazy_compile, k_raise};
-use crate::stack::COMPILE_STACK;
 
 /// One function's generated code, for people.
 #[derive(Clone, Debug)]
@@ -109,10 +108,7 @@ impl Engine {
             return Err(format!("`{name}` has no code yet"));
         };
         let (address, code) = (function.code, copy_code(function.code, function.size));
-        let clif = match function.artifacts.as_ref() {
-            Some(artifacts) => artifacts.clif.clone(),
-            None => self.throwaway_definition(&source, &self.session.operators.with_meanings(&meanings))?.1.clif,
-        };
+        let clif = self.throwaway_definition(&source, &self.session.operators.with_meanings(&meanings))?.1.clif;
         Ok(Listing { title, note, clif, code, address, names: Vec::new() })
     }
 
@@ -145,20 +141,12 @@ impl Engine {
         operators: &Operators,
     ) -> Result<Vec<(Option<String>, Listing)>, String> {
         let mark = self.session.mark();
-        let keep = self.backend.borrow().keeps_artifacts();
-        self.backend.borrow_mut().keep_artifacts(true);
+        let keep = self.backend.borrow().keeps_clif();
+        self.backend.borrow_mut().keep_clif(true);
         let options =
             CodeOptions { lazy: false, checks: self.options.checks, direct_self_calls: self.options.direct_self_calls };
         let slots_before = self.session.slots.len();
-        let (session, backend) = (&mut self.session, &self.backend);
-        let compiled = self.compile_stack.run(|| {
-            let analysis = analyze_in(text, operators, &*session, Limits::for_stack(COMPILE_STACK));
-            if has_errors(&analysis.diagnostics) {
-                return Err(StagingError::Rejected(analysis.diagnostics));
-            }
-            let mut backend = backend.borrow_mut();
-            Staging::new(session, &mut backend, options, text).compile(analysis.items, &|| false)
-        });
+        let (compiled, _) = self.stage(text, Some(operators), options, false);
         let slots = &self.session.slots;
         let names: Vec<(usize, String)> = (slots.since(slots_before))
             .map(|slot| {
@@ -167,7 +155,7 @@ impl Engine {
             })
             .collect();
         self.session.rollback(mark);
-        self.backend.borrow_mut().keep_artifacts(keep);
+        self.backend.borrow_mut().keep_clif(keep);
         let entry = match compiled {
             Ok(entry) => entry,
             Err(StagingError::Rejected(diagnostics)) => {
@@ -184,7 +172,7 @@ impl Engine {
                 CompiledItem::Expr { thunk, .. } => (None, thunk),
                 _ => continue,
             };
-            let clif = function.artifacts.as_ref().map(|a| a.clif.clone()).unwrap_or_default();
+            let clif = function.clif.clone().unwrap_or_default();
             let code = copy_code(function.code, function.size);
             let title = name.clone().unwrap_or_default();
             let listing = Listing { title, note: None, clif, code, address: function.code, names: names.clone() };

@@ -8,25 +8,22 @@
 use kaleido_lang::ast::ProtoKind;
 
 use super::{Engine, Event, Outcome};
-use crate::index::{Code, FunctionKind, FunctionState};
+use crate::index::{Code, FunctionKind, FunctionState, Version};
+
+/// The name of the entry an undo runs as (`<undo: fib@2>`): the version whose source it enters again.
+pub fn undo_entry_name(name: &str, version: u32) -> String {
+    format!("<undo: {name}@{version}>")
+}
 
 impl Engine {
     /// Makes the version before the current one of `name` current again, as a new version with its source.
     /// `observer` hears the entry's warnings and outcome as [`Engine::eval_observed`]'s would.
     pub fn undo(&mut self, name: &str, observer: &mut dyn FnMut(Event<'_>)) -> Result<Outcome, String> {
-        let info = self.session.index.get(name).ok_or_else(|| format!("no function named `{name}`"))?;
-        if !matches!(info.kind, FunctionKind::User | FunctionKind::Prelude) || info.state != FunctionState::Defined {
-            return Err(format!("`{name}` has no definition to undo"));
-        }
-        let current = info.version() as usize;
-        // The version before the current one's *source*: the current version may itself be an undo.
-        let Some(previous) = current.checked_sub(2).and_then(|i| info.history.get(i)) else {
-            return Err(format!("`{name}` has only one version; `:forget {name}` removes it"));
-        };
+        let previous = self.undo_target(name)?;
         let (source, meanings, number) = (previous.source.clone(), previous.parsed_under.clone(), previous.number);
         let operators = self.session.operators.clone();
         self.session.operators = operators.with_meanings(&meanings);
-        let outcome = self.eval_observed(&format!("<undo: {name}@{number}>"), &source, observer);
+        let outcome = self.eval_observed(&undo_entry_name(name, number), &source, observer);
         // The table is the one before, with the restored definition's operator (if it is one) as it is now.
         self.session.operators = operators;
         if let Some(info) = self.session.index.get(name) {
@@ -37,6 +34,20 @@ impl Engine {
             let message = rejected.diagnostics.iter().rev().find(|d| d.is_error()).map(|d| d.message.clone());
             format!("version {number} of `{name}` no longer compiles: {}", message.unwrap_or_default())
         })
+    }
+
+    /// The version [`Engine::undo`] would make current again: the one before the current version (whose
+    /// source, since the current version may itself be an undo).
+    pub fn undo_target(&self, name: &str) -> Result<&Version, String> {
+        let info = self.session.index.get(name).ok_or_else(|| format!("no function named `{name}`"))?;
+        if !matches!(info.kind, FunctionKind::User | FunctionKind::Prelude) || info.state != FunctionState::Defined {
+            return Err(format!("`{name}` has no definition to undo"));
+        }
+        let current = info.version() as usize;
+        current
+            .checked_sub(2)
+            .and_then(|i| info.history.get(i))
+            .ok_or_else(|| format!("`{name}` has only one version; `:forget {name}` removes it"))
     }
 
     /// Removes the function `name`: calls to it raise "not defined" from now on. Its history stays, so

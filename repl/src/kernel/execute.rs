@@ -23,9 +23,9 @@ use kaleido_lang::Completeness;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::wire::{Incoming, Outgoing, Wires};
-use crate::commands::{command_names, is_command_line, run_command};
-use crate::helper::word_start;
-use crate::session::Session;
+use crate::commands::{is_command_line, run_command};
+use crate::helper::{completions, word_start};
+use crate::session::{Session, silenced};
 
 /// The `kernel_info_reply`: what Jupyter shows about kaleido and how it highlights cells.
 pub(crate) fn kernel_info() -> KernelInfoReply {
@@ -93,6 +93,7 @@ impl Write for StreamWriter {
 }
 
 /// The writers a kernel session is made with, all tied to the message being answered.
+#[derive(Clone)]
 pub(crate) struct Streams {
     parent: Parent,
     outgoing: UnboundedSender<Outgoing>,
@@ -101,11 +102,6 @@ pub(crate) struct Streams {
 impl Streams {
     pub(crate) fn new(outgoing: UnboundedSender<Outgoing>) -> Streams {
         Streams { parent: Rc::new(RefCell::new(None)), outgoing }
-    }
-
-    /// Another handle on the same streams (for the program output a `:reset` makes anew).
-    pub(crate) fn from_parts(streams: &Streams) -> Streams {
-        Streams { parent: streams.parent.clone(), outgoing: streams.outgoing.clone() }
     }
 
     /// A writer to stdout (`true`) or stderr.
@@ -310,11 +306,8 @@ impl Kernel<'_> {
         let start = word_start(&before, |c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
         let word = &before[start..];
         let line_start = before[..start].rfind('\n').map_or(0, |i| i + 1);
-        let matches: Vec<String> = if word.starts_with(':') && before[line_start..start].trim().is_empty() {
-            command_names().into_iter().filter(|c| c.starts_with(word)).map(str::to_string).collect()
-        } else {
-            Names::of(self.session.engine()).completions(word)
-        };
+        let at_line_start = before[line_start..start].trim().is_empty();
+        let matches = completions(word, &Names::of(self.session.engine()), at_line_start);
         let cursor_start = before[..start].chars().count();
         CompleteReply {
             matches,
@@ -359,12 +352,6 @@ fn error_output(ename: &str, evalue: String, rendered: &str) -> ErrorOutput {
         evalue,
         traceback: rendered.trim_end().lines().map(str::to_string).collect(),
     }
-}
-
-/// Whether what follows an item ends the entry with a `;` (the value is kept quiet, as in the shell).
-fn silenced(rest: &str) -> bool {
-    let trimmed = rest.trim_start();
-    trimmed.starts_with(';') && trimmed[1..].trim().chars().all(|c| c == ';')
 }
 
 /// A piece of a cell.

@@ -75,7 +75,7 @@ fn run(path: &std::path::Path) -> anyhow::Result<()> {
     let streams = execute::Streams::new(wires.outgoing.clone());
     let stdout = streams.writer(true);
     let program = {
-        let streams = execute::Streams::from_parts(&streams);
+        let streams = streams.clone();
         Box::new(move || streams.writer(true)) as Box<dyn Fn() -> Box<dyn std::io::Write>>
     };
     let options = SessionOptions { color: true, ..SessionOptions::default() };

@@ -94,8 +94,7 @@ async fn serve(
             }
         });
         // Control: interrupts and shutdown, answered at once, even while a cell runs.
-        let (control_out, mut control_replies) = tokio::sync::mpsc::unbounded_channel::<JupyterMessage>();
-        let iopub_control = control_out.clone();
+        let (iopub_control, mut control_replies) = tokio::sync::mpsc::unbounded_channel::<JupyterMessage>();
         tokio::spawn(async move {
             loop {
                 let message = match control.read().await {

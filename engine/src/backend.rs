@@ -14,13 +14,14 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{self, InstBuilder, MemFlagsData, Signature, types};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::{Context, settings, settings::Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{FuncId, Module, ModuleError, ModuleReloc, default_libcall_names};
+use cranelift_module::{FuncId, Module, ModuleError, ModuleReloc, ModuleRelocTarget, default_libcall_names};
 use target_lexicon::Triple;
 
 use crate::code_memory::{ArenaProvider, CodeRange, SharedArena, lock};
@@ -122,6 +123,9 @@ pub(crate) struct Backend {
     runtime: RuntimeAddresses,
     /// The one builder context, reused by every translation.
     builder_context: FunctionBuilderContext,
+    /// The one Cranelift context, reused by every compile on the compile stack (its analyses keep their
+    /// allocations).
+    context: Context,
     /// Raising and lazy stubs by (kind, arity), compiled once per arity, in the compile phase.
     stubs: HashMap<(StubKind, usize), usize>,
     /// Whether to keep each function's IR as text.
@@ -162,6 +166,7 @@ impl Backend {
             interrupt,
             runtime,
             builder_context,
+            context: Context::new(),
             stubs,
             keep_clif,
             stats,
@@ -229,7 +234,8 @@ impl Backend {
             self.emit_on_worker(id, func)?
         } else {
             let isa = if stub { &self.stub_isa } else { &self.isa };
-            self.compile_stack.run(|| emit(isa, id, func))?
+            let context = &mut self.context;
+            self.compile_stack.run(|| emit(isa, context, id, func))?
         };
         unit.module
             .define_function_bytes(id, emitted.alignment, &emitted.bytes, &emitted.relocs)
@@ -250,8 +256,10 @@ impl Backend {
             return Err(error);
         }
         let mut functions = Vec::new();
+        let arena = lock(&self.arena);
         for (id, _) in unit.module.declarations().get_functions() {
-            let code = unit.module.get_finalized_function(id) as usize;
+            // Cranelift knows the write view; the code runs at its twin in the execute view.
+            let code = arena.executable(unit.module.get_finalized_function(id) as usize);
             let range = range_of(&unit.allocations, code).unwrap_or((code, 0));
             let size = unit.sizes.get(&id).copied().unwrap_or(0);
             functions.push(CompiledFunction { code, range, size, clif: unit.clifs.remove(&id) });
@@ -274,7 +282,7 @@ impl Backend {
             .stack_size(COMPILE_STACK)
             .spawn(move || {
                 // The receiver is gone if the caller gave up; the result is then simply dropped.
-                let _ = send.send(emit(&isa, id, func));
+                let _ = send.send(emit(&isa, &mut Context::new(), id, func));
             })
             .map_err(|e| CodegenError::Internal(format!("cannot start a compile thread: {e}")))?;
         loop {
@@ -375,16 +383,33 @@ impl Backend {
 
 /// Compiles `func` to machine code, with its relocations made ready for the module (`id` names the
 /// function itself, for direct self-calls).
-fn emit(isa: &OwnedTargetIsa, id: FuncId, func: ir::Function) -> Result<Emitted, CodegenError> {
-    let mut context = Context::for_function(func);
+fn emit(isa: &OwnedTargetIsa, context: &mut Context, id: FuncId, func: ir::Function) -> Result<Emitted, CodegenError> {
+    context.clear();
+    context.func = func;
     let compiled = context
         .compile(&**isa, &mut ControlPlane::default())
         .map_err(|e| CodegenError::Internal(format!("{:?}", e.inner)))?;
     let bytes = compiled.code_buffer().to_vec();
     let alignment = u64::from(compiled.buffer.alignment);
     let mach_relocs = compiled.buffer.relocs().to_vec();
-    let relocs = mach_relocs.iter().map(|r| ModuleReloc::from_mach_reloc(r, &context.func, id)).collect();
+    let relocs: Vec<ModuleReloc> =
+        mach_relocs.iter().map(|r| ModuleReloc::from_mach_reloc(r, &context.func, id)).collect();
+    // Code is written in the arena's write view and runs in its execute view (see `code_memory.rs`): an
+    // absolute address of code in the arena would point at the wrong view.
+    if let Some(bad) = relocs.iter().find(|r| !view_independent(r)) {
+        return Err(CodegenError::Internal(format!("unsupported relocation {:?} to {}", bad.kind, bad.name)));
+    }
     Ok(Emitted { bytes, alignment, relocs })
+}
+
+/// Whether a relocation resolves to the same bytes in both views of the arena: PC-relative (both ends in
+/// the arena or the target absolute), or absolute to a target outside the arena (runtime and libcalls).
+fn view_independent(reloc: &ModuleReloc) -> bool {
+    match reloc.kind {
+        Reloc::X86PCRel4 | Reloc::X86CallPCRel4 => true,
+        Reloc::Abs4 | Reloc::Abs8 => matches!(reloc.name, ModuleRelocTarget::LibCall(_)),
+        _ => false,
+    }
 }
 
 /// A stub body that raises `kind` for the slot it was called through (its hidden first argument).

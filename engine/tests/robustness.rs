@@ -14,10 +14,15 @@ fn engine_with(jit: JitMode, code_memory: usize) -> Engine {
 /// Defines big functions (each a new arity or a new name) until the arena is full; returns the first
 /// rejection's message.
 fn fill_code_memory(engine: &mut Engine, jit: JitMode) -> String {
-    let body: Vec<String> = (0..60).map(|i| format!("x * {i} + x / {}", i + 1)).collect();
-    for n in 0..1000 {
+    fill_with(engine, jit, "f", 60)
+}
+
+/// Defines functions named `prefix`N of `terms` terms until one is rejected; returns its message.
+fn fill_with(engine: &mut Engine, jit: JitMode, prefix: &str, terms: usize) -> String {
+    let body: Vec<String> = (0..terms).map(|i| format!("x * {i} + x / {}", i + 1)).collect();
+    for n in 0..100_000 {
         let params: Vec<String> = (0..=(n % 40)).map(|i| format!("a{i}")).collect();
-        let def = format!("def f{n}(x {}) {}", params.join(" "), body.join(" + "));
+        let def = format!("def {prefix}{n}(x {}) {}", params.join(" "), body.join(" + "));
         // A call makes sure lazy mode compiles it too.
         let call = format!("f{n}(1{})", ", 1".repeat(params.len()));
         match engine.eval("<fill>", &format!("{def}; {call}")) {
@@ -49,6 +54,14 @@ fn running_out_of_code_memory_rejects_the_entry_and_keeps_the_session() {
 fn a_new_arity_when_code_memory_is_full_is_a_plain_error_not_a_panic() {
     let mut e = engine_with(JitMode::Lazy, 64 << 10);
     fill_code_memory(&mut e, JitMode::Lazy);
+    // Then the gaps big functions left, with small ones, then with the smallest.
+    fill_with(&mut e, JitMode::Lazy, "g", 1);
+    for n in 0..100_000 {
+        let outcome = e.eval("<fill>", &format!("def t{n}(x) x; t{n}(1)")).expect("accepted");
+        if outcome.error.is_some() {
+            break;
+        }
+    }
     // Arity 50 was never used: its stubs must be compiled, and there is no room for them.
     let params: Vec<String> = (0..50).map(|i| format!("p{i}")).collect();
     let rejected = e.eval("<t>", &format!("def wide({}) p0", params.join(" "))).expect_err("no room for stubs");

@@ -49,9 +49,9 @@ struct Cli {
     /// compiled (lazy definitions are compiled at once to show them).
     #[arg(long, value_name = "clif|asm")]
     emit: Option<ShowCode>,
-    /// How much Cranelift optimizes: `optimized` (the default) or `baseline` (compile time linear in a
-    /// function's size and several times lower, code about half as fast, a quarter of the recursion depth).
-    #[arg(long, value_name = "TIER", default_value = "optimized")]
+    /// How much Cranelift optimizes: `baseline` (the default: compile time linear in a function's size and
+    /// several times lower) or `optimized` (code about twice as fast, for long-running numeric work).
+    #[arg(long, value_name = "TIER", default_value = "baseline")]
     tier: kaleido_engine::Tier,
     /// Write `/tmp/perf-PID.map`, so `perf report` names JIT-compiled functions (`fib@2`); the
     /// environment variable `KALEIDO_PERF_MAP=1` does the same.

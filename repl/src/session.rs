@@ -81,7 +81,7 @@ impl Default for SessionOptions {
             show_code: ShowCode::Off,
             timing: false,
             perf_map: false,
-            tier: Tier::Optimized,
+            tier: Tier::Baseline,
         }
     }
 }

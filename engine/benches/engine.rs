@@ -1,5 +1,6 @@
-//! Engine benchmarks (Criterion): entry latency, script load, call cost against direct calls and C, the
-//! cost of the stack/interrupt checks, redefinition with many callers, and lazy first calls.
+//! Engine benchmarks (Criterion): entry latency, script load, call cost against direct calls and C (and
+//! the optimized tier), the cost of the stack/interrupt checks, redefinition with many callers (eager and
+//! lazy), one expression making thousands of calls (both tiers), and lazy first calls.
 //!
 //! Timings on a shared 2-core machine drift, so BENCHMARKS.md reports ratios between benchmarks of the
 //! same run. Run with `cargo bench -p kaleido-engine --bench engine`.
@@ -8,7 +9,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use kaleido_engine::{Engine, EngineOptions, ItemOutcome, JitMode};
+use kaleido_engine::{Engine, EngineOptions, ItemOutcome, JitMode, Tier};
 
 const FIB: &str = "def fib(x) if x < 3 then 1 else fib(x - 1) + fib(x - 2)";
 const LOOP: &str = "def spin(n) var s = 0 in (for i = 0, i < n in s = s + i * 0.5) : s";
@@ -87,7 +88,9 @@ fn call_cost(c: &mut Criterion) {
     group.sample_size(20).measurement_time(Duration::from_secs(4));
     let table = EngineOptions { direct_self_calls: false, ..eager() };
     let unchecked = EngineOptions { checks: false, ..eager() };
-    for (label, options) in [("table", table), ("direct", eager()), ("direct_no_checks", unchecked)] {
+    let optimized = EngineOptions { tier: Tier::Optimized, ..eager() };
+    let cases = [("table", table), ("direct", eager()), ("direct_no_checks", unchecked), ("optimized", optimized)];
+    for (label, options) in cases {
         let mut e = engine(options);
         e.eval("<bench>", FIB).expect("fib");
         group.bench_function(label, |b| b.iter(|| value(&mut e, black_box("fib(30)"))));
@@ -116,20 +119,40 @@ fn check_cost(c: &mut Criterion) {
 fn redefinition(c: &mut Criterion) {
     let mut group = c.benchmark_group("redefine_and_call");
     group.measurement_time(Duration::from_secs(3));
-    for callers in [1usize, 1_000] {
-        let mut e = engine(eager());
+    for (label, callers, options) in [
+        ("callers", 1usize, eager()),
+        ("callers", 1_000, eager()),
+        ("lazy_callers", 1, EngineOptions::default()),
+        ("lazy_callers", 1_000, EngineOptions::default()),
+    ] {
+        let mut e = engine(options);
         e.eval("<bench>", "def f(x) x").expect("f");
         for i in 0..callers {
             e.eval("<bench>", &format!("def caller{i}(x) f(x) + {i}")).expect("caller");
         }
         let mut n = 0u64;
-        group.bench_function(BenchmarkId::new("callers", callers), |b| {
+        group.bench_function(BenchmarkId::new(label, callers), |b| {
             b.iter(|| {
                 n += 1;
                 e.eval("<bench>", &format!("def f(x) x + {}", n % 7)).expect("redefine");
                 value(&mut e, "caller0(1)")
             })
         });
+    }
+    group.finish();
+}
+
+/// One top-level expression making K calls through the table (issue 16: linear in K), in both tiers.
+fn expression_calls(c: &mut Criterion) {
+    let mut group = c.benchmark_group("expression_calls");
+    group.sample_size(10).measurement_time(Duration::from_secs(4));
+    for tier in [Tier::Baseline, Tier::Optimized] {
+        let mut e = engine(EngineOptions { tier, ..EngineOptions::default() });
+        e.eval("<bench>", "def f(x) x").expect("f");
+        for calls in [1_000usize, 2_000, 4_000] {
+            let text = vec!["f(1)"; calls].join(" + ");
+            group.bench_function(BenchmarkId::new(tier.to_string(), calls), |b| b.iter(|| value(&mut e, &text)));
+        }
     }
     group.finish();
 }
@@ -185,5 +208,14 @@ fn c_fib() -> Option<extern "C" fn(f64) -> f64> {
     }
 }
 
-criterion_group!(benches, entry_latency, script_load, call_cost, check_cost, redefinition, lazy_calls);
+criterion_group!(
+    benches,
+    entry_latency,
+    script_load,
+    call_cost,
+    check_cost,
+    redefinition,
+    expression_calls,
+    lazy_calls
+);
 criterion_main!(benches);

@@ -12,6 +12,7 @@ use cranelift_codegen::ir;
 use cranelift_module::FuncId;
 use kaleido_lang::ast::{Binding, Expr, ExprKind, Function, Item, ItemKind, Prototype};
 use kaleido_lang::diagnostic::shorten;
+use kaleido_lang::packed::PackedFunction;
 use kaleido_lang::{Diagnostic, OperatorUses, Span};
 
 use crate::backend::{Backend, CodegenError, CompiledFunction, Unit};
@@ -211,12 +212,12 @@ impl<'a> Staging<'a> {
         let self_ref = direct_self_calls.then(|| self_reference(&mut func));
         let spec = self.spec(Some(name), params, body, self_ref, span);
         let answers = self.translate_into(&mut func, &spec, true, span)?;
+        // Kept until the first call, perhaps for the whole session: as compact as it can be.
         Ok(Deferred {
-            name: name.to_string(),
-            params: params.to_vec(),
-            body: body.clone(),
+            name: name.into(),
+            function: PackedFunction::pack(params, body),
             code_id: spec.code_id,
-            answers,
+            answers: answers.into_boxed_slice(),
             checks: spec.checks,
             direct_self_calls,
         })

@@ -4,7 +4,7 @@
 //! the name is bound to it only when the `var` item that initialises it has run. So a global whose entry
 //! failed before its initialiser ran never becomes visible.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::cells::StableCells;

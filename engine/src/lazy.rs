@@ -14,12 +14,12 @@
 //! [`LazyHook`] trait the runtime declares: the engine never holds that borrow (nor the backend's) while
 //! JIT code runs, so a lazily compiled function may trigger further lazy compiles.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use cranelift_codegen::ir::{self, ExtFuncData, ExternalName, UserExternalName};
-use kaleido_lang::ast::Expr;
+use kaleido_lang::packed::PackedFunction;
 use kaleido_lang::{Diagnostic, Span};
 
 use crate::backend::{Backend, CodegenError, CompiledFunction};
@@ -60,21 +60,21 @@ impl Resolve for Recording<'_> {
 }
 
 /// A resolver that gives recorded answers back in order.
-struct Replay {
-    answers: std::vec::IntoIter<Answer>,
+struct Replay<'a> {
+    answers: std::slice::Iter<'a, Answer>,
 }
 
-impl Resolve for Replay {
+impl Resolve for Replay<'_> {
     fn callee(&mut self, name: &str, _arity: usize, span: Span) -> Result<Callee, Diagnostic> {
         match self.answers.next() {
-            Some(Answer::Callee(callee)) => Ok(callee),
+            Some(&Answer::Callee(callee)) => Ok(callee),
             _ => Err(Diagnostic::error(span, format!("internal error: replaying the call to `{name}` diverged"))),
         }
     }
 
     fn global(&mut self, _name: &str, _write: bool) -> usize {
         match self.answers.next() {
-            Some(Answer::Global(address)) => address,
+            Some(&Answer::Global(address)) => address,
             // Unreachable while translation is deterministic; a null cell would fault, so say so loudly.
             _ => panic!("internal error: replaying a global read diverged"),
         }
@@ -84,15 +84,13 @@ impl Resolve for Replay {
 /// A definition whose code has not been generated yet.
 pub(crate) struct Deferred {
     /// The function's name.
-    pub name: String,
-    /// Its parameter names.
-    pub params: Vec<String>,
-    /// Its body.
-    pub body: Expr,
+    pub name: Box<str>,
+    /// Its parameters and body, packed: a few bytes per node rather than a tree.
+    pub function: PackedFunction,
     /// Its code id for backtraces.
     pub code_id: CodeId,
     /// The resolver's answers, in the order translation asks.
-    pub answers: Vec<Answer>,
+    pub answers: Box<[Answer]>,
     /// Whether to emit stack and interrupt checks.
     pub checks: bool,
     /// Whether calls to itself are direct.
@@ -112,18 +110,19 @@ pub(crate) struct Compiler {
     backend: Rc<RefCell<Backend>>,
     /// Where compiles run: never on the evaluation stack, which may be nearly used up.
     compile_stack: Rc<Stack>,
-    pending: HashMap<usize, Deferred>,
+    /// Boxed: the table's spare buckets then cost a pointer each, not a whole `Deferred`.
+    pending: HashMap<usize, Box<Deferred>>,
     compiled: Vec<LazilyCompiled>,
 }
 
 impl Compiler {
     /// A compiler generating code with `backend`, on `compile_stack`.
     pub(crate) fn new(backend: Rc<RefCell<Backend>>, compile_stack: Rc<Stack>) -> Compiler {
-        Compiler { backend, compile_stack, pending: HashMap::new(), compiled: Vec::new() }
+        Compiler { backend, compile_stack, pending: HashMap::default(), compiled: Vec::new() }
     }
 
     /// Stores `deferred` as the body to compile when the slot at `slot` is first called.
-    pub(crate) fn defer(&mut self, slot: usize, deferred: Deferred) {
+    pub(crate) fn defer(&mut self, slot: usize, deferred: Box<Deferred>) {
         self.pending.insert(slot, deferred);
     }
 
@@ -143,7 +142,8 @@ impl Compiler {
         match compile_deferred(&mut self.backend.borrow_mut(), &pending) {
             Ok(function) => {
                 let code = function.code;
-                self.compiled.push(LazilyCompiled { name: pending.name, function });
+                let name = pending.name.into_string();
+                self.compiled.push(LazilyCompiled { name, function });
                 Ok(code)
             }
             Err(error) => {
@@ -168,22 +168,23 @@ impl LazyHook for RefCell<Compiler> {
 
 /// Translates a deferred body again (replaying its answers) and compiles it in a unit of its own.
 fn compile_deferred(backend: &mut Backend, pending: &Deferred) -> Result<CompiledFunction, CodegenError> {
+    let (params, body) = pending.function.unpack();
     let mut unit = backend.unit();
-    let signature = kaleido_signature(pending.params.len());
+    let signature = kaleido_signature(params.len());
     let id = unit.declare(&signature)?;
     let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
     let self_ref = pending.direct_self_calls.then(|| unit.reference(id, &mut func));
     let spec = FunctionSpec {
         name: Some(&pending.name),
-        params: &pending.params,
-        body: &pending.body,
+        params: &params,
+        body: &body,
         code_id: pending.code_id,
         self_ref,
         checks: pending.checks,
         // The call sites were recorded when the body was checked; this translation gives the same ones.
         origin: 0,
     };
-    let mut replay = Replay { answers: pending.answers.clone().into_iter() };
+    let mut replay = Replay { answers: pending.answers.iter() };
     let (frontend, runtime) = (backend.isa().frontend_config(), backend.runtime());
     let translated = translate(&mut func, backend.builder_context(), frontend, &spec, runtime, &mut replay);
     let defined =

@@ -4,7 +4,9 @@
 //! The resolver adds slots and global cells to the session as code needs them; they stay unregistered
 //! (no index entry, no bound name) until the entry is applied, and a rejected entry rolls them back.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use kaleido_lang::diagnostic::shorten;
 use kaleido_lang::{Diagnostic, Span};
@@ -43,10 +45,10 @@ impl<'s> EntryResolver<'s> {
     pub(crate) fn new(session: &'s mut Session) -> EntryResolver<'s> {
         EntryResolver {
             session,
-            entry_defs: HashMap::new(),
-            entry_calls: HashMap::new(),
-            entry_externs: HashMap::new(),
-            new_globals: HashMap::new(),
+            entry_defs: HashMap::default(),
+            entry_calls: HashMap::default(),
+            entry_externs: HashMap::default(),
+            new_globals: HashMap::default(),
             warnings: Vec::new(),
             calls: BTreeSet::new(),
             globals_used: BTreeSet::new(),

@@ -15,6 +15,7 @@ pub mod complete;
 pub mod diagnostic;
 pub mod lexer;
 pub mod operators;
+pub mod packed;
 pub mod parser;
 pub mod printer;
 pub mod span;

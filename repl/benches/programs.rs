@@ -1,7 +1,9 @@
 //! Whole-program benchmarks of the `kaleido` binary, start to exit: the LLVM tutorial's Mandelbrot (its
 //! three plots, output discarded); 10,000 one-line definitions and one call; and 10,000 recursive
-//! definitions of which 10 are called, eager versus lazy; and how fast a running program is stopped by
-//! Ctrl-C or reports a stack overflow. Run with `cargo bench -p kaleido --bench programs`.
+//! definitions of which 10 are called, eager versus lazy; issue 16's compile-bound programs (a chain of
+//! 10,000 definitions each calling the previous, then one call; 100,000 one-line definitions and one
+//! call) and the Mandelbrot under both tiers; and how fast a running program is stopped by Ctrl-C or
+//! reports a stack overflow. Run with `cargo bench -p kaleido --bench programs`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -10,8 +12,12 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 fn run(script: &Path, jit: &str) {
+    run_with(script, &["--jit", jit]);
+}
+
+fn run_with(script: &Path, args: &[&str]) {
     let status = Command::new(env!("CARGO_BIN_EXE_kaleido"))
-        .args(["--jit", jit])
+        .args(args)
         .arg(script)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -48,6 +54,43 @@ fn programs(c: &mut Criterion) {
     for jit in ["eager", "lazy"] {
         group.bench_function(BenchmarkId::new("10000_one_line_defs_1_call", jit), |b| b.iter(|| run(&one_liners, jit)));
         group.bench_function(BenchmarkId::new("10000_defs_10_calls", jit), |b| b.iter(|| run(&library, jit)));
+    }
+    group.finish();
+}
+
+/// Writes `text` as `name` in a temporary directory of this run.
+fn script(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kaleido-programs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+/// Issue 16's targets that are whole programs: compile-bound scripts, start to exit, in both tiers.
+fn compile_bound(c: &mut Criterion) {
+    let mut chain = String::from("def c0(x) x\n");
+    chain.extend((1..10_000).map(|i| format!("def c{i}(x) c{}(x) + 1\n", i - 1)));
+    chain.push_str("c9999(1)\n");
+    let chain = script("chain.kal", &chain);
+    let mut defs: String = (0..100_000).map(|i| format!("def f{i}(x) x + {i}\n")).collect();
+    defs.push_str("f7(1)\n");
+    let defs = script("defs100k.kal", &defs);
+    let (mandelbrot, _, _) = scripts();
+    let mut group = c.benchmark_group("compile_bound");
+    group.sample_size(10).measurement_time(Duration::from_secs(10));
+    for tier in ["baseline", "optimized"] {
+        for jit in ["lazy", "eager"] {
+            group.bench_function(BenchmarkId::new(format!("chain_10000_1_call/{jit}"), tier), |b| {
+                b.iter(|| run_with(&chain, &["--jit", jit, "--tier", tier]))
+            });
+        }
+        group.bench_function(BenchmarkId::new("100000_one_line_defs_1_call/lazy", tier), |b| {
+            b.iter(|| run_with(&defs, &["--tier", tier]))
+        });
+        group.bench_function(BenchmarkId::new("mandelbrot_3_plots", tier), |b| {
+            b.iter(|| run_with(&mandelbrot, &["--tier", tier]))
+        });
     }
     group.finish();
 }
@@ -92,5 +135,5 @@ fn interruption(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, programs, interruption);
+criterion_group!(benches, programs, compile_bound, interruption);
 criterion_main!(benches);

@@ -135,6 +135,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         }
     }
     if !shell {
+        // The process ends here and the OS takes its memory back at once: freeing a script's session piece
+        // by piece took 16% of the time to load 100,000 definitions. Nothing in it buffers output (stdout's
+        // buffer is flushed when `main` returns) or writes a file on drop.
+        std::mem::forget(session);
         return Ok(status);
     }
     session.engine().interrupt_handle().clear();

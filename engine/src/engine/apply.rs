@@ -119,7 +119,7 @@ impl Engine {
 
     /// Logs what the entry's module held, for `:modules`.
     fn record_module(&mut self, entry: &EntryContext, outcome: &Outcome, code_bytes: usize, eager: &[String]) {
-        let mut made = Vec::new();
+        let mut made = Vec::with_capacity(outcome.items.len());
         let mut definitions = Vec::new();
         for item in &outcome.items {
             match item {
@@ -238,7 +238,7 @@ impl Engine {
         let code = match body {
             DefBody::Eager(code) => Code::Compiled(code),
             DefBody::Lazy(deferred) => {
-                lazy.defer(self.session.slots.address(own_slot), *deferred);
+                lazy.defer(self.session.slots.address(own_slot), deferred);
                 Code::Deferred
             }
         };
@@ -260,6 +260,8 @@ impl Engine {
             parsed_under,
             retired: false,
         };
+        // Exactly one more: most functions have one version, and a vector's first growth makes room for four.
+        info.history.reserve_exact(1);
         info.history.push(version);
         info.kind = entry.kind;
         info.state = FunctionState::Defined;

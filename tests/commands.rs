@@ -32,9 +32,9 @@ fn enter(session: &mut Session, out: &CapturedOutput, entries: &[&str]) -> Strin
 fn list_shows_arity_version_state_and_entry() {
     let (mut s, out) = session();
     let text = enter(&mut s, &out, &["def f(x) g(x)", "def f(x y) x", "def h(x) x", "h(1)", ":list"]);
-    assert!(text.contains("f                (x y)          v2       user       not yet   <repl:2>\n"), "{text}");
+    assert!(text.contains("f                (x y)          v2       user       not yet    <repl:2>\n"), "{text}");
     assert!(!text.contains("\ng "), "a name only ever called has no row:\n{text}");
-    assert!(text.contains("h                (x)            v1       user       yes       <repl:3>\n"), "{text}");
+    assert!(text.contains("h                (x)            v1       user       baseline   <repl:3>\n"), "{text}");
     assert!(text.contains("builtins: putchard printd sin"), "{text}");
 }
 
@@ -131,9 +131,10 @@ fn set_jit_and_stats() {
     );
     assert!(text.contains("jit mode eager: definitions are compiled when they are entered"), "{text}");
     assert!(text.contains("jit mode lazy: definitions are compiled on their first call"), "{text}");
-    assert!(text.contains("jit mode: eager\nfunctions compiled: "), "{text}");
+    assert!(text.contains("jit mode: eager, tier: baseline\nfunctions compiled: "), "{text}");
+    assert!(text.contains("hot functions recompiled by the optimizing tier: 0\n"), "{text}");
     assert!(text.contains("machine code generated: ") && text.contains("time compiling: "), "{text}");
-    assert!(text.contains("f                (x)            v1       user       yes"), "{text}");
+    assert!(text.contains("f                (x)            v1       user       baseline"), "{text}");
     assert!(text.contains("g                (x)            v1       user       not yet"), "{text}");
     assert!(text.contains("error: unknown JIT mode `fast`; use `lazy` or `eager`"), "{text}");
 }
@@ -358,7 +359,7 @@ fn time_reports_where_an_entry_went() {
     assert!(text.contains("Out[2]: 6765\n"), "{text}");
     let line = text.lines().find(|l| l.starts_with("time: ")).unwrap_or_else(|| panic!("no timing:\n{text}"));
     assert!(line.contains(" ms analyzing, ") && line.contains(" ms compiling 1 function, "), "{line}");
-    assert!(line.contains(" ms running (1 function compiled lazily in "), "{line}");
+    assert!(line.contains(" ms running (1 function compiled lazily and 1 hot one optimized, in "), "{line}");
     let text = enter(&mut s, &out, &[":set timing on", "fib(10)", ":set timing off", "fib(11)"]);
     assert_eq!(text.matches("time: ").count(), 1, "{text}");
     assert_eq!(run_command(&mut s, ":time"), Next::Failed);

@@ -67,6 +67,8 @@ pub struct CompileStats {
     pub code_bytes: u64,
     /// Time spent in Cranelift's code generation.
     pub time: Duration,
+    /// Hot baseline functions recompiled by the optimizing tier.
+    pub tier_ups: u64,
 }
 
 /// Machine code for one function, not yet placed in a module.
@@ -89,6 +91,8 @@ pub(crate) struct CompiledFunction {
     pub(crate) size: usize,
     /// The Cranelift IR that was compiled, as text, when the backend was keeping it (`:clif`).
     pub(crate) clif: Option<String>,
+    /// Compiled by the optimizing tier (`opt_level=speed`), not the baseline.
+    pub(crate) optimized: bool,
 }
 
 /// One module being filled: the functions of one entry (or one lazy compile, or one stub).
@@ -114,7 +118,11 @@ impl Unit {
 /// The ISA, the code arena, the compile stack, the builder context and the stubs: everything that makes
 /// machine code.
 pub(crate) struct Backend {
+    /// The ISA of the tier entries compile with (`--tier`, `:set tier`).
     isa: OwnedTargetIsa,
+    tier: Tier,
+    /// The optimizing tier's ISA, for hot functions.
+    optimizing_isa: OwnedTargetIsa,
     /// The same ISA with frame pointers, for the lazy stubs' tail calls.
     stub_isa: OwnedTargetIsa,
     arena: SharedArena,
@@ -132,6 +140,17 @@ pub(crate) struct Backend {
     keep_clif: bool,
     /// Counters for `:stats`.
     pub(crate) stats: CompileStats,
+}
+
+/// Which of the backend's ISAs compiles a function.
+#[derive(Clone, Copy)]
+enum Isa {
+    /// The current tier's.
+    Current,
+    /// The optimizing tier's, for a hot function.
+    Optimizing,
+    /// The current tier's with frame pointers, for stubs.
+    Stub,
 }
 
 /// The stubs a slot can point at when it holds no code of its own.
@@ -156,10 +175,13 @@ impl Backend {
         tier: Tier,
     ) -> Result<Backend, String> {
         let (isa, stub_isa) = (host_isa(false, tier)?, host_isa(true, tier)?);
+        let optimizing_isa = host_isa(false, Tier::Optimized)?;
         let (stubs, stats, builder_context) = (HashMap::new(), CompileStats::default(), FunctionBuilderContext::new());
         let keep_clif = false;
         Ok(Backend {
             isa,
+            tier,
+            optimizing_isa,
             stub_isa,
             arena,
             compile_stack,
@@ -214,8 +236,23 @@ impl Backend {
 
     /// Compiles `func` and defines it as `id` in `unit`; counts it in the statistics.
     pub(crate) fn define(&mut self, unit: &mut Unit, id: FuncId, func: ir::Function) -> Result<(), CodegenError> {
+        self.define_in_tier(unit, id, func, false)
+    }
+
+    /// As [`Backend::define`], with the optimizing tier whatever the current tier (`optimize`).
+    pub(crate) fn define_in_tier(
+        &mut self,
+        unit: &mut Unit,
+        id: FuncId,
+        func: ir::Function,
+        optimize: bool,
+    ) -> Result<(), CodegenError> {
         let started = Instant::now();
-        let size = self.define_uncounted(unit, id, func, false)?;
+        let isa = match optimize {
+            true => Isa::Optimizing,
+            false => Isa::Current,
+        };
+        let size = self.define_uncounted(unit, id, func, isa)?;
         self.stats.functions += 1;
         self.stats.code_bytes += size as u64;
         self.stats.time += started.elapsed();
@@ -227,13 +264,17 @@ impl Backend {
         unit: &mut Unit,
         id: FuncId,
         func: ir::Function,
-        stub: bool,
+        isa: Isa,
     ) -> Result<usize, CodegenError> {
         let clif = self.keep_clif.then(|| func.display().to_string());
+        let isa = match isa {
+            Isa::Current => &self.isa,
+            Isa::Optimizing => &self.optimizing_isa,
+            Isa::Stub => &self.stub_isa,
+        };
         let emitted = if func.dfg.num_insts() > WORKER_THRESHOLD {
-            self.emit_on_worker(id, func)?
+            self.emit_on_worker(isa.clone(), id, func)?
         } else {
-            let isa = if stub { &self.stub_isa } else { &self.isa };
             let context = &mut self.context;
             self.compile_stack.run(|| emit(isa, context, id, func))?
         };
@@ -262,7 +303,8 @@ impl Backend {
             let code = arena.executable(unit.module.get_finalized_function(id) as usize);
             let range = range_of(&unit.allocations, code).unwrap_or((code, 0));
             let size = unit.sizes.get(&id).copied().unwrap_or(0);
-            functions.push(CompiledFunction { code, range, size, clif: unit.clifs.remove(&id) });
+            let optimized = self.tier == Tier::Optimized;
+            functions.push(CompiledFunction { code, range, size, clif: unit.clifs.remove(&id), optimized });
         }
         Ok(functions)
     }
@@ -274,9 +316,8 @@ impl Backend {
     }
 
     /// Compiles on a thread of its own and waits, giving up at once on an interrupt.
-    fn emit_on_worker(&self, id: FuncId, func: ir::Function) -> Result<Emitted, CodegenError> {
+    fn emit_on_worker(&self, isa: OwnedTargetIsa, id: FuncId, func: ir::Function) -> Result<Emitted, CodegenError> {
         let (send, receive) = mpsc::channel();
-        let isa = self.isa.clone();
         std::thread::Builder::new()
             .name("kaleido-compile".into())
             .stack_size(COMPILE_STACK)
@@ -333,6 +374,7 @@ impl Backend {
     /// Compiles with `tier`'s settings from now on (stubs, compiled once, stay as they are).
     pub(crate) fn set_tier(&mut self, tier: Tier) -> Result<(), String> {
         self.isa = host_isa(false, tier)?;
+        self.tier = tier;
         Ok(())
     }
 
@@ -373,7 +415,7 @@ impl Backend {
         }
         builder.seal_all_blocks();
         builder.finalize(self.isa.frontend_config());
-        if let Err(error) = self.define_uncounted(&mut unit, id, func, true) {
+        if let Err(error) = self.define_uncounted(&mut unit, id, func, Isa::Stub) {
             self.abandon(unit);
             return Err(error);
         }

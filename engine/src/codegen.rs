@@ -15,7 +15,7 @@ use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, Operation, binary_name
 use kaleido_lang::{Diagnostic, Span};
 
 use crate::ids::CodeId;
-use crate::runtime::{ABORT_OFFSET, RaiseKind, STACK_LIMIT_OFFSET, k_frame, k_raise};
+use crate::runtime::{ABORT_OFFSET, RaiseKind, STACK_LIMIT_OFFSET, k_frame, k_raise, k_tier_up};
 
 /// How a call is compiled, as the engine resolves it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -91,6 +91,9 @@ pub(crate) struct FunctionSpec<'a> {
     pub checks: bool,
     /// Where the function's text starts in the entry: call sites are recorded relative to it.
     pub origin: u32,
+    /// Baseline code of a definition that may become hot: count its calls down in the cell at `.0`, and
+    /// at zero ask [`k_tier_up`] to recompile it for the slot at `.1`.
+    pub hot_counter: Option<(usize, usize)>,
 }
 
 /// A call site that has no span: the stack check, which aborts no call.
@@ -132,6 +135,9 @@ pub(crate) fn translate(
     if spec.checks && spec.name.is_some() && may_recurse_or_loop(spec.body) {
         translator.stack_check();
     }
+    if let Some((counter, slot)) = spec.hot_counter {
+        translator.count_call(counter, slot);
+    }
     let result = translator.translate_expr(spec.body)?;
     translator.builder.ins().return_(&[result]);
     translator.emit_exit_block();
@@ -143,7 +149,7 @@ pub(crate) fn translate(
 }
 
 /// Whether `expr` contains a call (to a function or a user-defined operator) or a loop.
-fn may_recurse_or_loop(expr: &Expr) -> bool {
+pub(crate) fn may_recurse_or_loop(expr: &Expr) -> bool {
     match &expr.kind {
         ExprKind::Number(_) | ExprKind::Var(_) => false,
         ExprKind::Call(..) | ExprKind::Unary(..) | ExprKind::For(_) => true,
@@ -343,6 +349,9 @@ impl FunctionTranslator<'_, '_> {
     }
 
     fn translate_call(&mut self, name: &str, span: Span, args: Vec<Value>) -> Result<Value, Diagnostic> {
+        // Asked even for a direct self-call, so that every tier asks the same questions in the same order
+        // (a deferred body replays its answers) and the index records the call.
+        let callee = self.resolve.callee(name, args.len(), span)?;
         if let (Some(own), Some(self_ref)) = (self.spec.name, self.spec.self_ref)
             && own == name
             && self.spec.params.len() == args.len()
@@ -355,7 +364,7 @@ impl FunctionTranslator<'_, '_> {
             self.abort_check(span);
             return Ok(result);
         }
-        match self.resolve.callee(name, args.len(), span)? {
+        match callee {
             Callee::Slot { address } => {
                 let slot = self.address_const(address);
                 let code = self.builder.ins().load(self.pointer, MemFlagsData::trusted(), slot, 0);
@@ -422,6 +431,32 @@ impl FunctionTranslator<'_, '_> {
         let no_site = self.builder.ins().iconst(types::I32, NO_SITE);
         let exit = self.exit_block();
         self.builder.ins().jump(exit, &[no_site.into()]);
+        self.builder.switch_to_block(go_on);
+    }
+
+    /// The hotness countdown: one load, subtract, store and branch per call; the call that reaches zero
+    /// asks for the optimizing tier first (in a cold block) and then goes on in this code.
+    fn count_call(&mut self, counter: usize, slot: usize) {
+        let cell = self.address_const(counter);
+        let left = self.builder.ins().load(types::I64, MemFlagsData::trusted(), cell, 0);
+        let left = self.builder.ins().iadd_imm_s(left, -1);
+        self.builder.ins().store(MemFlagsData::trusted(), left, cell, 0);
+        let hot = self.builder.ins().icmp_imm_s(IntCC::Equal, left, 0);
+        let tier_up = self.builder.create_block();
+        self.builder.set_cold_block(tier_up);
+        let go_on = self.builder.create_block();
+        self.builder.ins().brif(hot, tier_up, &[], go_on, &[]);
+        self.builder.switch_to_block(tier_up);
+        let state = self.address_const(self.runtime.state);
+        let slot = self.address_const(slot);
+        let code = self.builder.ins().iconst(types::I64, i64::from(self.spec.code_id.0));
+        emit_native_void_call(
+            &mut self.builder,
+            self.native_conv,
+            k_tier_up as *const () as usize,
+            &[state, slot, code],
+        );
+        self.builder.ins().jump(go_on, &[]);
         self.builder.switch_to_block(go_on);
     }
 

@@ -17,7 +17,9 @@ use kaleido_lang::{Diagnostic, OperatorUses, Span};
 
 use crate::backend::{Backend, CodegenError, CompiledFunction, Unit};
 use crate::builtins::{builtin, builtin_names};
-use crate::codegen::{FunctionSpec, kaleido_signature, thunk_signature, translate, translate_native_adapter};
+use crate::codegen::{
+    FunctionSpec, kaleido_signature, may_recurse_or_loop, thunk_signature, translate, translate_native_adapter,
+};
 use crate::ids::CodeId;
 use crate::lazy::{Answer, Deferred, Recording, self_reference};
 use crate::resolve::EntryResolver;
@@ -31,8 +33,11 @@ pub(crate) struct CodeOptions {
     pub(crate) lazy: bool,
     /// Emit stack and interrupt checks.
     pub(crate) checks: bool,
-    /// Compile calls of a function to itself as direct calls.
+    /// Compile calls of a function to itself as direct calls (optimized code only: see `hot_calls`).
     pub(crate) direct_self_calls: bool,
+    /// Baseline code of a definition that can recurse or loop counts its calls from this many down, then
+    /// asks for the optimizing tier (none: the optimizing tier compiles everything, or tiering is off).
+    pub(crate) hot_calls: Option<u32>,
 }
 
 /// Why the compile phase did not produce an entry to apply. Either way the session is to be rolled back.
@@ -56,6 +61,8 @@ pub(crate) enum CompiledItem<F = CompiledFunction> {
         code: CodeId,
         /// The operators and globals its body uses.
         uses: Uses,
+        /// For eager baseline code that counts its calls: the body, for the optimizing tier.
+        hot: Option<Box<Deferred>>,
     },
     /// An `extern`, bound to a builtin or a C function at `address`; `adapter` is a kaleido-signature
     /// function that calls it, for calls compiled before the binding (through the name's slots).
@@ -151,7 +158,7 @@ impl<'a> Staging<'a> {
             ItemKind::Extern(proto) => self.compile_extern(unit, proto),
             ItemKind::Expr(expr) => {
                 self.resolver.in_definition = false;
-                let (thunk, _) = self.compile_function(unit, None, &[], &expr, span)?;
+                let thunk = self.compile_top_level(unit, &expr, span)?;
                 let calls = std::mem::take(&mut self.resolver.calls).into_iter().map(|(name, _)| name).collect();
                 self.resolver.globals_used.clear();
                 Ok(CompiledItem::Expr { thunk, calls })
@@ -180,21 +187,25 @@ impl<'a> Staging<'a> {
         self.resolver.in_definition = true;
         let params: Vec<String> = proto.params.iter().map(|p| p.name.clone()).collect();
         self.ensure_stubs(params.len(), span)?;
-        let (body, code) = if self.options.lazy {
-            let deferred = self.check_deferred(name, &params, &function.body, span)?;
-            let code = deferred.code_id;
-            (DefBody::Lazy(Box::new(deferred)), code)
+        self.resolver.defining = Some((name.to_string(), params.len()));
+        let compiled = if self.options.lazy {
+            self.check_deferred(name, &params, &function.body, span).map(|deferred| {
+                let code = deferred.code_id;
+                (DefBody::Lazy(Box::new(deferred)), code, None)
+            })
         } else {
-            let (id, code) = self.compile_function(unit, Some(name), &params, &function.body, span)?;
-            (DefBody::Eager(id), code)
+            self.compile_definition(unit, name, &params, &function.body, span)
+                .map(|(id, code, hot)| (DefBody::Eager(id), code, hot))
         };
+        self.resolver.defining = None;
+        let (body, code, hot) = compiled?;
         self.resolver.entry_defs.insert(name.to_string(), params.len());
         let calls = std::mem::take(&mut self.resolver.calls);
         self.resolver.entry_calls.insert(name.to_string(), calls.clone());
         let source = self.source[kaleido_lang::with_trailing_comment(self.source, span).range()].to_string();
         let globals = std::mem::take(&mut self.resolver.globals_used);
         let uses = Uses { operators: OperatorUses::of(&function.body), globals };
-        Ok(CompiledItem::Def { function, source, body, calls, code, uses })
+        Ok(CompiledItem::Def { function, source, body, calls, code, uses, hot })
     }
 
     /// Translates a definition once, into IR that is thrown away, so that every diagnostic appears now;
@@ -208,19 +219,40 @@ impl<'a> Staging<'a> {
     ) -> Result<Deferred, Diagnostic> {
         let signature = kaleido_signature(params.len());
         let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
-        let direct_self_calls = self.options.direct_self_calls;
-        let self_ref = direct_self_calls.then(|| self_reference(&mut func));
-        let spec = self.spec(Some(name), params, body, self_ref, span);
+        let counts = self.counts_calls(body);
+        let self_ref = (self.options.direct_self_calls && !counts).then(|| self_reference(&mut func));
+        let mut spec = self.spec(Some(name), params, body, self_ref, span);
+        spec.hot_counter = counts.then(|| self.hot_counter(name, params.len(), spec.code_id));
         let answers = self.translate_into(&mut func, &spec, true, span)?;
-        // Kept until the first call, perhaps for the whole session: as compact as it can be.
-        Ok(Deferred {
-            name: name.into(),
-            function: PackedFunction::pack(params, body),
+        Ok(self.deferred(&spec, answers))
+    }
+
+    /// What a deferred (or watched) body keeps until it is compiled: as compact as it can be, because it
+    /// may wait for the whole session.
+    fn deferred(&self, spec: &FunctionSpec, answers: Vec<Answer>) -> Deferred {
+        Deferred {
+            name: spec.name.unwrap_or_default().into(),
+            function: PackedFunction::pack(spec.params, spec.body),
             code_id: spec.code_id,
             answers: answers.into_boxed_slice(),
             checks: spec.checks,
-            direct_self_calls,
-        })
+            direct_self_calls: self.options.direct_self_calls,
+            hot_counter: spec.hot_counter,
+        }
+    }
+
+    /// Whether a definition's baseline code counts its calls: when tiering is on and the body can recurse
+    /// or loop (a function that does neither is cheap in any tier; it gets no prologue at all).
+    fn counts_calls(&self, body: &Expr) -> bool {
+        self.options.hot_calls.is_some() && self.options.checks && may_recurse_or_loop(body)
+    }
+
+    /// A call counter for version `code` of `name`/`arity`, and the address of the slot it runs through.
+    fn hot_counter(&mut self, name: &str, arity: usize, code: CodeId) -> (usize, usize) {
+        let session = &mut *self.resolver.session;
+        let counter = session.counter(code, self.options.hot_calls.unwrap_or(u32::MAX));
+        let slot = session.slots.get_or_create(name, arity);
+        (counter, session.slots.address(slot))
     }
 
     fn spec<'s>(
@@ -237,7 +269,7 @@ impl<'a> Staging<'a> {
             None => CodeId::TOP_LEVEL,
         };
         let (checks, origin) = (self.options.checks, span.start);
-        FunctionSpec { name, params, body, code_id, self_ref, checks, origin }
+        FunctionSpec { name, params, body, code_id, self_ref, checks, origin, hot_counter: None }
     }
 
     /// Translates `spec` into `func`; when `record` is set, also returns every answer the resolver gave, in
@@ -286,8 +318,9 @@ impl<'a> Staging<'a> {
         // Callers as this item sees them: the session's, except those this entry redefined, and this
         // entry's own definitions so far.
         let resolver = &self.resolver;
+        // The function's own recursive calls are redefined with it.
         let earlier = (resolver.session.index.callers_of(&proto.name).into_iter())
-            .filter(|(caller, _)| !resolver.entry_calls.contains_key(caller));
+            .filter(|(caller, _)| *caller != proto.name && !resolver.entry_calls.contains_key(caller));
         let this_entry = (resolver.entry_calls.iter()).flat_map(|(caller, calls)| {
             calls.iter().filter(|(callee, _)| *callee == proto.name).map(|(_, a)| (caller.clone(), *a))
         });
@@ -377,7 +410,7 @@ impl<'a> Staging<'a> {
         for binding in bindings {
             let zero = Expr { kind: ExprKind::Number(0.0), span: binding.span };
             let init = binding.init.as_ref().unwrap_or(&zero);
-            let (thunk, _) = self.compile_function(unit, None, &[], init, span)?;
+            let thunk = self.compile_top_level(unit, init, span)?;
             self.resolver.calls.clear();
             self.resolver.globals_used.clear();
             let cell = self.resolver.global_cell(&binding.name);
@@ -386,28 +419,38 @@ impl<'a> Staging<'a> {
         Ok(CompiledItem::Global(globals))
     }
 
-    /// Translates and compiles one function (`name` none: top-level code) into the unit; returns its id in
-    /// the unit and the code id its backtrace frames carry.
-    fn compile_function(
+    /// Translates and compiles a definition into the unit; returns its id in the unit, the code id its
+    /// frames carry and, if its baseline code counts calls, its body for the optimizing tier.
+    fn compile_definition(
         &mut self,
         unit: &mut Unit,
-        name: Option<&str>,
+        name: &str,
         params: &[String],
         body: &Expr,
         span: Span,
-    ) -> Result<(FuncId, CodeId), Diagnostic> {
-        let signature = match name {
-            Some(_) => kaleido_signature(params.len()),
-            None => thunk_signature(self.backend.isa().default_call_conv()),
-        };
+    ) -> Result<(FuncId, CodeId, Option<Box<Deferred>>), Diagnostic> {
+        let signature = kaleido_signature(params.len());
         let id = unit.declare(&signature).map_err(|e| codegen_diagnostic(e, span))?;
         let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
-        let direct = name.is_some() && self.options.direct_self_calls;
-        let self_ref = direct.then(|| unit.reference(id, &mut func));
-        let spec = self.spec(name, params, body, self_ref, span);
+        let counts = self.counts_calls(body);
+        let self_ref = (self.options.direct_self_calls && !counts).then(|| unit.reference(id, &mut func));
+        let mut spec = self.spec(Some(name), params, body, self_ref, span);
+        spec.hot_counter = counts.then(|| self.hot_counter(name, params.len(), spec.code_id));
+        let answers = self.translate_into(&mut func, &spec, counts, span)?;
+        let hot = counts.then(|| Box::new(self.deferred(&spec, answers)));
+        self.backend.define(unit, id, func).map_err(|e| codegen_diagnostic(e, span))?;
+        Ok((id, spec.code_id, hot))
+    }
+
+    /// Translates and compiles top-level code into the unit; returns its id in the unit.
+    fn compile_top_level(&mut self, unit: &mut Unit, body: &Expr, span: Span) -> Result<FuncId, Diagnostic> {
+        let signature = thunk_signature(self.backend.isa().default_call_conv());
+        let id = unit.declare(&signature).map_err(|e| codegen_diagnostic(e, span))?;
+        let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
+        let spec = self.spec(None, &[], body, None, span);
         self.translate_into(&mut func, &spec, false, span)?;
         self.backend.define(unit, id, func).map_err(|e| codegen_diagnostic(e, span))?;
-        Ok((id, spec.code_id))
+        Ok(id)
     }
 }
 
@@ -416,12 +459,12 @@ impl CompiledItem<FuncId> {
     fn resolve(self, functions: &mut [Option<CompiledFunction>]) -> CompiledItem {
         let mut take = |id: FuncId| functions[id.as_u32() as usize].take().expect("each function is used once");
         match self {
-            CompiledItem::Def { function, source, body, calls, code, uses } => {
+            CompiledItem::Def { function, source, body, calls, code, uses, hot } => {
                 let body = match body {
                     DefBody::Eager(id) => DefBody::Eager(take(id)),
                     DefBody::Lazy(deferred) => DefBody::Lazy(deferred),
                 };
-                CompiledItem::Def { function, source, body, calls, code, uses }
+                CompiledItem::Def { function, source, body, calls, code, uses, hot }
             }
             CompiledItem::Extern { proto, address, builtin, adapter } => {
                 CompiledItem::Extern { proto, address, builtin, adapter: adapter.map(take) }

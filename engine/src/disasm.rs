@@ -192,6 +192,9 @@ impl Story {
                 Some("load the stack limit (lowered to interrupt)".to_string())
             }
             _ if name.starts_with("global ") => Some(format!("read {name}")),
+            _ if name.starts_with("call counter ") => {
+                Some("load the call count; one less is stored back, and at zero the optimizing tier recompiles".into())
+            }
             _ => None,
         }
     }

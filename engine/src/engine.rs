@@ -97,8 +97,10 @@ pub struct EntryTiming {
     pub lazy: std::time::Duration,
     /// Functions compiled to machine code for the entry: in its module, then lazily while it ran.
     pub functions: u64,
-    /// Of those, the ones compiled lazily.
+    /// Of those, the ones compiled while it ran: lazily, or hot ones again by the optimizing tier.
     pub lazy_functions: u64,
+    /// Of those, the hot ones recompiled by the optimizing tier.
+    pub tier_ups: u64,
 }
 
 /// What [`Engine::eval_observed`] reports while an entry is applied.
@@ -251,11 +253,7 @@ impl Engine {
         }
         let mark = self.session.mark();
         let slots_before = self.session.slots.len();
-        let code_options = CodeOptions {
-            lazy: self.options.jit == JitMode::Lazy,
-            checks: self.options.checks,
-            direct_self_calls: self.options.direct_self_calls,
-        };
+        let code_options = self.code_options(self.options.jit == JitMode::Lazy);
         let stats_before = self.backend.borrow().stats;
         let started = std::time::Instant::now();
         let (compiled, analyzed) = self.stage(text, None, code_options, true);
@@ -285,6 +283,7 @@ impl Engine {
             lazy: stats_after.time.saturating_sub(stats_compiled.time),
             functions: stats_after.functions - stats_before.functions,
             lazy_functions: stats_after.functions - stats_compiled.functions,
+            tier_ups: stats_after.tier_ups - stats_compiled.tier_ups,
         };
         self.collect();
         Ok(outcome)
@@ -329,6 +328,17 @@ impl Engine {
     /// Chooses when the definitions entered from now on are compiled.
     pub fn set_jit_mode(&mut self, mode: JitMode) {
         self.options.jit = mode;
+    }
+
+    /// How entries compile under the current options (`lazy` or not).
+    pub(crate) fn code_options(&self, lazy: bool) -> CodeOptions {
+        let counting = self.options.tier == Tier::Baseline && self.options.hot_calls > 0;
+        CodeOptions {
+            lazy,
+            checks: self.options.checks,
+            direct_self_calls: self.options.direct_self_calls,
+            hot_calls: counting.then_some(self.options.hot_calls),
+        }
     }
 
     /// How much Cranelift optimizes code compiled from now on (`:set tier`).

@@ -120,6 +120,21 @@ impl FunctionInfo {
         matches!(self.code, Code::Compiled(_) | Code::Native { .. })
     }
 
+    /// Whether its current code was compiled by the optimizing tier (hot, or `--tier optimized`).
+    pub fn is_optimized(&self) -> bool {
+        matches!(&self.code, Code::Compiled(function) if function.optimized)
+    }
+
+    /// "compiled, optimized", "compiled, baseline" or "lazy, not compiled yet": its code's state, for people.
+    pub fn code_state(&self) -> &'static str {
+        match &self.code {
+            Code::Compiled(function) if function.optimized => "compiled, optimized",
+            Code::Compiled(_) => "compiled, baseline",
+            Code::Native { .. } => "native",
+            Code::Deferred | Code::Missing => "not compiled yet",
+        }
+    }
+
     /// Where its current machine code starts, once it exists.
     pub fn code_address(&self) -> Option<CodeAddr> {
         match &self.code {

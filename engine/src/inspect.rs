@@ -95,7 +95,7 @@ fn headline(info: &FunctionInfo) -> String {
         }
         (_, Some(current)) => {
             let count = info.history.len();
-            let code = if info.is_compiled() { "compiled" } else { "lazy, not compiled yet" };
+            let code = if info.is_compiled() { info.code_state() } else { "lazy, not compiled yet" };
             format!(
                 "{}({}): {count} version{}; version {} is current ({code})\n",
                 info.name,
@@ -150,7 +150,7 @@ pub fn version_block(info: &FunctionInfo, version: &Version) -> String {
     let state = if version.retired {
         "retired".to_string()
     } else if info.is_compiled() {
-        "current, compiled".to_string()
+        format!("current, {}", info.code_state())
     } else {
         "current, not compiled yet".to_string()
     };
@@ -238,10 +238,10 @@ pub fn list(engine: &Engine, pattern: Option<&str>) -> String {
         }
     }
     for (name, value) in engine.globals().into_iter().filter(|(n, _)| matches(n)) {
-        rows.push(format!("{name:<16} {:<14} {:<8} {:<10} {:<9} {}\n", "-", "-", "global", "-", format_value(value)));
+        rows.push(format!("{name:<16} {:<14} {:<8} {:<10} {:<10} {}\n", "-", "-", "global", "-", format_value(value)));
     }
     let mut text =
-        format!("{:<16} {:<14} {:<8} {:<10} {:<9} {}\n", "name", "params", "version", "kind", "compiled", "entry");
+        format!("{:<16} {:<14} {:<8} {:<10} {:<10} {}\n", "name", "params", "version", "kind", "compiled", "entry");
     let shown = rows.len().min(LIST_ROWS);
     for row in &rows[..shown] {
         text.push_str(row);
@@ -276,11 +276,12 @@ fn function_row(engine: &Engine, info: &FunctionInfo) -> String {
     };
     let compiled = match (info.kind, info.is_compiled()) {
         (FunctionKind::Extern, _) => "native",
-        (_, true) => "yes",
+        (_, true) if info.is_optimized() => "optimized",
+        (_, true) => "baseline",
         (_, false) => "not yet",
     };
     let entry = info.current().map_or("-", |v| v.entry_name.as_str());
-    let mut row = format!("{:<16} {params:<14} {version:<8} {kind:<10} {compiled:<9} {entry}", info.name);
+    let mut row = format!("{:<16} {params:<14} {version:<8} {kind:<10} {compiled:<10} {entry}", info.name);
     let problems = stale_calls(engine, info);
     if !problems.is_empty() {
         row.push_str(&format!("  [{}]", problems.join("; ")));

@@ -93,8 +93,13 @@ pub(crate) struct Deferred {
     pub answers: Box<[Answer]>,
     /// Whether to emit stack and interrupt checks.
     pub checks: bool,
-    /// Whether calls to itself are direct.
+    /// Whether calls to itself are direct (in optimized code: baseline code that counts its calls calls
+    /// itself through its slot, so a recursion moves to the optimized code as soon as it exists).
     pub direct_self_calls: bool,
+    /// Baseline code counts its calls in this cell and asks for the optimizing tier through this slot
+    /// (`(counter, slot)`); none when the function cannot become hot (no calls or loops, or the
+    /// optimizing tier compiles everything).
+    pub hot_counter: Option<(usize, usize)>,
 }
 
 /// Code generated lazily during a run, for the engine to record in its index afterwards.
@@ -103,6 +108,8 @@ pub(crate) struct LazilyCompiled {
     pub(crate) name: String,
     /// Its code.
     pub(crate) function: CompiledFunction,
+    /// Whether it replaces baseline code (the optimizing tier), rather than a lazy stub.
+    pub(crate) tier_up: bool,
 }
 
 /// The part of the engine that can compile while JIT code runs.
@@ -112,13 +119,16 @@ pub(crate) struct Compiler {
     compile_stack: Rc<Stack>,
     /// Boxed: the table's spare buckets then cost a pointer each, not a whole `Deferred`.
     pending: HashMap<usize, Box<Deferred>>,
+    /// The bodies of baseline code that counts its calls, by slot address: what the optimizing tier
+    /// compiles when the count runs out.
+    hot: HashMap<usize, Box<Deferred>>,
     compiled: Vec<LazilyCompiled>,
 }
 
 impl Compiler {
     /// A compiler generating code with `backend`, on `compile_stack`.
     pub(crate) fn new(backend: Rc<RefCell<Backend>>, compile_stack: Rc<Stack>) -> Compiler {
-        Compiler { backend, compile_stack, pending: HashMap::default(), compiled: Vec::new() }
+        Compiler { backend, compile_stack, pending: HashMap::default(), hot: HashMap::default(), compiled: Vec::new() }
     }
 
     /// Stores `deferred` as the body to compile when the slot at `slot` is first called.
@@ -126,9 +136,16 @@ impl Compiler {
         self.pending.insert(slot, deferred);
     }
 
-    /// Forgets the deferred body of the slot at `slot`, if any (its function was redefined).
+    /// Keeps `body`, whose baseline code runs through the slot at `slot` and counts its calls, for the
+    /// optimizing tier.
+    pub(crate) fn watch(&mut self, slot: usize, body: Box<Deferred>) {
+        self.hot.insert(slot, body);
+    }
+
+    /// Forgets the deferred or watched body of the slot at `slot`, if any (its function was redefined).
     pub(crate) fn forget(&mut self, slot: usize) {
         self.pending.remove(&slot);
+        self.hot.remove(&slot);
     }
 
     /// The functions compiled lazily since the last call.
@@ -139,11 +156,14 @@ impl Compiler {
     fn compile(&mut self, slot: usize) -> Result<usize, CodegenError> {
         let pending =
             self.pending.remove(&slot).ok_or(CodegenError::Internal("no deferred body for this slot".into()))?;
-        match compile_deferred(&mut self.backend.borrow_mut(), &pending) {
+        match compile_deferred(&mut self.backend.borrow_mut(), &pending, false) {
             Ok(function) => {
                 let code = function.code;
-                let name = pending.name.into_string();
-                self.compiled.push(LazilyCompiled { name, function });
+                let name = pending.name.to_string();
+                self.compiled.push(LazilyCompiled { name, function, tier_up: false });
+                if pending.hot_counter.is_some() {
+                    self.hot.insert(slot, pending);
+                }
                 Ok(code)
             }
             Err(error) => {
@@ -156,6 +176,34 @@ impl Compiler {
     }
 }
 
+impl Compiler {
+    /// The optimizing tier's compile of the body watched for `slot`, if it is still version `code`'s.
+    fn tier_up(&mut self, slot: usize, code: u32) -> Result<Option<usize>, CodegenError> {
+        let Some(body) = self.hot.remove(&slot) else {
+            return Ok(None);
+        };
+        if body.code_id.0 != code {
+            // A frame of an older version ran out of calls: the current one keeps counting.
+            self.hot.insert(slot, body);
+            return Ok(None);
+        }
+        match compile_deferred(&mut self.backend.borrow_mut(), &body, true) {
+            Ok(function) => {
+                let code = function.code;
+                self.compiled.push(LazilyCompiled { name: body.name.to_string(), function, tier_up: true });
+                Ok(Some(code))
+            }
+            // An interrupt stops the program; the body is kept, so the next run may still get there.
+            Err(CodegenError::Interrupted) => {
+                self.hot.insert(slot, body);
+                Err(CodegenError::Interrupted)
+            }
+            // Out of code memory, say: the baseline code is correct, and stays.
+            Err(_) => Ok(None),
+        }
+    }
+}
+
 impl LazyHook for RefCell<Compiler> {
     fn compile(&self, slot: usize) -> Result<usize, Raised> {
         let compile_stack = self.borrow().compile_stack.clone();
@@ -164,16 +212,27 @@ impl LazyHook for RefCell<Compiler> {
             error => Raised::CompileFailed { slot, reason: error.to_string() },
         })
     }
+
+    fn tier_up(&self, slot: usize, code: u32) -> Result<Option<usize>, Raised> {
+        let compile_stack = self.borrow().compile_stack.clone();
+        compile_stack.run(|| self.borrow_mut().tier_up(slot, code)).map_err(|_| Raised::Interrupted)
+    }
 }
 
-/// Translates a deferred body again (replaying its answers) and compiles it in a unit of its own.
-fn compile_deferred(backend: &mut Backend, pending: &Deferred) -> Result<CompiledFunction, CodegenError> {
+/// Translates a deferred body again (replaying its answers) and compiles it in a unit of its own: as
+/// baseline code that counts its calls, or (`optimize`) with the optimizing tier.
+fn compile_deferred(
+    backend: &mut Backend,
+    pending: &Deferred,
+    optimize: bool,
+) -> Result<CompiledFunction, CodegenError> {
     let (params, body) = pending.function.unpack();
     let mut unit = backend.unit();
     let signature = kaleido_signature(params.len());
     let id = unit.declare(&signature)?;
     let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
-    let self_ref = pending.direct_self_calls.then(|| unit.reference(id, &mut func));
+    let hot_counter = pending.hot_counter.filter(|_| !optimize);
+    let self_ref = (pending.direct_self_calls && hot_counter.is_none()).then(|| unit.reference(id, &mut func));
     let spec = FunctionSpec {
         name: Some(&pending.name),
         params: &params,
@@ -183,17 +242,21 @@ fn compile_deferred(backend: &mut Backend, pending: &Deferred) -> Result<Compile
         checks: pending.checks,
         // The call sites were recorded when the body was checked; this translation gives the same ones.
         origin: 0,
+        hot_counter,
     };
     let mut replay = Replay { answers: pending.answers.iter() };
     let (frontend, runtime) = (backend.isa().frontend_config(), backend.runtime());
     let translated = translate(&mut func, backend.builder_context(), frontend, &spec, runtime, &mut replay);
-    let defined =
-        translated.map_err(|d| CodegenError::Internal(d.message)).and_then(|_| backend.define(&mut unit, id, func));
+    let defined = translated
+        .map_err(|d| CodegenError::Internal(d.message))
+        .and_then(|_| backend.define_in_tier(&mut unit, id, func, optimize));
     if let Err(error) = defined {
         backend.abandon(unit);
         return Err(error);
     }
-    Ok(backend.finish(unit)?.remove(0))
+    let mut function = backend.finish(unit)?.remove(0);
+    function.optimized |= optimize;
+    Ok(function)
 }
 
 /// A direct reference from a function to itself, as function 0 of the module it will be compiled in.

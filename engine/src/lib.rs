@@ -55,7 +55,7 @@ pub use engine::{
 pub use error::{CallSite, Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 pub use ids::{CodeAddr, EntryId};
 pub use index::{FunctionInfo, FunctionKind, FunctionState, Index, Version};
-pub use options::{EngineOptions, JitMode, Tier};
+pub use options::{DEFAULT_HOT_CALLS, EngineOptions, JitMode, Tier};
 pub use output::CapturedOutput;
 pub use runtime::{InterruptHandle, format_value, io_reason};
 pub use target_lexicon::Triple;

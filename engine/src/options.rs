@@ -66,6 +66,11 @@ impl std::str::FromStr for Tier {
     }
 }
 
+/// Calls after which a baseline function is recompiled by the optimizing tier: enough that code run a
+/// few times is never compiled twice, few enough that a hot recursion or loop body moves over within
+/// its first milliseconds (see BENCHMARKS.md, "Tiering").
+pub const DEFAULT_HOT_CALLS: u32 = 1_000;
+
 /// How an engine starts.
 #[derive(Clone, Debug)]
 pub struct EngineOptions {
@@ -81,6 +86,9 @@ pub struct EngineOptions {
     /// Compile a function's calls to itself as direct calls (on), or through its slot like every other
     /// call (off: a benchmark hook that measures what the indirection table costs).
     pub direct_self_calls: bool,
+    /// How many calls a baseline definition that can recurse or loop makes before the optimizing tier
+    /// recompiles it (0: never). Only the baseline tier counts.
+    pub hot_calls: u32,
     /// Bytes of address space reserved for machine code (1 GiB). Tests make it small to see what happens
     /// when it runs out.
     pub code_memory: usize,
@@ -96,6 +104,7 @@ impl Default for EngineOptions {
             tier: Tier::Baseline,
             checks: true,
             direct_self_calls: true,
+            hot_calls: DEFAULT_HOT_CALLS,
             code_memory: DEFAULT_CODE_MEMORY,
             perf_map: std::env::var_os("KALEIDO_PERF_MAP").is_some_and(|v| v == "1"),
         }

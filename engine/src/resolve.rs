@@ -38,6 +38,8 @@ pub(crate) struct EntryResolver<'s> {
     /// Whether the code being compiled is a definition (warnings) or top-level code (no warnings: it
     /// runs at once and reports real errors).
     pub(crate) in_definition: bool,
+    /// The definition being compiled (name and arity): its recursive calls need no warning.
+    pub(crate) defining: Option<(String, usize)>,
 }
 
 impl<'s> EntryResolver<'s> {
@@ -54,6 +56,7 @@ impl<'s> EntryResolver<'s> {
             globals_used: BTreeSet::new(),
             call_arities: BTreeSet::new(),
             in_definition: false,
+            defining: None,
         }
     }
 
@@ -123,8 +126,11 @@ impl Resolve for EntryResolver<'_> {
             }
             return Ok(Callee::Native { address, takes_state });
         }
+        let recursive = self.defining.as_ref().is_some_and(|(own, takes)| own == name && *takes == arity);
         if self.in_definition {
-            self.warn_about_call(name, arity, span);
+            if !recursive {
+                self.warn_about_call(name, arity, span);
+            }
         } else if let Some(takes) = self.arity_of(name)
             && takes != arity
         {

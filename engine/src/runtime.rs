@@ -117,6 +117,11 @@ pub(crate) trait LazyHook {
     /// Compiles the body deferred for the slot at address `slot` and returns its code's address, or the
     /// error to raise (the slot then still points at the lazy stub, and a later call tries again).
     fn compile(&self, slot: usize) -> Result<usize, Raised>;
+
+    /// Recompiles version `code` of the function behind the slot at `slot` with the optimizing tier, if it
+    /// is still what the slot runs; returns the new code's address (`None`: nothing to do, or it could not
+    /// be compiled and the baseline code stays), or the error to raise (an interrupt).
+    fn tier_up(&self, slot: usize, code: u32) -> Result<Option<usize>, Raised>;
 }
 
 /// The state hooks write: the error raised, the frames it passed, the program's output. Boxed, so JIT code
@@ -307,6 +312,27 @@ pub(crate) unsafe extern "C" fn k_lazy_compile(state: *const RuntimeState, slot:
             state.raise(raised);
             0
         }
+    }
+}
+
+/// `k_tier_up(state, slot, code)`: called once by baseline code whose call count ran out; recompiles it
+/// with the optimizing tier and points its slot at the new code, so the next call runs it (this one goes
+/// on in the baseline code, which stays until no frame can be in it). A failure keeps the baseline code;
+/// an interrupt while compiling is raised.
+///
+/// # Safety
+/// As for [`k_lazy_compile`].
+pub(crate) unsafe extern "C" fn k_tier_up(state: *const RuntimeState, slot: usize, code: u64) {
+    // SAFETY: the caller guarantees `state` is live.
+    let state = unsafe { &*state };
+    let Some(hook) = state.lazy_hook() else {
+        return;
+    };
+    match hook.tier_up(slot, code as u32) {
+        // SAFETY: as in `k_lazy_compile`: `slot` is a live slot, and slots never move.
+        Ok(Some(optimized)) => unsafe { &*(slot as *const AtomicUsize) }.store(optimized, Ordering::SeqCst),
+        Ok(None) => {}
+        Err(raised) => state.raise(raised),
     }
 }
 

@@ -5,8 +5,11 @@
 //! rejected, [`Session::rollback`] to the [`Mark`] taken before it gives them all back, so a rejected entry
 //! leaves no trace. The index and the operators change only in the apply phase.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use kaleido_lang::{Operators, Scope, Span};
 
+use crate::cells::StableCells;
 use crate::globals::GlobalTable;
 use crate::ids::CodeId;
 use crate::index::Index;
@@ -25,6 +28,9 @@ pub(crate) struct Session {
     pub(crate) operators: Operators,
     /// What each code id is: the function it is a version of, for backtraces.
     codes: Vec<CodeOrigin>,
+    /// Each code's call counter (used by baseline definitions that may become hot), by code id; cells
+    /// never move, because code embeds their addresses.
+    counters: StableCells<AtomicI64>,
 }
 
 /// What a code id is the code of.
@@ -84,15 +90,28 @@ impl Session {
         self.slots.truncate(mark.slots);
         self.globals.truncate(mark.globals);
         self.codes.truncate(mark.code_names);
+        self.counters.truncate(mark.code_names);
     }
 
     /// A new code id, shown as `name` in backtraces.
     pub(crate) fn new_code_id(&mut self, name: &str) -> CodeId {
         self.codes.push(CodeOrigin { name: name.to_string(), ..CodeOrigin::default() });
+        self.counters.push();
         CodeId(self.codes.len() as u32 - 1)
     }
 
     /// The name a code id is shown as.
+    /// The address of `code`'s call counter, set to count down from `calls`.
+    pub(crate) fn counter(&self, code: CodeId, calls: u32) -> usize {
+        self.counters.get(code.0).store(i64::from(calls), Ordering::SeqCst);
+        self.counters.address(code.0)
+    }
+
+    /// The code whose call counter is at `address`.
+    pub(crate) fn counter_at(&self, address: usize) -> Option<CodeId> {
+        self.counters.index_of(address).map(CodeId)
+    }
+
     pub(crate) fn code_name(&self, code: CodeId) -> &str {
         &self.codes[code.0 as usize].name
     }

@@ -42,9 +42,9 @@ enum Observed {
     Applied { items: Vec<Item>, error: Option<Error>, output: String },
 }
 
-fn on_jit(entries: &[String], jit: JitMode, tier: Tier) -> Vec<Observed> {
+fn on_jit(entries: &[String], (jit, tier, hot_calls): Mode) -> Vec<Observed> {
     let buffer = CapturedOutput::default();
-    let options = EngineOptions { jit, tier, ..EngineOptions::default() };
+    let options = EngineOptions { jit, tier, hot_calls, ..EngineOptions::default() };
     let mut engine = Engine::new(options, Box::new(buffer.clone())).expect("engine");
     entries
         .iter()
@@ -119,17 +119,29 @@ fn on_interpreter(entries: &[String]) -> Option<Vec<Observed>> {
     Some(observed)
 }
 
+/// How a JIT runs a session: JIT mode, tier, and calls before a baseline function is optimized (0: never).
+type Mode = (JitMode, Tier, u32);
+
+/// Both tiers (the baseline's code must mean what the optimized tier's does), and tiering up after one to
+/// three calls, so that sessions redefine functions, operators and arities after their callers, or they
+/// themselves, were recompiled by the optimizing tier, and frames of baseline code finish after it.
+const MODES: [Mode; 5] = [
+    (JitMode::Eager, Tier::Optimized, 0),
+    (JitMode::Lazy, Tier::Optimized, 0),
+    (JitMode::Lazy, Tier::Baseline, 0),
+    (JitMode::Lazy, Tier::Baseline, 1),
+    (JitMode::Eager, Tier::Baseline, 3),
+];
+
 /// The first disagreement, described, if any; `None` also when the interpreter ran out of fuel.
 fn disagreement(entries: &[String]) -> Option<String> {
     let reference = on_interpreter(entries)?;
-    // Both tiers: the baseline tier's code must mean what the optimized tier's does.
-    let modes = [(JitMode::Eager, Tier::Optimized), (JitMode::Lazy, Tier::Optimized), (JitMode::Lazy, Tier::Baseline)];
-    for (jit, tier) in modes {
-        let observed = on_jit(entries, jit, tier);
+    for mode @ (jit, tier, hot_calls) in MODES {
+        let observed = on_jit(entries, mode);
         for (i, (jit_entry, reference_entry)) in observed.iter().zip(&reference).enumerate() {
             if jit_entry != reference_entry {
                 return Some(format!(
-                    "entry {} `{}` ({jit:?}, {tier:?}):\n  JIT:         {jit_entry:?}\n  interpreter: {reference_entry:?}",
+                    "entry {} `{}` ({jit:?}, {tier:?}, tier-up after {hot_calls} calls):\n  JIT:         {jit_entry:?}\n  interpreter: {reference_entry:?}",
                     i + 1,
                     entries[i]
                 ));

@@ -414,8 +414,8 @@ fn new_engine(options: &SessionOptions, output: Box<dyn Write>) -> anyhow::Resul
         .map_err(|e| anyhow::anyhow!("cannot start the JIT engine: {e}"))
 }
 
-/// `time: 0.012 ms analyzing, 0.310 ms compiling 2 functions, 1.204 ms running (1 compiled lazily in
-/// 0.200 ms)`.
+/// `time: 0.012 ms analyzing, 0.310 ms compiling 2 functions, 1.204 ms running (1 function compiled lazily
+/// and 1 hot one optimized, in 0.200 ms)`.
 fn timing_line(timing: &kaleido_engine::EntryTiming) -> String {
     let ms = |d: std::time::Duration| format!("{:.3} ms", d.as_secs_f64() * 1000.0);
     let own = timing.functions - timing.lazy_functions;
@@ -427,9 +427,15 @@ fn timing_line(timing: &kaleido_engine::EntryTiming) -> String {
         plural(own),
         ms(timing.run)
     );
-    if timing.lazy_functions > 0 {
-        let n = timing.lazy_functions;
-        line.push_str(&format!(" ({n} function{} compiled lazily in {})", plural(n), ms(timing.lazy)));
+    let (lazy, hot) = (timing.lazy_functions - timing.tier_ups, timing.tier_ups);
+    let while_running = match (lazy, hot) {
+        (0, 0) => None,
+        (n, 0) => Some(format!("{n} function{} compiled lazily", plural(n))),
+        (0, h) => Some(format!("{h} hot function{} optimized", plural(h))),
+        (n, h) => Some(format!("{n} function{} compiled lazily and {h} hot one{} optimized", plural(n), plural(h))),
+    };
+    if let Some(what) = while_running {
+        line.push_str(&format!(" ({what}, in {})", ms(timing.lazy)));
     }
     line.push('\n');
     line

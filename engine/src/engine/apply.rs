@@ -14,7 +14,7 @@ use crate::compile::{CompiledEntry, CompiledItem, DefBody, Uses};
 use crate::error::{CallSite, FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
 use crate::ids::{CodeId, EntryId, SlotId};
 use crate::index::{Code, FunctionKind, FunctionState, Version};
-use crate::lazy::LazilyCompiled;
+use crate::lazy::{Deferred, LazilyCompiled};
 use crate::runtime::{Raised, RawFrames};
 use crate::stack::EVAL_BUDGET;
 
@@ -155,8 +155,8 @@ impl Engine {
         entry: &EntryContext,
     ) -> Result<Vec<ItemOutcome>, (Vec<ItemOutcome>, Raised, RawFrames)> {
         match item {
-            CompiledItem::Def { function, source, calls, body, code, uses } => {
-                let outcome = self.apply_def(function, source, (calls, uses), body, entry);
+            CompiledItem::Def { function, source, calls, body, code, uses, hot } => {
+                let outcome = self.apply_def(function, source, (calls, uses), (body, hot), entry);
                 if let ItemOutcome::Defined { version, .. } = outcome {
                     self.session.set_code_version(code, version);
                 }
@@ -220,7 +220,7 @@ impl Engine {
         function: Function,
         source: String,
         (calls, uses): (BTreeSet<(String, usize)>, Uses),
-        body: DefBody<CompiledFunction>,
+        (body, hot): (DefBody<CompiledFunction>, Option<Box<Deferred>>),
         entry: &EntryContext,
     ) -> ItemOutcome {
         let proto = function.proto;
@@ -234,6 +234,9 @@ impl Engine {
         let mut lazy = self.lazy.borrow_mut();
         for &(_, slot) in &slots {
             lazy.forget(self.session.slots.address(slot));
+        }
+        if let Some(hot) = hot {
+            lazy.watch(self.session.slots.address(own_slot), hot);
         }
         let code = match body {
             DefBody::Eager(code) => Code::Compiled(code),
@@ -284,12 +287,19 @@ impl Engine {
     /// Records in the index the code that was generated lazily during the last run.
     pub(super) fn record_lazily_compiled(&mut self) {
         let compiled = self.lazy.borrow_mut().take_compiled();
-        for LazilyCompiled { name, function } in compiled {
+        for LazilyCompiled { name, function, tier_up } in compiled {
             if self.perf_map.is_open() {
                 let version = self.session.index.get(&name).map_or(0, |f| f.version());
                 self.perf_map.record(function.code, function.size, &format!("{name}@{version}"));
             }
-            self.session.index.entry(&name).code = Code::Compiled(function);
+            let replaced = std::mem::replace(&mut self.session.index.entry(&name).code, Code::Compiled(function));
+            if tier_up {
+                self.backend.borrow_mut().stats.tier_ups += 1;
+                // The baseline code it replaces may have been running until the run ended; now no frame is.
+                if let Code::Compiled(baseline) = replaced {
+                    self.backend.borrow().free(&[baseline.range]);
+                }
+            }
         }
     }
 

@@ -12,9 +12,9 @@ use super::Engine;
 use crate::backend::CompiledFunction;
 use crate::builtins::BUILTINS;
 use crate::code_memory::copy_code;
-use crate::compile::{CodeOptions, CompiledItem, DefBody, StagingError};
+use crate::compile::{CompiledItem, DefBody, StagingError};
 use crate::index::{Code, FunctionKind, FunctionState};
-use crate::runtime::{ABORT_OFFSET, STACK_LIMIT_OFFSET, k_frame, k_lazy_compile, k_raise};
+use crate::runtime::{ABORT_OFFSET, STACK_LIMIT_OFFSET, k_frame, k_lazy_compile, k_raise, k_tier_up};
 
 /// One function's generated code, for people.
 #[derive(Clone, Debug)]
@@ -143,8 +143,7 @@ impl Engine {
         let mark = self.session.mark();
         let keep = self.backend.borrow().keeps_clif();
         self.backend.borrow_mut().keep_clif(true);
-        let options =
-            CodeOptions { lazy: false, checks: self.options.checks, direct_self_calls: self.options.direct_self_calls };
+        let options = self.code_options(false);
         let slots_before = self.session.slots.len();
         let (compiled, _) = self.stage(text, Some(operators), options, false);
         let slots = &self.session.slots;
@@ -211,9 +210,13 @@ impl Engine {
             (k_raise as *const () as usize, "hook k_raise (record an error)"),
             (k_frame as *const () as usize, "hook k_frame (record this frame)"),
             (k_lazy_compile as *const () as usize, "hook k_lazy_compile"),
+            (k_tier_up as *const () as usize, "hook k_tier_up (recompile a hot function)"),
         ];
         if let Some((_, what)) = signals.iter().find(|(at, _)| *at == address) {
             return Some(what.to_string());
+        }
+        if let Some(code) = self.session.counter_at(address) {
+            return Some(format!("call counter of {}", self.session.code_name(code)));
         }
         if let Some(builtin) = BUILTINS.iter().find(|b| b.address() == address) {
             return Some(format!("builtin {}", builtin.name));

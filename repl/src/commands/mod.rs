@@ -509,9 +509,11 @@ fn stats(session: &mut Session) -> Result<(), String> {
     let engine = session.engine();
     let stats = engine.stats();
     let text = format!(
-        "jit mode: {}\nfunctions compiled: {}\nmachine code generated: {} bytes\ntime compiling: {:.3} ms\ncode memory in use: {} bytes (high-water mark {} bytes)\n",
+        "jit mode: {}, tier: {}\nfunctions compiled: {}\nhot functions recompiled by the optimizing tier: {}\nmachine code generated: {} bytes\ntime compiling: {:.3} ms\ncode memory in use: {} bytes (high-water mark {} bytes)\n",
         engine.jit_mode(),
+        engine.tier(),
         stats.functions,
+        stats.tier_ups,
         stats.code_bytes,
         stats.time.as_secs_f64() * 1000.0,
         engine.code_bytes(),

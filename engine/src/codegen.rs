@@ -11,7 +11,7 @@ use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{AbiParam, Block, FuncRef, Function, InstBuilder, MemFlagsData, Signature, Value, types};
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, Operation, binary_name, unary_name};
+use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, Operation, binary_name, is_builtin_binary, unary_name};
 use kaleido_lang::{Diagnostic, Span};
 
 use crate::ids::CodeId;
@@ -150,20 +150,39 @@ pub(crate) fn translate(
 
 /// Whether `expr` contains a call (to a function or a user-defined operator) or a loop.
 pub(crate) fn may_recurse_or_loop(expr: &Expr) -> bool {
-    match &expr.kind {
-        ExprKind::Number(_) | ExprKind::Var(_) => false,
+    any_node(expr, &|e| match &e.kind {
         ExprKind::Call(..) | ExprKind::Unary(..) | ExprKind::For(_) => true,
-        ExprKind::Binary(first, operations) => {
-            may_recurse_or_loop(first)
-                || (operations.iter())
-                    .any(|o| !matches!(o.op, '+' | '-' | '*' | '/' | '<') || may_recurse_or_loop(&o.rhs))
+        ExprKind::Binary(_, operations) => operations.iter().any(|o| !is_builtin_binary(o.op)),
+        _ => false,
+    })
+}
+
+/// Whether the body of `name` contains a loop or calls `name` itself (as a function or an operator):
+/// the code that can run hot by itself, which baseline code counts calls for.
+pub(crate) fn loops_or_calls_itself(name: &str, expr: &Expr) -> bool {
+    any_node(expr, &|e| match &e.kind {
+        ExprKind::For(_) => true,
+        ExprKind::Call(callee, _, _) => callee == name,
+        ExprKind::Unary(op, _) => unary_name(*op) == name,
+        ExprKind::Binary(_, operations) => operations.iter().any(|o| binary_name(o.op) == name),
+        _ => false,
+    })
+}
+
+/// Whether `found` holds for `expr` or any expression inside it.
+fn any_node(expr: &Expr, found: &dyn Fn(&Expr) -> bool) -> bool {
+    let any = |e: &Expr| any_node(e, found);
+    found(expr)
+        || match &expr.kind {
+            ExprKind::Number(_) | ExprKind::Var(_) => false,
+            ExprKind::Unary(_, operand) => any(operand),
+            ExprKind::Binary(first, operations) => any(first) || operations.iter().any(|o| any(&o.rhs)),
+            ExprKind::Assign(_, _, value) => any(value),
+            ExprKind::Call(_, _, args) => args.iter().any(any),
+            ExprKind::If(c, t, e) => any(c) || any(t) || any(e),
+            ExprKind::For(f) => any(&f.start) || any(&f.end) || f.step.as_ref().is_some_and(any) || any(&f.body),
+            ExprKind::VarIn(bindings, body) => bindings.iter().filter_map(|b| b.init.as_ref()).any(any) || any(body),
         }
-        ExprKind::Assign(_, _, value) => may_recurse_or_loop(value),
-        ExprKind::If(c, t, e) => may_recurse_or_loop(c) || may_recurse_or_loop(t) || may_recurse_or_loop(e),
-        ExprKind::VarIn(bindings, body) => {
-            bindings.iter().filter_map(|b| b.init.as_ref()).any(may_recurse_or_loop) || may_recurse_or_loop(body)
-        }
-    }
 }
 
 struct FunctionTranslator<'a, 'r> {

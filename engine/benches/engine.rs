@@ -86,10 +86,19 @@ fn script_load(c: &mut Criterion) {
 fn call_cost(c: &mut Criterion) {
     let mut group = c.benchmark_group("fib30");
     group.sample_size(20).measurement_time(Duration::from_secs(4));
-    let table = EngineOptions { direct_self_calls: false, ..eager() };
-    let unchecked = EngineOptions { checks: false, ..eager() };
+    // The call mechanisms are compared in the optimizing tier; then the default (baseline code that tiers
+    // up once hot) and the baseline alone.
     let optimized = EngineOptions { tier: Tier::Optimized, ..eager() };
-    let cases = [("table", table), ("direct", eager()), ("direct_no_checks", unchecked), ("optimized", optimized)];
+    let table = EngineOptions { direct_self_calls: false, ..optimized.clone() };
+    let unchecked = EngineOptions { checks: false, ..optimized.clone() };
+    let baseline_only = EngineOptions { hot_calls: 0, ..eager() };
+    let cases = [
+        ("table", table),
+        ("direct", optimized),
+        ("direct_no_checks", unchecked),
+        ("default_tiering", eager()),
+        ("baseline_only", baseline_only),
+    ];
     for (label, options) in cases {
         let mut e = engine(options);
         e.eval("<bench>", FIB).expect("fib");
@@ -107,8 +116,9 @@ fn call_cost(c: &mut Criterion) {
 fn check_cost(c: &mut Criterion) {
     let mut group = c.benchmark_group("loop_1e6");
     group.sample_size(20).measurement_time(Duration::from_secs(4));
-    let unchecked = EngineOptions { checks: false, ..eager() };
-    for (label, options) in [("checks", eager()), ("no_checks", unchecked)] {
+    let checked = EngineOptions { tier: Tier::Optimized, ..eager() };
+    let unchecked = EngineOptions { checks: false, ..checked.clone() };
+    for (label, options) in [("checks", checked), ("no_checks", unchecked)] {
         let mut e = engine(options);
         e.eval("<bench>", LOOP).expect("loop");
         group.bench_function(label, |b| b.iter(|| value(&mut e, black_box("spin(1000000)"))));

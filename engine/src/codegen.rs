@@ -25,6 +25,9 @@ pub(crate) enum Callee {
         /// The slot's address.
         address: usize,
     },
+    /// A builtin that is one machine instruction (`sqrt`, `floor`, `ceil`, `fabs`): no call at all. Rust's
+    /// functions and these instructions give the same bits (both are exact, or correctly rounded).
+    Instruction(MathInstruction),
     /// A builtin or a C function, called at its address with the plain C signature.
     Native {
         /// The function's address.
@@ -32,6 +35,28 @@ pub(crate) enum Callee {
         /// Whether the runtime state's address goes first.
         takes_state: bool,
     },
+}
+
+/// The builtins Cranelift has an instruction for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MathInstruction {
+    Sqrt,
+    Floor,
+    Ceil,
+    Fabs,
+}
+
+impl MathInstruction {
+    /// The instruction for the builtin `name`, if it has one.
+    pub(crate) fn of(name: &str) -> Option<MathInstruction> {
+        Some(match name {
+            "sqrt" => MathInstruction::Sqrt,
+            "floor" => MathInstruction::Floor,
+            "ceil" => MathInstruction::Ceil,
+            "fabs" => MathInstruction::Fabs,
+            _ => return None,
+        })
+    }
 }
 
 /// What code generation asks the engine while translating: where calls and globals go.
@@ -151,7 +176,9 @@ pub(crate) fn translate(
 /// Whether `expr` contains a call (to a function or a user-defined operator) or a loop.
 pub(crate) fn may_recurse_or_loop(expr: &Expr) -> bool {
     any_node(expr, &|e| match &e.kind {
-        ExprKind::Call(..) | ExprKind::Unary(..) | ExprKind::For(_) => true,
+        // A builtin that is an instruction is no call.
+        ExprKind::Call(name, ..) => MathInstruction::of(name).is_none(),
+        ExprKind::Unary(..) | ExprKind::For(_) => true,
         ExprKind::Binary(_, operations) => operations.iter().any(|o| !is_builtin_binary(o.op)),
         _ => false,
     })
@@ -394,6 +421,15 @@ impl FunctionTranslator<'_, '_> {
                 let result = self.builder.inst_results(call)[0];
                 self.abort_check(span);
                 Ok(result)
+            }
+            Callee::Instruction(instruction) => {
+                let ins = self.builder.ins();
+                Ok(match instruction {
+                    MathInstruction::Sqrt => ins.sqrt(args[0]),
+                    MathInstruction::Floor => ins.floor(args[0]),
+                    MathInstruction::Ceil => ins.ceil(args[0]),
+                    MathInstruction::Fabs => ins.fabs(args[0]),
+                })
             }
             Callee::Native { address, takes_state } => {
                 let mut sig = Signature::new(self.native_conv);

@@ -12,7 +12,7 @@ use kaleido_lang::diagnostic::shorten;
 use kaleido_lang::{Diagnostic, Span};
 
 use crate::builtins::builtin;
-use crate::codegen::{Callee, Resolve};
+use crate::codegen::{Callee, MathInstruction, Resolve};
 use crate::index::{Code, FunctionKind, FunctionState};
 use crate::session::Session;
 
@@ -123,6 +123,9 @@ impl Resolve for EntryResolver<'_> {
         if let Some((takes, address, takes_state)) = native {
             if takes != arity {
                 return Err(Diagnostic::error(span, arity_message(name, takes, arity)));
+            }
+            if let Some(instruction) = builtin(name).and_then(|_| MathInstruction::of(name)) {
+                return Ok(Callee::Instruction(instruction));
             }
             return Ok(Callee::Native { address, takes_state });
         }

@@ -8,7 +8,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use kaleido_engine::{Engine, EngineOptions, ItemOutcome, JitMode, Tier};
 
 const FIB: &str = "def fib(x) if x < 3 then 1 else fib(x - 1) + fib(x - 2)";
@@ -167,6 +167,30 @@ fn expression_calls(c: &mut Criterion) {
     group.finish();
 }
 
+/// Redefining a function that N optimized functions inlined sends each back to the baseline (issue 17:
+/// ≤ 5 µs per dependent). Each sample sets up N hot dependents, then times the one redefinition.
+fn invalidation(c: &mut Criterion) {
+    let mut group = c.benchmark_group("invalidation");
+    group.sample_size(10).measurement_time(Duration::from_secs(5));
+    for dependents in [0usize, 100] {
+        let setup = || {
+            let mut e = engine(EngineOptions::default());
+            e.eval("<bench>", "def g(x) x + 1").expect("g");
+            for i in 0..dependents {
+                e.eval("<bench>", &format!("def f{i}(k) var s = 0 in (for j = 0, j < k in s = s + g(j)) : s"))
+                    .expect("f");
+                e.eval("<bench>", &format!("for r = 0, r < 1001 in f{i}(1)")).expect("heat");
+            }
+            assert_eq!(e.stats().tier_ups, dependents as u64, "every dependent is optimized");
+            e
+        };
+        group.bench_function(BenchmarkId::new("redefine_inlined", dependents), |b| {
+            b.iter_batched(setup, |mut e| e.eval("<bench>", "def g(x) x + 2").expect("redefine"), BatchSize::LargeInput)
+        });
+    }
+    group.finish();
+}
+
 fn lazy_calls(c: &mut Criterion) {
     let mut group = c.benchmark_group("lazy_call");
     group.measurement_time(Duration::from_secs(3));
@@ -226,6 +250,7 @@ criterion_group!(
     check_cost,
     redefinition,
     expression_calls,
+    invalidation,
     lazy_calls
 );
 criterion_main!(benches);

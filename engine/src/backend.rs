@@ -26,6 +26,7 @@ use target_lexicon::Triple;
 
 use crate::code_memory::{ArenaProvider, CodeRange, SharedArena, lock};
 use crate::codegen::{RuntimeAddresses, emit_native_void_call, kaleido_signature};
+use crate::inliner::inline_calls;
 use crate::options::Tier;
 use crate::runtime::{ABORT_OFFSET, InterruptHandle, RaiseKind, k_lazy_compile, k_raise};
 use crate::stack::{COMPILE_STACK, Stack};
@@ -69,6 +70,8 @@ pub struct CompileStats {
     pub time: Duration,
     /// Hot baseline functions recompiled by the optimizing tier.
     pub tier_ups: u64,
+    /// Optimized functions sent back to the baseline because a function they inlined changed.
+    pub invalidations: u64,
 }
 
 /// Machine code for one function, not yet placed in a module.
@@ -93,6 +96,8 @@ pub(crate) struct CompiledFunction {
     pub(crate) clif: Option<String>,
     /// Compiled by the optimizing tier (`opt_level=speed`), not the baseline.
     pub(crate) optimized: bool,
+    /// The functions whose bodies the optimizing tier inlined into it.
+    pub(crate) inlined: Vec<String>,
 }
 
 /// One module being filled: the functions of one entry (or one lazy compile, or one stub).
@@ -236,23 +241,25 @@ impl Backend {
 
     /// Compiles `func` and defines it as `id` in `unit`; counts it in the statistics.
     pub(crate) fn define(&mut self, unit: &mut Unit, id: FuncId, func: ir::Function) -> Result<(), CodegenError> {
-        self.define_in_tier(unit, id, func, false)
+        self.define_in_tier(unit, id, func, false, &[])
     }
 
-    /// As [`Backend::define`], with the optimizing tier whatever the current tier (`optimize`).
+    /// As [`Backend::define`], with the optimizing tier whatever the current tier (`optimize`), inlining
+    /// `callees` (the bodies its direct calls to namespace 2 name).
     pub(crate) fn define_in_tier(
         &mut self,
         unit: &mut Unit,
         id: FuncId,
         func: ir::Function,
         optimize: bool,
+        callees: &[ir::Function],
     ) -> Result<(), CodegenError> {
         let started = Instant::now();
         let isa = match optimize {
             true => Isa::Optimizing,
             false => Isa::Current,
         };
-        let size = self.define_uncounted(unit, id, func, isa)?;
+        let size = self.define_uncounted(unit, id, func, isa, callees)?;
         self.stats.functions += 1;
         self.stats.code_bytes += size as u64;
         self.stats.time += started.elapsed();
@@ -265,6 +272,7 @@ impl Backend {
         id: FuncId,
         func: ir::Function,
         isa: Isa,
+        callees: &[ir::Function],
     ) -> Result<usize, CodegenError> {
         let clif = self.keep_clif.then(|| func.display().to_string());
         let optimizing =
@@ -275,16 +283,13 @@ impl Backend {
             Isa::Stub => &self.stub_isa,
         };
         let emitted = if func.dfg.num_insts() > WORKER_THRESHOLD {
-            self.emit_on_worker(isa.clone(), id, func)?
+            self.emit_on_worker(isa.clone(), id, func, optimizing, callees.to_vec())?
         } else {
             let context = &mut self.context;
             self.compile_stack.run(|| {
                 context.clear();
                 context.func = func;
-                if optimizing {
-                    unroll_recursion_once(context, id)?;
-                }
-                emit(isa, context, id)
+                inline_and_emit(isa, context, id, optimizing, callees)
             })?
         };
         unit.module
@@ -313,7 +318,8 @@ impl Backend {
             let range = range_of(&unit.allocations, code).unwrap_or((code, 0));
             let size = unit.sizes.get(&id).copied().unwrap_or(0);
             let optimized = self.tier == Tier::Optimized;
-            functions.push(CompiledFunction { code, range, size, clif: unit.clifs.remove(&id), optimized });
+            let clif = unit.clifs.remove(&id);
+            functions.push(CompiledFunction { code, range, size, clif, optimized, inlined: Vec::new() });
         }
         Ok(functions)
     }
@@ -325,14 +331,21 @@ impl Backend {
     }
 
     /// Compiles on a thread of its own and waits, giving up at once on an interrupt.
-    fn emit_on_worker(&self, isa: OwnedTargetIsa, id: FuncId, func: ir::Function) -> Result<Emitted, CodegenError> {
+    fn emit_on_worker(
+        &self,
+        isa: OwnedTargetIsa,
+        id: FuncId,
+        func: ir::Function,
+        optimizing: bool,
+        callees: Vec<ir::Function>,
+    ) -> Result<Emitted, CodegenError> {
         let (send, receive) = mpsc::channel();
         std::thread::Builder::new()
             .name("kaleido-compile".into())
             .stack_size(COMPILE_STACK)
             .spawn(move || {
                 // The receiver is gone if the caller gave up; the result is then simply dropped.
-                let _ = send.send(emit(&isa, &mut Context::for_function(func), id));
+                let _ = send.send(inline_and_emit(&isa, &mut Context::for_function(func), id, optimizing, &callees));
             })
             .map_err(|e| CodegenError::Internal(format!("cannot start a compile thread: {e}")))?;
         loop {
@@ -424,7 +437,7 @@ impl Backend {
         }
         builder.seal_all_blocks();
         builder.finalize(self.isa.frontend_config());
-        if let Err(error) = self.define_uncounted(&mut unit, id, func, Isa::Stub) {
+        if let Err(error) = self.define_uncounted(&mut unit, id, func, Isa::Stub, &[]) {
             self.abandon(unit);
             return Err(error);
         }
@@ -451,49 +464,18 @@ fn emit(isa: &OwnedTargetIsa, context: &mut Context, id: FuncId) -> Result<Emitt
     Ok(Emitted { bytes, alignment, relocs })
 }
 
-/// Functions with at most this many IR instructions have their recursion unrolled once by the optimizing
-/// tier; each direct self-call grows the function by a copy of itself.
-const UNROLL_LIMIT: usize = 200;
-
-/// The optimizing tier's bounded unrolling of self-recursion: every direct call the function in `context`
-/// (function `id` of its unit) makes to itself is replaced by a copy of its body, whose own self-calls
-/// stay calls. A recursion then makes a quarter of the calls for fib, and the copies are optimized
-/// together. Frames are unchanged for backtraces: an inlined copy that fails records its frame in its exit
-/// block as the call would have, and the caller's abort test after it records the caller's.
-fn unroll_recursion_once(context: &mut Context, id: FuncId) -> Result<(), CodegenError> {
-    if context.func.dfg.num_insts() > UNROLL_LIMIT {
-        return Ok(());
+/// The optimizing tier's inlining (see `inliner.rs`), then code generation.
+fn inline_and_emit(
+    isa: &OwnedTargetIsa,
+    context: &mut Context,
+    id: FuncId,
+    optimizing: bool,
+    callees: &[ir::Function],
+) -> Result<Emitted, CodegenError> {
+    if optimizing {
+        inline_calls(context, id.as_u32(), callees).map_err(|e| CodegenError::Internal(format!("inlining: {e:?}")))?;
     }
-    let body = context.func.clone();
-    let inliner = SelfInliner { body: &body, own: id.as_u32() };
-    context.inline(inliner).map(|_| ()).map_err(|e| CodegenError::Internal(format!("inlining: {e:?}")))
-}
-
-/// Inlines direct calls to the function itself (user name 0:`own`), once.
-struct SelfInliner<'a> {
-    body: &'a ir::Function,
-    own: u32,
-}
-
-impl cranelift_codegen::inline::Inline for SelfInliner<'_> {
-    fn inline(
-        &mut self,
-        caller: &ir::Function,
-        _call_inst: ir::Inst,
-        _call_opcode: ir::Opcode,
-        callee: ir::FuncRef,
-        _call_args: &[ir::Value],
-    ) -> cranelift_codegen::inline::InlineCommand<'_> {
-        use cranelift_codegen::inline::InlineCommand;
-        let ir::ExternalName::User(name) = &caller.dfg.ext_funcs[callee].name else {
-            return InlineCommand::KeepCall;
-        };
-        let name = &caller.params.user_named_funcs()[*name];
-        if name.namespace != 0 || name.index != self.own {
-            return InlineCommand::KeepCall;
-        }
-        InlineCommand::Inline { callee: std::borrow::Cow::Borrowed(self.body), visit_callee: false }
-    }
+    emit(isa, context, id)
 }
 
 /// Whether a relocation resolves to the same bytes in both views of the arena: PC-relative (both ends in

@@ -8,7 +8,10 @@
 //! stack limit, which catches runaway recursion and, because an interrupt raises the limit, Ctrl-C.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{AbiParam, Block, FuncRef, Function, InstBuilder, MemFlagsData, Signature, Value, types};
+use cranelift_codegen::ir::{
+    AbiParam, Block, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder, MemFlagsData, Signature,
+    UserExternalName, Value, types,
+};
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, Operation, binary_name, is_builtin_binary, unary_name};
@@ -24,6 +27,14 @@ pub(crate) enum Callee {
     Slot {
         /// The slot's address.
         address: usize,
+    },
+    /// A kaleido function called directly (callee `index` of the unit, user namespace 2), for the
+    /// optimizing tier's inliner to replace by its body; `slot` is the hidden argument, as through the table.
+    Direct {
+        /// The slot the call would have gone through.
+        slot: usize,
+        /// Which of the unit's inlined callees.
+        index: u32,
     },
     /// A builtin that is one machine instruction (`sqrt`, `floor`, `ceil`, `fabs`): no call at all. Rust's
     /// functions and these instructions give the same bits (both are exact, or correctly rounded).
@@ -418,6 +429,19 @@ impl FunctionTranslator<'_, '_> {
                 let mut call_args = vec![slot];
                 call_args.extend(args);
                 let call = self.builder.ins().call_indirect(sig, code, &call_args);
+                let result = self.builder.inst_results(call)[0];
+                self.abort_check(span);
+                Ok(result)
+            }
+            Callee::Direct { slot, index } => {
+                let name = self.builder.func.declare_imported_user_function(UserExternalName { namespace: 2, index });
+                let signature = self.builder.import_signature(kaleido_signature(args.len()));
+                let data =
+                    ExtFuncData { name: ExternalName::user(name), signature, colocated: false, patchable: false };
+                let callee = self.builder.import_function(data);
+                let mut call_args = vec![self.address_const(slot)];
+                call_args.extend(args);
+                let call = self.builder.ins().call(callee, &call_args);
                 let result = self.builder.inst_results(call)[0];
                 self.abort_check(span);
                 Ok(result)

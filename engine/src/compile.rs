@@ -61,7 +61,8 @@ pub(crate) enum CompiledItem<F = CompiledFunction> {
         code: CodeId,
         /// The operators and globals its body uses.
         uses: Uses,
-        /// For eager baseline code that counts its calls: the body, for the optimizing tier.
+        /// For eager baseline code, when tiering is on and it is worth keeping: the body, for the optimizing
+        /// tier to recompile or inline.
         hot: Option<Box<Deferred>>,
     },
     /// An `extern`, bound to a builtin or a C function at `address`; `adapter` is a kaleido-signature
@@ -439,8 +440,9 @@ impl<'a> Staging<'a> {
         let self_ref = (self.options.direct_self_calls && !counts).then(|| unit.reference(id, &mut func));
         let mut spec = self.spec(Some(name), params, body, self_ref, span);
         spec.hot_counter = counts.then(|| self.hot_counter(name, params.len(), spec.code_id));
-        let answers = self.translate_into(&mut func, &spec, counts, span)?;
-        let hot = counts.then(|| Box::new(self.deferred(&spec, answers)));
+        let tiering = self.options.hot_calls.is_some();
+        let answers = self.translate_into(&mut func, &spec, tiering, span)?;
+        let hot = tiering.then(|| Box::new(self.deferred(&spec, answers))).filter(|body| body.worth_keeping());
         self.backend.define(unit, id, func).map_err(|e| codegen_diagnostic(e, span))?;
         Ok((id, spec.code_id, hot))
     }

@@ -125,6 +125,14 @@ impl FunctionInfo {
         matches!(&self.code, Code::Compiled(function) if function.optimized)
     }
 
+    /// The functions whose bodies its current (optimized) code inlined.
+    pub fn inlined(&self) -> &[String] {
+        match &self.code {
+            Code::Compiled(function) => &function.inlined,
+            _ => &[],
+        }
+    }
+
     /// "compiled, optimized", "compiled, baseline" or "lazy, not compiled yet": its code's state, for people.
     pub fn code_state(&self) -> &'static str {
         match &self.code {

@@ -119,8 +119,11 @@ fn relations(engine: &Engine, info: &FunctionInfo) -> String {
     let calls: Vec<String> = info.calls.iter().map(|(callee, n)| describe_callee(engine, callee, *n)).collect();
     let reads: Vec<&str> = info.globals.iter().filter(|(_, w)| !w).map(|(g, _)| g.as_str()).collect();
     let writes: Vec<&str> = info.globals.iter().filter(|(_, w)| *w).map(|(g, _)| g.as_str()).collect();
+    let inlined = info.inlined().to_vec();
+    let inlined_into = inlined_into(engine, &info.name);
     let mut text = String::new();
-    for (label, items) in [("called by", callers), ("calls", calls)] {
+    let lists = [("called by", callers), ("calls", calls), ("inlined", inlined), ("inlined into", inlined_into)];
+    for (label, items) in lists {
         if !items.is_empty() {
             text.push_str(&format!("{label}: {}\n", items.join(", ")));
         }
@@ -356,7 +359,15 @@ pub fn deps(engine: &Engine, name: &str, dot: bool) -> Result<String, String> {
     }
     let entries = top_level_callers(engine, &info.name, &callers);
     text.push_str(&format!("reached from the top-level code of: {}\n", or_none(&entries)));
+    text.push_str(&format!("its optimized code inlined: {}\n", or_none(info.inlined())));
+    text.push_str(&format!("inlined into the optimized code of: {}\n", or_none(&inlined_into(engine, &info.name))));
     Ok(text)
+}
+
+/// The functions whose current optimized code inlined `name`'s body.
+fn inlined_into(engine: &Engine, name: &str) -> Vec<String> {
+    let functions = engine.index().functions();
+    functions.filter(|f| f.inlined().iter().any(|n| n == name)).map(|f| f.name.clone()).collect()
 }
 
 fn or_none(items: &[String]) -> String {

@@ -22,7 +22,9 @@ use cranelift_codegen::ir::{self, ExtFuncData, ExternalName, UserExternalName};
 use kaleido_lang::packed::PackedFunction;
 use kaleido_lang::{Diagnostic, Span};
 
-use crate::backend::{Backend, CodegenError, CompiledFunction};
+use cranelift_module::FuncId;
+
+use crate::backend::{Backend, CodegenError, CompiledFunction, Unit};
 use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate};
 use crate::ids::CodeId;
 use crate::runtime::{LazyHook, Raised};
@@ -59,14 +61,20 @@ impl Resolve for Recording<'_> {
     }
 }
 
-/// A resolver that gives recorded answers back in order.
+/// A resolver that gives recorded answers back in order; calls through the slots in `inline` become
+/// direct calls to callee `k` of the unit (namespace 2), which the inliner replaces by that callee's body.
 struct Replay<'a> {
+    inline: &'a [usize],
     answers: std::slice::Iter<'a, Answer>,
 }
 
 impl Resolve for Replay<'_> {
     fn callee(&mut self, name: &str, _arity: usize, span: Span) -> Result<Callee, Diagnostic> {
         match self.answers.next() {
+            Some(&Answer::Callee(Callee::Slot { address })) if self.inline.contains(&address) => {
+                let index = self.inline.iter().position(|&slot| slot == address).unwrap_or_default();
+                Ok(Callee::Direct { slot: address, index: index as u32 })
+            }
             Some(&Answer::Callee(callee)) => Ok(callee),
             _ => Err(Diagnostic::error(span, format!("internal error: replaying the call to `{name}` diverged"))),
         }
@@ -81,7 +89,9 @@ impl Resolve for Replay<'_> {
     }
 }
 
-/// A definition whose code has not been generated yet.
+/// A definition whose code has not been generated yet (or, kept after, the body the optimizing tier
+/// recompiles and inlines).
+#[derive(Clone)]
 pub(crate) struct Deferred {
     /// The function's name.
     pub name: Box<str>,
@@ -102,6 +112,14 @@ pub(crate) struct Deferred {
     pub hot_counter: Option<(usize, usize)>,
 }
 
+impl Deferred {
+    /// Whether to keep the body once compiled: for the optimizing tier to recompile (its code counts
+    /// calls) or to inline (it is small).
+    pub(crate) fn worth_keeping(&self) -> bool {
+        self.hot_counter.is_some() || self.function.len() <= INLINE_PACKED_LIMIT
+    }
+}
+
 /// Code generated lazily during a run, for the engine to record in its index afterwards.
 pub(crate) struct LazilyCompiled {
     /// The function's name.
@@ -119,16 +137,32 @@ pub(crate) struct Compiler {
     compile_stack: Rc<Stack>,
     /// Boxed: the table's spare buckets then cost a pointer each, not a whole `Deferred`.
     pending: HashMap<usize, Box<Deferred>>,
-    /// The bodies of baseline code that counts its calls, by slot address: what the optimizing tier
-    /// compiles when the count runs out.
-    hot: HashMap<usize, Box<Deferred>>,
+    /// The current body of every compiled definition while tiering is on, by slot address: what the
+    /// optimizing tier compiles when its count runs out, and inlines into its callers.
+    bodies: HashMap<usize, Box<Deferred>>,
+    /// The slots whose code is optimized now, each with the slots whose bodies it inlined.
+    optimized: HashMap<usize, Vec<usize>>,
+    /// For a slot, the optimized functions (slots) that inlined its body: what a change must reach.
+    inlined_into: HashMap<usize, Vec<usize>>,
     compiled: Vec<LazilyCompiled>,
 }
+
+/// Functions whose packed body has at most this many bytes are inlined into optimized callers (a
+/// one-line operator takes 10 to 40).
+pub(crate) const INLINE_PACKED_LIMIT: usize = 64;
 
 impl Compiler {
     /// A compiler generating code with `backend`, on `compile_stack`.
     pub(crate) fn new(backend: Rc<RefCell<Backend>>, compile_stack: Rc<Stack>) -> Compiler {
-        Compiler { backend, compile_stack, pending: HashMap::default(), hot: HashMap::default(), compiled: Vec::new() }
+        Compiler {
+            backend,
+            compile_stack,
+            pending: HashMap::default(),
+            bodies: HashMap::default(),
+            optimized: HashMap::default(),
+            inlined_into: HashMap::default(),
+            compiled: Vec::new(),
+        }
     }
 
     /// Stores `deferred` as the body to compile when the slot at `slot` is first called.
@@ -136,16 +170,31 @@ impl Compiler {
         self.pending.insert(slot, deferred);
     }
 
-    /// Keeps `body`, whose baseline code runs through the slot at `slot` and counts its calls, for the
-    /// optimizing tier.
+    /// Keeps `body`, whose code runs through the slot at `slot`, for the optimizing tier.
     pub(crate) fn watch(&mut self, slot: usize, body: Box<Deferred>) {
-        self.hot.insert(slot, body);
+        self.bodies.insert(slot, body);
     }
 
-    /// Forgets the deferred or watched body of the slot at `slot`, if any (its function was redefined).
-    pub(crate) fn forget(&mut self, slot: usize) {
+    /// Forgets the bodies of the slot at `slot` (its function is redefined, undone or forgotten), and
+    /// invalidates every optimized function that inlined it: each goes back to its lazy stub, with its
+    /// body deferred again, so its next call compiles baseline code that can become hot again. Returns
+    /// those (slot, code id) pairs, for the engine to record. Time: proportional to the dependents.
+    pub(crate) fn forget(&mut self, slot: usize) -> Vec<(usize, CodeId)> {
         self.pending.remove(&slot);
-        self.hot.remove(&slot);
+        self.bodies.remove(&slot);
+        self.optimized.remove(&slot);
+        let mut invalidated = Vec::new();
+        for dependent in self.inlined_into.remove(&slot).unwrap_or_default() {
+            if !self.optimized.get(&dependent).is_some_and(|inlined| inlined.contains(&slot)) {
+                continue;
+            }
+            self.optimized.remove(&dependent);
+            if let Some(body) = self.bodies.get(&dependent) {
+                invalidated.push((dependent, body.code_id));
+                self.pending.insert(dependent, body.clone());
+            }
+        }
+        invalidated
     }
 
     /// The functions compiled lazily since the last call.
@@ -156,13 +205,13 @@ impl Compiler {
     fn compile(&mut self, slot: usize) -> Result<usize, CodegenError> {
         let pending =
             self.pending.remove(&slot).ok_or(CodegenError::Internal("no deferred body for this slot".into()))?;
-        match compile_deferred(&mut self.backend.borrow_mut(), &pending, false) {
+        match compile_deferred(&mut self.backend.borrow_mut(), &pending, false, &[]) {
             Ok(function) => {
                 let code = function.code;
                 let name = pending.name.to_string();
                 self.compiled.push(LazilyCompiled { name, function, tier_up: false });
-                if pending.hot_counter.is_some() {
-                    self.hot.insert(slot, pending);
+                if pending.worth_keeping() {
+                    self.bodies.insert(slot, pending);
                 }
                 Ok(code)
             }
@@ -179,28 +228,51 @@ impl Compiler {
 impl Compiler {
     /// The optimizing tier's compile of the body watched for `slot`, if it is still version `code`'s.
     fn tier_up(&mut self, slot: usize, code: u32) -> Result<Option<usize>, CodegenError> {
-        let Some(body) = self.hot.remove(&slot) else {
-            return Ok(None);
+        // A frame of an older version that runs out of calls finds another version's body, or none.
+        let body = match self.bodies.get(&slot) {
+            Some(body) if body.code_id.0 == code && !self.optimized.contains_key(&slot) => body.clone(),
+            _ => return Ok(None),
         };
-        if body.code_id.0 != code {
-            // A frame of an older version ran out of calls: the current one keeps counting.
-            self.hot.insert(slot, body);
-            return Ok(None);
-        }
-        match compile_deferred(&mut self.backend.borrow_mut(), &body, true) {
-            Ok(function) => {
+        let inline = self.inline_candidates(slot, &body);
+        let callees: Vec<(usize, &Deferred)> = inline.iter().map(|(slot, callee)| (*slot, &**callee)).collect();
+        let slots: Vec<usize> = inline.iter().map(|&(slot, _)| slot).collect();
+        match compile_deferred(&mut self.backend.borrow_mut(), &body, true, &callees) {
+            Ok(mut function) => {
                 let code = function.code;
+                function.inlined = callees.iter().map(|(_, callee)| callee.name.to_string()).collect();
+                for &callee in &slots {
+                    self.inlined_into.entry(callee).or_default().push(slot);
+                }
+                self.optimized.insert(slot, slots);
                 self.compiled.push(LazilyCompiled { name: body.name.to_string(), function, tier_up: true });
                 Ok(Some(code))
             }
-            // An interrupt stops the program; the body is kept, so the next run may still get there.
-            Err(CodegenError::Interrupted) => {
-                self.hot.insert(slot, body);
-                Err(CodegenError::Interrupted)
+            // An interrupt stops the program; the next run may still get there.
+            Err(CodegenError::Interrupted) => Err(CodegenError::Interrupted),
+            // Out of code memory, say: the baseline code is correct, and stays. An internal error is a bug
+            // that must not hide behind that: debug builds (and so the tests) stop on it.
+            Err(error) => {
+                debug_assert!(!matches!(error, CodegenError::Internal(_)), "the optimizing tier failed: {error}");
+                Ok(None)
             }
-            // Out of code memory, say: the baseline code is correct, and stays.
-            Err(_) => Ok(None),
         }
+    }
+
+    /// The callees of `body` (through their slots, other than its own) whose current bodies are small:
+    /// compiled ones, and deferred ones never called yet.
+    fn inline_candidates(&self, own: usize, body: &Deferred) -> Vec<(usize, Box<Deferred>)> {
+        let mut candidates: Vec<(usize, Box<Deferred>)> = Vec::new();
+        for answer in body.answers.iter() {
+            let &Answer::Callee(Callee::Slot { address }) = answer else { continue };
+            if address == own || candidates.iter().any(|(slot, _)| *slot == address) {
+                continue;
+            }
+            let current = self.bodies.get(&address).or_else(|| self.pending.get(&address));
+            if let Some(callee) = current.filter(|callee| callee.function.len() <= INLINE_PACKED_LIMIT) {
+                candidates.push((address, callee.clone()));
+            }
+        }
+        candidates
     }
 }
 
@@ -220,19 +292,57 @@ impl LazyHook for RefCell<Compiler> {
 }
 
 /// Translates a deferred body again (replaying its answers) and compiles it in a unit of its own: as
-/// baseline code that counts its calls, or (`optimize`) with the optimizing tier.
+/// baseline code that counts its calls, or (`optimize`) with the optimizing tier, inlining `inline` (the
+/// current bodies of some of its callees).
 fn compile_deferred(
     backend: &mut Backend,
     pending: &Deferred,
     optimize: bool,
+    inline: &[(usize, &Deferred)],
 ) -> Result<CompiledFunction, CodegenError> {
-    let (params, body) = pending.function.unpack();
     let mut unit = backend.unit();
-    let signature = kaleido_signature(params.len());
-    let id = unit.declare(&signature)?;
-    let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
+    let result = compile_into(backend, &mut unit, pending, optimize, inline);
+    if let Err(error) = result {
+        backend.abandon(unit);
+        return Err(error);
+    }
+    let mut function = backend.finish(unit)?.remove(0);
+    function.optimized |= optimize;
+    Ok(function)
+}
+
+fn compile_into(
+    backend: &mut Backend,
+    unit: &mut Unit,
+    pending: &Deferred,
+    optimize: bool,
+    inline: &[(usize, &Deferred)],
+) -> Result<(), CodegenError> {
+    let id = unit.declare(&kaleido_signature(pending.function.unpack().0.len()))?;
     let hot_counter = pending.hot_counter.filter(|_| !optimize);
-    let self_ref = (pending.direct_self_calls && hot_counter.is_none()).then(|| unit.reference(id, &mut func));
+    let direct = pending.direct_self_calls && hot_counter.is_none();
+    let callee_slots: Vec<usize> = inline.iter().map(|&(slot, _)| slot).collect();
+    let mut callees = Vec::new();
+    for &(_, callee) in inline {
+        callees.push(translate_deferred(backend, callee, None, None, &[])?);
+    }
+    let self_id = if direct { Some((&mut *unit, id)) } else { None };
+    let func = translate_deferred(backend, pending, self_id, hot_counter, &callee_slots)?;
+    backend.define_in_tier(unit, id, func, optimize, &callees)
+}
+
+/// The IR of a deferred body, replaying its answers: with a direct self-call into function `self_id` of
+/// `unit` when given, a call counter when given, and direct calls (to be inlined) through `inline`.
+fn translate_deferred(
+    backend: &mut Backend,
+    pending: &Deferred,
+    self_id: Option<(&mut Unit, FuncId)>,
+    hot_counter: Option<(usize, usize)>,
+    inline: &[usize],
+) -> Result<ir::Function, CodegenError> {
+    let (params, body) = pending.function.unpack();
+    let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), kaleido_signature(params.len()));
+    let self_ref = self_id.map(|(unit, id)| unit.reference(id, &mut func));
     let spec = FunctionSpec {
         name: Some(&pending.name),
         params: &params,
@@ -244,19 +354,11 @@ fn compile_deferred(
         origin: 0,
         hot_counter,
     };
-    let mut replay = Replay { answers: pending.answers.iter() };
+    let mut replay = Replay { inline, answers: pending.answers.iter() };
     let (frontend, runtime) = (backend.isa().frontend_config(), backend.runtime());
-    let translated = translate(&mut func, backend.builder_context(), frontend, &spec, runtime, &mut replay);
-    let defined = translated
-        .map_err(|d| CodegenError::Internal(d.message))
-        .and_then(|_| backend.define_in_tier(&mut unit, id, func, optimize));
-    if let Err(error) = defined {
-        backend.abandon(unit);
-        return Err(error);
-    }
-    let mut function = backend.finish(unit)?.remove(0);
-    function.optimized |= optimize;
-    Ok(function)
+    translate(&mut func, backend.builder_context(), frontend, &spec, runtime, &mut replay)
+        .map_err(|d| CodegenError::Internal(d.message))?;
+    Ok(func)
 }
 
 /// A direct reference from a function to itself, as function 0 of the module it will be compiled in.

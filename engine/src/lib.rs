@@ -33,6 +33,7 @@ mod error;
 mod globals;
 mod ids;
 mod index;
+mod inliner;
 pub mod inspect;
 mod lazy;
 mod options;

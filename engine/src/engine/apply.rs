@@ -232,8 +232,9 @@ impl Engine {
         let slots = self.session.slots.of_name(name);
         // Deferred bodies of the old version that were never called are dropped without being compiled.
         let mut lazy = self.lazy.borrow_mut();
+        let mut invalidated = Vec::new();
         for &(_, slot) in &slots {
-            lazy.forget(self.session.slots.address(slot));
+            invalidated.extend(lazy.forget(self.session.slots.address(slot)));
         }
         if let Some(hot) = hot {
             lazy.watch(self.session.slots.address(own_slot), hot);
@@ -281,7 +282,24 @@ impl Engine {
         self.session.index.set_calls(name, calls);
         self.session.index.entry(name).globals = uses.globals;
         self.session.operators.define(&proto.kind);
+        self.invalidate(invalidated);
         ItemOutcome::Defined { name: proto.name, params, version: number }
+    }
+
+    /// Sends each optimized function that inlined a changed body back to its lazy stub (its body is
+    /// deferred again, its call count starts over), before anything runs: no stale inlined copy can run.
+    /// Its optimized code is freed after the entry.
+    pub(super) fn invalidate(&mut self, invalidated: Vec<(usize, CodeId)>) {
+        for (address, code) in invalidated {
+            let Some(slot) = self.session.slots.at_address(address) else { continue };
+            let name = self.session.slots.key(slot).0.to_string();
+            if let Code::Compiled(old) = std::mem::replace(&mut self.session.index.entry(&name).code, Code::Deferred) {
+                self.retired.push(old.range);
+            }
+            self.session.counter(code, self.options.hot_calls);
+            self.backend.borrow_mut().stats.invalidations += 1;
+            self.refresh_slot(slot);
+        }
     }
 
     /// Records in the index the code that was generated lazily during the last run.

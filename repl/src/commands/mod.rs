@@ -509,11 +509,12 @@ fn stats(session: &mut Session) -> Result<(), String> {
     let engine = session.engine();
     let stats = engine.stats();
     let text = format!(
-        "jit mode: {}, tier: {}\nfunctions compiled: {}\nhot functions recompiled by the optimizing tier: {}\nmachine code generated: {} bytes\ntime compiling: {:.3} ms\ncode memory in use: {} bytes (high-water mark {} bytes)\n",
+        "jit mode: {}, tier: {}\nfunctions compiled: {}\nhot functions recompiled by the optimizing tier: {}\noptimized functions sent back to the baseline (a function they inlined changed): {}\nmachine code generated: {} bytes\ntime compiling: {:.3} ms\ncode memory in use: {} bytes (high-water mark {} bytes)\n",
         engine.jit_mode(),
         engine.tier(),
         stats.functions,
         stats.tier_ups,
+        stats.invalidations,
         stats.code_bytes,
         stats.time.as_secs_f64() * 1000.0,
         engine.code_bytes(),

@@ -105,7 +105,8 @@ pub(crate) struct Unit {
     module: JITModule,
     allocations: Arc<Mutex<Vec<CodeRange>>>,
     clifs: HashMap<FuncId, String>,
-    sizes: HashMap<FuncId, usize>,
+    /// Each function's code size, and whether the optimizing tier compiled it.
+    sizes: HashMap<FuncId, (usize, bool)>,
 }
 
 impl Unit {
@@ -298,7 +299,7 @@ impl Backend {
         if let Some(clif) = clif {
             unit.clifs.insert(id, clif);
         }
-        unit.sizes.insert(id, emitted.bytes.len());
+        unit.sizes.insert(id, (emitted.bytes.len(), optimizing));
         Ok(emitted.bytes.len())
     }
 
@@ -316,8 +317,7 @@ impl Backend {
             // Cranelift knows the write view; the code runs at its twin in the execute view.
             let code = arena.executable(unit.module.get_finalized_function(id) as usize);
             let range = range_of(&unit.allocations, code).unwrap_or((code, 0));
-            let size = unit.sizes.get(&id).copied().unwrap_or(0);
-            let optimized = self.tier == Tier::Optimized;
+            let (size, optimized) = unit.sizes.get(&id).copied().unwrap_or_default();
             let clif = unit.clifs.remove(&id);
             functions.push(CompiledFunction { code, range, size, clif, optimized, inlined: Vec::new() });
         }

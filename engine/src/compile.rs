@@ -220,10 +220,7 @@ impl<'a> Staging<'a> {
     ) -> Result<Deferred, Diagnostic> {
         let signature = kaleido_signature(params.len());
         let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
-        let counts = self.counts_calls(name, body);
-        let self_ref = (self.options.direct_self_calls && !counts).then(|| self_reference(&mut func));
-        let mut spec = self.spec(Some(name), params, body, self_ref, span);
-        spec.hot_counter = counts.then(|| self.hot_counter(name, params.len(), spec.code_id));
+        let spec = self.definition_spec(&mut func, (name, params, body), span, self_reference);
         let answers = self.translate_into(&mut func, &spec, true, span)?;
         Ok(self.deferred(&spec, answers))
     }
@@ -240,6 +237,22 @@ impl<'a> Staging<'a> {
             direct_self_calls: self.options.direct_self_calls,
             hot_counter: spec.hot_counter,
         }
+    }
+
+    /// The spec of a definition: a new code id, a call counter if its baseline code counts calls, else a
+    /// direct self-reference (made by `reference`) if self-calls are direct.
+    fn definition_spec<'s>(
+        &mut self,
+        func: &mut ir::Function,
+        (name, params, body): (&'s str, &'s [String], &'s Expr),
+        span: Span,
+        reference: impl FnOnce(&mut ir::Function) -> ir::FuncRef,
+    ) -> FunctionSpec<'s> {
+        let counts = self.counts_calls(name, body);
+        let self_ref = (self.options.direct_self_calls && !counts).then(|| reference(func));
+        let mut spec = self.spec(Some(name), params, body, self_ref, span);
+        spec.hot_counter = counts.then(|| self.hot_counter(name, params.len(), spec.code_id));
+        spec
     }
 
     /// Whether a definition's baseline code counts its calls: when tiering is on and the body loops or
@@ -436,10 +449,7 @@ impl<'a> Staging<'a> {
         let signature = kaleido_signature(params.len());
         let id = unit.declare(&signature).map_err(|e| codegen_diagnostic(e, span))?;
         let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
-        let counts = self.counts_calls(name, body);
-        let self_ref = (self.options.direct_self_calls && !counts).then(|| unit.reference(id, &mut func));
-        let mut spec = self.spec(Some(name), params, body, self_ref, span);
-        spec.hot_counter = counts.then(|| self.hot_counter(name, params.len(), spec.code_id));
+        let spec = self.definition_spec(&mut func, (name, params, body), span, |func| unit.reference(id, func));
         let tiering = self.options.hot_calls.is_some();
         let answers = self.translate_into(&mut func, &spec, tiering, span)?;
         let hot = tiering.then(|| Box::new(self.deferred(&spec, answers))).filter(|body| body.worth_keeping());

@@ -2,27 +2,31 @@
 //!
 //! When an entry is applied in lazy mode, a definition is translated once (so every diagnostic and warning
 //! appears at once) while a [`Recording`] notes each answer the engine's resolver gives; the IR is thrown
-//! away and the AST and the answers are kept, keyed by the address of the function's slot, which points
-//! at a lazy stub. The stub calls [`k_lazy_compile`], which translates the AST again, replaying the answers
-//! (translation is deterministic, so it asks the same questions in the same order), compiles it into a
-//! module of its own, patches the slot and returns the code's address; the stub then tail-calls it with
-//! the same arguments. Later calls go straight to the code. A definition replaced before it was ever
-//! called is never compiled. Keeping the AST rather than the IR costs a few hundred bytes per definition
-//! instead of several KiB.
+//! away and the packed body (`kaleido_lang::packed`) and the answers are kept, keyed by the address of
+//! the function's slot, which points at a lazy stub. The stub calls [`k_lazy_compile`], which unpacks and
+//! translates the body again, replaying the answers (translation is deterministic, so it asks the same
+//! questions in the same order, in every tier), compiles it into a module of its own, patches the slot and
+//! returns the code's address; the stub then tail-calls it with the same arguments. Later calls go straight
+//! to the code. A definition replaced before it was ever called is never compiled. The packed body costs
+//! tens of bytes per definition; the IR would cost several KiB.
+//!
+//! With tiering on, compiled bodies worth keeping stay too: a hot one is recompiled by the optimizing
+//! tier ([`k_tier_up`](crate::runtime::k_tier_up)), with the small bodies it calls inlined; the compiler
+//! records who inlined whom, and [`Compiler::forget`] sends the functions that inlined a changed body back
+//! to their lazy stubs.
 //!
 //! The compiler lives behind its own `RefCell`, reached from the runtime state through the
 //! [`LazyHook`] trait the runtime declares: the engine never holds that borrow (nor the backend's) while
 //! JIT code runs, so a lazily compiled function may trigger further lazy compiles.
 
-use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use cranelift_codegen::ir::{self, ExtFuncData, ExternalName, UserExternalName};
+use cranelift_module::FuncId;
 use kaleido_lang::packed::PackedFunction;
 use kaleido_lang::{Diagnostic, Span};
-
-use cranelift_module::FuncId;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::backend::{Backend, CodegenError, CompiledFunction, Unit};
 use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate};
@@ -71,9 +75,11 @@ struct Replay<'a> {
 impl Resolve for Replay<'_> {
     fn callee(&mut self, name: &str, _arity: usize, span: Span) -> Result<Callee, Diagnostic> {
         match self.answers.next() {
-            Some(&Answer::Callee(Callee::Slot { address })) if self.inline.contains(&address) => {
-                let index = self.inline.iter().position(|&slot| slot == address).unwrap_or_default();
-                Ok(Callee::Direct { slot: address, index: index as u32 })
+            Some(&Answer::Callee(Callee::Slot { address })) => {
+                match self.inline.iter().position(|&slot| slot == address) {
+                    Some(index) => Ok(Callee::Direct { slot: address, index: index as u32 }),
+                    None => Ok(Callee::Slot { address }),
+                }
             }
             Some(&Answer::Callee(callee)) => Ok(callee),
             _ => Err(Diagnostic::error(span, format!("internal error: replaying the call to `{name}` diverged"))),
@@ -306,9 +312,7 @@ fn compile_deferred(
         backend.abandon(unit);
         return Err(error);
     }
-    let mut function = backend.finish(unit)?.remove(0);
-    function.optimized |= optimize;
-    Ok(function)
+    Ok(backend.finish(unit)?.remove(0))
 }
 
 fn compile_into(
@@ -318,7 +322,7 @@ fn compile_into(
     optimize: bool,
     inline: &[(usize, &Deferred)],
 ) -> Result<(), CodegenError> {
-    let id = unit.declare(&kaleido_signature(pending.function.unpack().0.len()))?;
+    let id = unit.declare(&kaleido_signature(pending.function.arity()))?;
     let hot_counter = pending.hot_counter.filter(|_| !optimize);
     let direct = pending.direct_self_calls && hot_counter.is_none();
     let callee_slots: Vec<usize> = inline.iter().map(|&(slot, _)| slot).collect();

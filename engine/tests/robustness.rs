@@ -169,3 +169,17 @@ fn the_deepest_allowed_nesting_compiles_and_runs_and_chains_are_flat() {
         assert_eq!(value(&mut e, &("var x = 0 in ".to_string() + &"x = x + 1 : ".repeat(10_000) + "x")), 10_000.0);
     }
 }
+
+/// Code memory is one memory file mapped twice: executable where code runs, writable where it is written;
+/// no mapping of the process is ever both (`code_memory.rs`).
+#[test]
+fn code_memory_is_never_writable_and_executable_in_one_mapping() {
+    let mut e = engine_with(JitMode::Eager, 1 << 20);
+    e.eval("<t>", "def fib(x) if x < 3 then 1 else fib(x - 1) + fib(x - 2)").expect("fib");
+    assert_eq!(value(&mut e, "fib(20)"), 6765.0);
+    let maps = std::fs::read_to_string("/proc/self/maps").expect("maps");
+    let views: Vec<&str> = maps.lines().filter(|line| line.contains("kaleido-code")).collect();
+    let permissions: Vec<&str> = views.iter().filter_map(|line| line.split_whitespace().nth(1)).collect();
+    assert!(permissions.contains(&"r-xs") && permissions.contains(&"rw-s"), "{views:?}");
+    assert!(maps.lines().all(|line| !line.split_whitespace().nth(1).is_some_and(|p| p.contains("wx"))), "{maps}");
+}

@@ -51,6 +51,11 @@ impl PackedFunction {
         (params, body)
     }
 
+    /// How many parameters it has (read without unpacking the body).
+    pub fn arity(&self) -> usize {
+        Reader { bytes: &self.0, at: 0 }.count()
+    }
+
     /// How many bytes the packed form holds.
     pub fn len(&self) -> usize {
         self.0.len()
@@ -281,6 +286,7 @@ mod tests {
             let packed = PackedFunction::pack(&params, &function.body);
             let (unpacked_params, body) = packed.unpack();
             assert_eq!(unpacked_params, params, "{source}");
+            assert_eq!(packed.arity(), params.len(), "{source}");
             assert_eq!(print_expr(&body), print_expr(&function.body), "{source}");
             assert!(packed.len() <= 2 * source.len(), "{source}: {} bytes", packed.len());
         }

@@ -127,8 +127,8 @@ pub(crate) struct FunctionSpec<'a> {
     pub checks: bool,
     /// Where the function's text starts in the entry: call sites are recorded relative to it.
     pub origin: u32,
-    /// Baseline code of a definition that may become hot: count its calls down in the cell at `.0`, and
-    /// at zero ask [`k_tier_up`] to recompile it for the slot at `.1`.
+    /// Baseline code of a definition that may become hot: count its calls and loop iterations down in the
+    /// cell at `.0`, and at zero ask [`k_tier_up`] to recompile it for the slot at `.1`.
     pub hot_counter: Option<(usize, usize)>,
 }
 
@@ -384,6 +384,11 @@ impl FunctionTranslator<'_, '_> {
         if self.spec.checks {
             self.stack_check();
         }
+        // Each iteration counts as a call: a loop that runs long asks for the optimizing tier, whose code
+        // the function's next call runs (this frame finishes its loop in the baseline code).
+        if let Some((counter, slot)) = self.spec.hot_counter {
+            self.count_call(counter, slot);
+        }
         self.translate_expr(&f.body)?;
         let step = match &f.step {
             Some(step) => self.translate_expr(step)?,
@@ -524,8 +529,9 @@ impl FunctionTranslator<'_, '_> {
         self.builder.switch_to_block(go_on);
     }
 
-    /// The hotness countdown: one load, subtract, store and branch per call; the call that reaches zero
-    /// asks for the optimizing tier first (in a cold block) and then goes on in this code.
+    /// The hotness countdown: one load, subtract, store and branch per call (and per loop iteration); the
+    /// one that reaches zero asks for the optimizing tier first (in a cold block) and then goes on in this
+    /// code.
     fn count_call(&mut self, counter: usize, slot: usize) {
         let cell = self.address_const(counter);
         let left = self.builder.ins().load(types::I64, MemFlagsData::trusted(), cell, 0);

@@ -45,6 +45,23 @@ fn a_hot_function_is_recompiled_by_the_optimizing_tier_and_a_redefinition_starts
 }
 
 #[test]
+fn loop_iterations_count_so_one_long_call_makes_the_next_call_optimized() {
+    for jit in [JitMode::Lazy, JitMode::Eager] {
+        let mut e = engine(EngineOptions { jit, ..EngineOptions::default() });
+        e.eval("<t>", "def spin(n) var s = 0 in (for i = 0, i < n in s = s + 1) : s").expect("spin");
+        // One call and 501 iterations: under the threshold of 1,000.
+        assert_eq!(value(&mut e, "spin(500)"), 501.0);
+        assert!(!optimized(&e, "spin"), "{jit}");
+        // One more call, whose loop runs past it: the tier-up happens inside the loop.
+        assert_eq!(value(&mut e, "spin(5000)"), 5001.0);
+        assert!(optimized(&e, "spin"), "{jit}: iterations count as calls");
+        assert_eq!(e.stats().tier_ups, 1);
+        assert_eq!(value(&mut e, "spin(5000)"), 5001.0, "{jit}: the optimized code gives the same value");
+        assert_eq!(e.stats().tier_ups, 1);
+    }
+}
+
+#[test]
 fn the_threshold_is_an_option_and_the_optimized_tier_counts_nothing() {
     let mut never = engine(EngineOptions { hot_calls: 0, ..EngineOptions::default() });
     never.eval("<t>", FIB).expect("fib");

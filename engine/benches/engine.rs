@@ -104,11 +104,26 @@ fn call_cost(c: &mut Criterion) {
         e.eval("<bench>", FIB).expect("fib");
         group.bench_function(label, |b| b.iter(|| value(&mut e, black_box("fib(30)"))));
     }
-    match c_fib() {
+    let c_fib = c_fib();
+    match c_fib {
         Some(fib) => {
             group.bench_function("c_O2", |b| b.iter(|| fib(black_box(30.0))));
         }
         None => eprintln!("fib30/c_O2 skipped: no C compiler (`cc`) found"),
+    }
+    group.finish();
+    fib35(c, c_fib);
+}
+
+/// fib(35), 11 times the calls of fib(30): the default tiering against the C compiler, as issue 17 asks.
+fn fib35(c: &mut Criterion, c_fib: Option<extern "C" fn(f64) -> f64>) {
+    let mut group = c.benchmark_group("fib35");
+    group.sample_size(10).measurement_time(Duration::from_secs(5));
+    let mut e = engine(eager());
+    e.eval("<bench>", FIB).expect("fib");
+    group.bench_function("default_tiering", |b| b.iter(|| value(&mut e, black_box("fib(35)"))));
+    if let Some(fib) = c_fib {
+        group.bench_function("c_O2", |b| b.iter(|| fib(black_box(35.0))));
     }
     group.finish();
 }

@@ -84,6 +84,27 @@ pub struct Outcome {
     pub timing: EntryTiming,
 }
 
+/// A change of tier, recorded while tracing is on ([`Engine::set_trace_tiers`]): nothing is printed
+/// otherwise, and `:stats` counts both kinds always.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TierEvent {
+    /// The optimizing tier recompiled hot `name`, inlining the current bodies of `inlined`.
+    Optimized {
+        /// The function.
+        name: String,
+        /// The functions whose bodies it inlined.
+        inlined: Vec<String>,
+    },
+    /// `name`'s optimized code had inlined `changed`, which was redefined, undone or forgotten: `name`
+    /// is back at its lazy stub, before anything of the entry ran.
+    Invalidated {
+        /// The function sent back.
+        name: String,
+        /// The function that changed.
+        changed: String,
+    },
+}
+
 /// Where an entry's time went (`:time`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct EntryTiming {
@@ -174,6 +195,8 @@ pub struct Engine {
     modules: Vec<ModuleRecord>,
     /// Names for profilers, when asked for.
     perf_map: PerfMap,
+    /// Tier changes not yet taken by the front end, while tracing is on.
+    tier_trace: Option<Vec<TierEvent>>,
 }
 
 impl Engine {
@@ -207,6 +230,7 @@ impl Engine {
             entry_names,
             modules,
             perf_map,
+            tier_trace: None,
         };
         for builtin in BUILTINS {
             let info = engine.session.index.entry(builtin.name);
@@ -339,6 +363,16 @@ impl Engine {
             direct_self_calls: self.options.direct_self_calls,
             hot_calls: counting.then_some(self.options.hot_calls),
         }
+    }
+
+    /// Starts or stops recording tier changes (`:set trace-tiers`); stopping drops what was not taken.
+    pub fn set_trace_tiers(&mut self, on: bool) {
+        self.tier_trace = on.then(Vec::new);
+    }
+
+    /// The tier changes since the last call, oldest first (none while tracing is off).
+    pub fn take_tier_events(&mut self) -> Vec<TierEvent> {
+        self.tier_trace.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// How much Cranelift optimizes code compiled from now on (`:set tier`).

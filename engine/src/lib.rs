@@ -51,7 +51,7 @@ pub use backend::{CompileStats, host_triple};
 pub use builtins::putchard_byte;
 pub use engine::{
     Engine, EntryTiming, Event, ItemOutcome, Listing, ListingOf, Made, ModuleRecord, Outcome, PRELUDE, SlotRow,
-    undo_entry_name,
+    TierEvent, undo_entry_name,
 };
 pub use error::{CallSite, Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 pub use ids::{CodeAddr, EntryId};

@@ -10,7 +10,7 @@ use kaleido_engine::present::describe_item;
 use kaleido_engine::{
     Engine, EngineOptions, Event, ItemOutcome, JitMode, Outcome, Rejected, RuntimeErrorKind, format_value, io_reason,
 };
-use kaleido_engine::{ListingOf, Tier, disasm, undo_entry_name};
+use kaleido_engine::{ListingOf, Tier, TierEvent, disasm, undo_entry_name};
 use kaleido_lang::Span;
 use kaleido_lang::token::TokenKind;
 
@@ -303,6 +303,7 @@ impl Session {
                 if self.options.timing || std::mem::take(&mut self.time_next) {
                     let _ = self.out.write_all(timing_line(&outcome.timing).as_bytes());
                 }
+                self.show_tier_events();
                 self.show_outcome(outcome, whole, offset, mode)
             }
         }
@@ -343,6 +344,29 @@ impl Session {
     /// Reports where every entry's time goes, or stops (`:set timing`).
     pub fn set_timing(&mut self, on: bool) {
         self.options.timing = on;
+    }
+
+    /// Reports every tier change from now on, or stops (`:set trace-tiers`).
+    pub fn set_trace_tiers(&mut self, on: bool) {
+        self.engine.set_trace_tiers(on);
+    }
+
+    /// Prints the tier changes since the last time (nothing unless `:set trace-tiers on`).
+    pub fn show_tier_events(&mut self) {
+        for event in self.engine.take_tier_events() {
+            let line = match event {
+                TierEvent::Optimized { name, inlined } if inlined.is_empty() => {
+                    format!("tier: {name} recompiled by the optimizing tier\n")
+                }
+                TierEvent::Optimized { name, inlined } => {
+                    format!("tier: {name} recompiled by the optimizing tier (inlined: {})\n", inlined.join(", "))
+                }
+                TierEvent::Invalidated { name, changed } => {
+                    format!("tier: {name} sent back to the baseline (it had inlined {changed}, which changed)\n")
+                }
+            };
+            let _ = self.out.write_all(line.as_bytes());
+        }
     }
 
     /// Makes the previous version of `name` current again (`:undo NAME`), showing it as a redefinition.

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use kaleido_lang::Span;
 use kaleido_lang::ast::{Function, Prototype};
 
-use super::{Engine, Event, ItemOutcome, Made, ModuleRecord, Outcome};
+use super::{Engine, Event, ItemOutcome, Made, ModuleRecord, Outcome, TierEvent};
 use crate::backend::{CompiledFunction, StubKind};
 use crate::compile::{CompiledEntry, CompiledItem, DefBody, Uses};
 use crate::error::{CallSite, FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
@@ -282,17 +282,21 @@ impl Engine {
         self.session.index.set_calls(name, calls);
         self.session.index.entry(name).globals = uses.globals;
         self.session.operators.define(&proto.kind);
-        self.invalidate(invalidated);
+        self.invalidate(invalidated, name);
         ItemOutcome::Defined { name: proto.name, params, version: number }
     }
 
     /// Sends each optimized function that inlined a changed body back to its lazy stub (its body is
     /// deferred again, its call count starts over), before anything runs: no stale inlined copy can run.
     /// Its optimized code is freed after the entry.
-    pub(super) fn invalidate(&mut self, invalidated: Vec<(usize, CodeId)>) {
+    /// `changed` is the function whose change did it, for the trace.
+    pub(super) fn invalidate(&mut self, invalidated: Vec<(usize, CodeId)>, changed: &str) {
         for (address, code) in invalidated {
             let Some(slot) = self.session.slots.at_address(address) else { continue };
             let name = self.session.slots.key(slot).0.to_string();
+            if let Some(trace) = &mut self.tier_trace {
+                trace.push(TierEvent::Invalidated { name: name.clone(), changed: changed.to_string() });
+            }
             if let Code::Compiled(old) = std::mem::replace(&mut self.session.index.entry(&name).code, Code::Deferred) {
                 self.retired.push(old.range);
             }
@@ -313,6 +317,11 @@ impl Engine {
             let replaced = std::mem::replace(&mut self.session.index.entry(&name).code, Code::Compiled(function));
             if tier_up {
                 self.backend.borrow_mut().stats.tier_ups += 1;
+                if let (Some(trace), Code::Compiled(optimized)) =
+                    (&mut self.tier_trace, &self.session.index.entry(&name).code)
+                {
+                    trace.push(TierEvent::Optimized { name: name.clone(), inlined: optimized.inlined.clone() });
+                }
                 // The baseline code it replaces may have been running until the run ended; now no frame is.
                 if let Code::Compiled(baseline) = replaced {
                     self.backend.borrow().free(&[baseline.range]);

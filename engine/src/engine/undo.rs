@@ -74,7 +74,7 @@ impl Engine {
         self.session.index.set_calls(name, Default::default());
         for (_, slot) in self.session.slots.of_name(name) {
             let invalidated = self.lazy.borrow_mut().forget(self.session.slots.address(slot));
-            self.invalidate(invalidated);
+            self.invalidate(invalidated, name);
             self.refresh_slot(slot);
         }
         self.session.operators.remove(&operator);

@@ -186,14 +186,16 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: ":set",
         aliases: &[],
-        usage: ":set jit lazy|eager | tier baseline|optimized | show clif|asm|off | timing on|off",
+        usage: ":set jit lazy|eager | tier baseline|optimized | show clif|asm|off | timing on|off | trace-tiers on|off",
         summary: "when definitions compile (`jit`); print each new definition's IR or machine code (`show`)",
         details: "`:set jit lazy` (the default) compiles a definition on its first call; `:set jit eager` when it \
                   is entered. `:set show asm` prints the annotated machine code of every new definition as \
                   it is compiled (a lazy one is compiled at once to show it), `:set show clif` its \
                   Cranelift IR, as the LLVM tutorial's REPL prints IR; `:set show off` stops. \
                   `kaleido --emit asm FILE` does the same for a script. `:set timing on` reports where every \
-                  entry's time goes, as `:time` does for one.",
+                  entry's time goes, as `:time` does for one. `:set trace-tiers on` prints a line each time \
+                  a hot function is recompiled by the optimizing tier (with what it inlined) and each time \
+                  one goes back to the baseline because a function it inlined changed.",
     },
     Command {
         name: ":stats",
@@ -273,6 +275,8 @@ fn run_unrecorded(session: &mut Session, line: &str) -> Result<Next, String> {
         ":stats" => stats(session),
         other => Err(format!("`{other}` is not available here")),
     }?;
+    // `:undo`, `:forget` and `:compile` can change tiers too.
+    session.show_tier_events();
     Ok(Next::Continue)
 }
 
@@ -490,6 +494,14 @@ fn set(session: &mut Session, argument: &str) -> Result<(), String> {
             session.set_timing(switch == "on");
             write_out(session, &format!("timing {switch}\n"))
         }
+        (Some("trace-tiers"), Some(switch @ ("on" | "off")), None) => {
+            session.set_trace_tiers(switch == "on");
+            let what = match switch {
+                "on" => "every recompile by the optimizing tier and every invalidation will be shown",
+                _ => "tier changes are no longer shown (:stats counts them)",
+            };
+            write_out(session, &format!("trace-tiers {switch}: {what}\n"))
+        }
         (Some("show"), Some(what), None) => {
             let show: ShowCode = what.parse()?;
             session.set_show_code(show);
@@ -499,8 +511,8 @@ fn set(session: &mut Session, argument: &str) -> Result<(), String> {
             };
             write_out(session, &text)
         }
-        _ => Err("usage: `:set jit lazy|eager`, `:set tier baseline|optimized`, `:set show clif|asm|off` or \
-                  `:set timing on|off`"
+        _ => Err("usage: `:set jit lazy|eager`, `:set tier baseline|optimized`, `:set show clif|asm|off`, \
+                  `:set timing on|off` or `:set trace-tiers on|off`"
             .to_string()),
     }
 }

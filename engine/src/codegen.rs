@@ -35,6 +35,9 @@ pub(crate) enum Callee {
         slot: usize,
         /// Which of the unit's inlined callees.
         index: u32,
+        /// Whether the callee can raise (it makes calls or loops): only then is the abort word tested after
+        /// it. A body of arithmetic alone never sets it.
+        aborts: bool,
     },
     /// A builtin that is one machine instruction (`sqrt`, `floor`, `ceil`, `fabs`): no call at all. Rust's
     /// functions and these instructions give the same bits (both are exact, or correctly rounded).
@@ -205,6 +208,11 @@ pub(crate) fn loops_or_calls_itself(name: &str, expr: &Expr) -> bool {
         ExprKind::Binary(_, operations) => operations.iter().any(|o| binary_name(o.op) == name),
         _ => false,
     })
+}
+
+/// Whether `expr` contains a loop.
+pub(crate) fn has_loop(expr: &Expr) -> bool {
+    any_node(expr, &|e| matches!(e.kind, ExprKind::For(_)))
 }
 
 /// Whether `found` holds for `expr` or any expression inside it.
@@ -449,7 +457,7 @@ impl FunctionTranslator<'_, '_> {
                 self.abort_check(span);
                 Ok(result)
             }
-            Callee::Direct { slot, index } => {
+            Callee::Direct { slot, index, aborts } => {
                 let name = self.builder.func.declare_imported_user_function(UserExternalName { namespace: 2, index });
                 let signature = self.builder.import_signature(kaleido_signature(args.len()));
                 let data =
@@ -459,7 +467,12 @@ impl FunctionTranslator<'_, '_> {
                 call_args.extend(args);
                 let call = self.builder.ins().call(callee, &call_args);
                 let result = self.builder.inst_results(call)[0];
-                self.abort_check(span);
+                if aborts {
+                    self.abort_check(span);
+                } else {
+                    // The call site keeps its index, so the sites after it keep theirs.
+                    self.record_site(span);
+                }
                 Ok(result)
             }
             Callee::Instruction(instruction) => {
@@ -500,13 +513,19 @@ impl FunctionTranslator<'_, '_> {
         self.builder.set_cold_block(leave);
         self.builder.ins().brif(abort, leave, &[], go_on, &[]);
         self.builder.switch_to_block(leave);
-        let origin = self.spec.origin;
-        self.sites
-            .push(Span::new(span.start.saturating_sub(origin) as usize, span.end.saturating_sub(origin) as usize));
-        let site = self.builder.ins().iconst(types::I32, self.sites.len() as i64 - 1);
+        let site = self.record_site(span);
+        let site = self.builder.ins().iconst(types::I32, i64::from(site));
         let exit = self.exit_block();
         self.builder.ins().jump(exit, &[site.into()]);
         self.builder.switch_to_block(go_on);
+    }
+
+    /// Records the call site at `span` (relative to the function's text) and returns its index.
+    fn record_site(&mut self, span: Span) -> u32 {
+        let origin = self.spec.origin;
+        self.sites
+            .push(Span::new(span.start.saturating_sub(origin) as usize, span.end.saturating_sub(origin) as usize));
+        self.sites.len() as u32 - 1
     }
 
     /// `sp < limit` means the stack is exhausted or an interrupt is pending: raise, then leave.

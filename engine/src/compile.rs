@@ -18,10 +18,11 @@ use kaleido_lang::{Diagnostic, OperatorUses, Span};
 use crate::backend::{Backend, CodegenError, CompiledFunction, Unit};
 use crate::builtins::{builtin, builtin_names};
 use crate::codegen::{
-    FunctionSpec, kaleido_signature, loops_or_calls_itself, thunk_signature, translate, translate_native_adapter,
+    FunctionSpec, has_loop, kaleido_signature, loops_or_calls_itself, thunk_signature, translate,
+    translate_native_adapter,
 };
 use crate::ids::CodeId;
-use crate::lazy::{Answer, Deferred, Recording, self_reference};
+use crate::lazy::{Answer, Compiler, Deferred, Recording, Replay, self_reference, translate_for_inlining};
 use crate::resolve::EntryResolver;
 use crate::runtime::lookup_c_symbol;
 use crate::session::Session;
@@ -102,6 +103,8 @@ pub(crate) struct Staging<'a> {
     backend: &'a mut Backend,
     options: CodeOptions,
     source: &'a str,
+    /// The lazy compiler, read only: the current bodies of small functions, for top-level loops to inline.
+    bodies: &'a Compiler,
 }
 
 impl<'a> Staging<'a> {
@@ -109,10 +112,11 @@ impl<'a> Staging<'a> {
     pub(crate) fn new(
         session: &'a mut Session,
         backend: &'a mut Backend,
+        bodies: &'a Compiler,
         options: CodeOptions,
         source: &'a str,
     ) -> Staging<'a> {
-        Staging { resolver: EntryResolver::new(session), backend, options, source }
+        Staging { resolver: EntryResolver::new(session), backend, options, source, bodies }
     }
 
     /// Compiles every item into one new unit and finishes it. `interrupted` is polled after each item.
@@ -461,11 +465,36 @@ impl<'a> Staging<'a> {
     fn compile_top_level(&mut self, unit: &mut Unit, body: &Expr, span: Span) -> Result<FuncId, Diagnostic> {
         let signature = thunk_signature(self.backend.isa().default_call_conv());
         let id = unit.declare(&signature).map_err(|e| codegen_diagnostic(e, span))?;
-        let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
+        let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature.clone());
         let spec = self.spec(None, &[], body, None, span);
-        self.translate_into(&mut func, &spec, false, span)?;
-        self.backend.define(unit, id, func).map_err(|e| codegen_diagnostic(e, span))?;
+        // Top-level code runs once, so no count can make a loop in it hot: with tiering on, a loop there is
+        // compiled by the optimizing tier at once, with the small functions it calls inlined.
+        let optimize = self.options.hot_calls.is_some() && has_loop(body);
+        let answers = self.translate_into(&mut func, &spec, optimize, span)?;
+        if !optimize {
+            self.backend.define(unit, id, func).map_err(|e| codegen_diagnostic(e, span))?;
+            return Ok(id);
+        }
+        let callees = self.bodies.small_callees(&answers, &|slot| self.defined_by_this_entry(slot));
+        let callees = translate_for_inlining(self.backend, callees.iter().map(|(slot, body)| (*slot, &**body)))
+            .map_err(|e| codegen_diagnostic(e, span))?;
+        let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
+        let (frontend, runtime) = (self.backend.isa().frontend_config(), self.backend.runtime());
+        let mut replay = Replay::new(&answers, &callees);
+        translate(&mut func, self.backend.builder_context(), frontend, &spec, runtime, &mut replay)?;
+        let callees: Vec<ir::Function> = callees.into_iter().map(|callee| callee.func).collect();
+        self.backend.define_in_tier(unit, id, func, true, &callees).map_err(|e| codegen_diagnostic(e, span))?;
         Ok(id)
+    }
+
+    /// Whether the function called through the slot at `slot` is defined by an earlier item of this
+    /// entry: the lazy compiler still holds the body it replaces, which must not be inlined.
+    fn defined_by_this_entry(&self, slot: usize) -> bool {
+        let session = &*self.resolver.session;
+        session
+            .slots
+            .at_address(slot)
+            .is_some_and(|slot| self.resolver.entry_defs.contains_key(session.slots.key(slot).0))
     }
 }
 

@@ -325,7 +325,7 @@ impl Engine {
         interruptible: bool,
     ) -> (Result<CompiledEntry, StagingError>, std::time::Instant) {
         let interrupt = self.runtime.interrupt_handle().clone();
-        let (session, backend) = (&mut self.session, &self.backend);
+        let (session, backend, lazy) = (&mut self.session, &self.backend, &self.lazy);
         let mut analyzed = std::time::Instant::now();
         let compiled = self.compile_stack.run(|| {
             let operators = operators.unwrap_or(&session.operators);
@@ -334,8 +334,8 @@ impl Engine {
             if has_errors(&analysis.diagnostics) {
                 return Err(StagingError::Rejected(analysis.diagnostics));
             }
-            let mut backend = backend.borrow_mut();
-            let staged = Staging::new(session, &mut backend, options, text);
+            let (mut backend, bodies) = (backend.borrow_mut(), lazy.borrow());
+            let staged = Staging::new(session, &mut backend, &bodies, options, text);
             let mut compiled = staged.compile(analysis.items, &|| interruptible && interrupt.is_requested())?;
             compiled.warnings.extend(analysis.diagnostics);
             compiled.warnings.sort_by_key(|w| w.span.start);

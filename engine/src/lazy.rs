@@ -67,17 +67,36 @@ impl Resolve for Recording<'_> {
 
 /// A resolver that gives recorded answers back in order; calls through the slots in `inline` become
 /// direct calls to callee `k` of the unit (namespace 2), which the inliner replaces by that callee's body.
-struct Replay<'a> {
-    inline: &'a [usize],
+pub(crate) struct Replay<'a> {
+    inline: &'a [InlineBody],
     answers: std::slice::Iter<'a, Answer>,
+}
+
+impl<'a> Replay<'a> {
+    /// Replays `answers`, turning calls through the slots of `inline` into direct calls.
+    pub(crate) fn new(answers: &'a [Answer], inline: &'a [InlineBody]) -> Replay<'a> {
+        Replay { inline, answers: answers.iter() }
+    }
+}
+
+/// A callee's current body, translated to be inlined.
+pub(crate) struct InlineBody {
+    /// The slot its calls go through.
+    pub(crate) slot: usize,
+    /// Its IR.
+    pub(crate) func: ir::Function,
+    /// Whether it can raise an error (it makes calls or loops); a body that cannot needs no abort test.
+    pub(crate) aborts: bool,
 }
 
 impl Resolve for Replay<'_> {
     fn callee(&mut self, name: &str, _arity: usize, span: Span) -> Result<Callee, Diagnostic> {
         match self.answers.next() {
             Some(&Answer::Callee(Callee::Slot { address })) => {
-                match self.inline.iter().position(|&slot| slot == address) {
-                    Some(index) => Ok(Callee::Direct { slot: address, index: index as u32 }),
+                match self.inline.iter().position(|body| body.slot == address) {
+                    Some(index) => {
+                        Ok(Callee::Direct { slot: address, index: index as u32, aborts: self.inline[index].aborts })
+                    }
                     None => Ok(Callee::Slot { address }),
                 }
             }
@@ -267,10 +286,20 @@ impl Compiler {
     /// The callees of `body` (through their slots, other than its own) whose current bodies are small:
     /// compiled ones, and deferred ones never called yet.
     fn inline_candidates(&self, own: usize, body: &Deferred) -> Vec<(usize, Box<Deferred>)> {
+        self.small_callees(&body.answers, &|slot| slot == own)
+    }
+
+    /// The callees among `answers` (through their slots, but those `skip` names) whose current bodies are
+    /// small enough to inline: what the optimizing tier inlines.
+    pub(crate) fn small_callees(
+        &self,
+        answers: &[Answer],
+        skip: &dyn Fn(usize) -> bool,
+    ) -> Vec<(usize, Box<Deferred>)> {
         let mut candidates: Vec<(usize, Box<Deferred>)> = Vec::new();
-        for answer in body.answers.iter() {
+        for answer in answers {
             let &Answer::Callee(Callee::Slot { address }) = answer else { continue };
-            if address == own || candidates.iter().any(|(slot, _)| *slot == address) {
+            if skip(address) || candidates.iter().any(|(slot, _)| *slot == address) {
                 continue;
             }
             let current = self.bodies.get(&address).or_else(|| self.pending.get(&address));
@@ -325,14 +354,31 @@ fn compile_into(
     let id = unit.declare(&kaleido_signature(pending.function.arity()))?;
     let hot_counter = pending.hot_counter.filter(|_| !optimize);
     let direct = pending.direct_self_calls && hot_counter.is_none();
-    let callee_slots: Vec<usize> = inline.iter().map(|&(slot, _)| slot).collect();
-    let mut callees = Vec::new();
-    for &(_, callee) in inline {
-        callees.push(translate_deferred(backend, callee, None, None, &[])?);
-    }
+    let callees = translate_for_inlining(backend, inline.iter().map(|&(slot, callee)| (slot, callee)))?;
     let self_id = if direct { Some((&mut *unit, id)) } else { None };
-    let func = translate_deferred(backend, pending, self_id, hot_counter, &callee_slots)?;
+    let func = translate_deferred(backend, pending, self_id, hot_counter, &callees)?;
+    let callees: Vec<ir::Function> = callees.into_iter().map(|callee| callee.func).collect();
     backend.define_in_tier(unit, id, func, optimize, &callees)
+}
+
+/// `bodies` (each with the slot it is called through) translated to be inlined as callees `0..` of a
+/// unit; their own calls stay slot calls.
+pub(crate) fn translate_for_inlining<'d>(
+    backend: &mut Backend,
+    bodies: impl Iterator<Item = (usize, &'d Deferred)>,
+) -> Result<Vec<InlineBody>, CodegenError> {
+    bodies
+        .map(|(slot, body)| {
+            let func = translate_deferred(backend, body, None, None, &[])?;
+            // Every way to raise is a call: to a function, a hook, or the stack check's `k_raise`.
+            let aborts = func
+                .layout
+                .blocks()
+                .flat_map(|b| func.layout.block_insts(b))
+                .any(|i| func.dfg.insts[i].opcode().is_call());
+            Ok(InlineBody { slot, func, aborts })
+        })
+        .collect()
 }
 
 /// The IR of a deferred body, replaying its answers: with a direct self-call into function `self_id` of
@@ -342,7 +388,7 @@ fn translate_deferred(
     pending: &Deferred,
     self_id: Option<(&mut Unit, FuncId)>,
     hot_counter: Option<(usize, usize)>,
-    inline: &[usize],
+    inline: &[InlineBody],
 ) -> Result<ir::Function, CodegenError> {
     let (params, body) = pending.function.unpack();
     let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), kaleido_signature(params.len()));
@@ -358,7 +404,7 @@ fn translate_deferred(
         origin: 0,
         hot_counter,
     };
-    let mut replay = Replay { inline, answers: pending.answers.iter() };
+    let mut replay = Replay::new(&pending.answers, inline);
     let (frontend, runtime) = (backend.isa().frontend_config(), backend.runtime());
     translate(&mut func, backend.builder_context(), frontend, &spec, runtime, &mut replay)
         .map_err(|d| CodegenError::Internal(d.message))?;

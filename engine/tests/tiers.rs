@@ -62,6 +62,29 @@ fn loop_iterations_count_so_one_long_call_makes_the_next_call_optimized() {
 }
 
 #[test]
+fn a_top_level_loop_inlines_the_current_bodies_of_what_it_calls() {
+    for jit in [JitMode::Lazy, JitMode::Eager] {
+        let mut e = engine(EngineOptions { jit, ..EngineOptions::default() });
+        e.eval("<t>", "def sq(x) x * x").expect("sq");
+        e.eval("<t>", "var s = 0").expect("s");
+        // Top-level code runs once: a loop in it is optimized at once, with `sq` inlined.
+        assert_eq!(value(&mut e, "for i = 0, i < 3 in s = s + sq(i)"), 0.0);
+        assert_eq!(value(&mut e, "s"), 14.0, "{jit}");
+        // An earlier item of the same entry redefines `sq`: the loop must not inline the body it replaces.
+        assert_eq!(value(&mut e, "def sq(x) x * 10; for i = 0, i < 3 in s = s + sq(i)"), 0.0);
+        assert_eq!(value(&mut e, "s"), 74.0, "{jit}: 14 + 0 + 10 + 20 + 30");
+        // A later item's redefinition comes after the loop has run.
+        assert_eq!(value(&mut e, "for i = 0, i < 1 in s = s + sq(i); def sq(x) x + 1000; s"), 84.0, "{jit}");
+        assert_eq!(value(&mut e, "for i = 0, i < 1 in s = s + sq(i)"), 0.0);
+        assert_eq!(value(&mut e, "s"), 84.0 + 1000.0 + 1001.0, "{jit}");
+        // The same for an operator, in the same entry as its redefinition: `t = (t + i) ~ 2` for i = 1, 2, 3
+        // gives 22 with `*` (and 0 with the old `-`).
+        e.eval("<t>", "def binary ~ 20 (a b) a - b").expect("~");
+        assert_eq!(value(&mut e, "def binary ~ 20 (a b) a * b; var t = 0; for i = 1, i < 3 in t = t + i ~ 2; t"), 22.0);
+    }
+}
+
+#[test]
 fn the_threshold_is_an_option_and_the_optimized_tier_counts_nothing() {
     let mut never = engine(EngineOptions { hot_calls: 0, ..EngineOptions::default() });
     never.eval("<t>", FIB).expect("fib");

@@ -12,7 +12,7 @@
 //! - a recursive definition has the shape `if 0 < p0 then ...f<i>(p0 - 1, ...)... else ...`, every call
 //!   to a user function passes a small literal as its first argument, and `p0` is never assigned;
 //! - loops have literal bounds and positive literal steps, loop variables are never assigned, and loop
-//!   bodies make no user calls;
+//!   bodies in functions make no user calls (top-level loops may: no function calls back into them);
 //! - operator bodies use only built-in operators and builtins, so operators never call each other.
 
 /// How many function names (`f0`..) sessions use.
@@ -69,6 +69,9 @@ struct Scope {
     /// Inside a recursive definition's recursive branch: the call that recurses.
     recurse: Option<(String, usize)>,
     in_loop: bool,
+    /// In top-level code (not a function): its loops may call user functions, since no function calls
+    /// back into it, and the JIT inlines small callees into a top-level loop.
+    top_level: bool,
     /// Whether user functions and user (or prelude) operators may be used: not in operator bodies, so
     /// operators can never call each other in a cycle.
     calls: bool,
@@ -127,7 +130,7 @@ impl Generator {
             46..56 => self.global(),
             56..60 => self.odd_item(),
             _ => {
-                let scope = Scope { call_below: FUNCTIONS, calls: true, ..Scope::default() };
+                let scope = Scope { call_below: FUNCTIONS, calls: true, top_level: true, ..Scope::default() };
                 self.expr(3, &scope)
             }
         }
@@ -176,7 +179,7 @@ impl Generator {
 
     fn global(&mut self) -> String {
         let name = format!("g{}", self.rng.below(3));
-        let scope = Scope { call_below: FUNCTIONS, calls: true, ..Scope::default() };
+        let scope = Scope { call_below: FUNCTIONS, calls: true, top_level: true, ..Scope::default() };
         let init = self.expr(2, &scope);
         if !self.globals.contains(&name) {
             self.globals.push(name.clone());
@@ -276,7 +279,7 @@ impl Generator {
     }
 
     fn user_call(&mut self, depth: usize, scope: &Scope) -> String {
-        if !scope.calls || scope.in_loop {
+        if !scope.calls || (scope.in_loop && !scope.top_level) {
             return self.builtin_call(depth, scope);
         }
         if let Some((name, arity)) = &scope.recurse

@@ -27,6 +27,10 @@ use crate::resolve::EntryResolver;
 use crate::runtime::lookup_c_symbol;
 use crate::session::Session;
 
+/// Top-level code with a loop is compiled by the optimizing tier only up to this many IR instructions
+/// (a few dozen lines); bigger code stays in the baseline tier, whose compile time is linear in its size.
+const TOP_LEVEL_OPTIMIZE_LIMIT: usize = 1_000;
+
 /// How definitions are compiled.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CodeOptions {
@@ -471,7 +475,8 @@ impl<'a> Staging<'a> {
         // compiled by the optimizing tier at once, with the small functions it calls inlined.
         let optimize = self.options.hot_calls.is_some() && has_loop(body);
         let answers = self.translate_into(&mut func, &spec, optimize, span)?;
-        if !optimize {
+        // The optimizing tier's compile time grows faster than the code: a big entry stays linear.
+        if !optimize || func.dfg.num_insts() > TOP_LEVEL_OPTIMIZE_LIMIT {
             self.backend.define(unit, id, func).map_err(|e| codegen_diagnostic(e, span))?;
             return Ok(id);
         }

@@ -15,14 +15,20 @@ fn engine(options: EngineOptions) -> Engine {
     Engine::new(options, Box::new(std::io::sink())).expect("engine")
 }
 
+/// A fresh engine with the default options, in each JIT mode.
+fn each_mode() -> impl Iterator<Item = (JitMode, Engine)> {
+    [JitMode::Lazy, JitMode::Eager]
+        .into_iter()
+        .map(|jit| (jit, engine(EngineOptions { jit, ..EngineOptions::default() })))
+}
+
 fn optimized(e: &Engine, name: &str) -> bool {
     e.index().get(name).expect("defined").is_optimized()
 }
 
 #[test]
 fn a_hot_function_is_recompiled_by_the_optimizing_tier_and_a_redefinition_starts_over() {
-    for jit in [JitMode::Lazy, JitMode::Eager] {
-        let mut e = engine(EngineOptions { jit, ..EngineOptions::default() });
+    for (jit, mut e) in each_mode() {
         e.eval("<t>", FIB).expect("fib");
         // fib(10) makes 109 calls: not hot yet.
         assert_eq!(value(&mut e, "fib(10)"), 55.0);
@@ -46,8 +52,7 @@ fn a_hot_function_is_recompiled_by_the_optimizing_tier_and_a_redefinition_starts
 
 #[test]
 fn loop_iterations_count_so_one_long_call_makes_the_next_call_optimized() {
-    for jit in [JitMode::Lazy, JitMode::Eager] {
-        let mut e = engine(EngineOptions { jit, ..EngineOptions::default() });
+    for (jit, mut e) in each_mode() {
         e.eval("<t>", "def spin(n) var s = 0 in (for i = 0, i < n in s = s + 1) : s").expect("spin");
         // One call and 501 iterations: under the threshold of 1,000.
         assert_eq!(value(&mut e, "spin(500)"), 501.0);
@@ -63,8 +68,7 @@ fn loop_iterations_count_so_one_long_call_makes_the_next_call_optimized() {
 
 #[test]
 fn a_top_level_loop_inlines_the_current_bodies_of_what_it_calls() {
-    for jit in [JitMode::Lazy, JitMode::Eager] {
-        let mut e = engine(EngineOptions { jit, ..EngineOptions::default() });
+    for (jit, mut e) in each_mode() {
         e.eval("<t>", "def sq(x) x * x").expect("sq");
         e.eval("<t>", "var s = 0").expect("s");
         // Top-level code runs once: a loop in it is optimized at once, with `sq` inlined.

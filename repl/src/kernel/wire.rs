@@ -107,7 +107,9 @@ async fn serve(
                 match &message.content {
                     JupyterMessageContent::InterruptRequest(_) => {
                         crate::interrupt::interrupt_current();
-                        let _ = control.send(InterruptReply::new().as_child_of(&message)).await;
+                        if let Err(error) = control.send(InterruptReply::new().as_child_of(&message)).await {
+                            eprintln!("kaleido kernel: cannot send an interrupt reply: {error}");
+                        }
                     }
                     JupyterMessageContent::ShutdownRequest(request) => {
                         let reply = ShutdownReply { restart: request.restart, ..ShutdownReply::default() };

@@ -58,11 +58,28 @@ async fn start_kernel(name: &str) -> Kernel {
     Kernel { process, info, _dir: dir }
 }
 
+/// Connects with `attempt`, retrying while the kernel (a process just started, slowly under load) is not
+/// listening yet: a ZeroMQ connect from this library fails at once when nothing listens on the port.
+async fn connect<T, E: std::fmt::Debug, F: std::future::Future<Output = Result<T, E>>>(
+    what: &str,
+    mut attempt: impl FnMut() -> F,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match attempt().await {
+            Ok(connection) => return connection,
+            Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(error) => panic!("cannot connect the {what} socket: {error:?}"),
+        }
+    }
+}
+
 async fn clients(info: &ConnectionInfo) -> (ClientShellConnection, ClientIoPubConnection) {
     let session = format!("test-{}", std::process::id());
     let identity = peer_identity_for_session(&session).expect("identity");
-    let mut shell = create_client_shell_connection_with_identity(info, &session, identity).await.expect("shell");
-    let iopub = create_client_iopub_connection(info, "", &session).await.expect("iopub");
+    let mut shell =
+        connect("shell", || create_client_shell_connection_with_identity(info, &session, identity.clone())).await;
+    let iopub = connect("iopub", || create_client_iopub_connection(info, "", &session)).await;
     // The kernel may still be binding, and iopub subscriptions take a moment: ask until it answers.
     for _ in 0..100 {
         shell.send(KernelInfoRequest {}.into()).await.expect("send");
@@ -133,7 +150,8 @@ async fn a_message_signed_with_another_key_is_dropped() {
     let forged = ConnectionInfo { key: "not-the-key".to_string(), ..kernel.info.clone() };
     let session = "forger";
     let identity = peer_identity_for_session(session).expect("identity");
-    let mut intruder = create_client_shell_connection_with_identity(&forged, session, identity).await.expect("shell");
+    let mut intruder =
+        connect("shell", || create_client_shell_connection_with_identity(&forged, session, identity.clone())).await;
     intruder.send(ExecuteRequest::new("def f(x) 666".to_string()).into()).await.expect("send");
     assert!(timeout(Duration::from_secs(1), intruder.read()).await.is_err(), "a forged request was answered");
     // It did not run, and the kernel still serves the real client.
@@ -147,7 +165,7 @@ async fn an_interrupt_stops_a_loop_within_100_ms_and_shutdown_ends_the_kernel() 
     let (mut shell, mut iopub) = clients(&kernel.info).await;
     execute(&mut shell, &mut iopub, "def keep(x) x + 1").await;
     let session = format!("control-{}", std::process::id());
-    let mut control = create_client_control_connection(&kernel.info, &session).await.expect("control");
+    let mut control = connect("control", || create_client_control_connection(&kernel.info, &session)).await;
     let request: JupyterMessage = ExecuteRequest::new("for i = 0, 1 in 0".to_string()).into();
     shell.send(request.clone()).await.expect("send");
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -1,7 +1,8 @@
 //! The compile phase of an entry: every item is translated into the entry's one new unit (a Cranelift
 //! module), against the session as the entry's earlier items leave it, before anything is applied.
 //!
-//! Staging borrows the session's tables and the backend, nothing else. New slots and global cells go into
+//! Staging borrows the session's tables and the backend, and reads (never changes) the lazy compiler's kept
+//! bodies, which top-level loops inline. New slots and global cells go into
 //! the session's tables unregistered; if any item fails, the caller rolls the session back to its mark
 //! and the unit's code is freed, so a failed entry leaves no trace. On success the unit is finished and
 //! every item carries its [`CompiledFunction`]s: the apply phase never sees a module.

@@ -35,6 +35,10 @@ pub(crate) fn inline_calls(context: &mut Context, id: u32, callees: &[ir::Functi
         let callees: Vec<ir::Function> = callees.iter().cloned().map(without_prologue_check).collect();
         context.inline(CallInliner { own: None, id, callees: &callees })?;
     }
+    // Most functions (and all top-level code) make no self-call: nothing to copy.
+    if self_calls(&context.func, id) == 0 {
+        return Ok(());
+    }
     let own = without_prologue_check(context.func.clone());
     let copy_size = live_instructions(&own);
     for _ in 0..UNROLL_LEVELS {

@@ -163,7 +163,8 @@ pub(crate) struct Compiler {
     /// Boxed: the table's spare buckets then cost a pointer each, not a whole `Deferred`.
     pending: HashMap<usize, Box<Deferred>>,
     /// The current body of every compiled definition while tiering is on, by slot address: what the
-    /// optimizing tier compiles when its count runs out, and inlines into its callers.
+    /// optimizing tier compiles when its count runs out, and inlines into its callers (and into top-level
+    /// loops, which the compile phase reads from here).
     bodies: HashMap<usize, Box<Deferred>>,
     /// The slots whose code is optimized now, each with the slots whose bodies it inlined.
     optimized: HashMap<usize, Vec<usize>>,
@@ -354,7 +355,7 @@ fn compile_into(
     let id = unit.declare(&kaleido_signature(pending.function.arity()))?;
     let hot_counter = pending.hot_counter.filter(|_| !optimize);
     let direct = pending.direct_self_calls && hot_counter.is_none();
-    let callees = translate_for_inlining(backend, inline.iter().map(|&(slot, callee)| (slot, callee)))?;
+    let callees = translate_for_inlining(backend, inline.iter().copied())?;
     let self_id = if direct { Some((&mut *unit, id)) } else { None };
     let func = translate_deferred(backend, pending, self_id, hot_counter, &callees)?;
     let callees: Vec<ir::Function> = callees.into_iter().map(|callee| callee.func).collect();

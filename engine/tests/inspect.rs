@@ -49,6 +49,22 @@ fn a_lazy_definition_is_compiled_for_its_listing_and_a_retired_one_recompiled() 
 }
 
 #[test]
+fn a_top_level_loop_inlines_a_small_callee_with_no_call_and_no_abort_test() {
+    for jit in [JitMode::Lazy, JitMode::Eager] {
+        let mut e = engine(jit);
+        value(&mut e, "def sq(x) x * x + 1; var s = 0; s");
+        let looped = e.listing(&ListingOf::Expression("for i = 0, i < 3 in s = s + sq(i)".into())).expect("loop");
+        let asm = disasm::asm_text(&e, &looped);
+        assert!(!asm.contains("slot sq/1"), "{jit:?}: sq is inlined\n{asm}");
+        assert!(!asm.contains("the abort test"), "{jit:?}: arithmetic cannot raise\n{asm}");
+        assert!(asm.contains("the stack and interrupt check"), "{jit:?}: the back-edge keeps its check\n{asm}");
+        // Without a loop, top-level code stays in the baseline tier and calls through the slot.
+        let once = e.listing(&ListingOf::Expression("s + sq(2)".into())).expect("expression");
+        assert!(disasm::asm_text(&e, &once).contains("call through slot sq/1"), "{jit:?}");
+    }
+}
+
+#[test]
 fn undo_and_forget_through_the_api() {
     for jit in [JitMode::Lazy, JitMode::Eager] {
         let mut e = engine(jit);

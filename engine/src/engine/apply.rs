@@ -314,14 +314,12 @@ impl Engine {
                 let version = self.session.index.get(&name).map_or(0, |f| f.version());
                 self.perf_map.record(function.code, function.size, &format!("{name}@{version}"));
             }
+            if let (true, Some(trace)) = (tier_up, &mut self.tier_trace) {
+                trace.push(TierEvent::Optimized { name: name.clone(), inlined: function.inlined.clone() });
+            }
             let replaced = std::mem::replace(&mut self.session.index.entry(&name).code, Code::Compiled(function));
             if tier_up {
                 self.backend.borrow_mut().stats.tier_ups += 1;
-                if let (Some(trace), Code::Compiled(optimized)) =
-                    (&mut self.tier_trace, &self.session.index.entry(&name).code)
-                {
-                    trace.push(TierEvent::Optimized { name: name.clone(), inlined: optimized.inlined.clone() });
-                }
                 // The baseline code it replaces may have been running until the run ended; now no frame is.
                 if let Code::Compiled(baseline) = replaced {
                     self.backend.borrow().free(&[baseline.range]);

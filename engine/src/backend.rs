@@ -25,17 +25,31 @@ use cranelift_module::{FuncId, Module, ModuleError, ModuleReloc, ModuleRelocTarg
 use target_lexicon::Triple;
 
 use crate::code_memory::{ArenaProvider, CodeRange, SharedArena, lock};
-use crate::codegen::{RuntimeAddresses, emit_native_void_call, kaleido_signature};
+use crate::codegen::{KALEIDO_CALL_CONV, RuntimeAddresses, emit_native_void_call, kaleido_signature};
+use crate::frame_guard::translate_frame_guard;
+use crate::ids::CodeId;
 use crate::inliner::inline_calls;
 use crate::options::Tier;
 use crate::runtime::{ABORT_OFFSET, InterruptHandle, RaiseKind, k_lazy_compile, k_raise};
-use crate::stack::{COMPILE_STACK, Stack};
+use crate::stack::{COMPILE_STACK, MAX_UNGUARDED_FRAME, Stack};
 
 /// Functions with more IR instructions than this compile on a worker thread, where Ctrl-C can abandon
 /// them. Smaller ones compile in place: they are the common case, and a thread per compile would add its
 /// start-up to every entry. (A 20,000-call function took 2.25 s in a release build, which Ctrl-C must be able to
 /// cut short; the threshold between has not been tuned by measurement.)
 const WORKER_THRESHOLD: usize = 4_000;
+
+/// The optimizing tier compiles functions of up to this many IR instructions (a few dozen lines). Its
+/// compile time grows faster than the code (its register allocator, on `N` nested loops, about as
+/// `N^3.5`: 50 levels 18 ms, 100 levels 173 ms, 200 levels 2.5 s), so a bigger function is compiled by the
+/// baseline tier, whose compile time is linear in its size, whatever was asked: a big hot function does
+/// not tier up, a big top-level loop is not optimized, and `--tier optimized` stays usable on big input.
+const OPTIMIZE_LIMIT: usize = 1_000;
+
+/// Whether the optimizing tier compiles `func` (see [`OPTIMIZE_LIMIT`]).
+pub(crate) fn optimizable(func: &ir::Function) -> bool {
+    func.dfg.num_insts() <= OPTIMIZE_LIMIT
+}
 
 /// How often a caller waiting for a worker looks for an interrupt.
 const INTERRUPT_POLL: Duration = Duration::from_millis(5);
@@ -54,6 +68,9 @@ pub(crate) enum CodegenError {
     /// An interrupt (Ctrl-C) abandoned the compile.
     #[error("interrupted while compiling")]
     Interrupted,
+    /// A hot function is too big for the optimizing tier (see [`OPTIMIZE_LIMIT`]); it keeps its code.
+    #[error("too big for the optimizing tier")]
+    TooBigToOptimize,
     /// Cranelift refused the function: a bug in kaleido.
     #[error("internal compiler error: {0}")]
     Internal(String),
@@ -66,7 +83,8 @@ pub struct CompileStats {
     pub functions: u64,
     /// Bytes of machine code produced.
     pub code_bytes: u64,
-    /// Time spent in Cranelift's code generation.
+    /// Time spent generating code: translating to Cranelift IR (for a lazy or hot function, unpacking its
+    /// body first) and Cranelift's code generation.
     pub time: Duration,
     /// Hot baseline functions recompiled by the optimizing tier.
     pub tier_ups: u64,
@@ -79,6 +97,9 @@ struct Emitted {
     bytes: Vec<u8>,
     alignment: u64,
     relocs: Vec<ModuleReloc>,
+    /// Bytes of stack its frame takes below the caller's (return address and saved frame pointer
+    /// included), from Cranelift's frame layout.
+    frame: u32,
 }
 
 /// One function's machine code, owned by the engine from [`Backend::finish`] on: where it starts, the
@@ -98,6 +119,46 @@ pub(crate) struct CompiledFunction {
     pub(crate) optimized: bool,
     /// The functions whose bodies the optimizing tier inlined into it.
     pub(crate) inlined: Vec<String>,
+    /// Bytes of stack its frame takes, measured from its machine code.
+    pub(crate) frame: u32,
+    /// When its frame is too large to go unchecked: the body that `code`, a frame guard, tail-calls.
+    pub(crate) guarded: Option<GuardedBody>,
+}
+
+/// The body of a function entered through a frame guard (see `frame_guard.rs`).
+#[derive(Clone, Debug)]
+pub(crate) struct GuardedBody {
+    /// Its entry point.
+    pub(crate) code: usize,
+    /// The allocation holding it.
+    pub(crate) range: CodeRange,
+    /// Bytes of machine code.
+    pub(crate) size: usize,
+}
+
+impl CompiledFunction {
+    /// Every allocation holding its code: one, or two when a guard checks its frame first.
+    pub(crate) fn ranges(&self) -> impl Iterator<Item = CodeRange> + '_ {
+        std::iter::once(self.range).chain(self.guarded.as_ref().map(|body| body.range))
+    }
+
+    /// The code that does the function's work, and its size: the body behind a frame guard, if any.
+    pub(crate) fn body(&self) -> (usize, usize) {
+        self.guarded.as_ref().map_or((self.code, self.size), |body| (body.code, body.size))
+    }
+}
+
+/// What the backend noted of a function it defined in a unit.
+#[derive(Clone, Copy, Debug, Default)]
+struct Defined {
+    /// Bytes of machine code.
+    size: usize,
+    /// Whether the optimizing tier compiled it.
+    optimized: bool,
+    /// Its frame's size.
+    frame: u32,
+    /// For a frame guard, the function of the unit holding the body it enters.
+    body: Option<FuncId>,
 }
 
 /// One module being filled: the functions of one entry (or one lazy compile, or one stub).
@@ -105,8 +166,8 @@ pub(crate) struct Unit {
     module: JITModule,
     allocations: Arc<Mutex<Vec<CodeRange>>>,
     clifs: HashMap<FuncId, String>,
-    /// Each function's code size, and whether the optimizing tier compiled it.
-    sizes: HashMap<FuncId, (usize, bool)>,
+    /// What was noted of each function defined.
+    defined: HashMap<FuncId, Defined>,
 }
 
 impl Unit {
@@ -129,6 +190,8 @@ pub(crate) struct Backend {
     tier: Tier,
     /// The optimizing tier's ISA, for hot functions.
     optimizing_isa: OwnedTargetIsa,
+    /// The baseline tier's ISA, for functions too big to optimize.
+    baseline_isa: OwnedTargetIsa,
     /// The same ISA with frame pointers, for the lazy stubs' tail calls.
     stub_isa: OwnedTargetIsa,
     arena: SharedArena,
@@ -181,13 +244,14 @@ impl Backend {
         tier: Tier,
     ) -> Result<Backend, String> {
         let (isa, stub_isa) = (host_isa(false, tier)?, host_isa(true, tier)?);
-        let optimizing_isa = host_isa(false, Tier::Optimized)?;
+        let (optimizing_isa, baseline_isa) = (host_isa(false, Tier::Optimized)?, host_isa(false, Tier::Baseline)?);
         let (stubs, stats, builder_context) = (HashMap::new(), CompileStats::default(), FunctionBuilderContext::new());
         let keep_clif = false;
         Ok(Backend {
             isa,
             tier,
             optimizing_isa,
+            baseline_isa,
             stub_isa,
             arena,
             compile_stack,
@@ -201,6 +265,15 @@ impl Backend {
         })
     }
 
+    /// Runs `generate` (the translation and compile of code) and counts the whole of its time as time
+    /// generating code (Cranelift's part alone is counted by [`Backend::define_in_tier`], and replaced).
+    pub(crate) fn timed<R>(&mut self, generate: impl FnOnce(&mut Backend) -> R) -> R {
+        let (started, before) = (Instant::now(), self.stats.time);
+        let result = generate(self);
+        self.stats.time = before + started.elapsed();
+        result
+    }
+
     /// Frees code that nothing can reach any more (see `CodeArena::free`).
     pub(crate) fn free(&self, ranges: &[CodeRange]) {
         lock(&self.arena).free(ranges);
@@ -210,6 +283,16 @@ impl Backend {
     pub(crate) fn code_memory(&self) -> (usize, usize) {
         let arena = lock(&self.arena);
         (arena.live_bytes(), arena.high_water())
+    }
+
+    /// The handle whose interrupt abandons a compile.
+    pub(crate) fn interrupt_handle(&self) -> &InterruptHandle {
+        &self.interrupt
+    }
+
+    /// The tier entries compile with.
+    pub(crate) fn tier(&self) -> Tier {
+        self.tier
     }
 
     /// The shared ISA.
@@ -237,12 +320,19 @@ impl Backend {
         let (provider, allocations) = ArenaProvider::new(self.arena.clone());
         let mut builder = JITBuilder::with_isa(self.isa.clone(), default_libcall_names());
         builder.memory_provider(Box::new(provider));
-        Unit { module: JITModule::new(builder), allocations, clifs: HashMap::new(), sizes: HashMap::new() }
+        Unit { module: JITModule::new(builder), allocations, clifs: HashMap::new(), defined: HashMap::new() }
     }
 
-    /// Compiles `func` and defines it as `id` in `unit`; counts it in the statistics.
-    pub(crate) fn define(&mut self, unit: &mut Unit, id: FuncId, func: ir::Function) -> Result<(), CodegenError> {
-        self.define_in_tier(unit, id, func, false, &[])
+    /// Compiles `func` and defines it as `id` in `unit`; counts it in the statistics. `code` is the code id
+    /// its frames carry (what a frame guard records if the function's frame does not fit).
+    pub(crate) fn define(
+        &mut self,
+        unit: &mut Unit,
+        id: FuncId,
+        func: ir::Function,
+        code: CodeId,
+    ) -> Result<(), CodegenError> {
+        self.define_in_tier(unit, (id, code), func, false, &[])
     }
 
     /// As [`Backend::define`], with the optimizing tier whatever the current tier (`optimize`), inlining
@@ -250,7 +340,7 @@ impl Backend {
     pub(crate) fn define_in_tier(
         &mut self,
         unit: &mut Unit,
-        id: FuncId,
+        (id, code): (FuncId, CodeId),
         func: ir::Function,
         optimize: bool,
         callees: &[ir::Function],
@@ -260,28 +350,35 @@ impl Backend {
             true => Isa::Optimizing,
             false => Isa::Current,
         };
-        let size = self.define_uncounted(unit, id, func, isa, callees)?;
+        let size = self.define_uncounted(unit, (id, code), func, isa, callees)?;
         self.stats.functions += 1;
         self.stats.code_bytes += size as u64;
         self.stats.time += started.elapsed();
         Ok(())
     }
 
+    /// Compiles `func` as `id` of `unit`, the one place machine code is made, so every function (every
+    /// tier, with or without inlined bodies) goes through the frame rule ([`MAX_UNGUARDED_FRAME`]): a
+    /// kaleido function whose measured frame is larger is defined as a guard that checks the frame fits
+    /// and tail-calls the body, defined beside it. Returns the bytes of machine code made.
     fn define_uncounted(
         &mut self,
         unit: &mut Unit,
-        id: FuncId,
+        (id, code): (FuncId, CodeId),
         func: ir::Function,
         isa: Isa,
         callees: &[ir::Function],
     ) -> Result<usize, CodegenError> {
         let clif = self.keep_clif.then(|| func.display().to_string());
-        let optimizing =
+        let signature = func.signature.clone();
+        let asked =
             matches!(isa, Isa::Optimizing) || (matches!(isa, Isa::Current) && self.tier == Tier::Optimized);
+        let optimizing = asked && optimizable(&func);
         let isa = match isa {
+            Isa::Stub => &self.stub_isa,
+            _ if asked && !optimizing => &self.baseline_isa,
             Isa::Current => &self.isa,
             Isa::Optimizing => &self.optimizing_isa,
-            Isa::Stub => &self.stub_isa,
         };
         let emitted = if func.dfg.num_insts() > WORKER_THRESHOLD {
             self.emit_on_worker(isa.clone(), id, func, optimizing, callees.to_vec())?
@@ -293,14 +390,62 @@ impl Backend {
                 inline_and_emit(isa, context, id, optimizing, callees)
             })?
         };
-        unit.module
-            .define_function_bytes(id, emitted.alignment, &emitted.bytes, &emitted.relocs)
-            .map_err(|e| self.module_error(e))?;
         if let Some(clif) = clif {
             unit.clifs.insert(id, clif);
         }
-        unit.sizes.insert(id, (emitted.bytes.len(), optimizing));
-        Ok(emitted.bytes.len())
+        let defined = Defined { size: emitted.bytes.len(), optimized: optimizing, frame: emitted.frame, body: None };
+        // Top-level code (the host's convention) is checked by the engine before it is called.
+        if emitted.frame as usize <= MAX_UNGUARDED_FRAME || signature.call_conv != KALEIDO_CALL_CONV {
+            self.place(unit, id, &emitted, defined)?;
+            return Ok(emitted.bytes.len());
+        }
+        let body = unit.declare(&signature)?;
+        // The body's references to its own code (a jump table, a constant) follow it; its direct self-calls
+        // still name `id`, and so go through the guard like every other call.
+        let relocs: Vec<ModuleReloc> = (emitted.relocs.into_iter())
+            .map(|mut reloc| {
+                if let ModuleRelocTarget::FunctionOffset(owner, offset) = reloc.name
+                    && owner == id
+                {
+                    reloc.name = ModuleRelocTarget::FunctionOffset(body, offset);
+                }
+                reloc
+            })
+            .collect();
+        let emitted = Emitted { relocs, ..emitted };
+        self.place(unit, body, &emitted, defined)?;
+        let guard = self.emit_guard(id, signature, (body, emitted.frame, code))?;
+        let size = emitted.bytes.len() + guard.bytes.len();
+        self.place(unit, id, &guard, Defined { size: guard.bytes.len(), body: Some(body), ..defined })?;
+        Ok(size)
+    }
+
+    /// Defines `emitted` as `id` in `unit`.
+    fn place(&self, unit: &mut Unit, id: FuncId, emitted: &Emitted, defined: Defined) -> Result<(), CodegenError> {
+        unit.module
+            .define_function_bytes(id, emitted.alignment, &emitted.bytes, &emitted.relocs)
+            .map_err(|e| self.module_error(e))?;
+        unit.defined.insert(id, defined);
+        Ok(())
+    }
+
+    /// The machine code of a frame guard of `signature` for `body` (see `frame_guard.rs`). Its tail call
+    /// needs frame pointers, as the lazy stubs' do.
+    fn emit_guard(
+        &mut self,
+        id: FuncId,
+        signature: Signature,
+        body: (FuncId, u32, CodeId),
+    ) -> Result<Emitted, CodegenError> {
+        let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
+        let frontend = self.stub_isa.frontend_config();
+        translate_frame_guard(&mut func, &mut self.builder_context, frontend, self.runtime, body);
+        let (isa, context) = (&self.stub_isa, &mut self.context);
+        self.compile_stack.run(|| {
+            context.clear();
+            context.func = func;
+            emit(isa, context, id)
+        })
     }
 
     /// Makes the unit's code executable and returns its functions, in the order they were declared.
@@ -313,13 +458,23 @@ impl Backend {
         }
         let mut functions = Vec::new();
         let arena = lock(&self.arena);
-        for (id, _) in unit.module.declarations().get_functions() {
-            // Cranelift knows the write view; the code runs at its twin in the execute view.
+        // Cranelift knows the write view; the code runs at its twin in the execute view.
+        let placed = |id: FuncId| {
             let code = arena.executable(unit.module.get_finalized_function(id) as usize);
-            let range = range_of(&unit.allocations, code).unwrap_or((code, 0));
-            let (size, optimized) = unit.sizes.get(&id).copied().unwrap_or_default();
+            (code, range_of(&unit.allocations, code).unwrap_or((code, 0)))
+        };
+        for (id, _) in unit.module.declarations().get_functions() {
+            let (code, range) = placed(id);
+            let defined = unit.defined.get(&id).copied().unwrap_or_default();
+            let guarded = defined.body.map(|body| {
+                let (code, range) = placed(body);
+                let size = unit.defined.get(&body).map_or(0, |body| body.size);
+                GuardedBody { code, range, size }
+            });
+            let (size, optimized, frame) = (defined.size, defined.optimized, defined.frame);
             let clif = unit.clifs.remove(&id);
-            functions.push(CompiledFunction { code, range, size, clif, optimized, inlined: Vec::new() });
+            let inlined = Vec::new();
+            functions.push(CompiledFunction { code, range, size, clif, optimized, inlined, frame, guarded });
         }
         Ok(functions)
     }
@@ -437,7 +592,7 @@ impl Backend {
         }
         builder.seal_all_blocks();
         builder.finalize(self.isa.frontend_config());
-        if let Err(error) = self.define_uncounted(&mut unit, id, func, Isa::Stub, &[]) {
+        if let Err(error) = self.define_uncounted(&mut unit, (id, CodeId::TOP_LEVEL), func, Isa::Stub, &[]) {
             self.abandon(unit);
             return Err(error);
         }
@@ -453,6 +608,8 @@ fn emit(isa: &OwnedTargetIsa, context: &mut Context, id: FuncId) -> Result<Emitt
         .map_err(|e| CodegenError::Internal(format!("{:?}", e.inner)))?;
     let bytes = compiled.code_buffer().to_vec();
     let alignment = u64::from(compiled.buffer.alignment);
+    // The frame below the frame pointer, plus the saved frame pointer and the return address above it.
+    let frame = compiled.buffer.frame_layout().map_or(0, |layout| layout.frame_to_fp_offset) + 16;
     let mach_relocs = compiled.buffer.relocs().to_vec();
     let relocs: Vec<ModuleReloc> =
         mach_relocs.iter().map(|r| ModuleReloc::from_mach_reloc(r, &context.func, id)).collect();
@@ -461,7 +618,7 @@ fn emit(isa: &OwnedTargetIsa, context: &mut Context, id: FuncId) -> Result<Emitt
     if let Some(bad) = relocs.iter().find(|r| !view_independent(r)) {
         return Err(CodegenError::Internal(format!("unsupported relocation {:?} to {}", bad.kind, bad.name)));
     }
-    Ok(Emitted { bytes, alignment, relocs })
+    Ok(Emitted { bytes, alignment, relocs, frame })
 }
 
 /// The optimizing tier's inlining (see `inliner.rs`), then code generation.

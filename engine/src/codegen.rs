@@ -7,14 +7,18 @@
 //! its frame and returns at once. Prologues and loop back-edges compare the stack pointer with the runtime's
 //! stack limit, which catches runaway recursion and, because an interrupt raises the limit, Ctrl-C.
 
+use std::collections::BTreeSet;
+
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     AbiParam, Block, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder, MemFlagsData, Signature,
-    UserExternalName, Value, types,
+    StackSlot, StackSlotData, StackSlotKind, UserExternalName, Value, types,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, Operation, binary_name, is_builtin_binary, unary_name};
+use kaleido_lang::poll::Poll;
+use kaleido_lang::scopes::Scopes;
 use kaleido_lang::{Diagnostic, Span};
 
 use crate::ids::CodeId;
@@ -133,13 +137,20 @@ pub(crate) struct FunctionSpec<'a> {
     /// Baseline code of a definition that may become hot: count its calls and loop iterations down in the
     /// cell at `.0`, and at zero ask [`k_tier_up`] to recompile it for the slot at `.1`.
     pub hot_counter: Option<(usize, usize)>,
+    /// Keep parameters and locals in stack slots instead of SSA variables: the baseline tier's choice.
+    /// Its register allocator keeps every value that lives across blocks on the stack anyway, so the
+    /// code is as fast, and translation builds no SSA form (no block parameter per variable per loop
+    /// header): its cost stays linear in the function's size however deeply loops nest.
+    pub locals_in_slots: bool,
 }
 
 /// A call site that has no span: the stack check, which aborts no call.
-const NO_SITE: i64 = u32::MAX as i64;
+pub(crate) const NO_SITE: i64 = u32::MAX as i64;
 
 /// Translates `spec` into `func` (whose signature must already be set). Returns the call sites that can
-/// abort, in the order their index reaches [`k_frame`] (spans relative to `spec.origin`).
+/// abort, in the order their index reaches [`k_frame`] (spans relative to `spec.origin`). `stop` is asked
+/// every few thousand expressions whether to give up (an interrupt): the error then says so, and the
+/// caller, which knows why, drops it.
 pub(crate) fn translate(
     func: &mut Function,
     builder_context: &mut FunctionBuilderContext,
@@ -147,6 +158,7 @@ pub(crate) fn translate(
     spec: &FunctionSpec,
     runtime: RuntimeAddresses,
     resolve: &mut dyn Resolve,
+    stop: &dyn Fn() -> bool,
 ) -> Result<Vec<Span>, Diagnostic> {
     // The context is put back only when translation succeeds: one abandoned half-way (a compile error)
     // is left dirty, and the next translation would panic on it. A failure leaves a fresh one behind.
@@ -156,9 +168,10 @@ pub(crate) fn translate(
     let entry = builder.create_block();
     builder.append_block_params_for_function_params(entry);
     builder.switch_to_block(entry);
+    builder.seal_block(entry);
     let mut translator = FunctionTranslator {
         builder,
-        scopes: Vec::new(),
+        scopes: Scopes::default(),
         resolve,
         runtime,
         exit: None,
@@ -166,6 +179,7 @@ pub(crate) fn translate(
         native_conv,
         spec,
         pointer: types::I64,
+        poll: Poll::new(stop),
     };
     translator.bind_params(entry);
     // Top-level code starts on a fresh stack, and a function that makes no calls and has no loops can
@@ -189,7 +203,7 @@ pub(crate) fn translate(
 
 /// Whether `expr` contains a call (to a function or a user-defined operator) or a loop.
 pub(crate) fn may_recurse_or_loop(expr: &Expr) -> bool {
-    any_node(expr, &|e| match &e.kind {
+    any_node(expr, &mut |e| match &e.kind {
         // A builtin that is an instruction is no call.
         ExprKind::Call(name, ..) => MathInstruction::of(name).is_none(),
         ExprKind::Unary(..) | ExprKind::For(_) => true,
@@ -201,7 +215,7 @@ pub(crate) fn may_recurse_or_loop(expr: &Expr) -> bool {
 /// Whether the body of `name` contains a loop or calls `name` itself (as a function or an operator):
 /// the code that can run hot by itself, which baseline code counts calls for.
 pub(crate) fn loops_or_calls_itself(name: &str, expr: &Expr) -> bool {
-    any_node(expr, &|e| match &e.kind {
+    any_node(expr, &mut |e| match &e.kind {
         ExprKind::For(_) => true,
         ExprKind::Call(callee, _, _) => callee == name,
         ExprKind::Unary(op, _) => unary_name(*op) == name,
@@ -210,31 +224,72 @@ pub(crate) fn loops_or_calls_itself(name: &str, expr: &Expr) -> bool {
     })
 }
 
-/// Whether `expr` contains a loop.
-pub(crate) fn has_loop(expr: &Expr) -> bool {
-    any_node(expr, &|e| matches!(e.kind, ExprKind::For(_)))
+/// The names of the functions `expr` calls: functions (builtins too) and user-defined operators.
+pub(crate) fn callees_of(expr: &Expr) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut note = |e: &Expr| {
+        match &e.kind {
+            ExprKind::Call(name, ..) => {
+                names.insert(name.clone());
+            }
+            ExprKind::Unary(op, _) => {
+                names.insert(unary_name(*op));
+            }
+            ExprKind::Binary(_, operations) => {
+                names.extend(operations.iter().filter(|o| !is_builtin_binary(o.op)).map(|o| binary_name(o.op)));
+            }
+            _ => {}
+        }
+        false
+    };
+    any_node(expr, &mut note);
+    names
 }
 
-/// Whether `found` holds for `expr` or any expression inside it.
-fn any_node(expr: &Expr, found: &dyn Fn(&Expr) -> bool) -> bool {
-    let any = |e: &Expr| any_node(e, found);
-    found(expr)
-        || match &expr.kind {
-            ExprKind::Number(_) | ExprKind::Var(_) => false,
-            ExprKind::Unary(_, operand) => any(operand),
-            ExprKind::Binary(first, operations) => any(first) || operations.iter().any(|o| any(&o.rhs)),
-            ExprKind::Assign(_, _, value) => any(value),
-            ExprKind::Call(_, _, args) => args.iter().any(any),
-            ExprKind::If(c, t, e) => any(c) || any(t) || any(e),
-            ExprKind::For(f) => any(&f.start) || any(&f.end) || f.step.as_ref().is_some_and(any) || any(&f.body),
-            ExprKind::VarIn(bindings, body) => bindings.iter().filter_map(|b| b.init.as_ref()).any(any) || any(body),
+/// Whether `expr` contains a loop.
+pub(crate) fn has_loop(expr: &Expr) -> bool {
+    any_node(expr, &mut |e| matches!(e.kind, ExprKind::For(_)))
+}
+
+/// Whether `found` holds for `expr` or any expression inside it (visited in order, stopping at the first).
+fn any_node(expr: &Expr, found: &mut dyn FnMut(&Expr) -> bool) -> bool {
+    if found(expr) {
+        return true;
+    }
+    match &expr.kind {
+        ExprKind::Number(_) | ExprKind::Var(_) => false,
+        ExprKind::Unary(_, operand) => any_node(operand, found),
+        ExprKind::Binary(first, operations) => {
+            any_node(first, found) || operations.iter().any(|o| any_node(&o.rhs, found))
         }
+        ExprKind::Assign(_, _, value) => any_node(value, found),
+        ExprKind::Call(_, _, args) => args.iter().any(|arg| any_node(arg, found)),
+        ExprKind::If(c, t, e) => any_node(c, found) || any_node(t, found) || any_node(e, found),
+        ExprKind::For(f) => {
+            any_node(&f.start, found)
+                || any_node(&f.end, found)
+                || f.step.as_ref().is_some_and(|step| any_node(step, found))
+                || any_node(&f.body, found)
+        }
+        ExprKind::VarIn(bindings, body) => {
+            bindings.iter().filter_map(|b| b.init.as_ref()).any(|init| any_node(init, found)) || any_node(body, found)
+        }
+    }
+}
+
+/// Where a parameter or local lives while a function runs.
+#[derive(Clone, Copy, Debug)]
+enum Local {
+    /// An SSA variable (the optimizing tier).
+    Variable(Variable),
+    /// A stack slot (the baseline tier: see [`FunctionSpec::locals_in_slots`]).
+    Slot(StackSlot),
 }
 
 struct FunctionTranslator<'a, 'r> {
     builder: FunctionBuilder<'a>,
-    /// Names in scope, innermost last (parameters, then `for` and `var` locals).
-    scopes: Vec<(String, Variable)>,
+    /// Names in scope (parameters, then `for` and `var` locals).
+    scopes: Scopes<'r, Local>,
     resolve: &'r mut dyn Resolve,
     /// The runtime's addresses.
     runtime: RuntimeAddresses,
@@ -247,19 +302,51 @@ struct FunctionTranslator<'a, 'r> {
     native_conv: CallConv,
     spec: &'r FunctionSpec<'r>,
     pointer: types::Type,
+    poll: Poll<'r>,
 }
 
-impl FunctionTranslator<'_, '_> {
+impl<'r> FunctionTranslator<'_, 'r> {
     fn bind_params(&mut self, entry: Block) {
         let values: Vec<Value> = self.builder.block_params(entry)[1..].to_vec();
         for (name, value) in self.spec.params.iter().zip(values) {
-            let variable = self.builder.declare_var(types::F64);
-            self.builder.def_var(variable, value);
-            self.scopes.push((name.clone(), variable));
+            let local = self.new_local(value);
+            self.scopes.bind(name, local);
         }
     }
 
-    fn translate_expr(&mut self, expr: &Expr) -> Result<Value, Diagnostic> {
+    /// A new parameter or local, holding `value`.
+    fn new_local(&mut self, value: Value) -> Local {
+        if self.spec.locals_in_slots {
+            let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3);
+            let slot = self.builder.create_sized_stack_slot(data);
+            self.builder.ins().stack_store(self.pointer, value, slot, 0);
+            return Local::Slot(slot);
+        }
+        let variable = self.builder.declare_var(types::F64);
+        self.builder.def_var(variable, value);
+        Local::Variable(variable)
+    }
+
+    fn read_local(&mut self, local: Local) -> Value {
+        match local {
+            Local::Variable(variable) => self.builder.use_var(variable),
+            Local::Slot(slot) => self.builder.ins().stack_load(self.pointer, types::F64, slot, 0),
+        }
+    }
+
+    fn write_local(&mut self, local: Local, value: Value) {
+        match local {
+            Local::Variable(variable) => self.builder.def_var(variable, value),
+            Local::Slot(slot) => {
+                self.builder.ins().stack_store(self.pointer, value, slot, 0);
+            }
+        }
+    }
+
+    fn translate_expr(&mut self, expr: &'r Expr) -> Result<Value, Diagnostic> {
+        if self.poll.tick() {
+            return Err(Diagnostic::error(expr.span, "interrupted while compiling"));
+        }
         Ok(match &expr.kind {
             ExprKind::Number(value) => self.builder.ins().f64const(*value),
             ExprKind::Var(name) => self.translate_read(name),
@@ -279,13 +366,13 @@ impl FunctionTranslator<'_, '_> {
         })
     }
 
-    fn lookup(&self, name: &str) -> Option<Variable> {
-        self.scopes.iter().rev().find(|(n, _)| n == name).map(|&(_, v)| v)
+    fn lookup(&self, name: &str) -> Option<Local> {
+        self.scopes.get(name)
     }
 
     fn translate_read(&mut self, name: &str) -> Value {
         match self.lookup(name) {
-            Some(variable) => self.builder.use_var(variable),
+            Some(local) => self.read_local(local),
             None => {
                 let address = self.resolve.global(name, false);
                 let cell = self.address_const(address);
@@ -294,10 +381,10 @@ impl FunctionTranslator<'_, '_> {
         }
     }
 
-    fn translate_assign(&mut self, name: &str, value: &Expr) -> Result<Value, Diagnostic> {
+    fn translate_assign(&mut self, name: &str, value: &'r Expr) -> Result<Value, Diagnostic> {
         let value = self.translate_expr(value)?;
         match self.lookup(name) {
-            Some(variable) => self.builder.def_var(variable, value),
+            Some(local) => self.write_local(local, value),
             None => {
                 let address = self.resolve.global(name, true);
                 let cell = self.address_const(address);
@@ -308,7 +395,7 @@ impl FunctionTranslator<'_, '_> {
     }
 
     /// A chain, left to right; a user-defined operator's call is placed at the span of the chain so far.
-    fn translate_chain(&mut self, first: &Expr, operations: &[Operation]) -> Result<Value, Diagnostic> {
+    fn translate_chain(&mut self, first: &'r Expr, operations: &'r [Operation]) -> Result<Value, Diagnostic> {
         let mut value = self.translate_expr(first)?;
         for operation in operations {
             let rhs = self.translate_expr(&operation.rhs)?;
@@ -347,7 +434,7 @@ impl FunctionTranslator<'_, '_> {
 
     /// The truth of `cond` as a flag to branch on. A comparison `a < b` branches on the comparison itself:
     /// `truth(select(less, 1, 0))` is `less`, and saves a second compare and branch per test.
-    fn translate_condition(&mut self, cond: &Expr) -> Result<Value, Diagnostic> {
+    fn translate_condition(&mut self, cond: &'r Expr) -> Result<Value, Diagnostic> {
         if let ExprKind::Binary(first, operations) = &cond.kind
             && let [Operation { op: '<', rhs }] = operations.as_slice()
         {
@@ -359,19 +446,24 @@ impl FunctionTranslator<'_, '_> {
     }
 
     /// ifexpr: `cond` picks a branch; both branches meet in a block whose parameter is the value.
-    fn translate_if(&mut self, cond: &Expr, then: &Expr, otherwise: &Expr) -> Result<Value, Diagnostic> {
+    fn translate_if(&mut self, cond: &'r Expr, then: &'r Expr, otherwise: &'r Expr) -> Result<Value, Diagnostic> {
         let cond = self.translate_condition(cond)?;
         let then_block = self.builder.create_block();
         let else_block = self.builder.create_block();
         let merge = self.builder.create_block();
         self.builder.append_block_param(merge, types::F64);
         self.builder.ins().brif(cond, then_block, &[], else_block, &[]);
+        // Each block is sealed as soon as its predecessors are all known, so a variable read in it is
+        // resolved at once instead of waiting as a block parameter to be sorted out at the end.
+        self.builder.seal_block(then_block);
+        self.builder.seal_block(else_block);
         self.builder.switch_to_block(then_block);
         let then_value = self.translate_expr(then)?;
         self.builder.ins().jump(merge, &[then_value.into()]);
         self.builder.switch_to_block(else_block);
         let else_value = self.translate_expr(otherwise)?;
         self.builder.ins().jump(merge, &[else_value.into()]);
+        self.builder.seal_block(merge);
         self.builder.switch_to_block(merge);
         Ok(self.builder.block_params(merge)[0])
     }
@@ -379,11 +471,11 @@ impl FunctionTranslator<'_, '_> {
     /// forexpr, with the tutorial's semantics: the body runs, the step is evaluated, the end condition is
     /// evaluated with the variable's old value, then the variable is incremented; loop while the end
     /// condition holds. The value of the loop is 0.
-    fn translate_for(&mut self, f: &ForLoop) -> Result<Value, Diagnostic> {
+    fn translate_for(&mut self, f: &'r ForLoop) -> Result<Value, Diagnostic> {
         let start = self.translate_expr(&f.start)?;
-        let variable = self.builder.declare_var(types::F64);
-        self.builder.def_var(variable, start);
-        self.scopes.push((f.var.clone(), variable));
+        let variable = self.new_local(start);
+        let depth = self.scopes.depth();
+        self.scopes.bind(&f.var, variable);
         let body_block = self.builder.create_block();
         let after = self.builder.create_block();
         self.builder.ins().jump(body_block, &[]);
@@ -403,29 +495,30 @@ impl FunctionTranslator<'_, '_> {
             None => self.builder.ins().f64const(1.0),
         };
         let go_on = self.translate_condition(&f.end)?;
-        let current = self.builder.use_var(variable);
+        let current = self.read_local(variable);
         let next = self.builder.ins().fadd(current, step);
-        self.builder.def_var(variable, next);
+        self.write_local(variable, next);
         self.builder.ins().brif(go_on, body_block, &[], after, &[]);
+        self.builder.seal_block(body_block);
+        self.builder.seal_block(after);
         self.builder.switch_to_block(after);
-        self.scopes.pop();
+        self.scopes.leave(depth);
         Ok(self.builder.ins().f64const(0.0))
     }
 
     /// varexpr: each initializer sees the bindings before it; uninitialised locals are 0.
-    fn translate_var_in(&mut self, bindings: &[Binding], body: &Expr) -> Result<Value, Diagnostic> {
-        let depth = self.scopes.len();
+    fn translate_var_in(&mut self, bindings: &'r [Binding], body: &'r Expr) -> Result<Value, Diagnostic> {
+        let depth = self.scopes.depth();
         for binding in bindings {
             let value = match &binding.init {
                 Some(init) => self.translate_expr(init)?,
                 None => self.builder.ins().f64const(0.0),
             };
-            let variable = self.builder.declare_var(types::F64);
-            self.builder.def_var(variable, value);
-            self.scopes.push((binding.name.clone(), variable));
+            let local = self.new_local(value);
+            self.scopes.bind(&binding.name, local);
         }
         let result = self.translate_expr(body);
-        self.scopes.truncate(depth);
+        self.scopes.leave(depth);
         result
     }
 
@@ -512,6 +605,8 @@ impl FunctionTranslator<'_, '_> {
         let leave = self.builder.create_block();
         self.builder.set_cold_block(leave);
         self.builder.ins().brif(abort, leave, &[], go_on, &[]);
+        self.builder.seal_block(leave);
+        self.builder.seal_block(go_on);
         self.builder.switch_to_block(leave);
         let site = self.record_site(span);
         let site = self.builder.ins().iconst(types::I32, i64::from(site));
@@ -540,6 +635,8 @@ impl FunctionTranslator<'_, '_> {
         self.builder.set_cold_block(fail);
         let go_on = self.builder.create_block();
         self.builder.ins().brif(exhausted, fail, &[], go_on, &[]);
+        self.builder.seal_block(fail);
+        self.builder.seal_block(go_on);
         self.builder.switch_to_block(fail);
         self.call_raise(RaiseKind::CheckFailed, 0);
         let no_site = self.builder.ins().iconst(types::I32, NO_SITE);
@@ -561,6 +658,7 @@ impl FunctionTranslator<'_, '_> {
         self.builder.set_cold_block(tier_up);
         let go_on = self.builder.create_block();
         self.builder.ins().brif(hot, tier_up, &[], go_on, &[]);
+        self.builder.seal_block(tier_up);
         self.builder.switch_to_block(tier_up);
         let state = self.address_const(self.runtime.state);
         let slot = self.address_const(slot);
@@ -572,6 +670,7 @@ impl FunctionTranslator<'_, '_> {
             &[state, slot, code],
         );
         self.builder.ins().jump(go_on, &[]);
+        self.builder.seal_block(go_on);
         self.builder.switch_to_block(go_on);
     }
 

@@ -12,25 +12,23 @@ use std::collections::BTreeSet;
 use cranelift_codegen::ir;
 use cranelift_module::FuncId;
 use kaleido_lang::ast::{Binding, Expr, ExprKind, Function, Item, ItemKind, Prototype};
-use kaleido_lang::diagnostic::shorten;
+use kaleido_lang::diagnostic::{shorten, some_of};
 use kaleido_lang::packed::PackedFunction;
 use kaleido_lang::{Diagnostic, OperatorUses, Span};
 
-use crate::backend::{Backend, CodegenError, CompiledFunction, Unit};
+use crate::backend::{Backend, CodegenError, CompiledFunction, Unit, optimizable};
 use crate::builtins::{builtin, builtin_names};
 use crate::codegen::{
-    FunctionSpec, has_loop, kaleido_signature, loops_or_calls_itself, thunk_signature, translate,
+    FunctionSpec, callees_of, has_loop, kaleido_signature, loops_or_calls_itself, thunk_signature, translate,
     translate_native_adapter,
 };
 use crate::ids::CodeId;
+use crate::options::Tier;
 use crate::lazy::{Answer, Compiler, Deferred, Recording, Replay, self_reference, translate_for_inlining};
-use crate::resolve::EntryResolver;
+use crate::call_graph::on_a_cycle;
+use crate::resolve::{EntryGraph, EntryResolver};
 use crate::runtime::lookup_c_symbol;
 use crate::session::Session;
-
-/// Top-level code with a loop is compiled by the optimizing tier only up to this many IR instructions
-/// (a few dozen lines); bigger code stays in the baseline tier, whose compile time is linear in its size.
-const TOP_LEVEL_OPTIMIZE_LIMIT: usize = 1_000;
 
 /// How definitions are compiled.
 #[derive(Clone, Copy, Debug)]
@@ -110,32 +108,30 @@ pub(crate) struct Staging<'a> {
     source: &'a str,
     /// The lazy compiler, read only: the current bodies of small functions, for top-level loops to inline.
     bodies: &'a Compiler,
+    /// Whether to give up (an interrupt): asked after each item and, every few thousand expressions,
+    /// while one is translated.
+    interrupted: &'a dyn Fn() -> bool,
 }
 
 impl<'a> Staging<'a> {
-    /// Starts staging an entry whose text is `source`.
+    /// Starts staging an entry whose text is `source`; `interrupted` says whether to give up.
     pub(crate) fn new(
-        session: &'a mut Session,
-        backend: &'a mut Backend,
-        bodies: &'a Compiler,
+        (session, backend, bodies): (&'a mut Session, &'a mut Backend, &'a Compiler),
         options: CodeOptions,
         source: &'a str,
+        interrupted: &'a dyn Fn() -> bool,
     ) -> Staging<'a> {
-        Staging { resolver: EntryResolver::new(session), backend, options, source, bodies }
+        Staging { resolver: EntryResolver::new(session), backend, options, source, bodies, interrupted }
     }
 
-    /// Compiles every item into one new unit and finishes it. `interrupted` is polled after each item.
-    pub(crate) fn compile(
-        mut self,
-        items: Vec<Item>,
-        interrupted: &dyn Fn() -> bool,
-    ) -> Result<CompiledEntry, StagingError> {
+    /// Compiles every item into one new unit and finishes it.
+    pub(crate) fn compile(mut self, items: Vec<Item>) -> Result<CompiledEntry, StagingError> {
         let mut unit = self.backend.unit();
         let mut staged = Vec::new();
         for item in items {
             let span = item.span;
             let result = self.compile_item(&mut unit, item);
-            if interrupted() {
+            if (self.interrupted)() {
                 self.backend.abandon(unit);
                 return Err(StagingError::Interrupted);
             }
@@ -191,7 +187,8 @@ impl<'a> Staging<'a> {
         }
         if self.resolver.extern_binding(name).is_some() {
             let message = format!("`{}` is bound to a C function by `extern` and cannot be redefined", shorten(name));
-            return Err(Diagnostic::error(proto.name_span, message));
+            let note = format!("`:forget {}` unbinds it; then it can be defined", shorten(name));
+            return Err(Diagnostic::error(proto.name_span, message).with_note(note));
         }
         self.warn_about_stale_callers(proto);
         self.resolver.in_definition = true;
@@ -211,7 +208,7 @@ impl<'a> Staging<'a> {
         let (body, code, hot) = compiled?;
         self.resolver.entry_defs.insert(name.to_string(), params.len());
         let calls = std::mem::take(&mut self.resolver.calls);
-        self.resolver.entry_calls.insert(name.to_string(), calls.clone());
+        self.resolver.note_calls(name, calls.clone());
         let source = self.source[kaleido_lang::with_trailing_comment(self.source, span).range()].to_string();
         let globals = std::mem::take(&mut self.resolver.globals_used);
         let uses = Uses { operators: OperatorUses::of(&function.body), globals };
@@ -265,12 +262,21 @@ impl<'a> Staging<'a> {
     }
 
     /// Whether a definition's baseline code counts its calls: when tiering is on and the body loops or
-    /// calls itself, the code that can run hot by itself. Other functions are left out because the counter
-    /// costs a sixth of a small function's compile (a chain of 10,000 one-line callers: 0.70 s against
-    /// 0.83 s), and what makes them hot is a loop or a recursion in a caller, which the optimizing tier
-    /// takes over.
+    /// can reach itself (it calls itself, or a function that calls it back: mutual recursion, seen in the
+    /// call graph as this entry leaves it), the code that can run hot by itself. Other functions are left
+    /// out because the counter costs a sixth of a small function's compile (a chain of 10,000 one-line
+    /// callers: 0.70 s against 0.83 s), and what makes them hot is a loop or a recursion in a caller, which
+    /// the optimizing tier takes over. (A function that a later definition makes recursive starts counting
+    /// then: see `Engine::count_cycle_calls`.)
     fn counts_calls(&self, name: &str, body: &Expr) -> bool {
-        self.options.hot_calls.is_some() && self.options.checks && loops_or_calls_itself(name, body)
+        if self.options.hot_calls.is_none() || !self.options.checks {
+            return false;
+        }
+        if loops_or_calls_itself(name, body) {
+            return true;
+        }
+        let calls = callees_of(body);
+        on_a_cycle(&EntryGraph { resolver: &self.resolver, name, calls: &calls }, name)
     }
 
     /// A call counter for version `code` of `name`/`arity`, and the address of the slot it runs through.
@@ -295,7 +301,8 @@ impl<'a> Staging<'a> {
             None => CodeId::TOP_LEVEL,
         };
         let (checks, origin) = (self.options.checks, span.start);
-        FunctionSpec { name, params, body, code_id, self_ref, checks, origin, hot_counter: None }
+        let locals_in_slots = self.backend.tier() == Tier::Baseline;
+        FunctionSpec { name, params, body, code_id, self_ref, checks, origin, hot_counter: None, locals_in_slots }
     }
 
     /// Translates `spec` into `func`; when `record` is set, also returns every answer the resolver gave, in
@@ -311,10 +318,10 @@ impl<'a> Staging<'a> {
         let builder_context = self.backend.builder_context();
         let (answers, sites) = if record {
             let mut recording = Recording { inner: &mut self.resolver, answers: Vec::new() };
-            let sites = translate(func, builder_context, frontend, spec, runtime, &mut recording)?;
+            let sites = translate(func, builder_context, frontend, spec, runtime, &mut recording, self.interrupted)?;
             (recording.answers, sites)
         } else {
-            (Vec::new(), translate(func, builder_context, frontend, spec, runtime, &mut self.resolver)?)
+            (Vec::new(), translate(func, builder_context, frontend, spec, runtime, &mut self.resolver, self.interrupted)?)
         };
         // A backtrace points at the call that failed inside a function (not top-level code: the error
         // already points at its item).
@@ -346,8 +353,8 @@ impl<'a> Staging<'a> {
         let resolver = &self.resolver;
         // The function's own recursive calls are redefined with it.
         let earlier = (resolver.session.index.callers_of(&proto.name).into_iter())
-            .filter(|(caller, _)| *caller != proto.name && !resolver.entry_calls.contains_key(caller));
-        let this_entry = (resolver.entry_calls.iter()).flat_map(|(caller, calls)| {
+            .filter(|(caller, _)| *caller != proto.name && !resolver.entry_calls().contains_key(caller));
+        let this_entry = (resolver.entry_calls().iter()).flat_map(|(caller, calls)| {
             calls.iter().filter(|(callee, _)| *callee == proto.name).map(|(_, a)| (caller.clone(), *a))
         });
         let mut callers: Vec<(String, usize)> = earlier.chain(this_entry).collect();
@@ -363,7 +370,7 @@ impl<'a> Staging<'a> {
             "`{}` now takes {arity} argument{}; {} still pass{} {old} and will fail when called",
             shorten(&proto.name),
             if arity == 1 { "" } else { "s" },
-            stale.join(", "),
+            some_of(&stale),
             if stale.len() == 1 { "es" } else { "" },
         );
         self.resolver.warnings.push(
@@ -400,12 +407,11 @@ impl<'a> Staging<'a> {
             return Err(Diagnostic::error(proto.name_span, message).with_note(format!("builtins: {}", builtin_names())));
         };
         self.resolver.entry_externs.insert(name.to_string(), (arity, address));
-        // Code compiled before this binding calls the name through its slot (a forward reference): the
-        // slot needs a function of the kaleido signature to point at.
-        let adapter = match self.resolver.session.slots.get(name, arity) {
-            Some(_) => Some(self.compile_adapter(unit, address, arity, proto.span)?),
-            None => None,
-        };
+        // Every call to a C function goes through the name's slot, which points at an adapter of the
+        // kaleido signature (and at a raising stub once the binding is forgotten).
+        self.resolver.session.slots.get_or_create(name, arity);
+        self.ensure_stubs(arity, proto.span)?;
+        let adapter = Some(self.compile_adapter(unit, address, arity, proto.span)?);
         Ok(CompiledItem::Extern { address, proto, builtin: false, adapter })
     }
 
@@ -421,7 +427,7 @@ impl<'a> Staging<'a> {
         let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
         let frontend = self.backend.isa().frontend_config();
         translate_native_adapter(&mut func, self.backend.builder_context(), frontend, address, arity);
-        self.backend.define(unit, id, func).map_err(|e| codegen_diagnostic(e, span))?;
+        self.backend.define(unit, id, func, CodeId::TOP_LEVEL).map_err(|e| codegen_diagnostic(e, span))?;
         Ok(id)
     }
 
@@ -462,7 +468,7 @@ impl<'a> Staging<'a> {
         let tiering = self.options.hot_calls.is_some();
         let answers = self.translate_into(&mut func, &spec, tiering, span)?;
         let hot = tiering.then(|| Box::new(self.deferred(&spec, answers))).filter(|body| body.worth_keeping());
-        self.backend.define(unit, id, func).map_err(|e| codegen_diagnostic(e, span))?;
+        self.backend.define(unit, id, func, spec.code_id).map_err(|e| codegen_diagnostic(e, span))?;
         Ok((id, spec.code_id, hot))
     }
 
@@ -471,14 +477,14 @@ impl<'a> Staging<'a> {
         let signature = thunk_signature(self.backend.isa().default_call_conv());
         let id = unit.declare(&signature).map_err(|e| codegen_diagnostic(e, span))?;
         let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature.clone());
-        let spec = self.spec(None, &[], body, None, span);
+        let mut spec = self.spec(None, &[], body, None, span);
         // Top-level code runs once, so no count can make a loop in it hot: with tiering on, a loop there is
         // compiled by the optimizing tier at once, with the small functions it calls inlined.
         let optimize = self.options.hot_calls.is_some() && has_loop(body);
         let answers = self.translate_into(&mut func, &spec, optimize, span)?;
         // The optimizing tier's compile time grows faster than the code: a big entry stays linear.
-        if !optimize || func.dfg.num_insts() > TOP_LEVEL_OPTIMIZE_LIMIT {
-            self.backend.define(unit, id, func).map_err(|e| codegen_diagnostic(e, span))?;
+        if !optimize || !optimizable(&func) {
+            self.backend.define(unit, id, func, CodeId::TOP_LEVEL).map_err(|e| codegen_diagnostic(e, span))?;
             return Ok(id);
         }
         let callees = self.bodies.small_callees(&answers, &|slot| self.defined_by_this_entry(slot));
@@ -487,9 +493,11 @@ impl<'a> Staging<'a> {
         let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
         let (frontend, runtime) = (self.backend.isa().frontend_config(), self.backend.runtime());
         let mut replay = Replay::new(&answers, &callees);
-        translate(&mut func, self.backend.builder_context(), frontend, &spec, runtime, &mut replay)?;
+        spec.locals_in_slots = false;
+        let builder_context = self.backend.builder_context();
+        translate(&mut func, builder_context, frontend, &spec, runtime, &mut replay, self.interrupted)?;
         let callees: Vec<ir::Function> = callees.into_iter().map(|callee| callee.func).collect();
-        self.backend.define_in_tier(unit, id, func, true, &callees).map_err(|e| codegen_diagnostic(e, span))?;
+        self.backend.define_in_tier(unit, (id, CodeId::TOP_LEVEL), func, true, &callees).map_err(|e| codegen_diagnostic(e, span))?;
         Ok(id)
     }
 

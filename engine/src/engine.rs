@@ -10,7 +10,7 @@ use std::io::Write;
 use std::rc::Rc;
 
 use kaleido_lang::parser::Parsed;
-use kaleido_lang::{Completeness, Diagnostic, Limits, Operators, Span, analyze_in, has_errors};
+use kaleido_lang::{Completeness, Diagnostic, Limits, Operators, Span, analyze_until, has_errors};
 
 use crate::backend::{Backend, CompileStats};
 use crate::builtins::BUILTINS;
@@ -114,7 +114,7 @@ pub struct EntryTiming {
     pub compile: std::time::Duration,
     /// Applying and running it; lazy compiles during the run are inside this, and also in `lazy`.
     pub run: std::time::Duration,
-    /// Cranelift time of the functions compiled lazily while it ran.
+    /// Time spent generating the code of the functions compiled lazily while it ran (translation and Cranelift).
     pub lazy: std::time::Duration,
     /// Functions compiled to machine code for the entry: in its module, then lazily while it ran.
     pub functions: u64,
@@ -195,6 +195,8 @@ pub struct Engine {
     modules: Vec<ModuleRecord>,
     /// Names for profilers, when asked for.
     perf_map: PerfMap,
+    /// Why the map for profilers could not be made, when it was asked for and could not.
+    perf_map_problem: Option<String>,
     /// Tier changes not yet taken by the front end, while tracing is on.
     tier_trace: Option<Vec<TierEvent>>,
 }
@@ -217,7 +219,7 @@ impl Engine {
         runtime.set_lazy_hook(&*lazy as &dyn LazyHook);
         let session = Session::default();
         let (retired, entry_names, modules) = (Vec::new(), Vec::new(), Vec::new());
-        let perf_map = PerfMap::open(options.perf_map);
+        let (perf_map, perf_map_problem) = PerfMap::open(options.perf_map);
         let mut engine = Engine {
             session,
             backend,
@@ -230,6 +232,7 @@ impl Engine {
             entry_names,
             modules,
             perf_map,
+            perf_map_problem,
             tier_trace: None,
         };
         for builtin in BUILTINS {
@@ -327,21 +330,29 @@ impl Engine {
         let interrupt = self.runtime.interrupt_handle().clone();
         let (session, backend, lazy) = (&mut self.session, &self.backend, &self.lazy);
         let mut analyzed = std::time::Instant::now();
+        let interrupted = || interruptible && interrupt.is_requested();
         let compiled = self.compile_stack.run(|| {
             let operators = operators.unwrap_or(&session.operators);
-            let analysis = analyze_in(text, operators, &*session, entry_limits());
+            let analysis = analyze_until(text, operators, &*session, entry_limits(), &interrupted);
             analyzed = std::time::Instant::now();
+            let analysis = analysis.ok_or(StagingError::Interrupted)?;
             if has_errors(&analysis.diagnostics) {
                 return Err(StagingError::Rejected(analysis.diagnostics));
             }
             let (mut backend, bodies) = (backend.borrow_mut(), lazy.borrow());
-            let staged = Staging::new(session, &mut backend, &bodies, options, text);
-            let mut compiled = staged.compile(analysis.items, &|| interruptible && interrupt.is_requested())?;
+            let staged = Staging::new((session, &mut backend, &bodies), options, text, &interrupted);
+            let mut compiled = staged.compile(analysis.items)?;
             compiled.warnings.extend(analysis.diagnostics);
             compiled.warnings.sort_by_key(|w| w.span.start);
             Ok(compiled)
         });
         (compiled, analyzed)
+    }
+
+    /// Why the map of JIT code for profilers (`EngineOptions::perf_map`) is not being written, when it
+    /// was asked for: a sentence to show the user.
+    pub fn perf_map_problem(&self) -> Option<&str> {
+        self.perf_map_problem.as_deref()
     }
 
     /// What compiling has cost so far (functions, bytes of code, time).
@@ -398,10 +409,12 @@ impl Engine {
     }
 
     /// Where the top-level items of a script `text` start and end (see [`kaleido_lang::item_spans`]), parsed
-    /// on the compile stack like every entry, so a script may nest as deeply as an entry may.
-    pub fn item_spans(&self, text: &str) -> Vec<Span> {
-        let operators = &self.session.operators;
-        self.compile_stack.run(|| kaleido_lang::item_spans(text, operators, entry_limits()))
+    /// on the compile stack like every entry, so a script may nest as deeply as an entry may. `None` when
+    /// an interrupt stopped the parse (the interrupt stays pending, so the script's first item reports it).
+    pub fn item_spans(&self, text: &str) -> Option<Vec<Span>> {
+        let (operators, interrupt) = (&self.session.operators, self.runtime.interrupt_handle());
+        let stop = || interrupt.is_requested();
+        self.compile_stack.run(|| kaleido_lang::item_spans_until(text, operators, entry_limits(), &stop))
     }
 
     /// Whether `text` is a complete entry (see [`kaleido_lang::completeness`]), parsed on the compile stack

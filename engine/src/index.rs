@@ -92,8 +92,9 @@ pub(crate) enum Code {
     Deferred,
     /// Machine code the engine owns, freed once replaced.
     Compiled(CompiledFunction),
-    /// A builtin or a C function, called directly at `address`. `adapter` is what the name's slot points
-    /// at when code compiled before an `extern` bound the name calls it through the table.
+    /// A builtin (called directly at `address`, since nothing can rebind it) or a C function bound by
+    /// `extern`, whose calls all go through the name's slots to `adapter`, a function of the kaleido
+    /// signature that calls it (so forgetting or redefining the name reaches every caller).
     Native { address: usize, adapter: Option<CompiledFunction> },
 }
 

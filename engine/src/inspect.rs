@@ -55,6 +55,14 @@ pub fn resolve<'e>(engine: &'e Engine, query: &str) -> Result<Target<'e>, String
     if let Some(info) = index.get(name) {
         return Ok(Target::Function(info, None));
     }
+    // `binary+` or `+`: built into the language, not a function of the session (no near name is meant).
+    let symbol = name.strip_prefix("binary").unwrap_or(name);
+    if let [op] = symbol.as_bytes()
+        && kaleido_lang::ast::is_builtin_binary(char::from(*op))
+    {
+        let op = char::from(*op);
+        return Err(format!("`{op}` is a built-in operator, not a function: it cannot be shown, forgotten or redefined"));
+    }
     let near = kaleido_lang::nearest(name, index.functions().map(|f| f.name.clone()));
     let hint = near.map(|n| format!("; did you mean `{n}`?")).unwrap_or_else(|| "; `:list` shows them all".into());
     Err(format!("no function or global named `{name}`{hint}"))

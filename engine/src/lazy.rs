@@ -28,9 +28,10 @@ use kaleido_lang::packed::PackedFunction;
 use kaleido_lang::{Diagnostic, Span};
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::backend::{Backend, CodegenError, CompiledFunction, Unit};
+use crate::backend::{Backend, CodegenError, CompiledFunction, Unit, optimizable};
 use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate};
 use crate::ids::CodeId;
+use crate::options::Tier;
 use crate::runtime::{LazyHook, Raised};
 use crate::stack::Stack;
 
@@ -139,9 +140,15 @@ pub(crate) struct Deferred {
 
 impl Deferred {
     /// Whether to keep the body once compiled: for the optimizing tier to recompile (its code counts
-    /// calls) or to inline (it is small).
+    /// calls), to inline (it is small), or to compile again counting its calls should a later definition
+    /// make it mutually recursive (it calls other functions).
     pub(crate) fn worth_keeping(&self) -> bool {
-        self.hot_counter.is_some() || self.function.len() <= INLINE_PACKED_LIMIT
+        self.hot_counter.is_some() || self.function.len() <= INLINE_PACKED_LIMIT || self.calls_through_slots()
+    }
+
+    /// Whether it calls a function through the table (so it could join a cycle of calls).
+    fn calls_through_slots(&self) -> bool {
+        self.answers.iter().any(|answer| matches!(answer, Answer::Callee(Callee::Slot { .. })))
     }
 }
 
@@ -171,6 +178,9 @@ pub(crate) struct Compiler {
     /// For a slot, the optimized functions (slots) that inlined its body: what a change must reach.
     inlined_into: HashMap<usize, Vec<usize>>,
     compiled: Vec<LazilyCompiled>,
+    /// Code whose tier-up failed during the run (interrupted, or out of code memory): its call counter is
+    /// to start over, so it asks again.
+    retry: Vec<CodeId>,
 }
 
 /// Functions whose packed body has at most this many bytes are inlined into optimized callers (a
@@ -188,6 +198,7 @@ impl Compiler {
             optimized: HashMap::default(),
             inlined_into: HashMap::default(),
             compiled: Vec::new(),
+            retry: Vec::new(),
         }
     }
 
@@ -223,9 +234,36 @@ impl Compiler {
         invalidated
     }
 
+    /// Makes the code of the function called through the slot at `slot` count its calls, in the cell
+    /// `counter` gives for its code id: a function that became mutually recursive is as hot as one that
+    /// calls itself. A deferred body gets the counter; compiled baseline code without one goes back to its
+    /// lazy stub with its body deferred again, counting (its code id is returned, for the engine to
+    /// repoint the slot); optimized code, and code that counts already, stay.
+    pub(crate) fn count_calls(&mut self, slot: usize, counter: impl FnOnce(CodeId) -> usize) -> Option<CodeId> {
+        if self.optimized.contains_key(&slot) {
+            return None;
+        }
+        if let Some(pending) = self.pending.get_mut(&slot) {
+            if pending.hot_counter.is_none() && pending.checks {
+                pending.hot_counter = Some((counter(pending.code_id), slot));
+            }
+            return None;
+        }
+        let body = self.bodies.get_mut(&slot).filter(|body| body.hot_counter.is_none() && body.checks)?;
+        body.hot_counter = Some((counter(body.code_id), slot));
+        let code = body.code_id;
+        self.pending.insert(slot, body.clone());
+        Some(code)
+    }
+
     /// The functions compiled lazily since the last call.
     pub(crate) fn take_compiled(&mut self) -> Vec<LazilyCompiled> {
         std::mem::take(&mut self.compiled)
+    }
+
+    /// The code whose tier-up failed since the last call, to count its calls again.
+    pub(crate) fn take_retries(&mut self) -> Vec<CodeId> {
+        std::mem::take(&mut self.retry)
     }
 
     fn compile(&mut self, slot: usize) -> Result<usize, CodegenError> {
@@ -273,12 +311,20 @@ impl Compiler {
                 self.compiled.push(LazilyCompiled { name: body.name.to_string(), function, tier_up: true });
                 Ok(Some(code))
             }
-            // An interrupt stops the program; the next run may still get there.
-            Err(CodegenError::Interrupted) => Err(CodegenError::Interrupted),
-            // Out of code memory, say: the baseline code is correct, and stays. An internal error is a bug
-            // that must not hide behind that: debug builds (and so the tests) stop on it.
+            // Too big for the optimizing tier: the baseline code is what it gets, and it never asks again.
+            Err(CodegenError::TooBigToOptimize) => Ok(None),
+            // An interrupt stops the program; the counter starts over after the run, so the function asks
+            // again once it is hot again, as an interrupted lazy compile is tried again on the next call.
+            Err(CodegenError::Interrupted) => {
+                self.retry.push(body.code_id);
+                Err(CodegenError::Interrupted)
+            }
+            // Out of code memory, say: the baseline code is correct, and stays until its count runs out
+            // again (after the run), when the tier-up is tried again. An internal error is a bug that must
+            // not hide behind that: debug builds (and so the tests) stop on it.
             Err(error) => {
                 debug_assert!(!matches!(error, CodegenError::Internal(_)), "the optimizing tier failed: {error}");
+                self.retry.push(body.code_id);
                 Ok(None)
             }
         }
@@ -336,13 +382,15 @@ fn compile_deferred(
     optimize: bool,
     inline: &[(usize, &Deferred)],
 ) -> Result<CompiledFunction, CodegenError> {
-    let mut unit = backend.unit();
-    let result = compile_into(backend, &mut unit, pending, optimize, inline);
-    if let Err(error) = result {
-        backend.abandon(unit);
-        return Err(error);
-    }
-    Ok(backend.finish(unit)?.remove(0))
+    backend.timed(|backend| {
+        let mut unit = backend.unit();
+        let result = compile_into(backend, &mut unit, pending, optimize, inline);
+        if let Err(error) = result {
+            backend.abandon(unit);
+            return Err(error);
+        }
+        Ok(backend.finish(unit)?.remove(0))
+    })
 }
 
 fn compile_into(
@@ -357,9 +405,12 @@ fn compile_into(
     let direct = pending.direct_self_calls && hot_counter.is_none();
     let callees = translate_for_inlining(backend, inline.iter().copied())?;
     let self_id = if direct { Some((&mut *unit, id)) } else { None };
-    let func = translate_deferred(backend, pending, self_id, hot_counter, &callees)?;
+    let func = translate_deferred(backend, pending, (self_id, optimize), hot_counter, &callees)?;
+    if optimize && !optimizable(&func) {
+        return Err(CodegenError::TooBigToOptimize);
+    }
     let callees: Vec<ir::Function> = callees.into_iter().map(|callee| callee.func).collect();
-    backend.define_in_tier(unit, id, func, optimize, &callees)
+    backend.define_in_tier(unit, (id, pending.code_id), func, optimize, &callees)
 }
 
 /// `bodies` (each with the slot it is called through) translated to be inlined as callees `0..` of a
@@ -370,7 +421,7 @@ pub(crate) fn translate_for_inlining<'d>(
 ) -> Result<Vec<InlineBody>, CodegenError> {
     bodies
         .map(|(slot, body)| {
-            let func = translate_deferred(backend, body, None, None, &[])?;
+            let func = translate_deferred(backend, body, (None, true), None, &[])?;
             // Every way to raise is a call: to a function, a hook, or the stack check's `k_raise`.
             let aborts = func
                 .layout
@@ -383,11 +434,12 @@ pub(crate) fn translate_for_inlining<'d>(
 }
 
 /// The IR of a deferred body, replaying its answers: with a direct self-call into function `self_id` of
-/// `unit` when given, a call counter when given, and direct calls (to be inlined) through `inline`.
+/// `unit` when given, a call counter when given, and direct calls (to be inlined) through `inline`; for the
+/// optimizing tier when `optimize` (or when it is the current tier).
 fn translate_deferred(
     backend: &mut Backend,
     pending: &Deferred,
-    self_id: Option<(&mut Unit, FuncId)>,
+    (self_id, optimize): (Option<(&mut Unit, FuncId)>, bool),
     hot_counter: Option<(usize, usize)>,
     inline: &[InlineBody],
 ) -> Result<ir::Function, CodegenError> {
@@ -404,11 +456,15 @@ fn translate_deferred(
         // The call sites were recorded when the body was checked; this translation gives the same ones.
         origin: 0,
         hot_counter,
+        locals_in_slots: !optimize && backend.tier() == Tier::Baseline,
     };
     let mut replay = Replay::new(&pending.answers, inline);
     let (frontend, runtime) = (backend.isa().frontend_config(), backend.runtime());
-    translate(&mut func, backend.builder_context(), frontend, &spec, runtime, &mut replay)
-        .map_err(|d| CodegenError::Internal(d.message))?;
+    let interrupt = backend.interrupt_handle().clone();
+    let stop = || interrupt.is_requested();
+    translate(&mut func, backend.builder_context(), frontend, &spec, runtime, &mut replay, &stop).map_err(|d| {
+        if interrupt.is_requested() { CodegenError::Interrupted } else { CodegenError::Internal(d.message) }
+    })?;
     Ok(func)
 }
 

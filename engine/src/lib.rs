@@ -23,6 +23,7 @@
 
 mod backend;
 mod builtins;
+mod call_graph;
 mod cells;
 mod code_memory;
 mod codegen;
@@ -30,6 +31,7 @@ mod compile;
 pub mod disasm;
 mod engine;
 mod error;
+mod frame_guard;
 mod globals;
 mod ids;
 mod index;

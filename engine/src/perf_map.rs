@@ -2,21 +2,59 @@
 //! read the same format), so `perf report` shows `fib@2` instead of an unknown address. One line per
 //! function: start address and size in hex, then the name (`START SIZE NAME`), appended as code is made;
 //! the names are the ones `:show` and `:asm` use (`fib@2`, an entry's name for its top-level code).
+//!
+//! `/tmp` is shared with every user of the machine, and the name is predictable, so the file is created
+//! exclusively (never opened if it exists, never through a symlink), readable and writable by its owner
+//! only. The process creates it once; every engine of the process (after `:reset`, say) writes to that
+//! one file.
 
+use std::fs::File;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The process's map, once an engine has created it.
+static MAP: Mutex<Option<Arc<File>>> = Mutex::new(None);
 
 /// The map file, when asked for (`--perf-map`, or `KALEIDO_PERF_MAP=1`).
 pub(crate) struct PerfMap {
-    file: Option<std::fs::File>,
+    file: Option<Arc<File>>,
 }
 
 impl PerfMap {
-    /// Opens (creates, or appends to) this process's map when `enabled`; a map that cannot be written is
-    /// simply not written (profiling is optional).
-    pub(crate) fn open(enabled: bool) -> PerfMap {
-        let path = format!("/tmp/perf-{}.map", std::process::id());
-        let file = enabled.then(|| std::fs::OpenOptions::new().create(true).append(true).open(path).ok()).flatten();
-        PerfMap { file }
+    /// The process's map when `enabled`: created now if no engine of the process made it yet. When it
+    /// cannot be created (it exists already: left by an earlier process that had the same id, or planted),
+    /// no map is written and the error says why, in a sentence for people.
+    pub(crate) fn open(enabled: bool) -> (PerfMap, Option<String>) {
+        if !enabled {
+            return (PerfMap { file: None }, None);
+        }
+        let mut shared = MAP.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(file) = &*shared {
+            return (PerfMap { file: Some(file.clone()) }, None);
+        }
+        let path = path();
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path);
+        match created {
+            Ok(file) => {
+                let file = Arc::new(file);
+                *shared = Some(file.clone());
+                (PerfMap { file: Some(file) }, None)
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                let why = format!(
+                    "{path} exists already (left by an earlier process with this id, or put there by someone \
+                     else), so kaleido will not write to it; remove it to name JIT code for profilers"
+                );
+                (PerfMap { file: None }, Some(why))
+            }
+            Err(error) => (PerfMap { file: None }, Some(format!("cannot create {path}: {error}"))),
+        }
     }
 
     /// Whether the map is being written (names need not be made otherwise).
@@ -26,10 +64,15 @@ impl PerfMap {
 
     /// Records that `size` bytes of code at `code` are the function `name`.
     pub(crate) fn record(&mut self, code: usize, size: usize, name: &str) {
-        if let Some(file) = &mut self.file
+        if let Some(file) = &self.file
             && size > 0
         {
-            let _ = writeln!(file, "{code:x} {size:x} {name}");
+            let _ = writeln!(&**file, "{code:x} {size:x} {name}");
         }
     }
+}
+
+/// Where `perf` looks for this process's map.
+pub(crate) fn path() -> String {
+    format!("/tmp/perf-{}.map", std::process::id())
 }

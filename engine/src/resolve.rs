@@ -12,6 +12,7 @@ use kaleido_lang::diagnostic::shorten;
 use kaleido_lang::{Diagnostic, Span};
 
 use crate::builtins::builtin;
+use crate::call_graph::CallGraph;
 use crate::codegen::{Callee, MathInstruction, Resolve};
 use crate::index::{Code, FunctionKind, FunctionState};
 use crate::session::Session;
@@ -22,7 +23,10 @@ pub(crate) struct EntryResolver<'s> {
     /// Functions defined by earlier items of this entry, with their arity.
     pub(crate) entry_defs: HashMap<String, usize>,
     /// What each function defined by this entry so far calls (its latest definition in the entry).
-    pub(crate) entry_calls: HashMap<String, BTreeSet<(String, usize)>>,
+    entry_calls: HashMap<String, BTreeSet<(String, usize)>>,
+    /// The other way round: for a function, the entry's definitions whose calls named it (perhaps in a
+    /// definition the entry replaced since: check `entry_calls`).
+    entry_callers: HashMap<String, Vec<String>>,
     /// Functions bound by earlier `extern` items of this entry: arity and address.
     pub(crate) entry_externs: HashMap<String, (usize, usize)>,
     /// Global cells allocated by this entry, by name.
@@ -49,6 +53,7 @@ impl<'s> EntryResolver<'s> {
             session,
             entry_defs: HashMap::default(),
             entry_calls: HashMap::default(),
+            entry_callers: HashMap::default(),
             entry_externs: HashMap::default(),
             new_globals: HashMap::default(),
             warnings: Vec::new(),
@@ -60,12 +65,29 @@ impl<'s> EntryResolver<'s> {
         }
     }
 
-    /// The arity `name` has as this entry's item sees it (defined earlier in the entry, or before).
+    /// The arity `name` has as this entry's item sees it (defined or bound by an `extern` earlier in the
+    /// entry, or before).
     pub(crate) fn arity_of(&self, name: &str) -> Option<usize> {
         if let Some(&arity) = self.entry_defs.get(name) {
             return Some(arity);
         }
+        if let Some(&(arity, _)) = self.entry_externs.get(name) {
+            return Some(arity);
+        }
         self.session.index.get(name).filter(|f| f.state == FunctionState::Defined).and_then(|f| f.arity)
+    }
+
+    /// Records that this entry's definition of `name` calls `calls`.
+    pub(crate) fn note_calls(&mut self, name: &str, calls: BTreeSet<(String, usize)>) {
+        for (callee, _) in &calls {
+            self.entry_callers.entry(callee.clone()).or_default().push(name.to_string());
+        }
+        self.entry_calls.insert(name.to_string(), calls);
+    }
+
+    /// What this entry's definitions so far call, by caller.
+    pub(crate) fn entry_calls(&self) -> &HashMap<String, BTreeSet<(String, usize)>> {
+        &self.entry_calls
     }
 
     /// `name`'s `extern` binding as this item sees it: arity and address.
@@ -114,20 +136,67 @@ impl<'s> EntryResolver<'s> {
     }
 }
 
+/// The call graph as an item of the entry sees it: the session's, with the entry's earlier definitions,
+/// and `name` (being defined) calling `calls`.
+pub(crate) struct EntryGraph<'a, 's> {
+    /// The resolver of the entry.
+    pub(crate) resolver: &'a EntryResolver<'s>,
+    /// The function being defined.
+    pub(crate) name: &'a str,
+    /// What its new definition calls.
+    pub(crate) calls: &'a BTreeSet<String>,
+}
+
+impl CallGraph for EntryGraph<'_, '_> {
+    fn callees(&self, name: &str) -> Vec<String> {
+        if name == self.name {
+            return self.calls.iter().cloned().collect();
+        }
+        match self.resolver.entry_calls.get(name) {
+            Some(calls) => calls.iter().map(|(callee, _)| callee.clone()).collect(),
+            None => self.resolver.session.index.callees(name),
+        }
+    }
+
+    fn callers(&self, name: &str) -> Vec<String> {
+        let resolver = self.resolver;
+        // The session's callers, but those this entry redefines (and the one being defined), whose calls
+        // are the entry's now; then the entry's own.
+        let mut callers: Vec<String> = (resolver.session.index.callers(name).into_iter())
+            .filter(|caller| caller != self.name && !resolver.entry_calls.contains_key(caller))
+            .collect();
+        let of_entry = resolver.entry_callers.get(name).into_iter().flatten();
+        callers.extend(of_entry.filter(|caller| {
+            *caller != self.name && resolver.entry_calls.get(*caller).is_some_and(|c| c.iter().any(|(n, _)| n == name))
+        }).cloned());
+        if self.calls.contains(name) {
+            callers.push(self.name.to_string());
+        }
+        callers.sort();
+        callers.dedup();
+        callers
+    }
+}
+
 impl Resolve for EntryResolver<'_> {
+    /// A builtin is called at its address (or is an instruction): no binding can replace it. Everything else
+    /// goes through the slot of (name, arity), externs included, so a `:forget` or a later `def` of the
+    /// name reaches every caller compiled before it.
     fn callee(&mut self, name: &str, arity: usize, span: Span) -> Result<Callee, Diagnostic> {
-        let native = match builtin(name) {
-            Some(builtin) => Some((builtin.arity(), builtin.address(), builtin.takes_state())),
-            None => self.extern_binding(name).map(|(arity, address)| (arity, address, false)),
-        };
-        if let Some((takes, address, takes_state)) = native {
-            if takes != arity {
-                return Err(Diagnostic::error(span, arity_message(name, takes, arity)));
+        if let Some(builtin) = builtin(name) {
+            if builtin.arity() != arity {
+                return Err(Diagnostic::error(span, arity_message(name, builtin.arity(), arity)));
             }
-            if let Some(instruction) = builtin(name).and_then(|_| MathInstruction::of(name)) {
+            if let Some(instruction) = MathInstruction::of(name) {
                 return Ok(Callee::Instruction(instruction));
             }
-            return Ok(Callee::Native { address, takes_state });
+            return Ok(Callee::Native { address: builtin.address(), takes_state: builtin.takes_state() });
+        }
+        // A C function's arity cannot change while it is bound: a call that disagrees is an error now.
+        if let Some((takes, _)) = self.extern_binding(name)
+            && takes != arity
+        {
+            return Err(Diagnostic::error(span, arity_message(name, takes, arity)));
         }
         let recursive = self.defining.as_ref().is_some_and(|(own, takes)| own == name && *takes == arity);
         if self.in_definition {

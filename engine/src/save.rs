@@ -6,15 +6,20 @@
 //! recursion forbids it, each callee before its callers. A definition whose operators meant something else
 //! when it was entered (an operator redefined with a new precedence since) is printed from the parse it
 //! had, fully parenthesized, so it reads back with that meaning.
+//!
+//! Forgotten operators come back as forgotten: a definition that uses one (it fails when called, as it
+//! did in the session) needs it to parse, so the script defines a placeholder for it first (`def binary%
+//! 50 (a0 a1) 0`, with the precedence the definition was parsed under) and forgets it at the end
+//! (`:forget binary%`); so does a forgotten operator of the prelude, which the fresh engine defines.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kaleido_lang::Operators;
-use kaleido_lang::ast::{ItemKind, ProtoKind};
+use kaleido_lang::ast::{ItemKind, ProtoKind, binary_name, unary_name};
 use kaleido_lang::printer::{print_item, print_prototype};
 
 use crate::engine::Engine;
-use crate::index::{FunctionInfo, FunctionKind, Version};
+use crate::index::{FunctionInfo, FunctionKind, FunctionState, Version};
 use crate::runtime::format_value;
 
 /// A script that rebuilds `engine`'s session.
@@ -27,17 +32,58 @@ pub fn session_script(engine: &Engine) -> String {
         text.push_str(&format!("var {name} = {};\n", value_literal(value)));
     }
     let definitions = current_definitions(engine);
+    let gone = forgotten_operators(engine, &definitions);
+    for (name, placeholder) in &gone {
+        if let Some(operator) = *placeholder {
+            text.push_str(&format!("def {} 0;\n", placeholder_prototype(name, operator)));
+        }
+    }
     let operators = engine.operators();
     for step in definition_order(&definitions) {
         let (info, version) = definitions[step.index];
         let line = match step.kind {
-            StepKind::Placeholder => format!("def {} 0", placeholder_prototype(info)),
+            StepKind::Placeholder => {
+                format!("def {} 0", placeholder_prototype(&info.name, (info.operator, info.arity.unwrap_or(0))))
+            }
             StepKind::Definition => definition_text(engine, operators, version),
         };
         text.push_str(&line);
         text.push_str(";\n");
     }
+    for (name, _) in gone {
+        text.push_str(&format!(":forget {name}\n"));
+    }
     text
+}
+
+/// The operators that are not defined now but must be forgotten again after a reload, by name: those a
+/// current definition uses (each with the operator and arity of a placeholder to define before it), and
+/// the prelude's (which a fresh engine defines; no placeholder).
+fn forgotten_operators(
+    engine: &Engine,
+    definitions: &[(&FunctionInfo, &Version)],
+) -> Vec<(String, Option<(ProtoKind, usize)>)> {
+    let index = engine.index();
+    let is_gone = |name: &str| index.get(name).is_none_or(|f| f.state != FunctionState::Defined);
+    let from_prelude =
+        |name: &str| index.get(name).and_then(|f| f.history.first()).is_some_and(|v| v.entry_name == "<prelude>");
+    let mut gone: BTreeMap<String, Option<(ProtoKind, usize)>> = BTreeMap::new();
+    for (info, version) in definitions {
+        let meanings = &version.parsed_under;
+        let infix = (meanings.infix().iter()).map(|&(op, precedence)| (binary_name(op), ProtoKind::Binary { op, precedence }, 2));
+        let prefix = meanings.prefix().iter().map(|&op| (unary_name(op), ProtoKind::Unary(op), 1));
+        for (name, kind, arity) in infix.chain(prefix) {
+            // A definition may use its own operator: defining it defines that.
+            if name != info.name && is_gone(&name) {
+                let placeholder = (!from_prelude(&name)).then_some((kind, arity));
+                gone.entry(name).or_insert(placeholder);
+            }
+        }
+    }
+    for info in index.functions().filter(|f| f.state != FunctionState::Defined && from_prelude(&f.name)) {
+        gone.entry(info.name.clone()).or_insert(None);
+    }
+    gone.into_iter().collect()
 }
 
 /// Every user definition in force, in the order of the entries that made them.
@@ -66,13 +112,13 @@ fn definition_text(engine: &Engine, operators: &Operators, version: &Version) ->
 }
 
 /// A definition that only declares an operator (precedence and arity), for the rare session whose
-/// operators use each other in a cycle: the real definition follows later.
-fn placeholder_prototype(info: &FunctionInfo) -> String {
-    let params = (0..info.arity.unwrap_or(0))
-        .map(|i| kaleido_lang::ast::Param { name: format!("a{i}"), span: kaleido_lang::Span::default() });
+/// operators use each other in a cycle (the real definition follows later), or for a forgotten one that
+/// a definition uses (forgotten again at the end).
+fn placeholder_prototype(name: &str, (kind, arity): (ProtoKind, usize)) -> String {
+    let params = (0..arity).map(|i| kaleido_lang::ast::Param { name: format!("a{i}"), span: kaleido_lang::Span::default() });
     let proto = kaleido_lang::ast::Prototype {
-        name: info.name.clone(),
-        kind: info.operator,
+        name: name.to_string(),
+        kind,
         params: params.collect(),
         span: kaleido_lang::Span::default(),
         name_span: kaleido_lang::Span::default(),

@@ -25,6 +25,28 @@ pub(crate) const EVAL_BUDGET: usize = 24 * 1024 * 1024;
 /// number, `k_frame` grows a vector), the switch to the compile stack, and a signal handler.
 pub(crate) const EVAL_MARGIN: usize = 256 * 1024;
 
+/// The largest frame that may be allocated before anything checks it: the rule every compiled function
+/// goes through (`backend.rs`), whatever its tier and whatever it inlined, measured from the machine code
+/// (Cranelift's frame layout), not guessed from the source. A stack check runs after the prologue has
+/// allocated the frame, and code may store into the frame before its check; both are sound because every
+/// frame that reaches its prologue starts above the limit (its caller passed a check, or it is top-level
+/// code at the top of the evaluation stack) and a frame this small fits in [`EVAL_MARGIN`] with room to
+/// spare for the hooks a failing check calls. So a function with no calls and no loops may skip its check
+/// when its frame is at most this big; a larger frame, checked or not, is entered through a guard that
+/// checks it fits before allocating it (`frame_guard.rs`), and the engine checks a larger top-level frame
+/// before calling the code.
+pub(crate) const MAX_UNGUARDED_FRAME: usize = 64 * 1024;
+
+/// What a guarded frame must leave free above the limit besides itself: its own hooks and the Rust frames
+/// of a runtime error, as for any frame.
+pub(crate) const GUARD_SLACK: usize = 4 * 1024;
+
+/// Whether a frame of `frame` bytes allocated below the stack pointer `sp` stays above `limit` with
+/// [`GUARD_SLACK`] to spare (what a frame guard checks in JIT code, and the engine before top-level code).
+pub(crate) fn frame_fits(sp: usize, frame: usize, limit: usize) -> bool {
+    sp.checked_sub(frame + GUARD_SLACK).is_some_and(|room| room >= limit)
+}
+
 /// Room above the budget for the Rust frames between the top of the evaluation stack and the first JIT
 /// frame (larger in debug builds). The budget is measured from the frame that calls JIT code.
 pub(crate) const EVAL_ENTRY: usize = 64 * 1024;

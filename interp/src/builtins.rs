@@ -60,3 +60,16 @@ pub const BUILTINS: &[Builtin] = &[
 pub fn builtin(name: &str) -> Option<&'static Builtin> {
     BUILTINS.iter().find(|b| b.name == name)
 }
+
+/// C functions of the process an `extern` may bind (a few of the C library's, which the JIT finds by
+/// name): what the interpreter knows of "the process" to model `extern`, `:forget` and a later `def` of
+/// the name. Rust's `f64` methods call the same C library functions, so the results agree bit for bit.
+pub const C_FUNCTIONS: &[Builtin] = &[
+    Builtin { name: "hypot", arity: 2, call: |a, _| a[0].hypot(a[1]) },
+    Builtin { name: "cbrt", arity: 1, call: |a, _| a[0].cbrt() },
+];
+
+/// The C function called `name`, if the interpreter models it.
+pub fn c_function(name: &str) -> Option<&'static Builtin> {
+    C_FUNCTIONS.iter().find(|b| b.name == name)
+}

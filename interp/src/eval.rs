@@ -2,7 +2,7 @@
 
 use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, binary_name, unary_name};
 
-use crate::builtins::builtin;
+use crate::builtins::{builtin, c_function};
 use crate::session::{Interpreter, RuntimeError};
 
 /// How deeply calls may nest before the interpreter reports a stack overflow. The JIT's limit is set by
@@ -132,6 +132,19 @@ impl Interpreter {
     fn call(&mut self, name: &str, args: Vec<f64>, frame: &Frame) -> Value {
         if let Some(b) = builtin(name) {
             return Ok((b.call)(&args, &mut self.output));
+        }
+        // A C function bound by `extern`, reached as the JIT reaches it: through the name's binding now.
+        if let Some(&takes) = self.bound.get(name) {
+            if takes != args.len() {
+                return Err(RuntimeError::ArityMismatch {
+                    caller: frame.function.map(str::to_string),
+                    callee: name.to_string(),
+                    passed: args.len(),
+                    takes,
+                });
+            }
+            let c = c_function(name).expect("only C functions the interpreter knows are bound");
+            return Ok((c.call)(&args, &mut self.output));
         }
         let Some(definition) = self.functions.get(name).cloned() else {
             return Err(RuntimeError::Undefined { name: name.to_string() });

@@ -4,8 +4,11 @@
 //! functions (changing arity sometimes), define operators with random precedences (redefining the
 //! prelude's too), set globals, declare externs, call functions before they exist, and evaluate
 //! expressions using `if`, `for`, `var`, assignment, builtins and `printd`, and unparenthesized chains of
-//! operators whose meaning depends on the precedences in force. An entry may also be a command,
-//! `:undo fN` or `:forget fN`, which a runner passes to the engine's and the interpreter's own calls.
+//! operators whose meaning depends on the precedences in force. Two C functions (`hypot`, `cbrt`) are
+//! bound by `extern`, called, forgotten and then defined with `def`; a unary `:` may start an entry
+//! (`:if c then a else b`, which is code, not a command). An entry may also be a command, `:undo NAME` or
+//! `:forget NAME` of a function, an operator (`binary%`) or an extern, which a runner passes to the
+//! engine's and the interpreter's own calls.
 //!
 //! Every generated program terminates, by construction:
 //! - function `f<i>` calls only `f<j>` with `j < i` (or names never defined), so calls form no cycle;
@@ -13,13 +16,28 @@
 //!   to a user function passes a small literal as its first argument, and `p0` is never assigned;
 //! - loops have literal bounds and positive literal steps, loop variables are never assigned, and loop
 //!   bodies in functions make no user calls (top-level loops may: no function calls back into them);
-//! - operator bodies use only built-in operators and builtins, so operators never call each other.
+//! - operator bodies use only built-in operators and builtins, so operators never call each other, and
+//!   so do the bodies given to the C functions' names.
 
 /// How many function names (`f0`..) sessions use.
 const FUNCTIONS: usize = 6;
 /// Characters the generator defines as operators, besides the prelude's.
 const BINARY_OPS: &[char] = &['%', '^', '@', '~', '|', '&', '>', ':'];
-const UNARY_OPS: &[char] = &['~', '@', '!', '-'];
+const UNARY_OPS: &[char] = &['~', '@', '!', '-', ':'];
+/// C functions of the process that sessions bind with `extern` (the interpreter models these two), with
+/// their arities.
+const C_NAMES: &[(&str, usize)] = &[("hypot", 2), ("cbrt", 1)];
+
+/// What a C function's name is bound to, as far as the generator knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Binding {
+    /// Nothing (never declared, or forgotten).
+    Free,
+    /// The C function, by `extern`.
+    Extern,
+    /// A `def`.
+    Defined,
+}
 const LITERALS: &[&str] = &["0", "1", "2", "3", "0.5", "2.5", "7", "10", "100", "0.1", "1e300", "1e-300", "4"];
 
 /// A small deterministic random number generator (SplitMix64).
@@ -86,6 +104,8 @@ pub struct Generator {
     binary: Vec<char>,
     unary: Vec<char>,
     fresh: usize,
+    /// What each of [`C_NAMES`] is bound to.
+    c_names: [Binding; 2],
 }
 
 impl Generator {
@@ -98,6 +118,7 @@ impl Generator {
             binary: vec!['|', '&', '>', ':'],
             unary: vec!['!', '-'],
             fresh: 0,
+            c_names: [Binding::Free; 2],
         }
     }
 
@@ -106,20 +127,70 @@ impl Generator {
         (0..entries).map(|_| self.entry()).collect()
     }
 
+    /// A session of `lines` lines for a script: one item or command each, every item ended by `;` (so a
+    /// line that starts with an operator, such as the unary `:`, does not continue the line before it).
+    pub fn script(&mut self, lines: usize) -> Vec<String> {
+        (0..lines)
+            .map(|_| match self.command() {
+                Some(command) => command,
+                None => format!("{};", self.item()),
+            })
+            .collect()
+    }
+
     fn entry(&mut self) -> String {
-        // Sometimes a command instead: undo or forget a function (the shell's `:undo`, `:forget`).
-        if self.rng.chance(6) {
-            let index = self.rng.below(FUNCTIONS);
-            return match self.rng.chance(70) {
-                true => format!(":undo f{index}"),
-                false => {
-                    self.arities[index] = None;
-                    format!(":forget f{index}")
-                }
-            };
+        if let Some(command) = self.command() {
+            return command;
         }
         let items = 1 + self.rng.below(3);
         (0..items).map(|_| self.item()).collect::<Vec<_>>().join("; ")
+    }
+
+    /// Sometimes a command: undo or forget a function, an operator or an extern (the shell's `:undo`,
+    /// `:forget`).
+    fn command(&mut self) -> Option<String> {
+        if !self.rng.chance(8) {
+            return None;
+        }
+        let (name, forget) = match self.rng.below(100) {
+            0..60 => {
+                let index = self.rng.below(FUNCTIONS);
+                let forget = self.rng.chance(30);
+                if forget {
+                    self.arities[index] = None;
+                }
+                (format!("f{index}"), forget)
+            }
+            60..80 => {
+                let forget = self.rng.chance(50);
+                let name = match self.rng.chance(50) {
+                    true => {
+                        let op = *self.rng.pick(&self.binary.clone());
+                        if forget {
+                            self.binary.retain(|&o| o != op);
+                        }
+                        format!("binary{op}")
+                    }
+                    false => {
+                        let op = *self.rng.pick(&self.unary.clone());
+                        if forget {
+                            self.unary.retain(|&o| o != op);
+                        }
+                        format!("unary{op}")
+                    }
+                };
+                (name, forget)
+            }
+            _ => {
+                let index = self.rng.below(C_NAMES.len());
+                let forget = self.rng.chance(70);
+                if forget {
+                    self.c_names[index] = Binding::Free;
+                }
+                (C_NAMES[index].0.to_string(), forget)
+            }
+        };
+        Some(if forget { format!(":forget {name}") } else { format!(":undo {name}") })
     }
 
     fn item(&mut self) -> String {
@@ -127,8 +198,9 @@ impl Generator {
             0..30 => self.definition(),
             30..40 => self.binary_operator(),
             40..46 => self.unary_operator(),
-            46..56 => self.global(),
-            56..60 => self.odd_item(),
+            46..54 => self.global(),
+            54..57 => self.c_binding(),
+            57..60 => self.odd_item(),
             _ => {
                 let scope = Scope { call_below: FUNCTIONS, calls: true, top_level: true, ..Scope::default() };
                 self.expr(3, &scope)
@@ -187,6 +259,24 @@ impl Generator {
         format!("var {name} = {init}")
     }
 
+    /// `extern` of a C function's name, or, once it is free, a `def` of it (whose body calls nothing, as an
+    /// operator's).
+    fn c_binding(&mut self) -> String {
+        let index = self.rng.below(C_NAMES.len());
+        let (name, arity) = C_NAMES[index];
+        if self.c_names[index] == Binding::Free && self.rng.chance(40) {
+            self.c_names[index] = Binding::Defined;
+            let params: Vec<String> = (0..arity).map(|i| format!("p{i}")).collect();
+            let scope = Scope { params: params.clone(), ..Scope::default() };
+            return format!("def {name}({}) {}", params.join(" "), self.expr(2, &scope));
+        }
+        if self.c_names[index] != Binding::Defined {
+            self.c_names[index] = Binding::Extern;
+        }
+        let params = ["x", "y"];
+        format!("extern {name}({})", params[..arity].join(" "))
+    }
+
     /// Items both sides must reject, or accept without effect.
     fn odd_item(&mut self) -> String {
         let items = [
@@ -221,7 +311,11 @@ impl Generator {
             31..37 if scope.calls => self.chain(d, scope),
             37..45 if scope.calls => {
                 let op = *self.rng.pick(&self.unary.clone());
-                format!("{op}({})", self.expr(d, scope))
+                match self.rng.below(4) {
+                    0 => format!("{op}{}", self.leaf(scope)),
+                    1 => format!("{op}if {} then {} else {}", self.expr(d, scope), self.expr(d, scope), self.expr(d, scope)),
+                    _ => format!("{op}({})", self.expr(d, scope)),
+                }
             }
             45..55 => self.builtin_call(d, scope),
             55..70 => self.user_call(d, scope),
@@ -289,7 +383,10 @@ impl Generator {
             args.extend((1..*arity).map(|_| self.expr(depth, scope)));
             return format!("{name}({})", args.join(", "));
         }
-        let (name, known) = if scope.call_below == 0 || self.rng.chance(8) {
+        let (name, known) = if self.rng.chance(8) {
+            let (name, arity) = *self.rng.pick(C_NAMES);
+            (name.to_string(), Some(arity))
+        } else if scope.call_below == 0 || self.rng.chance(8) {
             (format!("u{}", self.rng.below(2)), None)
         } else {
             let index = self.rng.below(scope.call_below);

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use kaleido_lang::ast::{Expr, ExprKind, Item, ItemKind, ProtoKind};
 use kaleido_lang::{Operators, analyze, has_errors};
 
-use crate::builtins::builtin;
+use crate::builtins::{builtin, c_function};
 
 /// The prelude, restated from the language reference.
 pub const PRELUDE: &str = "def unary!(v) if v then 0 else 1;
@@ -106,8 +106,9 @@ pub struct Interpreter {
     pub(crate) functions: HashMap<String, Definition>,
     /// Every definition of each name, oldest first, with the operator its prototype declared.
     history: HashMap<String, Vec<(Definition, ProtoKind)>>,
-    /// Names bound to builtins by `extern` (the interpreter knows no C functions).
-    declared: HashSet<String>,
+    /// Names bound by `extern` to a C function (of [`crate::builtins::C_FUNCTIONS`]), with the arity the
+    /// `extern` declared. (An `extern` of a builtin binds nothing: builtins are always there.)
+    pub(crate) bound: HashMap<String, usize>,
     pub(crate) globals: HashMap<String, f64>,
     operators: Operators,
     /// What the program wrote with `putchard` and `printd`.
@@ -123,7 +124,7 @@ impl Interpreter {
         let mut interpreter = Interpreter {
             functions: HashMap::new(),
             history: HashMap::new(),
-            declared: HashSet::new(),
+            bound: HashMap::new(),
             globals: HashMap::new(),
             operators: Operators::builtin(),
             output: Vec::new(),
@@ -176,7 +177,9 @@ impl Interpreter {
                 results.push(self.define(proto.name, definition, proto.kind));
             }
             ItemKind::Extern(proto) => {
-                self.declared.insert(proto.name.clone());
+                if builtin(&proto.name).is_none() {
+                    self.bound.insert(proto.name.clone(), proto.params.len());
+                }
                 results.push(ItemResult::Declared { name: proto.name });
             }
             ItemKind::Expr(expr) => {
@@ -221,8 +224,11 @@ impl Interpreter {
         EntryResult::Applied { items: vec![self.define(name.to_string(), definition, kind)], error: None }
     }
 
-    /// `:forget NAME`: removes the function (and its operator); its history stays.
+    /// `:forget NAME`: removes the function (and its operator) or an `extern`'s binding; its history stays.
     pub fn forget(&mut self, name: &str) -> EntryResult {
+        if self.bound.remove(name).is_some() {
+            return EntryResult::Applied { items: Vec::new(), error: None };
+        }
         if self.functions.remove(name).is_none() {
             return EntryResult::Rejected(vec![format!("`{name}` is not defined")]);
         }
@@ -236,9 +242,12 @@ impl Interpreter {
     /// The compile-time checks beyond parsing, over every item, against the entry's own earlier items.
     fn check_entry(&self, items: &[Item]) -> Result<(), String> {
         let mut defined: HashSet<&str> = self.functions.keys().map(String::as_str).collect();
+        // C functions bound so far (by the session, then by the entry's earlier items), with their arity.
+        let mut bound: HashMap<&str, usize> = self.bound.iter().map(|(name, &arity)| (name.as_str(), arity)).collect();
         // Top-level code calling a known function with the wrong number of arguments is a compile error.
         let mut arities: HashMap<&str, usize> =
             self.functions.iter().map(|(name, definition)| (name.as_str(), definition.params.len())).collect();
+        arities.extend(bound.iter().map(|(&name, &arity)| (name, arity)));
         for item in items {
             match &item.kind {
                 ItemKind::Def(function) => {
@@ -246,25 +255,38 @@ impl Interpreter {
                     if builtin(name).is_some() {
                         return Err(format!("`{name}` is a builtin and cannot be redefined"));
                     }
-                    check_calls(&function.body)?;
+                    if bound.contains_key(name) {
+                        return Err(format!("`{name}` is bound to a C function by `extern`"));
+                    }
+                    check_calls(&function.body, &bound)?;
                     defined.insert(name);
                     arities.insert(name, function.proto.params.len());
                 }
-                ItemKind::Extern(proto) => match builtin(&proto.name) {
-                    Some(b) if b.arity == proto.params.len() => {}
-                    Some(b) => return Err(format!("the builtin `{}` takes {} arguments", b.name, b.arity)),
-                    None if defined.contains(proto.name.as_str()) => {
-                        return Err(format!("`{}` is already defined with `def`", proto.name));
+                ItemKind::Extern(proto) => {
+                    let (name, arity) = (proto.name.as_str(), proto.params.len());
+                    match (builtin(name), c_function(name)) {
+                        (Some(b), _) if b.arity == arity => {}
+                        (Some(b), _) => return Err(format!("the builtin `{}` takes {} arguments", b.name, b.arity)),
+                        (None, _) if defined.contains(name) => {
+                            return Err(format!("`{name}` is already defined with `def`"));
+                        }
+                        (None, Some(_)) => match bound.get(name) {
+                            Some(&was) if was != arity => return Err(format!("`{name}` was declared with {was}")),
+                            _ => {
+                                bound.insert(name, arity);
+                                arities.insert(name, arity);
+                            }
+                        },
+                        (None, None) => return Err(format!("no builtin or C function named `{name}`")),
                     }
-                    None => return Err(format!("no builtin named `{}`", proto.name)),
-                },
+                }
                 ItemKind::Expr(expr) => {
-                    check_calls(expr)?;
+                    check_calls(expr, &bound)?;
                     check_top_level_calls(expr, &arities)?;
                 }
                 ItemKind::Global(bindings) => {
                     for init in bindings.iter().filter_map(|b| b.init.as_ref()) {
-                        check_calls(init)?;
+                        check_calls(init, &bound)?;
                         check_top_level_calls(init, &arities)?;
                     }
                 }
@@ -274,16 +296,17 @@ impl Interpreter {
     }
 }
 
-/// Calls to builtins must pass the builtin's number of arguments, wherever they are.
-fn check_calls(expr: &Expr) -> Result<(), String> {
+/// Calls to builtins must pass the builtin's number of arguments, wherever they are, and so must calls to
+/// the C functions `bound` names (an `extern` fixes their arity while it binds them).
+fn check_calls(expr: &Expr, bound: &HashMap<&str, usize>) -> Result<(), String> {
     let mut result = Ok(());
     walk(expr, &mut |e| {
         if let ExprKind::Call(name, _, args) = &e.kind
-            && let Some(b) = builtin(name)
-            && b.arity != args.len()
+            && let Some(takes) = builtin(name).map(|b| b.arity).or_else(|| bound.get(name.as_str()).copied())
+            && takes != args.len()
             && result.is_ok()
         {
-            result = Err(format!("`{name}` takes {} arguments, but {} were given", b.arity, args.len()));
+            result = Err(format!("`{name}` takes {takes} arguments, but {} were given", args.len()));
         }
     });
     result

@@ -7,6 +7,8 @@ use std::collections::HashSet;
 
 use crate::ast::*;
 use crate::diagnostic::{Diagnostic, shorten};
+use crate::poll::Poll;
+use crate::scopes::Scopes;
 
 /// What the session knows about names before an entry: enough to check the entry and to word its errors.
 pub trait Scope {
@@ -32,18 +34,24 @@ impl Scope for GlobalsOnly<'_> {
 }
 
 /// Checks `items` in order, against what `scope` knows of the names defined before this entry.
-pub fn check(items: &[Item], scope: &dyn Scope) -> Vec<Diagnostic> {
+pub fn check<'a>(items: &'a [Item], scope: &'a dyn Scope) -> Vec<Diagnostic> {
+    check_until(items, scope, &|| false).unwrap_or_default()
+}
+
+/// As [`check`], asking `stop` every few thousand expressions whether to give up (`None`: it did).
+pub fn check_until<'a>(items: &'a [Item], scope: &'a dyn Scope, stop: &'a dyn Fn() -> bool) -> Option<Vec<Diagnostic>> {
     let mut checker = Checker {
         scope,
         entry_globals: HashSet::new(),
         entry_functions: HashSet::new(),
-        locals: Vec::new(),
+        locals: Scopes::default(),
         diagnostics: Vec::new(),
+        poll: Poll::new(stop),
     };
     for item in items {
         checker.item(item);
     }
-    checker.diagnostics
+    (!checker.poll.stopped()).then_some(checker.diagnostics)
 }
 
 struct Checker<'a> {
@@ -52,19 +60,22 @@ struct Checker<'a> {
     entry_functions: HashSet<String>,
     /// Globals defined by earlier items of this entry.
     entry_globals: HashSet<String>,
-    /// The names in scope inside the current function, innermost last.
-    locals: Vec<String>,
+    /// The names in scope inside the current function.
+    locals: Scopes<'a, ()>,
     diagnostics: Vec<Diagnostic>,
+    poll: Poll<'a>,
 }
 
-impl Checker<'_> {
-    fn item(&mut self, item: &Item) {
+impl<'a> Checker<'a> {
+    fn item(&mut self, item: &'a Item) {
         self.locals.clear();
         match &item.kind {
             ItemKind::Def(function) => {
                 self.entry_functions.insert(function.proto.name.clone());
                 self.params(&function.proto);
-                self.locals.extend(function.proto.params.iter().map(|p| p.name.clone()));
+                for param in &function.proto.params {
+                    self.locals.bind(&param.name, ());
+                }
                 self.expr(&function.body);
             }
             ItemKind::Extern(proto) => self.params(proto),
@@ -92,7 +103,7 @@ impl Checker<'_> {
     }
 
     fn resolve(&mut self, name: &str, span: crate::Span) {
-        let known = self.locals.iter().any(|local| local == name)
+        let known = self.locals.contains(name)
             || self.entry_globals.contains(name)
             || self.scope.is_global(name);
         if known {
@@ -116,11 +127,14 @@ impl Checker<'_> {
     /// The variable in scope whose name is closest to `name` (a typo away), if any.
     fn nearest_name(&self, name: &str) -> Option<String> {
         let candidates =
-            (self.locals.iter().cloned()).chain(self.entry_globals.iter().cloned()).chain(self.scope.global_names());
+            (self.locals.names().map(str::to_string)).chain(self.entry_globals.iter().cloned()).chain(self.scope.global_names());
         nearest(name, candidates)
     }
 
-    fn expr(&mut self, expr: &Expr) {
+    fn expr(&mut self, expr: &'a Expr) {
+        if self.poll.tick() {
+            return;
+        }
         match &expr.kind {
             ExprKind::Number(_) => {}
             ExprKind::Var(name) => self.resolve(name, expr.span),
@@ -141,24 +155,25 @@ impl Checker<'_> {
             }
             ExprKind::For(for_loop) => {
                 self.expr(&for_loop.start);
-                self.locals.push(for_loop.var.clone());
+                let depth = self.locals.depth();
+                self.locals.bind(&for_loop.var, ());
                 self.expr(&for_loop.end);
                 if let Some(step) = &for_loop.step {
                     self.expr(step);
                 }
                 self.expr(&for_loop.body);
-                self.locals.pop();
+                self.locals.leave(depth);
             }
             ExprKind::VarIn(bindings, body) => {
-                let depth = self.locals.len();
+                let depth = self.locals.depth();
                 for binding in bindings {
                     if let Some(init) = &binding.init {
                         self.expr(init);
                     }
-                    self.locals.push(binding.name.clone());
+                    self.locals.bind(&binding.name, ());
                 }
                 self.expr(body);
-                self.locals.truncate(depth);
+                self.locals.leave(depth);
             }
         }
     }
@@ -167,6 +182,14 @@ impl Checker<'_> {
 /// The candidate closest to `name` by edit distance (a swap of neighbouring letters counts as one edit), if
 /// it is close enough to be a typo: at most 2 edits, and fewer than the name's length.
 pub fn nearest(name: &str, candidates: impl IntoIterator<Item = String>) -> Option<String> {
+    // `binary%` is one edit from `binary&`, but an operator's symbol is chosen, not mistyped.
+    let operator = |name: &str| {
+        let symbol = name.strip_prefix("binary").or_else(|| name.strip_prefix("unary"));
+        symbol.is_some_and(|symbol| symbol.chars().count() == 1)
+    };
+    if operator(name) {
+        return None;
+    }
     let limit = 2.min(name.chars().count().saturating_sub(1));
     (candidates.into_iter())
         .filter(|candidate| candidate != name)

@@ -4,20 +4,30 @@
 //! a token stream ending in [`TokenKind::Eof`]. It runs in time linear in the input (a 10 MB line is fine).
 
 use crate::diagnostic::{Diagnostic, shorten};
+use crate::poll::Poll;
 use crate::span::Span;
 use crate::token::{Token, TokenKind, is_operator_char};
 
 /// Splits `source` into tokens (without comments) and the diagnostics for anything malformed.
 pub fn lex(source: &str) -> (Vec<Token>, Vec<Diagnostic>) {
+    lex_until(source, &|| false).unwrap_or_default()
+}
+
+/// As [`lex`], asking `stop` every few thousand tokens whether to give up (`None`: it did).
+pub fn lex_until(source: &str, stop: &dyn Fn() -> bool) -> Option<(Vec<Token>, Vec<Diagnostic>)> {
     let mut lexer = Lexer { source, pos: 0, diagnostics: Vec::new() };
     let mut tokens = Vec::new();
+    let mut poll = Poll::new(stop);
     loop {
+        if poll.tick() {
+            return None;
+        }
         let token = lexer.next_token();
         if token.kind != TokenKind::Comment {
             tokens.push(token);
         }
         if token.kind == TokenKind::Eof {
-            return (tokens, lexer.diagnostics);
+            return Some((tokens, lexer.diagnostics));
         }
     }
 }

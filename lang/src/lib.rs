@@ -14,10 +14,13 @@ pub mod check;
 pub mod complete;
 pub mod diagnostic;
 pub mod lexer;
+pub mod line_ends;
 pub mod operators;
 pub mod packed;
 pub mod parser;
+pub mod poll;
 pub mod printer;
+pub mod scopes;
 pub mod span;
 pub mod token;
 
@@ -44,19 +47,31 @@ pub fn analyze(source: &str, operators: &Operators, is_global: &dyn Fn(&str) -> 
 /// say "`fib` is a function" or "did you mean `total`?", and `limits` for the stack the caller will walk
 /// the tree on.
 pub fn analyze_in(source: &str, operators: &Operators, scope: &dyn Scope, limits: Limits) -> Analysis {
+    analyze_until(source, operators, scope, limits, &|| false).expect("never stopped")
+}
+
+/// As [`analyze_in`], asking `stop` every few thousand steps of each pass whether to give up (`None`: it
+/// did, and the entry is to be dropped).
+pub fn analyze_until(
+    source: &str,
+    operators: &Operators,
+    scope: &dyn Scope,
+    limits: Limits,
+    stop: &dyn Fn() -> bool,
+) -> Option<Analysis> {
     if source.len() > span::MAX_SOURCE_LEN {
         let message = format!("the entry is {} bytes long; the limit is {} bytes", source.len(), span::MAX_SOURCE_LEN);
         let diagnostics = vec![Diagnostic::error(Span::new(0, 0), message)];
-        return Analysis { items: Vec::new(), diagnostics, item_spans: Vec::new() };
+        return Some(Analysis { items: Vec::new(), diagnostics, item_spans: Vec::new() });
     }
-    let (tokens, mut diagnostics) = lexer::lex(source);
-    let mut parsed = parser::parse(source, &tokens, operators, limits);
+    let (tokens, mut diagnostics) = lexer::lex_until(source, stop)?;
+    let mut parsed = parser::parse_until(source, &tokens, operators, limits, stop)?;
     diagnostics.append(&mut parsed.diagnostics);
     if !has_errors(&diagnostics) {
-        diagnostics.extend(check::check(&parsed.items, scope));
+        diagnostics.extend(check::check_until(&parsed.items, scope, stop)?);
     }
     parsed.diagnostics = diagnostics;
-    parsed
+    Some(parsed)
 }
 
 /// The spans of the top-level items of `source` (failed ones included), parsing with `operators` and the
@@ -66,8 +81,18 @@ pub fn analyze_in(source: &str, operators: &Operators, scope: &dyn Scope, limits
 /// before it when that item ends on the same line (`def f(x) x _ 3` is a bad definition, then `3`), else it
 /// is an item of its own, so running it reports the error.
 pub fn item_spans(source: &str, operators: &Operators, limits: Limits) -> Vec<Span> {
-    let (tokens, diagnostics) = lexer::lex(source);
-    let mut spans = parser::parse(source, &tokens, operators, limits).item_spans;
+    item_spans_until(source, operators, limits, &|| false).expect("never stopped")
+}
+
+/// As [`item_spans`], asking `stop` every few thousand tokens whether to give up (`None`: it did).
+pub fn item_spans_until(
+    source: &str,
+    operators: &Operators,
+    limits: Limits,
+    stop: &dyn Fn() -> bool,
+) -> Option<Vec<Span>> {
+    let (tokens, diagnostics) = lexer::lex_until(source, stop)?;
+    let mut spans = parser::parse_until(source, &tokens, operators, limits, stop)?.item_spans;
     for bad in diagnostics.iter().filter(|d| d.is_error()).map(|d| d.span) {
         if spans.iter().any(|item| item.start <= bad.start && bad.end <= item.end) {
             continue;
@@ -83,14 +108,14 @@ pub fn item_spans(source: &str, operators: &Operators, limits: Limits) -> Vec<Sp
             }
         }
     }
-    spans
+    Some(spans)
 }
 
 /// `span` (an item in `text`) extended over the comment that ends its last line, if any, so a definition
 /// keeps it (`:show` shows the source with its comments).
 pub fn with_trailing_comment(text: &str, span: Span) -> Span {
     let rest = &text[span.end as usize..];
-    let line = &rest[..rest.find(['\n', '\r']).unwrap_or(rest.len())];
+    let line = &rest[..line_ends::line_end(rest, 0)];
     match line.trim_start().starts_with('#') {
         true => Span::new(span.start as usize, span.end as usize + line.trim_end().len()),
         false => span,

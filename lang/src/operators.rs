@@ -26,6 +26,18 @@ pub struct OperatorMeanings {
     prefix: Vec<char>,
 }
 
+impl OperatorMeanings {
+    /// The operators used infix, each with the precedence it had.
+    pub fn infix(&self) -> &[(char, u8)] {
+        &self.infix
+    }
+
+    /// The operators used prefix.
+    pub fn prefix(&self) -> &[char] {
+        &self.prefix
+    }
+}
+
 /// The operators an expression uses: infix (user-defined ones only; the built-ins never change) and
 /// prefix, each sorted and listed once.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -12,6 +12,7 @@
 use crate::ast::*;
 use crate::diagnostic::{Diagnostic, shorten};
 use crate::operators::{DEFAULT_PRECEDENCE, Operators, PRECEDENCE_RANGE};
+use crate::poll::Poll;
 use crate::span::Span;
 use crate::token::{Token, TokenKind, is_operator_char};
 
@@ -62,6 +63,17 @@ pub struct Parsed {
 
 /// Parses one entry's `tokens` (from [`crate::lexer::lex`]) against the operators defined before it.
 pub fn parse(source: &str, tokens: &[Token], operators: &Operators, limits: Limits) -> Parsed {
+    parse_until(source, tokens, operators, limits, &|| false).expect("never stopped")
+}
+
+/// As [`parse`], asking `stop` every few thousand tokens whether to give up (`None`: it did).
+pub fn parse_until(
+    source: &str,
+    tokens: &[Token],
+    operators: &Operators,
+    limits: Limits,
+    stop: &dyn Fn() -> bool,
+) -> Option<Parsed> {
     let mut parser = Parser {
         source,
         tokens,
@@ -72,9 +84,10 @@ pub fn parse(source: &str, tokens: &[Token], operators: &Operators, limits: Limi
         operands: 0,
         limits,
         item_spans: Vec::new(),
+        poll: Poll::new(stop),
     };
     let items = parser.parse_entry();
-    Parsed { items, diagnostics: parser.diagnostics, item_spans: parser.item_spans }
+    (!parser.poll.stopped()).then_some(Parsed { items, diagnostics: parser.diagnostics, item_spans: parser.item_spans })
 }
 
 /// Marks an error that has already been pushed to the parser's diagnostics.
@@ -93,6 +106,8 @@ struct Parser<'a> {
     operands: u32,
     limits: Limits,
     item_spans: Vec<Span>,
+    /// Asked at every token taken; once told to stop, the tokens end there.
+    poll: Poll<'a>,
 }
 
 impl Parser<'_> {
@@ -145,7 +160,7 @@ impl Parser<'_> {
             if matches!(token.kind, TokenKind::Eof | TokenKind::Semi) {
                 return;
             }
-            let at_line_start = token.span.start == 0 || self.source.as_bytes()[token.span.start as usize - 1] == b'\n';
+            let at_line_start = crate::line_ends::starts_line(self.source, token.span.start as usize);
             if self.pos > start && (at_line_start || matches!(token.kind, TokenKind::Def | TokenKind::Extern)) {
                 return;
             }
@@ -277,7 +292,33 @@ impl Parser<'_> {
                 self.pos += 1;
                 Ok(op)
             }
-            _ => Err(self.error_expected(&format!("an operator character after `{which}`"))),
+            _ => {
+                // `#` (a comment from there on) and `( ) , ;` are the grammar's own: say so, rather than
+                // only what was found after them.
+                let after = &self.source[self.previous_span().end as usize..];
+                let next = after.trim_start_matches([' ', '\t']).chars().next();
+                let reason = match next {
+                    Some('#') => Some("`#` starts a comment (the rest of the line is ignored)"),
+                    Some('(' | ')' | ',' | ';') => Some("`( ) , ;` are punctuation of the grammar"),
+                    _ => None,
+                };
+                let found = if next == Some('#') { "`#`".to_string() } else { describe(token, self.source) };
+                let what = format!("expected an operator character after `{which}`, found {found}");
+                // Point at the `#` itself: the end of input it hides is further on.
+                let at = match next {
+                    Some('#') => {
+                        let hash = self.previous_span().end as usize + (after.len() - after.trim_start_matches([' ', '\t']).len());
+                        Span::new(hash, hash + 1)
+                    }
+                    _ => token.span,
+                };
+                let mut diagnostic = Diagnostic::error(at, what);
+                diagnostic.at_end_of_input = token.kind == TokenKind::Eof;
+                if let Some(reason) = reason {
+                    diagnostic = diagnostic.with_note(format!("{reason}, so it cannot be an operator"));
+                }
+                Err(self.report(diagnostic))
+            }
         }
     }
 
@@ -572,6 +613,10 @@ impl Parser<'_> {
         let token = self.peek();
         if token.kind != TokenKind::Eof {
             self.pos += 1;
+        }
+        // Told to stop: the input ends here, so every rule finishes at once (the caller drops the result).
+        if self.poll.tick() {
+            self.pos = self.tokens.len() - 1;
         }
         token
     }

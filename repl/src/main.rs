@@ -1,6 +1,7 @@
 //! The `kaleido` binary: parses the command line and hands over to the shell or the script runner.
 
 use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
@@ -8,6 +9,7 @@ use kaleido::script::{EXIT_COMPILE_ERROR, EXIT_INTERRUPTED, EXIT_IO_ERROR, EXIT_
 use kaleido::session::{Session, SessionOptions, ShowCode};
 use kaleido::source_file::{MAX_SCRIPT_BYTES, read_bounded};
 use kaleido::stdio::Stdout;
+use kaleido::commands::run_file;
 use kaleido::{history, interrupt, shell};
 use kaleido_engine::JitMode;
 
@@ -101,14 +103,14 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let mut session =
         Session::new(options, closed_or_open, Box::new(std::io::stderr()), Box::new(move || stdout.writer()))?;
     let interactive_stdin = std::io::stdin().is_terminal();
-    let mut sources: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut sources: Vec<(String, Vec<u8>, Option<PathBuf>)> = Vec::new();
     for (i, code) in cli.code.iter().enumerate() {
         let name = if cli.code.len() == 1 { "<-e>".to_string() } else { format!("<-e:{}>", i + 1) };
-        sources.push((name, code.clone().into_bytes()));
+        sources.push((name, code.clone().into_bytes(), None));
     }
     if let Some(path) = &cli.file {
         match read_bounded(path, MAX_SCRIPT_BYTES) {
-            Ok(bytes) => sources.push((path.display().to_string(), bytes)),
+            Ok(bytes) => sources.push((path.display().to_string(), bytes, Some(path.clone()))),
             Err(error) => {
                 eprintln!("kaleido: cannot read {}: {error}", path.display());
                 return Ok(EXIT_IO_ERROR);
@@ -118,15 +120,15 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     if sources.is_empty() && !cli.interactive && !interactive_stdin {
         let mut bytes = Vec::new();
         std::io::stdin().read_to_end(&mut bytes)?;
-        sources.push(("<stdin>".to_string(), bytes));
+        sources.push(("<stdin>".to_string(), bytes, None));
     }
     let shell = cli.interactive || sources.is_empty();
     // In a script, Ctrl-C outside any evaluation ends the process; before a shell (`-i`) it stops only
     // the script, and the shell comes up.
     interrupt::install(!shell);
     let mut status = EXIT_OK;
-    for (name, bytes) in &sources {
-        let code = run_source(&mut session, name, bytes, &cli);
+    for (name, bytes, file) in &sources {
+        let code = run_source(&mut session, (name, file.as_deref()), bytes, &cli);
         if status == EXIT_OK {
             status = code;
         }
@@ -147,10 +149,15 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// Runs one script source (a file, `-e` code, stdin) as its items; returns its exit code.
-fn run_source(session: &mut Session, name: &str, bytes: &[u8], cli: &Cli) -> i32 {
+/// Runs one script source (a file, `-e` code, stdin) as its items; returns its exit code. A file is
+/// being loaded while it runs, so it cannot `:load` itself.
+fn run_source(session: &mut Session, (name, file): (&str, Option<&Path>), bytes: &[u8], cli: &Cli) -> i32 {
+    let options = ScriptOptions { keep_going: cli.keep_going, echo: cli.echo };
     match kaleido_lang::decode(bytes) {
-        Ok(text) => run_script(session, name, text, ScriptOptions { keep_going: cli.keep_going, echo: cli.echo }),
+        Ok(text) => match file {
+            Some(file) => run_file(session, file, name, text, options).unwrap_or(EXIT_COMPILE_ERROR),
+            None => run_script(session, name, text, options),
+        },
         Err(diagnostic) => {
             let shown = String::from_utf8_lossy(bytes);
             eprint!("{}", kaleido_lang::render(&diagnostic, name, &shown));

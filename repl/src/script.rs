@@ -10,6 +10,7 @@ use kaleido_lang::Span;
 
 use crate::commands::{Next, is_command_line, run_command_at};
 use crate::session::{EntryStatus, Mode, Session, SourceText};
+use crate::transcript::StepKind;
 
 /// Exit code for success.
 pub const EXIT_OK: i32 = 0;
@@ -48,31 +49,41 @@ struct Piece {
     command: bool,
 }
 
-/// The items and command lines of `text`, in order. A command line is a line whose first word is a
-/// command (`:show fib`); it is masked as a comment while the items are found, so offsets stay put.
-fn pieces(session: &Session, text: &str) -> Vec<Piece> {
-    let mut masked = String::with_capacity(text.len());
-    let mut pieces = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let content = line.trim_end_matches(['\n', '\r']);
-        if is_command_line(content) {
-            let start = offset + (content.len() - content.trim_start().len());
-            pieces.push(Piece { span: Span::new(start, offset + content.len()), command: true });
-            masked.push('#');
-            masked.push_str(&" ".repeat(content.len().saturating_sub(1)));
-            masked.push_str(&line[content.len()..]);
-        } else {
-            masked.push_str(line);
-        }
-        offset += line.len();
+/// The items and command lines of `text`, in order (`None`: an interrupt stopped the parse). A command
+/// line (see [`is_command_line`]) stands between items: it ends the item before it, as a `;` would, so
+/// `def f(x) x * 2`, `:list f`, `+ 1` is a definition, a command and a (bad) item of its own, never one
+/// item with the command inside. While items are found, the line is masked as a `;` and blanks, so offsets
+/// stay put and the parse splits exactly where the runner runs the command.
+fn pieces(session: &Session, text: &str) -> Option<Vec<Piece>> {
+    let commands = command_lines(text);
+    let mut masked = text.to_string();
+    for span in &commands {
+        let blank: String = std::iter::once(';').chain(std::iter::repeat_n(' ', span.range().len() - 1)).collect();
+        masked.replace_range(span.range(), &blank);
     }
-    let items = session.engine().item_spans(&masked);
+    let items = session.engine().item_spans(&masked)?;
+    let mut pieces: Vec<Piece> = commands.into_iter().map(|span| Piece { span, command: true }).collect();
     pieces.extend(
         items.into_iter().map(|span| Piece { span: kaleido_lang::with_trailing_comment(text, span), command: false }),
     );
     pieces.sort_by_key(|piece| piece.span.start);
-    pieces
+    Some(pieces)
+}
+
+/// Where the command lines of `text` are: each line's text from its colon to its end (line ends of any
+/// kind, `\n`, `\r\n` or a lone `\r`, as the lexer has them).
+pub fn command_lines(text: &str) -> Vec<Span> {
+    let mut spans = Vec::new();
+    let starts: Vec<usize> = std::iter::once(0).chain(kaleido_lang::line_ends::line_starts(text)).collect();
+    for (i, &start) in starts.iter().enumerate() {
+        let line = &text[start..starts.get(i + 1).copied().unwrap_or(text.len())];
+        let content = line.trim_end_matches(['\n', '\r']);
+        if is_command_line(content) {
+            let at = start + (content.len() - content.trim_start().len());
+            spans.push(Span::new(at, start + content.trim_end().len()));
+        }
+    }
+    spans
 }
 
 /// Runs the script `text` named `name` in `session`; returns the exit code. Lines that start with a
@@ -87,7 +98,11 @@ pub fn run_script(session: &mut Session, name: &str, text: &str, options: Script
     session.scripts_running += 1;
     let file = SourceText::new(name, text).colored(session.color());
     let mut first_failure = EXIT_OK;
-    for piece in pieces(session, text) {
+    let Some(pieces) = pieces(session, text) else {
+        session.scripts_running -= 1;
+        return interrupted_while_reading(session, name);
+    };
+    for piece in pieces {
         let source = &text[piece.span.range()];
         if options.echo {
             session.echo(source);
@@ -100,7 +115,13 @@ pub fn run_script(session: &mut Session, name: &str, text: &str, options: Script
                 Next::Quit => break,
             }
         } else {
-            session.eval_file_item(&file, piece.span, Mode::Script)
+            // Recorded for `:save --transcript` when the script runs from the command line (a `:load`'s
+            // items belong to the `:load`).
+            session.transcript.begin();
+            let status = session.eval_file_item(&file, piece.span, Mode::Script);
+            let kind = if status == EntryStatus::CompileError { StepKind::Rejected } else { StepKind::Ran };
+            session.transcript.end(source, kind);
+            status
         };
         if status == EntryStatus::Ok {
             continue;
@@ -116,4 +137,12 @@ pub fn run_script(session: &mut Session, name: &str, text: &str, options: Script
     let _ = session.out.flush();
     let _ = session.err.flush();
     first_failure
+}
+
+/// An interrupt stopped the parse of the script `name` before anything of it ran: say so and consume it.
+fn interrupted_while_reading(session: &mut Session, name: &str) -> i32 {
+    session.engine().interrupt_handle().clear();
+    let _ = writeln!(session.err, "{name}: error: interrupted while reading the script; nothing of it ran");
+    let _ = session.err.flush();
+    EXIT_INTERRUPTED
 }

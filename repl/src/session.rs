@@ -118,6 +118,9 @@ pub struct Session {
     /// How many scripts are running (a `:load` inside a script counts twice): commands then act as in a
     /// script, printing values without `Out[N]` labels.
     pub(crate) scripts_running: u32,
+    /// The script files loading now, outermost first: each file's canonical path and its name as given
+    /// (see `commands::run_file`).
+    pub(crate) loading: Vec<(std::path::PathBuf, String)>,
 }
 
 impl Session {
@@ -134,7 +137,8 @@ impl Session {
         let recorder = transcript.recorder().clone();
         let (out, err) = (recorder.tee(out), recorder.tee(err));
         let make_program_output: Box<dyn Fn() -> Box<dyn Write>> = Box::new(move || recorder.tee(program_output()));
-        let engine = new_engine(&options, make_program_output())?;
+        let mut err = err;
+        let engine = new_engine(&options, make_program_output(), &mut err)?;
         crate::interrupt::register(engine.interrupt_handle());
         Ok(Session {
             engine,
@@ -146,6 +150,7 @@ impl Session {
             transcript,
             time_next: false,
             scripts_running: 0,
+            loading: Vec::new(),
         })
     }
 
@@ -186,7 +191,7 @@ impl Session {
 
     /// Replaces the engine with a fresh one (`:reset`); entry numbers go on.
     pub fn reset(&mut self) -> anyhow::Result<()> {
-        self.engine = new_engine(&self.options, (self.make_program_output)())?;
+        self.engine = new_engine(&self.options, (self.make_program_output)(), &mut self.err)?;
         crate::interrupt::register(self.engine.interrupt_handle());
         Ok(())
     }
@@ -297,6 +302,10 @@ impl Session {
         match result {
             Err(Rejected { diagnostics }) => {
                 let _ = self.err.write_all(whole.render_all(&diagnostics, offset).as_bytes());
+                // `:shwo fib` is code (no command is called that), but it was surely meant as `:show`.
+                if let Some((word, command)) = crate::commands::command_typo(entry) {
+                    let _ = writeln!(self.err, "hint: `{word}` is not a command; did you mean `{command}`?");
+                }
                 EntryStatus::CompileError
             }
             Ok(outcome) => {
@@ -430,12 +439,18 @@ pub(crate) fn silenced(rest: &str) -> bool {
     kinds.first() == Some(&TokenKind::Semi) && kinds[1..].iter().all(|k| matches!(k, TokenKind::Semi | TokenKind::Eof))
 }
 
-fn new_engine(options: &SessionOptions, output: Box<dyn Write>) -> anyhow::Result<Engine> {
+/// A new engine for `options`; a problem that leaves it working (no perf map) is said on `err`.
+fn new_engine(options: &SessionOptions, output: Box<dyn Write>, err: &mut dyn Write) -> anyhow::Result<Engine> {
     let defaults = EngineOptions::default();
     let perf_map = options.perf_map || defaults.perf_map;
     let tier = options.tier;
-    Engine::new(EngineOptions { prelude: options.prelude, jit: options.jit, perf_map, tier, ..defaults }, output)
-        .map_err(|e| anyhow::anyhow!("cannot start the JIT engine: {e}"))
+    let engine =
+        Engine::new(EngineOptions { prelude: options.prelude, jit: options.jit, perf_map, tier, ..defaults }, output)
+            .map_err(|e| anyhow::anyhow!("cannot start the JIT engine: {e}"))?;
+    if let Some(problem) = engine.perf_map_problem() {
+        let _ = writeln!(err, "warning: no perf map: {problem}");
+    }
+    Ok(engine)
 }
 
 /// `time: 0.012 ms analyzing, 0.310 ms compiling 2 functions, 1.204 ms running (1 function compiled lazily

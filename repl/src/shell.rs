@@ -11,7 +11,7 @@ use rustyline::completion::FilenameCompleter;
 use rustyline::error::ReadlineError;
 use rustyline::{CompletionType, Config, Editor};
 
-use crate::commands::{Next, run_command};
+use crate::commands::{Next, is_command_line, run_command};
 use crate::helper::{KalHelper, Known};
 use crate::history::{PromptedHistory, strip_continuations};
 use crate::session::Session;
@@ -50,40 +50,60 @@ pub fn run_shell(session: &mut Session, history: Option<PathBuf>) -> anyhow::Res
         let prompt = format!("In [{}]: ", session.next_entry_number());
         // A Ctrl-C that nothing acted on (it came while output was printed) must not stop the next entry.
         session.engine().interrupt_handle().clear();
-        let Some(entry) = read_entry(&mut editor, &prompt, session)? else { break };
-        if entry.trim().is_empty() {
-            continue;
+        let Some((entry, command)) = read_entry(&mut editor, &prompt, session)? else { break };
+        if run_entry(session, &mut editor, history.as_deref(), &entry)? == Next::Quit {
+            break;
         }
-        // A line with only a comment is kept in history but is no entry: it consumes no number.
-        let (tokens, problems) = kaleido_lang::lexer::lex(&entry);
-        if problems.is_empty() && tokens.iter().all(|t| t.kind == kaleido_lang::token::TokenKind::Eof) {
-            let _ = editor.add_history_entry(entry.as_str());
-            continue;
+        // A command typed on a continuation line ended the entry before it; it runs next.
+        if let Some(command) = command
+            && run_entry(session, &mut editor, history.as_deref(), &command)? == Next::Quit
+        {
+            break;
         }
-        let _ = editor.add_history_entry(entry.as_str());
-        if let Some(path) = &history {
-            let _ = editor.append_history(path);
-        }
-        if entry.trim_start().starts_with(':') {
-            if run_command(session, &entry) == Next::Quit {
-                break;
-            }
-        } else {
-            session.eval_shell_entry(&entry);
-        }
-        session.out.flush()?;
-        session.err.flush()?;
     }
     Ok(())
 }
 
+/// Runs one entry or command line as typed (and keeps it in the history).
+fn run_entry(
+    session: &mut Session,
+    editor: &mut Editor<KalHelper, PromptedHistory>,
+    history: Option<&std::path::Path>,
+    entry: &str,
+) -> anyhow::Result<Next> {
+    if entry.trim().is_empty() {
+        return Ok(Next::Continue);
+    }
+    let _ = editor.add_history_entry(entry);
+    // A line with only a comment is kept in history but is no entry: it consumes no number.
+    let (tokens, problems) = kaleido_lang::lexer::lex(entry);
+    if problems.is_empty() && tokens.iter().all(|t| t.kind == kaleido_lang::token::TokenKind::Eof) {
+        return Ok(Next::Continue);
+    }
+    if let Some(path) = history {
+        let _ = editor.append_history(path);
+    }
+    let next = match is_command_line(entry) {
+        true => run_command(session, entry),
+        false => {
+            session.eval_shell_entry(entry);
+            Next::Continue
+        }
+    };
+    session.out.flush()?;
+    session.err.flush()?;
+    Ok(next)
+}
+
 /// Reads one entry: lines are joined while `lang` says the entry is incomplete. A blank line submits an
-/// incomplete entry anyway (so its error is shown). `None` means end of input (Ctrl-D).
+/// incomplete entry anyway (so its error is shown), and so does a command line, which stands between
+/// entries as it does in a script: the entry so far comes back with the command to run after it. `None`
+/// means end of input (Ctrl-D).
 fn read_entry(
     editor: &mut Editor<KalHelper, PromptedHistory>,
     prompt: &str,
     session: &mut Session,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Option<(String, Option<String>)>> {
     let continuation = format!("{:>width$}: ", "...", width = prompt.len() - 2);
     editor.history_mut().set_continuation(&continuation);
     let mut text = String::new();
@@ -92,29 +112,32 @@ fn read_entry(
             // A recalled multi-line entry comes back with the continuation prompts it was shown with.
             Ok(line) => strip_continuations(&line),
             // Ctrl-C at the prompt clears the line (and any unfinished entry), as shells do.
-            Err(ReadlineError::Interrupted) => return Ok(Some(String::new())),
+            Err(ReadlineError::Interrupted) => return Ok(Some((String::new(), None))),
             // Ctrl-D quits at the prompt, but on a continuation line it cancels the entry, as Ctrl-C does.
-            Err(ReadlineError::Eof) if !text.is_empty() => return Ok(Some(String::new())),
+            Err(ReadlineError::Eof) if !text.is_empty() => return Ok(Some((String::new(), None))),
             Err(ReadlineError::Eof) => return Ok(None),
             // A byte that is not UTF-8 (a Latin-1 terminal, a stray 0xFF): say so and drop the line, as
             // Ctrl-C does; the session goes on.
             Err(ReadlineError::Io(error)) if error.kind() == std::io::ErrorKind::InvalidData => {
                 writeln!(session.err, "error: the input was not valid UTF-8; the line was dropped")?;
                 writeln!(session.err, "  = note: is the terminal set to UTF-8? (`locale` shows the encoding)")?;
-                return Ok(Some(String::new()));
+                return Ok(Some((String::new(), None)));
             }
             Err(error) => return Err(error.into()),
         };
         let blank = line.trim().is_empty();
+        if is_command_line(&line) {
+            return Ok(Some(match text.is_empty() {
+                true => (line, None),
+                false => (text, Some(line)),
+            }));
+        }
         if !text.is_empty() {
             text.push('\n');
         }
         text.push_str(&line);
-        if text.trim_start().starts_with(':') || (blank && !text.trim().is_empty()) {
-            return Ok(Some(text));
-        }
-        if session.engine().completeness(&text) != Completeness::Incomplete {
-            return Ok(Some(text));
+        if (blank && !text.trim().is_empty()) || session.engine().completeness(&text) != Completeness::Incomplete {
+            return Ok(Some((text, None)));
         }
     }
 }

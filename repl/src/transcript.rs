@@ -1,11 +1,17 @@
-//! The shell's transcript: every entry and command as typed, with what it printed, for
+//! The session's transcript: every entry and command as typed, with what it printed, for
 //! `:save --transcript FILE` (as utop's `#utop_stash` does).
 //!
-//! The session's three writers (values, diagnostics, program output) copy into one [`Recorder`] while a
-//! shell entry or command runs, so the transcript holds the output in the order it was shown. The text a
-//! transcript file gets is a script: entries that ran stay live (so running the file replays the session,
-//! with `--keep-going` past entries that failed at run time), and everything else is a `#` comment: the
-//! outputs, commands (a script cannot run them), and entries the compiler rejected.
+//! The session's three writers (values, diagnostics, program output) copy into one [`Recorder`] while an
+//! entry or command runs, so the transcript holds the output in the order it was shown. What is recorded
+//! is what the user gave the session directly: shell entries and commands, and the items and commands of
+//! a script run from the command line; what a `:load` runs belongs to the `:load`, which replays it.
+//!
+//! The text a transcript file gets is a script that replays the session: entries that ran stay live (with
+//! `--keep-going` past those that failed at run time), and so do the commands that change the session
+//! (`:load`, `:undo`, `:forget`, `:set`...); everything else is a `#` comment: the outputs, the commands
+//! that only show something or write files, and entries the compiler rejected. Nothing but the user's own
+//! entries is ever live: a comment's control characters (a progress bar's lone `\r`, which would end the
+//! comment for the lexer) are written as escapes, so program output can never become code.
 
 use std::cell::RefCell;
 use std::io::{self, Write};
@@ -21,8 +27,11 @@ pub enum StepKind {
     Ran,
     /// An entry the compiler rejected: it changed nothing.
     Rejected,
-    /// A `:` command.
-    Command,
+    /// A `:` command; `replays` when running it again is part of rebuilding the session.
+    Command {
+        /// It changes the session (`:load`, `:forget`...), rather than only showing it or writing a file.
+        replays: bool,
+    },
 }
 
 /// One entry or command and what it printed.
@@ -93,11 +102,14 @@ impl Write for Tee {
     }
 }
 
-/// The steps of a shell session so far.
+/// The steps of a session so far.
 #[derive(Default)]
 pub struct Transcript {
     steps: Vec<Step>,
     recorder: Recorder,
+    /// How many steps are running, one inside the other (a `:load` runs the items of its file): only the
+    /// outermost is recorded, with everything the ones inside it printed.
+    depth: usize,
 }
 
 impl Transcript {
@@ -106,15 +118,22 @@ impl Transcript {
         &self.recorder
     }
 
-    /// Starts recording a step: what the session prints from now on is its output.
+    /// Starts recording a step: what the session prints from now on is its output. A step begun inside
+    /// another is part of it.
     pub fn begin(&mut self) {
-        self.recorder.start();
+        if self.depth == 0 {
+            self.recorder.start();
+        }
+        self.depth += 1;
     }
 
-    /// Ends the step begun last: `text` as typed, of the given kind.
+    /// Ends the step begun last: `text` as typed, of the given kind (recorded if it is outermost).
     pub fn end(&mut self, text: &str, kind: StepKind) {
-        let output = self.recorder.finish();
-        self.steps.push(Step { kind, text: text.trim_end().to_string(), output });
+        self.depth = self.depth.saturating_sub(1);
+        if self.depth == 0 {
+            let output = self.recorder.finish();
+            self.steps.push(Step { kind, text: text.trim_end().to_string(), output });
+        }
     }
 
     /// The transcript as a script: entries live, everything else as comments.
@@ -126,9 +145,9 @@ impl Transcript {
         for step in &self.steps {
             text.push('\n');
             match step.kind {
-                StepKind::Ran => text.push_str(&format!("{}\n", step.text)),
+                StepKind::Ran | StepKind::Command { replays: true } => text.push_str(&format!("{}\n", step.text)),
                 StepKind::Rejected => text.push_str(&commented(&step.text, "(rejected) ")),
-                StepKind::Command => text.push_str(&commented(&step.text, "")),
+                StepKind::Command { replays: false } => text.push_str(&commented(&step.text, "")),
             }
             text.push_str(&commented(step.output.trim_end(), ""));
         }
@@ -136,15 +155,27 @@ impl Transcript {
     }
 }
 
-/// `text` with every line turned into a comment, the first one prefixed with `label`.
+/// `text` with every line turned into a comment, the first one prefixed with `label`. Every control
+/// character but the line ends (`\n`, `\r\n`) is written as an escape (a lone `\r` as `\r`, an escape
+/// character as `\u{1b}`): the lexer ends a comment at any `\r`, so nothing of `text` may stay raw.
 fn commented(text: &str, label: &str) -> String {
     let mut out = String::new();
     for (i, line) in text.lines().enumerate() {
         let label = if i == 0 { label } else { "" };
+        let line: String = line.chars().map(escape_control).collect();
         out.push_str(format!("# {label}{line}").trim_end());
         out.push('\n');
     }
     out
+}
+
+/// A control character (a tab aside) as an escape: `\r`, `\u{7}`.
+fn escape_control(c: char) -> String {
+    match c {
+        '\t' => "\t".to_string(),
+        c if c.is_control() => c.escape_default().to_string(),
+        c => c.to_string(),
+    }
 }
 
 /// `text` without ANSI escape sequences (the colours of diagnostics on a terminal).

@@ -10,13 +10,14 @@ use kaleido_lang::ast::{Function, Prototype};
 
 use super::{Engine, Event, ItemOutcome, Made, ModuleRecord, Outcome, TierEvent};
 use crate::backend::{CompiledFunction, StubKind};
+use crate::call_graph::{cycle_through, on_a_cycle};
 use crate::compile::{CompiledEntry, CompiledItem, DefBody, Uses};
 use crate::error::{CallSite, FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
 use crate::ids::{CodeId, EntryId, SlotId};
 use crate::index::{Code, FunctionKind, FunctionState, Version};
 use crate::lazy::{Deferred, LazilyCompiled};
 use crate::runtime::{Raised, RawFrames};
-use crate::stack::EVAL_BUDGET;
+use crate::stack::{EVAL_BUDGET, frame_fits};
 
 /// Which entry is being applied, and what its definitions are.
 #[derive(Clone, Debug)]
@@ -141,10 +142,10 @@ impl Engine {
     fn retire_item(&mut self, item: CompiledItem) {
         match item {
             CompiledItem::Def { body: DefBody::Eager(code), .. } | CompiledItem::Expr { thunk: code, .. } => {
-                self.retired.push(code.range);
+                self.retired.extend(code.ranges());
             }
-            CompiledItem::Extern { adapter: Some(code), .. } => self.retired.push(code.range),
-            CompiledItem::Global(globals) => self.retired.extend(globals.iter().map(|(_, _, code)| code.range)),
+            CompiledItem::Extern { adapter: Some(code), .. } => self.retired.extend(code.ranges()),
+            CompiledItem::Global(globals) => self.retired.extend(globals.iter().flat_map(|(_, _, code)| code.ranges())),
             CompiledItem::Def { body: DefBody::Lazy(_), .. } | CompiledItem::Extern { adapter: None, .. } => {}
         }
     }
@@ -170,14 +171,14 @@ impl Engine {
                     self.session.index.entry(&callee).called_from_entries.insert(entry.id);
                 }
                 // Top-level code runs once: it is released at the end of the entry, whatever happens.
-                self.retired.push(thunk.range);
-                self.run(thunk.code).map(|value| vec![ItemOutcome::Value(value)]).map_err(|(r, f)| (Vec::new(), r, f))
+                self.retired.extend(thunk.ranges());
+                self.run(&thunk).map(|value| vec![ItemOutcome::Value(value)]).map_err(|(r, f)| (Vec::new(), r, f))
             }
             CompiledItem::Global(globals) => {
-                self.retired.extend(globals.iter().map(|(_, _, thunk)| thunk.range));
+                self.retired.extend(globals.iter().flat_map(|(_, _, thunk)| thunk.ranges()));
                 let mut outcomes = Vec::new();
                 for (name, cell, thunk) in globals {
-                    match self.run(thunk.code) {
+                    match self.run(&thunk) {
                         Ok(value) => {
                             self.session.globals.bind(&name, cell, value);
                             outcomes.push(ItemOutcome::Global { name, value });
@@ -203,7 +204,10 @@ impl Engine {
             info.kind = FunctionKind::Extern;
             info.state = FunctionState::Defined;
             info.arity = Some(proto.params.len());
-            info.code = Code::Native { address, adapter };
+            // A second `extern` of the name replaces the adapter of the first.
+            if let Code::Native { adapter: Some(old), .. } = std::mem::replace(&mut info.code, Code::Native { address, adapter }) {
+                self.retired.extend(old.ranges());
+            }
             info.extern_params = proto.params.iter().map(|p| p.name.clone()).collect();
             // Calls compiled before the binding go through the name's slots: point them at it.
             for (_, slot) in self.session.slots.of_name(&proto.name) {
@@ -274,7 +278,7 @@ impl Engine {
         // The old code is unreachable once every slot is repointed (unless it is running: it is freed only
         // after the entry, between evaluations).
         if let Code::Compiled(old) = std::mem::replace(&mut info.code, code) {
-            self.retired.push(old.range);
+            self.retired.extend(old.ranges());
         }
         for (_, slot) in slots {
             self.refresh_slot(slot);
@@ -283,6 +287,7 @@ impl Engine {
         self.session.index.entry(name).globals = uses.globals;
         self.session.operators.define(&proto.kind);
         self.invalidate(invalidated, name);
+        self.count_cycle_calls(name);
         ItemOutcome::Defined { name: proto.name, params, version: number }
     }
 
@@ -293,21 +298,52 @@ impl Engine {
     pub(super) fn invalidate(&mut self, invalidated: Vec<(usize, CodeId)>, changed: &str) {
         for (address, code) in invalidated {
             let Some(slot) = self.session.slots.at_address(address) else { continue };
-            let name = self.session.slots.key(slot).0.to_string();
+            let name = self.send_back_to_stub(slot);
             if let Some(trace) = &mut self.tier_trace {
-                trace.push(TierEvent::Invalidated { name: name.clone(), changed: changed.to_string() });
-            }
-            if let Code::Compiled(old) = std::mem::replace(&mut self.session.index.entry(&name).code, Code::Deferred) {
-                self.retired.push(old.range);
+                trace.push(TierEvent::Invalidated { name, changed: changed.to_string() });
             }
             self.session.counter(code, self.options.hot_calls);
             self.backend.borrow_mut().stats.invalidations += 1;
-            self.refresh_slot(slot);
         }
+    }
+
+    /// A definition that closed a cycle of calls (`odd` calling `even`, which calls `odd`) makes each
+    /// function on the cycle as hot as a recursion: each counts its calls from now on (see
+    /// `Compiler::count_calls`), so mutual recursion reaches the optimizing tier as self-recursion does,
+    /// and recurses as deep. The search costs about the smaller side of the graph around `name`.
+    fn count_cycle_calls(&mut self, name: &str) {
+        if self.code_options(true).hot_calls.is_none() || !on_a_cycle(&self.session.index, name) {
+            return;
+        }
+        for member in cycle_through(&self.session.index, name) {
+            let Some(arity) = self.session.index.get(&member).filter(|f| f.state == FunctionState::Defined).and_then(|f| f.arity) else {
+                continue;
+            };
+            let Some(slot) = self.session.slots.get(&member, arity) else { continue };
+            let (session, hot_calls) = (&self.session, self.options.hot_calls);
+            let counter = |code| session.counter(code, hot_calls);
+            if self.lazy.borrow_mut().count_calls(self.session.slots.address(slot), counter).is_some() {
+                self.send_back_to_stub(slot);
+            }
+        }
+    }
+
+    /// Points the slot's function back at its lazy stub (its compiled code is freed after the entry);
+    /// returns its name.
+    fn send_back_to_stub(&mut self, slot: SlotId) -> String {
+        let name = self.session.slots.key(slot).0.to_string();
+        if let Code::Compiled(old) = std::mem::replace(&mut self.session.index.entry(&name).code, Code::Deferred) {
+            self.retired.extend(old.ranges());
+        }
+        self.refresh_slot(slot);
+        name
     }
 
     /// Records in the index the code that was generated lazily during the last run.
     pub(super) fn record_lazily_compiled(&mut self) {
+        for code in self.lazy.borrow_mut().take_retries() {
+            self.session.counter(code, self.options.hot_calls);
+        }
         let compiled = self.lazy.borrow_mut().take_compiled();
         for LazilyCompiled { name, function, tier_up } in compiled {
             if self.perf_map.is_open() {
@@ -322,7 +358,7 @@ impl Engine {
                 self.backend.borrow_mut().stats.tier_ups += 1;
                 // The baseline code it replaces may have been running until the run ended; now no frame is.
                 if let Code::Compiled(baseline) = replaced {
-                    self.backend.borrow().free(&[baseline.range]);
+                    self.backend.borrow().free(&baseline.ranges().collect::<Vec<_>>());
                 }
             }
         }
@@ -348,8 +384,10 @@ impl Engine {
     }
 
     /// Runs compiled top-level code on the evaluation stack and returns its value, or the error it raised
-    /// and the frames it passed.
-    fn run(&mut self, thunk: usize) -> Result<f64, (Raised, RawFrames)> {
+    /// and the frames it passed. Top-level code checks no frame of its own: a frame too big for the room
+    /// the budget leaves is a stack overflow before the code is called (see `MAX_UNGUARDED_FRAME`).
+    fn run(&mut self, thunk: &CompiledFunction) -> Result<f64, (Raised, RawFrames)> {
+        let (frame, thunk) = (thunk.frame as usize, thunk.code);
         // SAFETY: `thunk` is the finalized address of top-level code compiled with `thunk_signature` (one
         // pointer-sized argument, an f64 result, the host's C calling convention); its code is freed only
         // after the entry, so it is still mapped and executable.
@@ -360,7 +398,12 @@ impl Engine {
             // then sits at a fixed distance below it, whatever the Rust frames above take (they differ
             // between debug and release builds), so recursion depth is the same in every build.
             let sp = psm::stack_pointer() as usize;
-            runtime.arm(sp.saturating_sub(EVAL_BUDGET).max(floor));
+            let limit = sp.saturating_sub(EVAL_BUDGET).max(floor);
+            runtime.arm(limit);
+            if !frame_fits(sp, frame, limit) {
+                runtime.raise(Raised::StackOverflow);
+                return 0.0;
+            }
             entry(0)
         });
         self.record_lazily_compiled();

@@ -107,7 +107,15 @@ impl Engine {
         let Some(Code::Compiled(function)) = self.session.index.get(name).map(|f| &f.code) else {
             return Err(format!("`{name}` has no code yet"));
         };
-        let (address, code) = (function.code, copy_code(function.code, function.size));
+        let (address, size) = function.body();
+        let code = copy_code(address, size);
+        if function.guarded.is_some() {
+            let guard = format!(
+                "its {}-byte frame is too large to go unchecked: calls enter a guard at {:#x} that checks it fits, then jump here",
+                function.frame, function.code
+            );
+            note = Some(note.map_or(guard.clone(), |note| format!("{note}; {guard}")));
+        }
         let clif = self.throwaway_definition(&source, &self.session.operators.with_meanings(&meanings))?.1.clif;
         Ok(Listing { title, note, clif, code, address, names: Vec::new() })
     }
@@ -176,7 +184,7 @@ impl Engine {
             let title = name.clone().unwrap_or_default();
             let listing = Listing { title, note: None, clif, code, address: function.code, names: names.clone() };
             listings.push((name, listing));
-            ranges.push(function.range);
+            ranges.extend(function.ranges());
         }
         self.backend.borrow().free(&ranges);
         Ok(listings)
@@ -233,6 +241,9 @@ impl Engine {
                 }
                 Code::Native { address: native, .. } if *native == address => {
                     return Some(format!("extern {}", info.name));
+                }
+                Code::Native { adapter: Some(adapter), .. } if adapter.code == address => {
+                    return Some(format!("extern {} (its adapter)", info.name));
                 }
                 _ => {}
             }

@@ -68,8 +68,9 @@ impl Engine {
         info.kind = FunctionKind::User;
         info.operator = ProtoKind::Plain;
         info.arity = None;
-        if let Code::Compiled(old) = std::mem::take(&mut info.code) {
-            self.retired.push(old.range);
+        match std::mem::take(&mut info.code) {
+            Code::Compiled(old) | Code::Native { adapter: Some(old), .. } => self.retired.extend(old.ranges()),
+            Code::Native { adapter: None, .. } | Code::Deferred | Code::Missing => {}
         }
         self.session.index.set_calls(name, Default::default());
         for (_, slot) in self.session.slots.of_name(name) {

@@ -91,3 +91,30 @@ pub fn shorten(text: &str) -> String {
         Some((cut, _)) => format!("{}...", &text[..cut]),
     }
 }
+
+/// How many names a message lists before it counts the rest: a function with 5,000 callers gets a line,
+/// not 44 KB.
+pub const NAMES_SHOWN: usize = 5;
+
+/// `a, b, c` for at most [`NAMES_SHOWN`] names, else the first ones and how many others: `a, b, c, d, e
+/// and 4,995 others`.
+pub fn some_of(names: &[String]) -> String {
+    if names.len() <= NAMES_SHOWN {
+        return names.join(", ");
+    }
+    let rest = names.len() - NAMES_SHOWN;
+    format!("{} and {} other{}", names[..NAMES_SHOWN].join(", "), with_thousands(rest), if rest == 1 { "" } else { "s" })
+}
+
+/// `4995` as `4,995`.
+fn with_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}

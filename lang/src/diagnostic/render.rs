@@ -16,12 +16,13 @@
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use super::{Diagnostic, Severity};
+use crate::line_ends::{line_end, line_start, line_starts, with_newlines};
 
 /// Renders `diagnostic` against `source` (the entry's text), naming the entry `source_name`.
 ///
 /// Columns count characters (not bytes) from 1.
 pub fn render(diagnostic: &Diagnostic, source_name: &str, source: &str) -> String {
-    render_with(diagnostic, source_name, source, false, |at| source[..at].matches('\n').count() + 1)
+    render_with(diagnostic, source_name, source, false, |at| line_starts(&source[..at]).count() + 1)
 }
 
 /// As [`render`], finding line numbers in `lines` (made once for `source`): rendering many diagnostics
@@ -46,7 +47,7 @@ pub struct LineIndex {
 impl LineIndex {
     /// Indexes `text`'s lines.
     pub fn new(text: &str) -> LineIndex {
-        LineIndex { starts: std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect() }
+        LineIndex { starts: std::iter::once(0).chain(line_starts(text)).collect() }
     }
 
     /// The line (from 1) holding byte `offset`.
@@ -64,12 +65,12 @@ fn render_with(
 ) -> String {
     let mut start = clamp_to_char_boundary(source, diagnostic.span.start as usize);
     // An error at the very end of input that ends with a newline is shown at the end of the last line.
-    if start == source.len() && source.ends_with('\n') {
+    if start == source.len() && source.ends_with(['\n', '\r']) {
         start -= 1;
     }
     let end = clamp_to_char_boundary(source, (diagnostic.span.end as usize).max(start));
-    let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-    let excerpt_end = source[end..].find('\n').map_or(source.len(), |i| end + i);
+    let line_start = line_start(source, start);
+    let excerpt_end = line_end(source, end);
     let line_number = line_of(start);
     let column = source[line_start..start].chars().count() + 1;
     let (level, severity) = match diagnostic.severity {
@@ -98,7 +99,9 @@ fn render_with(
     if let Some(label) = &diagnostic.label {
         annotation = annotation.label(label.as_str());
     }
-    let snippet = Snippet::source(&source[line_start..excerpt_end]).line_start(line_number).annotation(annotation);
+    // The renderer knows only `\n`: a lone `\r` becomes one (same length, so the span stays put).
+    let excerpt = with_newlines(&source[line_start..excerpt_end]);
+    let snippet = Snippet::source(excerpt.as_ref()).line_start(line_number).annotation(annotation);
     let mut group = Group::with_title(level.no_name().primary_title(shown_title)).element(snippet);
     for note in &diagnostic.notes {
         group = group.element(Level::NOTE.message(note.as_str()));

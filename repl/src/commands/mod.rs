@@ -11,7 +11,7 @@ use kaleido_engine::{ListingOf, disasm, inspect};
 mod files;
 
 use files::{load, save};
-pub use files::{script_path, session_script, write_atomically};
+pub use files::{MAX_LOAD_DEPTH, run_file, script_path, session_script, write_atomically};
 
 use crate::session::{Session, ShowCode};
 use crate::transcript::StepKind;
@@ -39,6 +39,9 @@ pub struct Command {
     pub summary: &'static str,
     /// What `:help NAME` adds.
     pub details: &'static str,
+    /// Whether running it again is part of rebuilding the session (it changes the session, rather than
+    /// only showing it or writing a file): a transcript keeps it live.
+    pub replays: bool,
 }
 
 /// Every command, in the order `:help` lists them.
@@ -49,6 +52,7 @@ pub const COMMANDS: &[Command] = &[
         usage: ":help [COMMAND]",
         summary: "list the commands, or explain one",
         details: "`:help show` (or `:help :show`) explains `:show`.",
+        replays: false,
     },
     Command {
         name: ":quit",
@@ -56,6 +60,7 @@ pub const COMMANDS: &[Command] = &[
         usage: ":quit",
         summary: "leave the shell (Ctrl-D does too)",
         details: "In a script, stops it there.",
+        replays: false,
     },
     Command {
         name: ":list",
@@ -66,6 +71,7 @@ pub const COMMANDS: &[Command] = &[
                   `[stale: ring takes 2, passes 1]` for a call whose callee now has another arity, \
                   `[calls undefined `g`]`. Names only ever called get no row. Past 40 rows the rest are \
                   counted. Builtins are summed up on the last line.",
+        replays: false,
     },
     Command {
         name: ":show",
@@ -76,6 +82,7 @@ pub const COMMANDS: &[Command] = &[
                   whether it is current or retired and compiled, and its source. Operators are named by \
                   symbol (`:show >`, `:show unary-`). For a global (`:show x`): its value and which \
                   functions read and write it.",
+        replays: false,
     },
     Command {
         name: ":diff",
@@ -83,6 +90,7 @@ pub const COMMANDS: &[Command] = &[
         usage: ":diff NAME [A B]",
         summary: "a line diff between two versions of a function (the last two by default)",
         details: "`:diff fib` compares the last two versions; `:diff fib 1 3` versions 1 and 3.",
+        replays: false,
     },
     Command {
         name: ":deps",
@@ -91,6 +99,7 @@ pub const COMMANDS: &[Command] = &[
         summary: "what a function calls and what calls it, directly and through others",
         details: "Builtins, externs and the top-level entries that called it are included. With `--dot`, \
                   a Graphviz graph (`dot -Tsvg`): stale calls in red, builtins and externs dashed.",
+        replays: false,
     },
     Command {
         name: ":clif",
@@ -99,6 +108,7 @@ pub const COMMANDS: &[Command] = &[
         summary: "the Cranelift IR of a function's version, or of an expression's top-level code",
         details: "A lazy definition not compiled yet is compiled now (and says so). A retired version, or \
                   an expression, is compiled for the listing and thrown away: nothing changes.",
+        replays: false,
     },
     Command {
         name: ":asm",
@@ -109,6 +119,7 @@ pub const COMMANDS: &[Command] = &[
                   word`); comments mark the stack and interrupt check, each call through a slot (which \
                   function and arity), the abort test after it, and direct self-calls. The current \
                   version's code is the code that runs; a lazy one is compiled now.",
+        replays: false,
     },
     Command {
         name: ":undo",
@@ -119,6 +130,7 @@ pub const COMMANDS: &[Command] = &[
                   redefinition, and itself undoable. `:undo` alone undoes every definition the last \
                   defining entry made (forgetting those it defined first). Globals are values, not \
                   definitions: undo never changes them, and says so.",
+        replays: true,
     },
     Command {
         name: ":forget",
@@ -126,6 +138,7 @@ pub const COMMANDS: &[Command] = &[
         usage: ":forget NAME",
         summary: "remove a function: calls to it raise \"not defined\" from now on",
         details: "Its versions stay visible in `:show`. Forgetting an operator removes it from the grammar.",
+        replays: true,
     },
     Command {
         name: ":compile",
@@ -133,6 +146,7 @@ pub const COMMANDS: &[Command] = &[
         usage: ":compile [NAME|all]",
         summary: "compile deferred (lazy) definitions now instead of on their first call",
         details: "`:compile` or `:compile all` compiles every definition not compiled yet; `:compile fib` one.",
+        replays: true,
     },
     Command {
         name: ":modules",
@@ -141,6 +155,7 @@ pub const COMMANDS: &[Command] = &[
         summary: "every entry's module: what it made, bytes of machine code, live or freed",
         details: "Each entry is compiled as a Cranelift module of its own. Its code stays live while a \
                   definition it compiled is current; top-level code is freed once it has run.",
+        replays: false,
     },
     Command {
         name: ":table",
@@ -150,6 +165,7 @@ pub const COMMANDS: &[Command] = &[
         details: "Callers call through a slot, so redefining a function repoints its slot and every caller \
                   sees the new code. A slot points at a version's code, the lazy stub (compile on first \
                   call), a not-defined stub, or a wrong-arity stub.",
+        replays: false,
     },
     Command {
         name: ":time",
@@ -158,6 +174,7 @@ pub const COMMANDS: &[Command] = &[
         summary: "run an entry and say where its time went: analyzing, compiling (how many functions), running",
         details: "Functions compiled lazily while it ran are counted and timed too. `:set timing on` does \
                   this for every entry.",
+        replays: true,
     },
     Command {
         name: ":load",
@@ -165,6 +182,7 @@ pub const COMMANDS: &[Command] = &[
         usage: ":load FILE",
         summary: "run a .kal script into this session",
         details: "Quotes, `~` and a missing `.kal` are fine. The script stops at its first failing item.",
+        replays: true,
     },
     Command {
         name: ":save",
@@ -175,6 +193,7 @@ pub const COMMANDS: &[Command] = &[
                   each with the parse it had; `kaleido FILE` or `:load FILE` rebuilds the session. \
                   `:save --transcript FILE` writes every entry as typed with its output as `#` comments; \
                   `kaleido --keep-going FILE` replays it.",
+        replays: false,
     },
     Command {
         name: ":reset",
@@ -182,6 +201,7 @@ pub const COMMANDS: &[Command] = &[
         usage: ":reset",
         summary: "start again with a fresh engine",
         details: "Every definition and global is gone; entry numbers go on.",
+        replays: true,
     },
     Command {
         name: ":set",
@@ -196,6 +216,7 @@ pub const COMMANDS: &[Command] = &[
                   entry's time goes, as `:time` does for one. `:set trace-tiers on` prints a line each time \
                   a hot function is recompiled by the optimizing tier (with what it inlined) and each time \
                   one goes back to the baseline because a function it inlined changed.",
+        replays: true,
     },
     Command {
         name: ":stats",
@@ -203,12 +224,21 @@ pub const COMMANDS: &[Command] = &[
         usage: ":stats",
         summary: "what compiling has cost: functions, bytes of code, time",
         details: "Counts every function compiled so far, eagerly or lazily.",
+        replays: false,
     },
 ];
 
-/// The command named `word` (a name or an alias, with its colon).
+/// The command named `word` (with its colon): a name, an alias, or the start of exactly one command's
+/// name (`:sh` is `:show`; `:s` could be `:show`, `:save`, `:set` or `:stats`, so it is none of them).
 pub fn command(word: &str) -> Option<&'static Command> {
-    COMMANDS.iter().find(|c| c.name == word || c.aliases.contains(&word))
+    if let Some(exact) = COMMANDS.iter().find(|c| c.name == word || c.aliases.contains(&word)) {
+        return Some(exact);
+    }
+    let mut starting = COMMANDS.iter().filter(|c| word.len() > 1 && c.name.starts_with(word));
+    match (starting.next(), starting.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
 }
 
 /// The command names (`:save`), each once, sorted.
@@ -218,11 +248,34 @@ pub fn command_names() -> Vec<&'static str> {
     names
 }
 
-/// Whether `line` is a command line: a colon directly followed by a letter (`:show fib`, or a mistyped
-/// `:shwo`, which then gets its "did you mean"). A line such as `: b`, a `:` sequence continued, is not.
+/// Whether `line` is a command line: a colon, then a command's name, an alias or the start of exactly one
+/// command's name (see [`command`]), then the end of the line or a blank. Anything else that starts with a
+/// colon is code: the prelude's unary `:` (`:if x then 1 else 2`), or a `:` sequence continued (`: b`).
+/// A mistyped command (`:shwo fib`) is code too, whose error then suggests the command (see
+/// [`command_typo`]). The shell, scripts, `:time` and notebook cells all decide with this one function.
 pub fn is_command_line(line: &str) -> bool {
-    let mut chars = line.trim_start().chars();
-    chars.next() == Some(':') && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+    command_word(line).is_some_and(|word| command(word).is_some())
+}
+
+/// The word a line would name a command with: `:show` of `:show fib`, if the line starts with a colon
+/// and a letter (or is `:?`).
+fn command_word(line: &str) -> Option<&str> {
+    let line = line.trim_start();
+    let word = line.split(char::is_whitespace).next().unwrap_or("");
+    let mut chars = word.chars();
+    (chars.next() == Some(':') && (word == ":?" || chars.next().is_some_and(|c| c.is_ascii_alphabetic())))
+        .then_some(word)
+}
+
+/// The command a line of code that failed to compile was probably meant to be, for a hint after its
+/// error: the first line that starts with a colon and a word of letters a typo away from a command's name
+/// (`:shwo fib` gives `:shwo` and `:show`; it may have joined the item before it, as a `:` sequence).
+pub fn command_typo(text: &str) -> Option<(&str, &'static str)> {
+    text.lines().find_map(|line| {
+        let word = command_word(line).filter(|word| word[1..].chars().all(|c| c.is_ascii_alphabetic()))?;
+        let (distance, nearest) = (COMMANDS.iter()).map(|c| (strsim::osa_distance(word, c.name), c.name)).min()?;
+        (distance <= 2 && distance < word.len() - 1).then_some((word, nearest))
+    })
 }
 
 /// Runs the command `line` (which starts with `:`), recording it in the transcript.
@@ -241,7 +294,8 @@ pub fn run_command_at(session: &mut Session, line: &str, location: Option<&str>)
             Next::Failed
         }
     };
-    session.transcript.end(line, StepKind::Command);
+    let replays = command_word(line).and_then(command).is_some_and(|c| c.replays);
+    session.transcript.end(line, StepKind::Command { replays });
     next
 }
 
@@ -403,13 +457,10 @@ fn forget(session: &mut Session, argument: &str) -> Result<(), String> {
     }
     let name = resolve_function(session, argument)?;
     session.engine_mut().forget(&name)?;
-    let callers = session.engine().index().callers_of(&name);
+    let callers: Vec<String> = session.engine().index().callers_of(&name).into_iter().map(|(c, _)| c).collect();
     let note = match callers.len() {
         0 => String::new(),
-        _ => format!(
-            "; calls from {} now raise \"not defined\"",
-            callers.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>().join(", ")
-        ),
+        _ => format!("; calls from {} now raise \"not defined\"", kaleido_lang::diagnostic::some_of(&callers)),
     };
     write_out(session, &format!("forgot {name}{note}\n"))
 }
@@ -418,6 +469,13 @@ fn forget(session: &mut Session, argument: &str) -> Result<(), String> {
 fn time(session: &mut Session, argument: &str) -> Result<(), String> {
     if argument.is_empty() {
         return Err("usage: `:time ENTRY`, e.g. `:time fib(30)` (`:set timing on` times every entry)".to_string());
+    }
+    if is_command_line(argument) {
+        let word = argument.split_whitespace().next().unwrap_or(argument);
+        return Err(format!(
+            "`{word}` is a command, not an entry: `:time` runs and times code (`:time fib(30)`); `:set timing on` \
+             times every entry"
+        ));
     }
     session.eval_timed(argument);
     Ok(())

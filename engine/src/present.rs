@@ -96,9 +96,13 @@ fn render_call_site(site: &CallSite, engine: &Engine, color: bool) -> String {
     else {
         return String::new();
     };
+    // `<repl:3>` and `<-e:2>` end in `>`, so only a script's `FILE:LINE` (`<stdin>:4` too) has a line.
     let (name, first_line) = match version.entry_name.rsplit_once(':') {
-        Some((file, line)) if !version.entry_name.starts_with('<') => (file, line.parse().unwrap_or(1)),
-        _ => (version.entry_name.as_str(), 1),
+        Some((file, line)) => match line.parse::<usize>() {
+            Ok(line) if line > 0 => (file, line),
+            _ => (version.entry_name.as_str(), 1),
+        },
+        None => (version.entry_name.as_str(), 1),
     };
     // Blank lines in front put the definition at its place in the file; only the lines the span touches
     // are rendered.

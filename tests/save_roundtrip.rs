@@ -97,8 +97,7 @@ fn a_saved_session_loads_back_to_the_same_state() {
                 .count();
             forgotten += script.matches("\n:forget ").count();
             let (mut reloaded, out) = session(jit);
-            let undefined =
-                load(&mut reloaded, &out, &script).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{script}"));
+            let undefined = load(&mut reloaded, &out, &script).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{script}"));
             for name in undefined {
                 let defined = original.engine().index().get(&name).and_then(|f| f.current()).is_some();
                 assert!(!defined, "seed {seed}: a spurious warning about `{name}`\n{script}");

@@ -371,8 +371,7 @@ impl Backend {
     ) -> Result<usize, CodegenError> {
         let clif = self.keep_clif.then(|| func.display().to_string());
         let signature = func.signature.clone();
-        let asked =
-            matches!(isa, Isa::Optimizing) || (matches!(isa, Isa::Current) && self.tier == Tier::Optimized);
+        let asked = matches!(isa, Isa::Optimizing) || (matches!(isa, Isa::Current) && self.tier == Tier::Optimized);
         let optimizing = asked && optimizable(&func);
         let isa = match isa {
             Isa::Stub => &self.stub_isa,

@@ -112,7 +112,10 @@ mod tests {
             self.0.get(name).map(|c| c.iter().map(|s| s.to_string()).collect()).unwrap_or_default()
         }
         fn callers(&self, name: &str) -> Vec<String> {
-            (self.0.iter()).filter(|(_, callees)| callees.contains(&name)).map(|(caller, _)| caller.to_string()).collect()
+            (self.0.iter())
+                .filter(|(_, callees)| callees.contains(&name))
+                .map(|(caller, _)| caller.to_string())
+                .collect()
         }
     }
 

@@ -18,14 +18,14 @@ use kaleido_lang::{Diagnostic, OperatorUses, Span};
 
 use crate::backend::{Backend, CodegenError, CompiledFunction, Unit, optimizable};
 use crate::builtins::{builtin, builtin_names};
+use crate::call_graph::on_a_cycle;
 use crate::codegen::{
     FunctionSpec, callees_of, has_loop, kaleido_signature, loops_or_calls_itself, thunk_signature, translate,
     translate_native_adapter,
 };
 use crate::ids::CodeId;
-use crate::options::Tier;
 use crate::lazy::{Answer, Compiler, Deferred, Recording, Replay, self_reference, translate_for_inlining};
-use crate::call_graph::on_a_cycle;
+use crate::options::Tier;
 use crate::resolve::{EntryGraph, EntryResolver};
 use crate::runtime::lookup_c_symbol;
 use crate::session::Session;
@@ -321,7 +321,10 @@ impl<'a> Staging<'a> {
             let sites = translate(func, builder_context, frontend, spec, runtime, &mut recording, self.interrupted)?;
             (recording.answers, sites)
         } else {
-            (Vec::new(), translate(func, builder_context, frontend, spec, runtime, &mut self.resolver, self.interrupted)?)
+            (
+                Vec::new(),
+                translate(func, builder_context, frontend, spec, runtime, &mut self.resolver, self.interrupted)?,
+            )
         };
         // A backtrace points at the call that failed inside a function (not top-level code: the error
         // already points at its item).
@@ -497,7 +500,9 @@ impl<'a> Staging<'a> {
         let builder_context = self.backend.builder_context();
         translate(&mut func, builder_context, frontend, &spec, runtime, &mut replay, self.interrupted)?;
         let callees: Vec<ir::Function> = callees.into_iter().map(|callee| callee.func).collect();
-        self.backend.define_in_tier(unit, (id, CodeId::TOP_LEVEL), func, true, &callees).map_err(|e| codegen_diagnostic(e, span))?;
+        self.backend
+            .define_in_tier(unit, (id, CodeId::TOP_LEVEL), func, true, &callees)
+            .map_err(|e| codegen_diagnostic(e, span))?;
         Ok(id)
     }
 

@@ -61,7 +61,9 @@ pub fn resolve<'e>(engine: &'e Engine, query: &str) -> Result<Target<'e>, String
         && kaleido_lang::ast::is_builtin_binary(char::from(*op))
     {
         let op = char::from(*op);
-        return Err(format!("`{op}` is a built-in operator, not a function: it cannot be shown, forgotten or redefined"));
+        return Err(format!(
+            "`{op}` is a built-in operator, not a function: it cannot be shown, forgotten or redefined"
+        ));
     }
     let near = kaleido_lang::nearest(name, index.functions().map(|f| f.name.clone()));
     let hint = near.map(|n| format!("; did you mean `{n}`?")).unwrap_or_else(|| "; `:list` shows them all".into());

@@ -166,9 +166,14 @@ impl CallGraph for EntryGraph<'_, '_> {
             .filter(|caller| caller != self.name && !resolver.entry_calls.contains_key(caller))
             .collect();
         let of_entry = resolver.entry_callers.get(name).into_iter().flatten();
-        callers.extend(of_entry.filter(|caller| {
-            *caller != self.name && resolver.entry_calls.get(*caller).is_some_and(|c| c.iter().any(|(n, _)| n == name))
-        }).cloned());
+        callers.extend(
+            of_entry
+                .filter(|caller| {
+                    *caller != self.name
+                        && resolver.entry_calls.get(*caller).is_some_and(|c| c.iter().any(|(n, _)| n == name))
+                })
+                .cloned(),
+        );
         if self.calls.contains(name) {
             callers.push(self.name.to_string());
         }

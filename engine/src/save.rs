@@ -70,7 +70,8 @@ fn forgotten_operators(
     let mut gone: BTreeMap<String, Option<(ProtoKind, usize)>> = BTreeMap::new();
     for (info, version) in definitions {
         let meanings = &version.parsed_under;
-        let infix = (meanings.infix().iter()).map(|&(op, precedence)| (binary_name(op), ProtoKind::Binary { op, precedence }, 2));
+        let infix = (meanings.infix().iter())
+            .map(|&(op, precedence)| (binary_name(op), ProtoKind::Binary { op, precedence }, 2));
         let prefix = meanings.prefix().iter().map(|&op| (unary_name(op), ProtoKind::Unary(op), 1));
         for (name, kind, arity) in infix.chain(prefix) {
             // A definition may use its own operator: defining it defines that.
@@ -115,7 +116,8 @@ fn definition_text(engine: &Engine, operators: &Operators, version: &Version) ->
 /// operators use each other in a cycle (the real definition follows later), or for a forgotten one that
 /// a definition uses (forgotten again at the end).
 fn placeholder_prototype(name: &str, (kind, arity): (ProtoKind, usize)) -> String {
-    let params = (0..arity).map(|i| kaleido_lang::ast::Param { name: format!("a{i}"), span: kaleido_lang::Span::default() });
+    let params =
+        (0..arity).map(|i| kaleido_lang::ast::Param { name: format!("a{i}"), span: kaleido_lang::Span::default() });
     let proto = kaleido_lang::ast::Prototype {
         name: name.to_string(),
         kind,

@@ -3,7 +3,7 @@
 //! reloaded session gives the same script again (the round trip is a fixpoint).
 #![no_main]
 
-use kaleido::commands::{run_command, session_script};
+use kaleido::commands::{is_command_line, run_command, session_script};
 use kaleido::session::{Session, SessionOptions};
 use kaleido_engine::{CapturedOutput, JitMode};
 use kaleido_interp::generate::Generator;
@@ -27,7 +27,7 @@ fuzz_target!(|bytes: &[u8]| {
     let jit = if bytes.len() % 2 == 0 { JitMode::Lazy } else { JitMode::Eager };
     let (mut original, _) = session(jit);
     for entry in &entries {
-        if entry.starts_with(':') {
+        if is_command_line(entry) {
             run_command(&mut original, entry);
         } else {
             original.eval_shell_entry(entry);

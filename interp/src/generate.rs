@@ -313,7 +313,12 @@ impl Generator {
                 let op = *self.rng.pick(&self.unary.clone());
                 match self.rng.below(4) {
                     0 => format!("{op}{}", self.leaf(scope)),
-                    1 => format!("{op}if {} then {} else {}", self.expr(d, scope), self.expr(d, scope), self.expr(d, scope)),
+                    1 => format!(
+                        "{op}if {} then {} else {}",
+                        self.expr(d, scope),
+                        self.expr(d, scope),
+                        self.expr(d, scope)
+                    ),
                     _ => format!("{op}({})", self.expr(d, scope)),
                 }
             }

@@ -103,9 +103,7 @@ impl<'a> Checker<'a> {
     }
 
     fn resolve(&mut self, name: &str, span: crate::Span) {
-        let known = self.locals.contains(name)
-            || self.entry_globals.contains(name)
-            || self.scope.is_global(name);
+        let known = self.locals.contains(name) || self.entry_globals.contains(name) || self.scope.is_global(name);
         if known {
             return;
         }
@@ -126,8 +124,9 @@ impl<'a> Checker<'a> {
 
     /// The variable in scope whose name is closest to `name` (a typo away), if any.
     fn nearest_name(&self, name: &str) -> Option<String> {
-        let candidates =
-            (self.locals.names().map(str::to_string)).chain(self.entry_globals.iter().cloned()).chain(self.scope.global_names());
+        let candidates = (self.locals.names().map(str::to_string))
+            .chain(self.entry_globals.iter().cloned())
+            .chain(self.scope.global_names());
         nearest(name, candidates)
     }
 

@@ -161,7 +161,11 @@ impl Parser<'_> {
                 return;
             }
             let at_line_start = crate::line_ends::starts_line(self.source, token.span.start as usize);
-            if self.pos > start && (at_line_start || matches!(token.kind, TokenKind::Def | TokenKind::Extern)) {
+            let starts_item = matches!(token.kind, TokenKind::Def | TokenKind::Extern);
+            // A `def` that starts a line is the next item even when the error was found at it (a comment
+            // hid the rest of the line before): an item's own `def` is consumed before it can fail, so
+            // stopping here always makes progress.
+            if (self.pos > start && (at_line_start || starts_item)) || (starts_item && at_line_start) {
                 return;
             }
             self.pos += 1;
@@ -307,7 +311,8 @@ impl Parser<'_> {
                 // Point at the `#` itself: the end of input it hides is further on.
                 let at = match next {
                     Some('#') => {
-                        let hash = self.previous_span().end as usize + (after.len() - after.trim_start_matches([' ', '\t']).len());
+                        let hash = self.previous_span().end as usize
+                            + (after.len() - after.trim_start_matches([' ', '\t']).len());
                         Span::new(hash, hash + 1)
                     }
                     _ => token.span,

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
+use kaleido::commands::run_file;
 use kaleido::script::{EXIT_COMPILE_ERROR, EXIT_INTERRUPTED, EXIT_IO_ERROR, EXIT_OK, ScriptOptions, run_script};
 use kaleido::session::{Session, SessionOptions, ShowCode};
 use kaleido::source_file::{MAX_SCRIPT_BYTES, read_bounded};
 use kaleido::stdio::Stdout;
-use kaleido::commands::run_file;
 use kaleido::{history, interrupt, shell};
 use kaleido_engine::JitMode;
 

@@ -205,7 +205,9 @@ impl Engine {
             info.state = FunctionState::Defined;
             info.arity = Some(proto.params.len());
             // A second `extern` of the name replaces the adapter of the first.
-            if let Code::Native { adapter: Some(old), .. } = std::mem::replace(&mut info.code, Code::Native { address, adapter }) {
+            if let Code::Native { adapter: Some(old), .. } =
+                std::mem::replace(&mut info.code, Code::Native { address, adapter })
+            {
                 self.retired.extend(old.ranges());
             }
             info.extern_params = proto.params.iter().map(|p| p.name.clone()).collect();
@@ -316,7 +318,9 @@ impl Engine {
             return;
         }
         for member in cycle_through(&self.session.index, name) {
-            let Some(arity) = self.session.index.get(&member).filter(|f| f.state == FunctionState::Defined).and_then(|f| f.arity) else {
+            let Some(arity) =
+                self.session.index.get(&member).filter(|f| f.state == FunctionState::Defined).and_then(|f| f.arity)
+            else {
                 continue;
             };
             let Some(slot) = self.session.slots.get(&member, arity) else { continue };

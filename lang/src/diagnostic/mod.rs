@@ -103,7 +103,12 @@ pub fn some_of(names: &[String]) -> String {
         return names.join(", ");
     }
     let rest = names.len() - NAMES_SHOWN;
-    format!("{} and {} other{}", names[..NAMES_SHOWN].join(", "), with_thousands(rest), if rest == 1 { "" } else { "s" })
+    format!(
+        "{} and {} other{}",
+        names[..NAMES_SHOWN].join(", "),
+        with_thousands(rest),
+        if rest == 1 { "" } else { "s" }
+    )
 }
 
 /// `4995` as `4,995`.

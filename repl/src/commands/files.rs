@@ -51,7 +51,10 @@ pub fn run_file(
         return Err(format!("{shown} is already being loaded (`:load` cycle: {})", chain(session)));
     }
     if session.loading.len() >= MAX_LOAD_DEPTH {
-        return Err(format!("loads nest too deeply: {MAX_LOAD_DEPTH} files are loading, one inside the other ({})", chain(session)));
+        return Err(format!(
+            "loads nest too deeply: {MAX_LOAD_DEPTH} files are loading, one inside the other ({})",
+            chain(session)
+        ));
     }
     session.loading.push((identity, shown.to_string()));
     let code = run_script(session, shown, text, options);

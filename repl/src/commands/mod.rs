@@ -10,8 +10,8 @@ use kaleido_engine::{ListingOf, disasm, inspect};
 
 mod files;
 
-use files::{load, save};
 pub use files::{MAX_LOAD_DEPTH, run_file, script_path, session_script, write_atomically};
+use files::{load, save};
 
 use crate::session::{Session, ShowCode};
 use crate::transcript::StepKind;
@@ -270,12 +270,34 @@ fn command_word(line: &str) -> Option<&str> {
 /// The command a line of code that failed to compile was probably meant to be, for a hint after its
 /// error: the first line that starts with a colon and a word of letters a typo away from a command's name
 /// (`:shwo fib` gives `:shwo` and `:show`; it may have joined the item before it, as a `:` sequence).
-pub fn command_typo(text: &str) -> Option<(&str, &'static str)> {
+pub fn command_typo(text: &str) -> Option<(&str, String)> {
     text.lines().find_map(|line| {
         let word = command_word(line).filter(|word| word[1..].chars().all(|c| c.is_ascii_alphabetic()))?;
-        let (distance, nearest) = (COMMANDS.iter()).map(|c| (strsim::osa_distance(word, c.name), c.name)).min()?;
-        (distance <= 2 && distance < word.len() - 1).then_some((word, nearest))
+        let (names, distance) = meant(word);
+        (distance <= 2 && distance < word.len() - 1).then(|| (word, listed(&names)))
     })
+}
+
+/// The commands `word` (with its colon) was probably meant as, and how far it is from them: every
+/// command it starts (`:l` gives `:list` and `:load`, at distance 0), or else the nearest name.
+fn meant(word: &str) -> (Vec<&'static str>, usize) {
+    let names = command_names();
+    let starting: Vec<&'static str> = names.iter().copied().filter(|name| name.starts_with(word)).collect();
+    if !starting.is_empty() {
+        return (starting, 0);
+    }
+    // Optimal string alignment: swapping two neighbouring letters, the commonest typo, is one edit.
+    let nearest = names.iter().copied().map(|name| (strsim::osa_distance(word, name), name)).min();
+    nearest.map_or((vec![":help"], usize::MAX), |(distance, name)| (vec![name], distance))
+}
+
+/// `names` for a sentence: "`:list`", "`:list` or `:load`".
+fn listed(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|name| format!("`{name}`")).collect();
+    match quoted.as_slice() {
+        [init @ .., last] if !init.is_empty() => format!("{} or {last}", init.join(", ")),
+        _ => quoted.concat(),
+    }
 }
 
 /// Runs the command `line` (which starts with `:`), recording it in the transcript.
@@ -599,18 +621,8 @@ fn reset(session: &mut Session) -> Result<(), String> {
 }
 
 fn unknown(word: &str) -> String {
-    let names = command_names();
-    let starting: Vec<String> = names.iter().filter(|name| name.starts_with(word)).map(|n| format!("`{n}`")).collect();
-    let suggestion = match starting.as_slice() {
-        [] => {
-            // Optimal string alignment: swapping two neighbouring letters, the commonest typo, is one edit.
-            let nearest = names.iter().min_by_key(|name| strsim::osa_distance(word, name)).copied();
-            format!("`{}`", nearest.unwrap_or(":help"))
-        }
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
-    };
-    format!("unknown command `{word}`; did you mean {suggestion}? (`:help` lists the commands)")
+    let (names, _) = meant(word);
+    format!("unknown command `{word}`; did you mean {}? (`:help` lists the commands)", listed(&names))
 }
 
 fn write_out(session: &mut Session, text: &str) -> Result<(), String> {

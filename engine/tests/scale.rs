@@ -34,3 +34,21 @@ fn top_level_code_and_replaced_definitions_are_freed() {
     assert_eq!(engine.code_bytes(), before, "only the current f is live");
     assert!(engine.code_footprint() < 64 * 1024, "freed code is reused: footprint {}", engine.code_footprint());
 }
+
+/// Changing the arity of a function with 5,000 callers names a few of them and counts the rest, rather
+/// than one line naming all 5,000 (issue 23, item 11).
+#[test]
+fn an_arity_change_with_thousands_of_callers_is_one_short_warning() {
+    let mut engine = Engine::new(EngineOptions::default(), Box::new(std::io::sink())).expect("engine");
+    engine.eval("<t>", "def base(x) x").expect("base");
+    let callers: Vec<String> = (0..5_000).map(|i| format!("def c{i}(x) base(x)")).collect();
+    engine.eval("<t>", &callers.join("; ")).expect("callers");
+    let outcome = engine.eval("<t>", "def base(x y) x").expect("redefinition");
+    let [warning] = outcome.warnings.as_slice() else { panic!("one warning: {:?}", outcome.warnings) };
+    assert!(
+        warning.message.contains("`c0`, `c1`, `c10`, `c100`, `c1000` and 4,995 others still pass 1"),
+        "{}",
+        warning.message
+    );
+    assert!(warning.message.len() < 200, "{} bytes", warning.message.len());
+}

@@ -161,9 +161,11 @@ impl Generator {
                 }
                 (format!("f{index}"), forget)
             }
-            60..80 => {
+            // Every operator may have been forgotten already.
+            60..80 if !self.binary.is_empty() || !self.unary.is_empty() => {
                 let forget = self.rng.chance(50);
-                let name = match self.rng.chance(50) {
+                let binary = self.unary.is_empty() || (!self.binary.is_empty() && self.rng.chance(50));
+                let name = match binary {
                     true => {
                         let op = *self.rng.pick(&self.binary.clone());
                         if forget {
@@ -304,12 +306,12 @@ impl Generator {
                 let op = *self.rng.pick(&['+', '-', '*', '/', '<']);
                 format!("({} {op} {})", self.expr(d, scope), self.expr(d, scope))
             }
-            25..31 if scope.calls => {
+            25..31 if scope.calls && !self.binary.is_empty() => {
                 let op = *self.rng.pick(&self.binary.clone());
                 format!("({} {op} {})", self.expr(d, scope), self.expr(d, scope))
             }
             31..37 if scope.calls => self.chain(d, scope),
-            37..45 if scope.calls => {
+            37..45 if scope.calls && !self.unary.is_empty() => {
                 let op = *self.rng.pick(&self.unary.clone());
                 match self.rng.below(4) {
                     0 => format!("{op}{}", self.leaf(scope)),

@@ -197,12 +197,6 @@ impl Resolve for EntryResolver<'_> {
             }
             return Ok(Callee::Native { address: builtin.address(), takes_state: builtin.takes_state() });
         }
-        // A C function's arity cannot change while it is bound: a call that disagrees is an error now.
-        if let Some((takes, _)) = self.extern_binding(name)
-            && takes != arity
-        {
-            return Err(Diagnostic::error(span, arity_message(name, takes, arity)));
-        }
         let recursive = self.defining.as_ref().is_some_and(|(own, takes)| own == name && *takes == arity);
         if self.in_definition {
             if !recursive {

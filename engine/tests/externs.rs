@@ -78,3 +78,21 @@ fn forgetting_an_extern_frees_its_adapter() {
     }
     assert_eq!(e.code_bytes(), before, "no adapter is left behind");
 }
+
+/// A definition may call a bound C function with another arity, as it may call a definition so (a
+/// warning; the call fails when it runs), and a later binding of that arity heals it. Found by the `:save`
+/// round-trip fuzz target: a saved session declares its externs first, so such a definition must load.
+#[test]
+fn a_definition_that_calls_a_bound_extern_with_another_arity_is_a_warning() {
+    for jit in [JitMode::Lazy, JitMode::Eager] {
+        let mut e = engine(jit);
+        e.eval("<t>", "extern hypot(x y)").expect("extern");
+        let outcome = e.eval("<t>", "def h(x) hypot(x, 2, 3)").expect("accepted, with a warning");
+        assert!(outcome.warnings[0].message.contains("`hypot` takes 2 arguments, but this call passes 3"));
+        let failed = e.eval("<t>", "h(1)").expect("accepted").error.expect("fails when called");
+        assert!(matches!(failed.kind, RuntimeErrorKind::ArityMismatch { .. }), "{failed:?}");
+        e.forget("hypot").expect("forget");
+        e.eval("<t>", "def hypot(a b c) a + b + c").expect("def");
+        assert_eq!(value(&mut e, "h(1)"), 6.0, "{jit:?}");
+    }
+}

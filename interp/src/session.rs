@@ -258,7 +258,7 @@ impl Interpreter {
                     if bound.contains_key(name) {
                         return Err(format!("`{name}` is bound to a C function by `extern`"));
                     }
-                    check_calls(&function.body, &bound)?;
+                    check_calls(&function.body)?;
                     defined.insert(name);
                     arities.insert(name, function.proto.params.len());
                 }
@@ -281,12 +281,12 @@ impl Interpreter {
                     }
                 }
                 ItemKind::Expr(expr) => {
-                    check_calls(expr, &bound)?;
+                    check_calls(expr)?;
                     check_top_level_calls(expr, &arities)?;
                 }
                 ItemKind::Global(bindings) => {
                     for init in bindings.iter().filter_map(|b| b.init.as_ref()) {
-                        check_calls(init, &bound)?;
+                        check_calls(init)?;
                         check_top_level_calls(init, &arities)?;
                     }
                 }
@@ -296,13 +296,15 @@ impl Interpreter {
     }
 }
 
-/// Calls to builtins must pass the builtin's number of arguments, wherever they are, and so must calls to
-/// the C functions `bound` names (an `extern` fixes their arity while it binds them).
-fn check_calls(expr: &Expr, bound: &HashMap<&str, usize>) -> Result<(), String> {
+/// Calls to builtins must pass the builtin's number of arguments, wherever they are. (A C function bound
+/// by `extern` is called through its name's binding, as a definition is: a definition that calls it with
+/// another arity is accepted, and the call fails when it runs; top-level calls are checked with the
+/// definitions'.)
+fn check_calls(expr: &Expr) -> Result<(), String> {
     let mut result = Ok(());
     walk(expr, &mut |e| {
         if let ExprKind::Call(name, _, args) = &e.kind
-            && let Some(takes) = builtin(name).map(|b| b.arity).or_else(|| bound.get(name.as_str()).copied())
+            && let Some(takes) = builtin(name).map(|b| b.arity)
             && takes != args.len()
             && result.is_ok()
         {

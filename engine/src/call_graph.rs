@@ -31,6 +31,9 @@ impl CallGraph for Index {
     }
 }
 
+/// One step through the graph: a function's callees, or its callers.
+type Step = fn(&dyn CallGraph, &str) -> Vec<String>;
+
 /// Whether `start` can reach itself through calls to other functions (its calls to itself aside: the
 /// caller sees those in the body).
 pub(crate) fn on_a_cycle(graph: &dyn CallGraph, start: &str) -> bool {
@@ -41,12 +44,11 @@ pub(crate) fn on_a_cycle(graph: &dyn CallGraph, start: &str) -> bool {
         return true;
     }
     loop {
-        let (side, other, step): (&mut Frontier, &Frontier, fn(&dyn CallGraph, &str) -> Vec<String>) =
-            if forward.queue.len() <= backward.queue.len() {
-                (&mut forward, &backward, |g, n| g.callees(n))
-            } else {
-                (&mut backward, &forward, |g, n| g.callers(n))
-            };
+        let (side, other, step): (&mut Frontier, &Frontier, Step) = if forward.queue.len() <= backward.queue.len() {
+            (&mut forward, &backward, |g, n| g.callees(n))
+        } else {
+            (&mut backward, &forward, |g, n| g.callers(n))
+        };
         let Some(name) = side.queue.pop_front() else { return false };
         for next in step(graph, &name) {
             if next == start || other.seen.contains(&next) {
@@ -68,7 +70,7 @@ pub(crate) fn cycle_through(graph: &dyn CallGraph, start: &str) -> Vec<String> {
 }
 
 /// Every function reachable from `start` by `step` (calls, or callers).
-fn reach(graph: &dyn CallGraph, start: &str, step: fn(&dyn CallGraph, &str) -> Vec<String>) -> HashSet<String> {
+fn reach(graph: &dyn CallGraph, start: &str, step: Step) -> HashSet<String> {
     let mut frontier = Frontier::new(step(graph, start));
     while let Some(name) = frontier.queue.pop_front() {
         for next in step(graph, &name) {

@@ -7,22 +7,24 @@
 //! its frame and returns at once. Prologues and loop back-edges compare the stack pointer with the runtime's
 //! stack limit, which catches runaway recursion and, because an interrupt raises the limit, Ctrl-C.
 
-use std::collections::BTreeSet;
-
-use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{
     AbiParam, Block, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder, MemFlagsData, Signature, StackSlot,
     StackSlotData, StackSlotKind, UserExternalName, Value, types,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, Operation, binary_name, is_builtin_binary, unary_name};
+use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, Operation, binary_name, unary_name};
 use kaleido_lang::poll::Poll;
 use kaleido_lang::scopes::Scopes;
 use kaleido_lang::{Diagnostic, Span};
 
+mod checks;
+mod queries;
+
+pub(crate) use queries::{callees_of, has_loop, loops_or_calls_itself, may_recurse_or_loop};
+
 use crate::ids::CodeId;
-use crate::runtime::{ABORT_OFFSET, RaiseKind, STACK_LIMIT_OFFSET, k_frame, k_raise, k_tier_up};
 
 /// How a call is compiled, as the engine resolves it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -183,8 +185,9 @@ pub(crate) fn translate(
     };
     translator.bind_params(entry);
     // Top-level code starts on a fresh stack, and a function that makes no calls and has no loops can
-    // neither recurse nor spin: its one bounded frame fits in the margin its caller's check left. Only
-    // the rest need the prologue check.
+    // neither recurse nor spin: only its own frame can overflow, and the backend sees to that from the
+    // compiled frame's size (a frame up to `MAX_UNGUARDED_FRAME` fits in the margin its caller's check
+    // left; a larger one is entered through a frame guard). Only the rest need the prologue check.
     if spec.checks && spec.name.is_some() && may_recurse_or_loop(spec.body) {
         translator.stack_check();
     }
@@ -199,82 +202,6 @@ pub(crate) fn translate(
     let sites = translator.sites;
     *builder_context = context;
     Ok(sites)
-}
-
-/// Whether `expr` contains a call (to a function or a user-defined operator) or a loop.
-pub(crate) fn may_recurse_or_loop(expr: &Expr) -> bool {
-    any_node(expr, &mut |e| match &e.kind {
-        // A builtin that is an instruction is no call.
-        ExprKind::Call(name, ..) => MathInstruction::of(name).is_none(),
-        ExprKind::Unary(..) | ExprKind::For(_) => true,
-        ExprKind::Binary(_, operations) => operations.iter().any(|o| !is_builtin_binary(o.op)),
-        _ => false,
-    })
-}
-
-/// Whether the body of `name` contains a loop or calls `name` itself (as a function or an operator):
-/// the code that can run hot by itself, which baseline code counts calls for.
-pub(crate) fn loops_or_calls_itself(name: &str, expr: &Expr) -> bool {
-    any_node(expr, &mut |e| match &e.kind {
-        ExprKind::For(_) => true,
-        ExprKind::Call(callee, _, _) => callee == name,
-        ExprKind::Unary(op, _) => unary_name(*op) == name,
-        ExprKind::Binary(_, operations) => operations.iter().any(|o| binary_name(o.op) == name),
-        _ => false,
-    })
-}
-
-/// The names of the functions `expr` calls: functions (builtins too) and user-defined operators.
-pub(crate) fn callees_of(expr: &Expr) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    let mut note = |e: &Expr| {
-        match &e.kind {
-            ExprKind::Call(name, ..) => {
-                names.insert(name.clone());
-            }
-            ExprKind::Unary(op, _) => {
-                names.insert(unary_name(*op));
-            }
-            ExprKind::Binary(_, operations) => {
-                names.extend(operations.iter().filter(|o| !is_builtin_binary(o.op)).map(|o| binary_name(o.op)));
-            }
-            _ => {}
-        }
-        false
-    };
-    any_node(expr, &mut note);
-    names
-}
-
-/// Whether `expr` contains a loop.
-pub(crate) fn has_loop(expr: &Expr) -> bool {
-    any_node(expr, &mut |e| matches!(e.kind, ExprKind::For(_)))
-}
-
-/// Whether `found` holds for `expr` or any expression inside it (visited in order, stopping at the first).
-fn any_node(expr: &Expr, found: &mut dyn FnMut(&Expr) -> bool) -> bool {
-    if found(expr) {
-        return true;
-    }
-    match &expr.kind {
-        ExprKind::Number(_) | ExprKind::Var(_) => false,
-        ExprKind::Unary(_, operand) => any_node(operand, found),
-        ExprKind::Binary(first, operations) => {
-            any_node(first, found) || operations.iter().any(|o| any_node(&o.rhs, found))
-        }
-        ExprKind::Assign(_, _, value) => any_node(value, found),
-        ExprKind::Call(_, _, args) => args.iter().any(|arg| any_node(arg, found)),
-        ExprKind::If(c, t, e) => any_node(c, found) || any_node(t, found) || any_node(e, found),
-        ExprKind::For(f) => {
-            any_node(&f.start, found)
-                || any_node(&f.end, found)
-                || f.step.as_ref().is_some_and(|step| any_node(step, found))
-                || any_node(&f.body, found)
-        }
-        ExprKind::VarIn(bindings, body) => {
-            bindings.iter().filter_map(|b| b.init.as_ref()).any(|init| any_node(init, found)) || any_node(body, found)
-        }
-    }
 }
 
 /// Where a parameter or local lives while a function runs.
@@ -593,128 +520,6 @@ impl<'r> FunctionTranslator<'_, 'r> {
                 Ok(self.builder.inst_results(call)[0])
             }
         }
-    }
-
-    /// After the call at `span`, which may raise: leave through the exit block if the abort word is set. A
-    /// cold block of its own passes the exit block this call site's index, so the backtrace can point at
-    /// the call; the hot path is one load and one branch.
-    fn abort_check(&mut self, span: Span) {
-        let signals = self.address_const(self.runtime.signals);
-        let abort = self.builder.ins().load(types::I64, MemFlagsData::trusted(), signals, ABORT_OFFSET);
-        let go_on = self.builder.create_block();
-        let leave = self.builder.create_block();
-        self.builder.set_cold_block(leave);
-        self.builder.ins().brif(abort, leave, &[], go_on, &[]);
-        self.builder.seal_block(leave);
-        self.builder.seal_block(go_on);
-        self.builder.switch_to_block(leave);
-        let site = self.record_site(span);
-        let site = self.builder.ins().iconst(types::I32, i64::from(site));
-        let exit = self.exit_block();
-        self.builder.ins().jump(exit, &[site.into()]);
-        self.builder.switch_to_block(go_on);
-    }
-
-    /// Records the call site at `span` (relative to the function's text) and returns its index.
-    fn record_site(&mut self, span: Span) -> u32 {
-        let origin = self.spec.origin;
-        self.sites
-            .push(Span::new(span.start.saturating_sub(origin) as usize, span.end.saturating_sub(origin) as usize));
-        self.sites.len() as u32 - 1
-    }
-
-    /// `sp < limit` means the stack is exhausted or an interrupt is pending: raise, then leave.
-    fn stack_check(&mut self) {
-        // An atomic load: a plain one may be forwarded from the prologue's load by Cranelift's redundant
-        // load elimination, and then a loop without calls would never see an interrupt.
-        let address = self.address_const(self.runtime.signals + STACK_LIMIT_OFFSET as usize);
-        let limit = self.builder.ins().atomic_load(self.pointer, MemFlagsData::trusted(), address);
-        let sp = self.builder.ins().get_stack_pointer(self.pointer);
-        let exhausted = self.builder.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
-        let fail = self.builder.create_block();
-        self.builder.set_cold_block(fail);
-        let go_on = self.builder.create_block();
-        self.builder.ins().brif(exhausted, fail, &[], go_on, &[]);
-        self.builder.seal_block(fail);
-        self.builder.seal_block(go_on);
-        self.builder.switch_to_block(fail);
-        self.call_raise(RaiseKind::CheckFailed, 0);
-        let no_site = self.builder.ins().iconst(types::I32, NO_SITE);
-        let exit = self.exit_block();
-        self.builder.ins().jump(exit, &[no_site.into()]);
-        self.builder.switch_to_block(go_on);
-    }
-
-    /// The hotness countdown: one load, subtract, store and branch per call (and per loop iteration); the
-    /// one that reaches zero asks for the optimizing tier first (in a cold block) and then goes on in this
-    /// code.
-    fn count_call(&mut self, counter: usize, slot: usize) {
-        let cell = self.address_const(counter);
-        let left = self.builder.ins().load(types::I64, MemFlagsData::trusted(), cell, 0);
-        let left = self.builder.ins().iadd_imm_s(left, -1);
-        self.builder.ins().store(MemFlagsData::trusted(), left, cell, 0);
-        let hot = self.builder.ins().icmp_imm_s(IntCC::Equal, left, 0);
-        let tier_up = self.builder.create_block();
-        self.builder.set_cold_block(tier_up);
-        let go_on = self.builder.create_block();
-        self.builder.ins().brif(hot, tier_up, &[], go_on, &[]);
-        self.builder.seal_block(tier_up);
-        self.builder.switch_to_block(tier_up);
-        let state = self.address_const(self.runtime.state);
-        let slot = self.address_const(slot);
-        let code = self.builder.ins().iconst(types::I64, i64::from(self.spec.code_id.0));
-        emit_native_void_call(
-            &mut self.builder,
-            self.native_conv,
-            k_tier_up as *const () as usize,
-            &[state, slot, code],
-        );
-        self.builder.ins().jump(go_on, &[]);
-        self.builder.seal_block(go_on);
-        self.builder.switch_to_block(go_on);
-    }
-
-    fn call_raise(&mut self, kind: RaiseKind, slot: i64) {
-        let state = self.address_const(self.runtime.state);
-        let kind = self.builder.ins().iconst(types::I64, kind as i64);
-        let slot = self.builder.ins().iconst(self.pointer, slot);
-        emit_native_void_call(&mut self.builder, self.native_conv, k_raise as *const () as usize, &[state, kind, slot]);
-    }
-
-    fn exit_block(&mut self) -> Block {
-        match self.exit {
-            Some(block) => block,
-            None => {
-                let block = self.builder.create_block();
-                self.builder.set_cold_block(block);
-                self.builder.append_block_param(block, types::I32);
-                self.exit = Some(block);
-                block
-            }
-        }
-    }
-
-    fn emit_exit_block(&mut self) {
-        let Some(exit) = self.exit else { return };
-        self.builder.switch_to_block(exit);
-        // Top-level code is the outermost frame; the engine, which ran it, adds that frame itself.
-        if self.spec.name.is_some() {
-            let site = self.builder.block_params(exit)[0];
-            self.emit_frame_record(site);
-        }
-        let zero = self.builder.ins().f64const(0.0);
-        self.builder.ins().return_(&[zero]);
-    }
-
-    fn emit_frame_record(&mut self, site: Value) {
-        let state = self.address_const(self.runtime.state);
-        let code_id = self.builder.ins().iconst(types::I32, i64::from(self.spec.code_id.0));
-        let args = [state, code_id, site];
-        emit_native_void_call(&mut self.builder, self.native_conv, k_frame as *const () as usize, &args);
-    }
-
-    fn address_const(&mut self, address: usize) -> Value {
-        self.builder.ins().iconst(self.pointer, address as i64)
     }
 }
 

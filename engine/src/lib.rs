@@ -8,8 +8,10 @@
 //! (the arena), `error` (typed errors) and `present` (text for front ends). ARCHITECTURE.md has the map.
 //!
 //! Invariants:
-//! - Calls between kaleido functions go through the slot for (callee, number of arguments); only a
-//!   function's call to itself and calls to builtins and C functions are direct.
+//! - Calls go through the slot for (callee, number of arguments), calls to C functions bound by `extern`
+//!   included; only a function's call to itself and calls to builtins (which nothing can rebind) are
+//!   direct.
+//! - No frame bigger than `stack::MAX_UNGUARDED_FRAME` is allocated before a check that it fits.
 //! - A slot holds the callee's current code only if its arity matches; otherwise a stub that raises.
 //! - A rejected entry changes nothing: the index, the table, the globals and the operators are as before.
 //! - The engine never prints: program output goes to the sink the caller gives, everything else is returned.

@@ -4,9 +4,8 @@
 //! compile is retried, not remembered as failed).
 //!
 //! Work is counted, not timed: the bytes the interrupted call allocated against those of a whole compile.
-//! The interrupt comes 20 ms into the call, while the body is translated (about the first 60 ms of the
-//! 1 s a release build takes; longer in a debug build). Cranelift's own compile of one function, the
-//! rest of that second, does not poll: it is linear in the function's size, and acted on right after.
+//! The interrupt comes 20 ms into the call, while the body is translated (about the first 60 ms of a
+//! release build's compile; longer in a debug build): undo the translator's poll and the test fails.
 
 use kaleido_engine::{Engine, EngineOptions, RuntimeErrorKind};
 

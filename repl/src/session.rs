@@ -303,7 +303,7 @@ impl Session {
             Err(Rejected { diagnostics }) => {
                 let _ = self.err.write_all(whole.render_all(&diagnostics, offset).as_bytes());
                 // `:shwo fib` is code (no command is called that), but it was surely meant as `:show`.
-                if let Some((word, meant)) = crate::commands::command_typo(entry) {
+                if let Some((word, meant)) = crate::commands::table::command_typo(entry) {
                     let _ = writeln!(self.err, "hint: `{word}` is not a command; did you mean {meant}?");
                 }
                 EntryStatus::CompileError

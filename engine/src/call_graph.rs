@@ -39,6 +39,10 @@ type Step = fn(&dyn CallGraph, &str) -> Vec<String>;
 pub(crate) fn on_a_cycle(graph: &dyn CallGraph, start: &str) -> bool {
     let others = |names: Vec<String>| names.into_iter().filter(|name| name != start).collect();
     let mut forward = Frontier::new(others(graph.callees(start)));
+    // A function that calls nothing else (most one-liners) is on no cycle: its callers need not be asked.
+    if forward.queue.is_empty() {
+        return false;
+    }
     let mut backward = Frontier::new(others(graph.callers(start)));
     if forward.seen.iter().any(|name| backward.seen.contains(name)) {
         return true;

@@ -22,7 +22,7 @@ use kaleido_lang::{Diagnostic, Span};
 mod checks;
 mod queries;
 
-pub(crate) use queries::{callees_of, has_loop, loops_or_calls_itself, may_recurse_or_loop};
+pub(crate) use queries::{callees_of, has_loop, loops_or_calls_itself, may_recurse_or_loop, wants_slot_locals};
 
 use crate::ids::CodeId;
 
@@ -139,10 +139,11 @@ pub(crate) struct FunctionSpec<'a> {
     /// Baseline code of a definition that may become hot: count its calls and loop iterations down in the
     /// cell at `.0`, and at zero ask [`k_tier_up`] to recompile it for the slot at `.1`.
     pub hot_counter: Option<(usize, usize)>,
-    /// Keep parameters and locals in stack slots instead of SSA variables: the baseline tier's choice.
-    /// Its register allocator keeps every value that lives across blocks on the stack anyway, so the
-    /// code is as fast, and translation builds no SSA form (no block parameter per variable per loop
-    /// header): its cost stays linear in the function's size however deeply loops nest.
+    /// Keep parameters and locals in stack slots instead of SSA variables: the baseline tier's choice for
+    /// a big body ([`wants_slot_locals`]). Its register allocator keeps every value that lives across
+    /// blocks on the stack anyway, so the code is as fast, and translation builds no SSA form (no block
+    /// parameter per variable per loop header): its cost stays linear in the function's size however
+    /// deeply loops nest.
     pub locals_in_slots: bool,
 }
 

@@ -21,7 +21,7 @@ use crate::builtins::{builtin, builtin_names};
 use crate::call_graph::on_a_cycle;
 use crate::codegen::{
     FunctionSpec, callees_of, has_loop, kaleido_signature, loops_or_calls_itself, thunk_signature, translate,
-    translate_native_adapter,
+    translate_native_adapter, wants_slot_locals,
 };
 use crate::ids::CodeId;
 use crate::lazy::{Answer, Compiler, Deferred, Recording, Replay, self_reference, translate_for_inlining};
@@ -276,7 +276,7 @@ impl<'a> Staging<'a> {
             return true;
         }
         let calls = callees_of(body);
-        on_a_cycle(&EntryGraph { resolver: &self.resolver, name, calls: &calls }, name)
+        !calls.is_empty() && on_a_cycle(&EntryGraph { resolver: &self.resolver, name, calls: &calls }, name)
     }
 
     /// A call counter for version `code` of `name`/`arity`, and the address of the slot it runs through.
@@ -301,7 +301,7 @@ impl<'a> Staging<'a> {
             None => CodeId::TOP_LEVEL,
         };
         let (checks, origin) = (self.options.checks, span.start);
-        let locals_in_slots = self.backend.tier() == Tier::Baseline;
+        let locals_in_slots = self.backend.tier() == Tier::Baseline && wants_slot_locals(body);
         FunctionSpec { name, params, body, code_id, self_ref, checks, origin, hot_counter: None, locals_in_slots }
     }
 

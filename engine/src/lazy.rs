@@ -29,7 +29,7 @@ use kaleido_lang::{Diagnostic, Span};
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::backend::{Backend, CodegenError, CompiledFunction, Unit, optimizable};
-use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate};
+use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate, wants_slot_locals};
 use crate::ids::CodeId;
 use crate::options::Tier;
 use crate::runtime::{LazyHook, Raised};
@@ -456,7 +456,7 @@ fn translate_deferred(
         // The call sites were recorded when the body was checked; this translation gives the same ones.
         origin: 0,
         hot_counter,
-        locals_in_slots: !optimize && backend.tier() == Tier::Baseline,
+        locals_in_slots: !optimize && backend.tier() == Tier::Baseline && wants_slot_locals(&body),
     };
     let mut replay = Replay::new(&pending.answers, inline);
     let (frontend, runtime) = (backend.isa().frontend_config(), backend.runtime());

@@ -82,3 +82,20 @@ fn any_node(expr: &Expr, found: &mut dyn FnMut(&Expr) -> bool) -> bool {
         }
     }
 }
+
+/// Bodies bigger than this many expressions keep their locals in stack slots in the baseline tier (see
+/// [`super::FunctionSpec::locals_in_slots`]). Below it SSA variables cost less to translate (a one-liner's
+/// parameter is one value, not a slot, a store and a load: 15 % of loading 100,000 one-line definitions),
+/// and their worst case, a variable per loop header, is bounded by the size: 200 expressions nest at most
+/// 200 loops.
+const SSA_LOCALS_UP_TO: usize = 200;
+
+/// Whether the baseline tier keeps `body`'s locals in stack slots: only a body too big for SSA variables
+/// to stay cheap. Counts at most [`SSA_LOCALS_UP_TO`] + 1 expressions, so asking costs nothing for a big one.
+pub(crate) fn wants_slot_locals(body: &Expr) -> bool {
+    let mut seen = 0;
+    any_node(body, &mut |_| {
+        seen += 1;
+        seen > SSA_LOCALS_UP_TO
+    })
+}

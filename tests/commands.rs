@@ -388,3 +388,21 @@ fn set_tier_switches_between_baseline_and_optimized_code() {
     assert_eq!(run_command(&mut s, ":set tier fast"), Next::Failed);
     assert!(out.take_string().contains("unknown tier `fast`; use `baseline` or `optimized`"));
 }
+
+/// `:time` counts a lazy compile whole, translation included (issue 23, item 8: it reported 155 ms of
+/// a 2,121 ms run): a call that runs in no time but compiles a big function spends its running time in
+/// that compile.
+#[test]
+fn time_counts_a_lazy_compile_whole() {
+    let (mut s, out) = session();
+    let names: Vec<String> = (0..20_000).map(|i| format!("a{i} = x + {i}")).collect();
+    enter(&mut s, &out, &[&format!("def big(x) var {} in a0 + a19999", names.join(", "))]);
+    let text = enter(&mut s, &out, &[":time big(1)"]);
+    let line = text.lines().find(|l| l.starts_with("time: ")).unwrap_or_else(|| panic!("no timing:\n{text}"));
+    let number_before = |marker: &str| -> f64 {
+        let head = &line[..line.find(marker).unwrap_or_else(|| panic!("no {marker:?} in {line}"))];
+        head.rsplit(' ').next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{line}"))
+    };
+    let (running, lazily) = (number_before(" ms running"), number_before(" ms)"));
+    assert!(lazily <= running && lazily >= 0.8 * running, "{line}");
+}

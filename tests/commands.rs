@@ -406,3 +406,20 @@ fn time_counts_a_lazy_compile_whole() {
     let (running, lazily) = (number_before(" ms running"), number_before(" ms)"));
     assert!(lazily <= running && lazily >= 0.8 * running, "{line}");
 }
+
+/// A chain of loads, each file loading the next, is bounded (issue 23, item 2): the 33rd is refused with
+/// a clear error, the session survives, and every file before it still defines what it defines.
+#[test]
+fn loads_nest_at_most_32_deep() {
+    let dir = temp_dir("load-chain");
+    for i in 0..40 {
+        let next = dir.join(format!("f{}.kal", i + 1));
+        std::fs::write(dir.join(format!("f{i}.kal")), format!("def g{i}(x) x + {i}\n:load {}\n", next.display()))
+            .expect("write");
+    }
+    let (mut s, out) = session();
+    let text = enter(&mut s, &out, &[&format!(":load {}", dir.join("f0.kal").display())]);
+    assert!(text.contains("loads nest too deeply: 32 files are loading, one inside the other"), "{text}");
+    let text = enter(&mut s, &out, &["g0(1) + g31(1)"]);
+    assert!(text.ends_with("33\n"), "{text}");
+}

@@ -177,7 +177,8 @@ fn ctrl_c_during_a_long_compile_stops_the_script() {
     let dir = std::env::temp_dir().join(format!("kaleido-cli-compile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let script = dir.join("long.kal");
-    let bindings: Vec<String> = (1..12_000).map(|i| format!("v{i} = id(v{})", i - 1)).collect();
+    // Big enough to take seconds to compile even though compiling is linear (12,000 bindings did not).
+    let bindings: Vec<String> = (1..200_000).map(|i| format!("v{i} = id(v{})", i - 1)).collect();
     let text = format!("def id(x) x\ndef huge(x) var v0 = x, {} in x\nprintd(42)\n", bindings.join(", "));
     std::fs::write(&script, text).expect("script");
     let child = Command::new(env!("CARGO_BIN_EXE_kaleido"))

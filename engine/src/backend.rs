@@ -455,6 +455,8 @@ impl Backend {
             let code = arena.executable(unit.module.get_finalized_function(id) as usize);
             (code, range_of(&unit.allocations, code).unwrap_or((code, 0)))
         };
+        // One entry per declared function, in id order (callers take theirs by id). A frame guard's body is
+        // declared too: its entry is never taken, since its code and range travel in the guard's `guarded`.
         for (id, _) in unit.module.declarations().get_functions() {
             let (code, range) = placed(id);
             let defined = unit.defined.get(&id).copied().unwrap_or_default();

@@ -24,10 +24,28 @@ impl FunctionTranslator<'_, '_> {
         self.builder.seal_block(go_on);
         self.builder.switch_to_block(leave);
         let site = self.record_site(span);
-        let site = self.builder.ins().iconst(types::I32, i64::from(site));
+        self.jump_to_exit(i64::from(site));
+        self.builder.switch_to_block(go_on);
+    }
+
+    /// Branches to a new cold block when `condition` is set and goes on there (the block is sealed: the
+    /// branch is its one way in). Returns the block the hot path continues in, which the caller seals
+    /// once its predecessors are known.
+    fn branch_to_cold(&mut self, condition: Value) -> Block {
+        let cold = self.builder.create_block();
+        self.builder.set_cold_block(cold);
+        let go_on = self.builder.create_block();
+        self.builder.ins().brif(condition, cold, &[], go_on, &[]);
+        self.builder.seal_block(cold);
+        self.builder.switch_to_block(cold);
+        go_on
+    }
+
+    /// Ends the current block with a jump to the exit path, which records call site `site`.
+    fn jump_to_exit(&mut self, site: i64) {
+        let site = self.builder.ins().iconst(types::I32, site);
         let exit = self.exit_block();
         self.builder.ins().jump(exit, &[site.into()]);
-        self.builder.switch_to_block(go_on);
     }
 
     /// Records the call site at `span` (relative to the function's text) and returns its index.
@@ -46,17 +64,10 @@ impl FunctionTranslator<'_, '_> {
         let limit = self.builder.ins().atomic_load(self.pointer, MemFlagsData::trusted(), address);
         let sp = self.builder.ins().get_stack_pointer(self.pointer);
         let exhausted = self.builder.ins().icmp(IntCC::UnsignedLessThan, sp, limit);
-        let fail = self.builder.create_block();
-        self.builder.set_cold_block(fail);
-        let go_on = self.builder.create_block();
-        self.builder.ins().brif(exhausted, fail, &[], go_on, &[]);
-        self.builder.seal_block(fail);
+        let go_on = self.branch_to_cold(exhausted);
         self.builder.seal_block(go_on);
-        self.builder.switch_to_block(fail);
         self.call_raise(RaiseKind::CheckFailed, 0);
-        let no_site = self.builder.ins().iconst(types::I32, NO_SITE);
-        let exit = self.exit_block();
-        self.builder.ins().jump(exit, &[no_site.into()]);
+        self.jump_to_exit(NO_SITE);
         self.builder.switch_to_block(go_on);
     }
 
@@ -69,12 +80,7 @@ impl FunctionTranslator<'_, '_> {
         let left = self.builder.ins().iadd_imm_s(left, -1);
         self.builder.ins().store(MemFlagsData::trusted(), left, cell, 0);
         let hot = self.builder.ins().icmp_imm_s(IntCC::Equal, left, 0);
-        let tier_up = self.builder.create_block();
-        self.builder.set_cold_block(tier_up);
-        let go_on = self.builder.create_block();
-        self.builder.ins().brif(hot, tier_up, &[], go_on, &[]);
-        self.builder.seal_block(tier_up);
-        self.builder.switch_to_block(tier_up);
+        let go_on = self.branch_to_cold(hot);
         let state = self.address_const(self.runtime.state);
         let slot = self.address_const(slot);
         let code = self.builder.ins().iconst(types::I64, i64::from(self.spec.code_id.0));

@@ -1,6 +1,7 @@
 //! Shell commands, driven in-process through a `Session` writing into buffers.
 
-use kaleido::commands::{Next, run_command, session_script};
+use kaleido::commands::{Next, session_script};
+use kaleido::evaluate::{eval_shell_entry, run_command};
 use kaleido::session::{Session, SessionOptions};
 use kaleido_engine::CapturedOutput;
 
@@ -22,7 +23,7 @@ fn enter(session: &mut Session, out: &CapturedOutput, entries: &[&str]) -> Strin
         if entry.starts_with(':') {
             run_command(session, entry);
         } else {
-            session.eval_shell_entry(entry);
+            eval_shell_entry(session, entry);
         }
     }
     out.take_string()
@@ -245,11 +246,11 @@ fn help_lines_up_every_description() {
 }
 
 #[test]
-fn a_trailing_semicolon_keeps_the_last_value_to_itself_in_the_shell() {
+fn a_semicolon_keeps_the_value_of_the_item_before_it_to_itself_in_the_shell() {
     let (mut s, out) = session();
     let text = enter(&mut s, &out, &["1 + 1;", "2 + 2; 3 + 3", "4 + 4 ; # quiet", "printd(5);"]);
-    // `2 + 2;` is followed by another item, so only the entry's last `;` silences.
-    assert_eq!(text, "Out[2]: 4\nOut[2]: 6\n5\n");
+    // `2 + 2;` is silenced though another item follows it, as in a script and a notebook cell.
+    assert_eq!(text, "Out[2]: 6\n5\n");
 }
 
 #[test]
@@ -332,10 +333,7 @@ fn a_transcript_replays_the_session() {
                   # Run it with `kaleido --keep-going FILE` (an entry that failed at run time fails again).\n";
     assert!(transcript.starts_with(header), "{transcript}");
     let body = &transcript[header.len()..];
-    assert!(
-        body.starts_with("\ndef f(x)\n  x * 2\n# defined f(x)\n\nf(3); printd(4)\n# Out[2]: 6\n# 4\n# Out[2]: 0\n"),
-        "{body}"
-    );
+    assert!(body.starts_with("\ndef f(x)\n  x * 2\n# defined f(x)\n\nf(3); printd(4)\n# 4\n# Out[2]: 0\n"), "{body}");
     assert!(body.contains("\n# (rejected) def g(x x\n# <repl:3>:1:10: error:"), "{body}");
     assert!(body.contains("\n# :stats\n# "), "{body}");
     assert!(body.contains("\nnope(1)\n# <repl:4>:1:1: error: `nope` is not defined\n"), "{body}");
@@ -346,7 +344,7 @@ fn a_transcript_replays_the_session() {
         .arg(&path)
         .output()
         .expect("kaleido runs");
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "6\n4\n0\n20\n");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "4\n0\n20\n");
     assert!(String::from_utf8_lossy(&output.stderr).contains("`nope` is not defined"));
 }
 

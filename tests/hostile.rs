@@ -88,12 +88,13 @@ fn huge_and_tiny_literals() {
 
 #[test]
 fn redefining_every_prelude_operator() {
-    // `;` ends each expression: a line starting with `-` would otherwise continue the previous one.
+    // `;` ends each expression (a line starting with `-` would otherwise continue the previous one) and
+    // keeps its value to itself, so each value is printed.
     let input = b"def unary!(v) v + 1; def unary-(v) v * 10; def binary> 50 (a b) a * b;
 def binary| 40 (a b) a - b; def binary& 30 (a b) a / b; def binary: 1 (x y) x;
-!1 : 99;
--2 + 1 > 3;
-8 | 2 & 4;
+printd(!1 : 99);
+printd(-2 + 1 > 3);
+printd(8 | 2 & 4);
 ";
     // `!1` is 2 and `:` now keeps its left side; `-2` is 20 and `>` (now `*`, precedence 50) binds
     // tighter than `+`; `|` (now `-`, 40) binds tighter than `&` (now `/`, 30).

@@ -8,7 +8,8 @@
 //!
 //! `KALEIDO_SAVE_CASES=N` runs N sessions (default 400).
 
-use kaleido::commands::{is_command_line, run_command, session_script};
+use kaleido::commands::{is_command_line, session_script};
+use kaleido::evaluate::run_command;
 use kaleido::script::{ScriptOptions, run_script};
 use kaleido::session::{Session, SessionOptions};
 use kaleido_engine::{CapturedOutput, Engine, FunctionKind, JitMode};
@@ -86,7 +87,7 @@ fn a_saved_session_loads_back_to_the_same_state() {
             for entry in Generator::new(seed).session(12) {
                 match is_command_line(&entry) {
                     true => drop(run_command(&mut original, &entry)),
-                    false => drop(original.eval_shell_entry(&entry)),
+                    false => drop(kaleido::evaluate::eval_shell_entry(&mut original, &entry)),
                 }
             }
             let script = session_script(&original);

@@ -2,7 +2,8 @@
 //! ever run (issue 23, item 7): a `:load` is replayed as a load, a script's items are recorded as well as
 //! its commands, and program output (a lone `\r`, a line that looks like code) stays inside comments.
 
-use kaleido::commands::{run_command, session_script};
+use kaleido::commands::session_script;
+use kaleido::evaluate::run_command;
 use kaleido::script::{ScriptOptions, run_script};
 use kaleido::session::{Session, SessionOptions};
 use kaleido_engine::CapturedOutput;
@@ -52,10 +53,10 @@ fn a_transcript_with_a_load_and_hostile_output_replays_to_the_same_session() {
     std::fs::write(&library, "def from_lib(x) x + 1\nvar counter = 5\n").expect("write lib");
     let (mut s, out) = session();
     run_command(&mut s, &format!(":load {}", library.display()));
-    s.eval_shell_entry("def twice(x) from_lib(x) * 2");
+    kaleido::evaluate::eval_shell_entry(&mut s, "def twice(x) from_lib(x) * 2");
     // Output with a lone carriage return, then text that is code: on replay it must stay a comment.
-    s.eval_shell_entry(&format!("{}; 0", printing("50%\rprintd(666)\n")));
-    s.eval_shell_entry("twice(counter)");
+    kaleido::evaluate::eval_shell_entry(&mut s, &format!("{}; 0", printing("50%\rprintd(666)\n")));
+    kaleido::evaluate::eval_shell_entry(&mut s, "twice(counter)");
     out.take_string();
     let text = transcript(&mut s, &out, &dir.join("t.kal"));
     assert!(text.contains(&format!("\n:load {}\n", library.display())), "the load is replayed:\n{text}");

@@ -30,12 +30,13 @@ use crate::frame_guard::translate_frame_guard;
 use crate::ids::CodeId;
 use crate::inliner::inline_calls;
 use crate::options::Tier;
+use crate::request_error::StartError;
 use crate::runtime::InterruptHandle;
 use crate::stack::{COMPILE_STACK, MAX_UNGUARDED_FRAME, Stack};
 
 mod stubs;
 
-pub(crate) use stubs::StubKind;
+pub use stubs::StubKind;
 
 /// Functions with more IR instructions than this compile on a worker thread, where Ctrl-C can abandon
 /// them. Smaller ones compile in place: they are the common case, and a thread per compile would add its
@@ -235,7 +236,7 @@ impl Backend {
         interrupt: InterruptHandle,
         runtime: RuntimeAddresses,
         tier: Tier,
-    ) -> Result<Backend, String> {
+    ) -> Result<Backend, StartError> {
         let (isa, stub_isa) = (host_isa(false, tier)?, host_isa(true, tier)?);
         let (optimizing_isa, baseline_isa) = (host_isa(false, Tier::Optimized)?, host_isa(false, Tier::Baseline)?);
         let (stubs, stats, builder_context) = (HashMap::new(), CompileStats::default(), FunctionBuilderContext::new());
@@ -524,7 +525,7 @@ impl Backend {
     }
 
     /// Compiles with `tier`'s settings from now on (stubs, compiled once, stay as they are).
-    pub(crate) fn set_tier(&mut self, tier: Tier) -> Result<(), String> {
+    pub(crate) fn set_tier(&mut self, tier: Tier) -> Result<(), StartError> {
         self.isa = host_isa(false, tier)?;
         self.tier = tier;
         Ok(())
@@ -582,9 +583,9 @@ fn view_independent(reloc: &ModuleReloc) -> bool {
 }
 
 /// Builds the host ISA modules share.
-fn host_isa(frame_pointers: bool, tier: Tier) -> Result<OwnedTargetIsa, String> {
+fn host_isa(frame_pointers: bool, tier: Tier) -> Result<OwnedTargetIsa, StartError> {
     let mut flags = settings::builder();
-    let set = |flags: &mut settings::Builder, name, value| flags.set(name, value).map_err(|e| e.to_string());
+    let set = |flags: &mut settings::Builder, name, value| flags.set(name, value).map_err(isa_error);
     match tier {
         Tier::Baseline => {
             set(&mut flags, "opt_level", "none")?;
@@ -599,9 +600,14 @@ fn host_isa(frame_pointers: bool, tier: Tier) -> Result<OwnedTargetIsa, String> 
     set(&mut flags, "preserve_frame_pointers", if frame_pointers { "true" } else { "false" })?;
     // The verifier doubles compile time; debug builds (and so the tests) keep it on.
     set(&mut flags, "enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })?;
-    let mut builder = cranelift_codegen::isa::lookup(host_triple()).map_err(|e| e.to_string())?;
-    cranelift_native::infer_native_flags(&mut builder)?;
-    builder.finish(settings::Flags::new(flags)).map_err(|e| e.to_string())
+    let mut builder = cranelift_codegen::isa::lookup(host_triple()).map_err(isa_error)?;
+    cranelift_native::infer_native_flags(&mut builder).map_err(isa_error)?;
+    builder.finish(settings::Flags::new(flags)).map_err(isa_error)
+}
+
+/// Cranelift's reason, kept as the typed error's detail.
+fn isa_error(error: impl std::fmt::Display) -> StartError {
+    StartError::Isa(error.to_string())
 }
 
 /// The machine kaleido generates code for: the host's target triple (`x86_64-unknown-linux-gnu`), which

@@ -23,6 +23,7 @@ use crate::index::{Code, FunctionKind, FunctionState, Index};
 use crate::lazy::Compiler;
 use crate::options::{EngineOptions, JitMode, Tier};
 use crate::perf_map::PerfMap;
+use crate::request_error::{PerfMapProblem, StartError};
 use crate::runtime::{InterruptHandle, LazyHook, RuntimeState};
 use crate::session::Session;
 use crate::stack::{COMPILE_STACK, EVAL_BUDGET, EVAL_ENTRY, EVAL_MARGIN, Stack};
@@ -33,8 +34,7 @@ mod apply;
 mod listing;
 mod undo;
 
-pub use listing::{Listing, ListingOf, SlotRow};
-pub use undo::undo_entry_name;
+pub use listing::{AddressOf, Listing, ListingNote, ListingOf, SlotRow, Subject};
 
 /// The prelude: the operators people expect, written in kaleido and loaded at start-up.
 pub const PRELUDE: &str = include_str!("prelude.kal");
@@ -148,7 +148,7 @@ pub struct ModuleRecord {
     pub definitions: Vec<(String, u32)>,
 }
 
-/// What one item of an entry made (shown as `fib v2`, `extern sin`, `var x`, `an expression`).
+/// What one item of an entry made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Made {
     /// A version of a definition.
@@ -159,17 +159,6 @@ pub enum Made {
     Global(String),
     /// A top-level expression, run once.
     Expression,
-}
-
-impl std::fmt::Display for Made {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Made::Definition(name, version) => write!(f, "{name} v{version}"),
-            Made::Extern(name) => write!(f, "extern {name}"),
-            Made::Global(name) => write!(f, "var {name}"),
-            Made::Expression => write!(f, "an expression"),
-        }
-    }
 }
 
 /// The JIT engine. See the crate documentation for the invariants it keeps.
@@ -196,16 +185,16 @@ pub struct Engine {
     /// Names for profilers, when asked for.
     perf_map: PerfMap,
     /// Why the map for profilers could not be made, when it was asked for and could not.
-    perf_map_problem: Option<String>,
+    perf_map_problem: Option<PerfMapProblem>,
     /// Tier changes not yet taken by the front end, while tracing is on.
     tier_trace: Option<Vec<TierEvent>>,
 }
 
 impl Engine {
     /// A new engine writing program output (`putchard`, `printd`) to `output`.
-    pub fn new(options: EngineOptions, output: Box<dyn Write>) -> Result<Engine, String> {
-        let arena = CodeArena::new(options.code_memory).map_err(|e| format!("cannot reserve code memory: {e}"))?;
-        let stack = |size| Stack::new(size).map_err(|e| format!("cannot map a stack: {e}"));
+    pub fn new(options: EngineOptions, output: Box<dyn Write>) -> Result<Engine, StartError> {
+        let arena = CodeArena::new(options.code_memory).map_err(StartError::CodeMemory)?;
+        let stack = |size| Stack::new(size).map_err(StartError::Stack);
         let eval_stack = stack(EVAL_ENTRY + EVAL_BUDGET + EVAL_MARGIN)?;
         let compile_stack = Rc::new(stack(COMPILE_STACK)?);
         // The state is boxed, so its address survives the move into the engine below.
@@ -245,7 +234,7 @@ impl Engine {
         if engine.options.prelude {
             engine
                 .eval_as("<prelude>", PRELUDE, FunctionKind::Prelude, &mut |_| {})
-                .map_err(|e| format!("the prelude failed: {:?}", e.diagnostics))?;
+                .map_err(|e| StartError::Prelude(e.diagnostics))?;
         }
         Ok(engine)
     }
@@ -350,9 +339,9 @@ impl Engine {
     }
 
     /// Why the map of JIT code for profilers (`EngineOptions::perf_map`) is not being written, when it
-    /// was asked for: a sentence to show the user.
-    pub fn perf_map_problem(&self) -> Option<&str> {
-        self.perf_map_problem.as_deref()
+    /// was asked for.
+    pub fn perf_map_problem(&self) -> Option<&PerfMapProblem> {
+        self.perf_map_problem.as_ref()
     }
 
     /// What compiling has cost so far (functions, bytes of code, time).
@@ -387,7 +376,7 @@ impl Engine {
     }
 
     /// How much Cranelift optimizes code compiled from now on (`:set tier`).
-    pub fn set_tier(&mut self, tier: Tier) -> Result<(), String> {
+    pub fn set_tier(&mut self, tier: Tier) -> Result<(), StartError> {
         self.backend.borrow_mut().set_tier(tier)?;
         self.options.tier = tier;
         Ok(())

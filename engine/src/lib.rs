@@ -21,7 +21,7 @@
 //!   `builtins.rs` (hooks, patching a slot, `dlsym`) and `engine/apply.rs` (calling JIT code), each with
 //!   a `SAFETY:` comment.
 //! - Files import only downwards (see ARCHITECTURE.md's layers): there is no import cycle.
-#![deny(missing_docs)]
+#![deny(missing_docs, unreachable_pub)]
 
 mod backend;
 mod builtins;
@@ -30,7 +30,6 @@ mod cells;
 mod code_memory;
 mod codegen;
 mod compile;
-pub mod disasm;
 mod engine;
 mod error;
 mod frame_guard;
@@ -38,29 +37,28 @@ mod globals;
 mod ids;
 mod index;
 mod inliner;
-pub mod inspect;
 mod lazy;
 mod options;
 mod output;
 mod perf_map;
-pub mod present;
+mod request_error;
 mod resolve;
 mod runtime;
-pub mod save;
 mod session;
 mod slots;
 mod stack;
 
-pub use backend::{CompileStats, host_triple};
+pub use backend::{CompileStats, StubKind, host_triple};
 pub use builtins::putchard_byte;
 pub use engine::{
-    Engine, EntryTiming, Event, ItemOutcome, Listing, ListingOf, Made, ModuleRecord, Outcome, PRELUDE, SlotRow,
-    TierEvent, undo_entry_name,
+    AddressOf, Engine, EntryTiming, Event, ItemOutcome, Listing, ListingNote, ListingOf, Made, ModuleRecord, Outcome,
+    PRELUDE, SlotRow, Subject, TierEvent,
 };
 pub use error::{CallSite, Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 pub use ids::{CodeAddr, EntryId};
 pub use index::{FunctionInfo, FunctionKind, FunctionState, Index, Version};
 pub use options::{DEFAULT_HOT_CALLS, EngineOptions, JitMode, Tier};
 pub use output::CapturedOutput;
+pub use request_error::{PerfMapProblem, RequestError, StartError, UnknownOption};
 pub use runtime::{InterruptHandle, format_value, io_reason};
 pub use target_lexicon::Triple;

@@ -1,6 +1,7 @@
 //! How an engine is configured: when definitions are compiled, and the knobs benchmarks and tests use.
 
 use crate::code_memory::DEFAULT_CODE_MEMORY;
+use crate::request_error::UnknownOption;
 
 /// When a definition's machine code is generated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,13 +22,13 @@ impl std::fmt::Display for JitMode {
 }
 
 impl std::str::FromStr for JitMode {
-    type Err = String;
+    type Err = UnknownOption;
 
-    fn from_str(text: &str) -> Result<JitMode, String> {
+    fn from_str(text: &str) -> Result<JitMode, UnknownOption> {
         match text {
             "lazy" => Ok(JitMode::Lazy),
             "eager" => Ok(JitMode::Eager),
-            other => Err(format!("unknown JIT mode `{other}`; use `lazy` or `eager`")),
+            other => Err(UnknownOption::JitMode(other.to_string())),
         }
     }
 }
@@ -55,13 +56,13 @@ impl std::fmt::Display for Tier {
 }
 
 impl std::str::FromStr for Tier {
-    type Err = String;
+    type Err = UnknownOption;
 
-    fn from_str(text: &str) -> Result<Tier, String> {
+    fn from_str(text: &str) -> Result<Tier, UnknownOption> {
         match text {
             "baseline" => Ok(Tier::Baseline),
             "optimized" => Ok(Tier::Optimized),
-            other => Err(format!("unknown tier `{other}`; use `baseline` or `optimized`")),
+            other => Err(UnknownOption::Tier(other.to_string())),
         }
     }
 }

@@ -13,6 +13,8 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::request_error::PerfMapProblem;
+
 /// The process's map, once an engine has created it.
 static MAP: Mutex<Option<Arc<File>>> = Mutex::new(None);
 
@@ -24,8 +26,8 @@ pub(crate) struct PerfMap {
 impl PerfMap {
     /// The process's map when `enabled`: created now if no engine of the process made it yet. When it
     /// cannot be created (it exists already: left by an earlier process that had the same id, or planted),
-    /// no map is written and the error says why, in a sentence for people.
-    pub(crate) fn open(enabled: bool) -> (PerfMap, Option<String>) {
+    /// no map is written and the problem says why.
+    pub(crate) fn open(enabled: bool) -> (PerfMap, Option<PerfMapProblem>) {
         if !enabled {
             return (PerfMap { file: None }, None);
         }
@@ -47,13 +49,9 @@ impl PerfMap {
                 (PerfMap { file: Some(file) }, None)
             }
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                let why = format!(
-                    "{path} exists already (left by an earlier process with this id, or put there by someone \
-                     else), so kaleido will not write to it; remove it to name JIT code for profilers"
-                );
-                (PerfMap { file: None }, Some(why))
+                (PerfMap { file: None }, Some(PerfMapProblem::Exists { path }))
             }
-            Err(error) => (PerfMap { file: None }, Some(format!("cannot create {path}: {error}"))),
+            Err(error) => (PerfMap { file: None }, Some(PerfMapProblem::Create { path, error })),
         }
     }
 
@@ -62,14 +60,32 @@ impl PerfMap {
         self.file.is_some()
     }
 
-    /// Records that `size` bytes of code at `code` are the function `name`.
-    pub(crate) fn record(&mut self, code: usize, size: usize, name: &str) {
+    /// Records that `size` bytes of code at `code` are `symbol`.
+    pub(crate) fn record(&mut self, code: usize, size: usize, symbol: Symbol<'_>) {
         if let Some(file) = &self.file
             && size > 0
         {
-            let _ = writeln!(&**file, "{code:x} {size:x} {name}");
+            let _ = match symbol {
+                Symbol::Function { name, version } => writeln!(&**file, "{code:x} {size:x} {name}@{version}"),
+                Symbol::Initializer { entry, global } => writeln!(&**file, "{code:x} {size:x} {entry} (var {global})"),
+                Symbol::Adapter { name } => writeln!(&**file, "{code:x} {size:x} adapter for extern {name}"),
+                Symbol::TopLevel { entry } => writeln!(&**file, "{code:x} {size:x} {entry}"),
+            };
         }
     }
+}
+
+/// What a range of code is, as the map names it (the names `:show` and `:asm` use).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Symbol<'a> {
+    /// A version of a function: `fib@2`.
+    Function { name: &'a str, version: u32 },
+    /// A global's initializer: `<repl:3> (var x)`.
+    Initializer { entry: &'a str, global: &'a str },
+    /// The adapter of an extern: `adapter for extern hypot`.
+    Adapter { name: &'a str },
+    /// An entry's top-level code: `<repl:3>`.
+    TopLevel { entry: &'a str },
 }
 
 /// Where `perf` looks for this process's map.

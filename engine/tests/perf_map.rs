@@ -27,7 +27,7 @@ fn a_planted_symlink_is_refused_and_the_map_is_private() {
 
     std::fs::remove_file(&map).expect("remove the symlink");
     let mut fresh = engine();
-    assert_eq!(fresh.perf_map_problem(), None);
+    assert!(fresh.perf_map_problem().is_none());
     fresh.eval("<t>", "def g(x) x * 2; g(1)").expect("compiles");
     let mode = std::fs::metadata(&map).expect("the map exists").permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "only its owner reads the map");

@@ -3,7 +3,8 @@
 //! reloaded session gives the same script again (the round trip is a fixpoint).
 #![no_main]
 
-use kaleido::commands::{is_command_line, run_command, session_script};
+use kaleido::commands::{is_command_line, session_script};
+use kaleido::evaluate::run_command;
 use kaleido::session::{Session, SessionOptions};
 use kaleido_engine::{CapturedOutput, JitMode};
 use kaleido_interp::generate::Generator;
@@ -30,7 +31,7 @@ fuzz_target!(|bytes: &[u8]| {
         if is_command_line(entry) {
             run_command(&mut original, entry);
         } else {
-            original.eval_shell_entry(entry);
+            kaleido::evaluate::eval_shell_entry(&mut original, entry);
         }
     }
     let dir = std::env::temp_dir().join(format!("kaleido-fuzz-roundtrip-{}", std::process::id()));

@@ -17,7 +17,7 @@ fuzz_target!(|bytes: &[u8]| {
         let options = EngineOptions { jit, ..EngineOptions::default() };
         let mut engine = Engine::new(options, Box::new(std::io::sink())).expect("engine");
         let mut run = |e: &String| match (e.strip_prefix(":undo "), e.strip_prefix(":forget ")) {
-            (Some(name), _) => format!("{:?}", engine.undo(name, &mut |_| {}).map(|o| o.items)),
+            (Some(name), _) => format!("{:?}", engine.undo(name, "<undo>", &mut |_| {}).map(|o| o.items)),
             (_, Some(name)) => format!("{:?}", engine.forget(name)),
             _ => format!("{:?}", engine.eval("<fuzz>", e).map(|o| o.items)),
         };

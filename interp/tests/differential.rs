@@ -50,7 +50,7 @@ fn on_jit(entries: &[String], (jit, tier, hot_calls): Mode) -> Vec<Observed> {
         .iter()
         .map(|entry| {
             let result = match (entry.strip_prefix(":undo "), entry.strip_prefix(":forget ")) {
-                (Some(name), _) => engine.undo(name, &mut |_| {}).map_err(|_| ()),
+                (Some(name), _) => engine.undo(name, "<undo>", &mut |_| {}).map_err(|_| ()),
                 (_, Some(name)) => engine.forget(name).map(|()| Outcome::default()).map_err(|_| ()),
                 _ => engine.eval("<diff>", entry).map_err(|_| ()),
             };

@@ -5,9 +5,9 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use kaleido_engine::present::Names;
 use kaleido_lang::lexer::lex_with_comments;
 use kaleido_lang::token::TokenKind;
+use kaleido_view::present::Names;
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 use rustyline::highlight::{CmdKind, Highlighter};
 use rustyline::hint::Hinter;

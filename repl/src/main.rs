@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
-use kaleido::commands::run_file;
-use kaleido::script::{EXIT_COMPILE_ERROR, EXIT_INTERRUPTED, EXIT_IO_ERROR, EXIT_OK, ScriptOptions, run_script};
+use kaleido::script::{
+    EXIT_COMPILE_ERROR, EXIT_INTERRUPTED, EXIT_IO_ERROR, EXIT_OK, ScriptOptions, run_file, run_script,
+};
 use kaleido::session::{Session, SessionOptions, ShowCode};
 use kaleido::source_file::{MAX_SCRIPT_BYTES, read_bounded};
 use kaleido::stdio::Stdout;
@@ -155,7 +156,7 @@ fn run_source(session: &mut Session, (name, file): (&str, Option<&Path>), bytes:
     let options = ScriptOptions { keep_going: cli.keep_going, echo: cli.echo };
     match kaleido_lang::decode(bytes) {
         Ok(text) => match file {
-            Some(file) => run_file(session, file, name, text, options).unwrap_or(EXIT_COMPILE_ERROR),
+            Some(file) => run_file(session, file, name, text, options),
             None => run_script(session, name, text, options),
         },
         Err(diagnostic) => {

@@ -1,29 +1,15 @@
-//! A session: one engine, the entry counter, and how outcomes are shown to people.
-//!
-//! The shell and the script runner show the same things in the same format; they differ only in what a
-//! script leaves out (definitions print nothing in a script) and in how an entry is named.
+//! A session: one engine, the entry counter, the writers and the presenter its outcomes go to, and the
+//! settings of what is shown (`:set show`, `:set timing`). Sources run through `evaluate::run_source`.
 
 use std::io::Write;
 
-pub use kaleido_engine::present::SourceText;
-use kaleido_engine::present::describe_item;
-use kaleido_engine::{
-    Engine, EngineOptions, Event, ItemOutcome, JitMode, Outcome, Rejected, RuntimeErrorKind, format_value, io_reason,
-};
-use kaleido_engine::{ListingOf, Tier, TierEvent, disasm, undo_entry_name};
-use kaleido_lang::Span;
-use kaleido_lang::token::TokenKind;
+use kaleido_engine::{Engine, EngineOptions, JitMode, ListingOf, Tier};
+use kaleido_view::disasm;
+pub use kaleido_view::present::SourceText;
+use kaleido_view::report::{tier_event_line, undo_entry_name};
 
-use crate::transcript::{StepKind, Transcript};
-
-/// Where a session's entries come from, which decides what is shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// The interactive shell: definitions are acknowledged.
-    Shell,
-    /// A script or a pipe: only values, warnings and errors.
-    Script,
-}
+use crate::presenter::{ItemShower, Origin, Presenter, TextPresenter};
+use crate::transcript::Transcript;
 
 /// How a session starts and what it shows.
 #[derive(Clone, Debug)]
@@ -86,24 +72,11 @@ impl Default for SessionOptions {
     }
 }
 
-/// How an entry ended, for exit codes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EntryStatus {
-    /// Everything ran.
-    Ok,
-    /// It was rejected (parse, check or compile error): exit code 65 in a script.
-    CompileError,
-    /// It stopped with a runtime error: exit code 70.
-    RuntimeError,
-    /// It was interrupted (Ctrl-C): exit code 130.
-    Interrupted,
-    /// Output could not be written (a closed pipe, a full disk): exit code 74.
-    OutputFailed,
-}
+pub use crate::presenter::EntryStatus;
 
 /// A running session: an engine and the writers its results go to.
 pub struct Session {
-    engine: Engine,
+    pub(crate) engine: Engine,
     options: SessionOptions,
     /// Values and acknowledgements.
     pub out: Box<dyn Write>,
@@ -114,7 +87,11 @@ pub struct Session {
     /// Every shell entry and command, with what it printed (`:save --transcript`).
     pub transcript: Transcript,
     /// Report the timing of the next entry (`:time`).
-    time_next: bool,
+    pub(crate) time_next: bool,
+    /// How values and failures are shown (the shell's and scripts' text, or the notebook's messages).
+    pub(crate) presenter: Box<dyn Presenter>,
+    /// Whether the piece running now is the last of every source around it (a cell's result).
+    pub(crate) tail: bool,
     /// How many scripts are running (a `:load` inside a script counts twice): commands then act as in a
     /// script, printing values without `Out[N]` labels.
     pub(crate) scripts_running: u32,
@@ -149,20 +126,22 @@ impl Session {
             entries: 0,
             transcript,
             time_next: false,
+            presenter: Box::new(TextPresenter),
+            tail: true,
             scripts_running: 0,
             loading: Vec::new(),
         })
     }
 
+    /// The same session, showing values and failures through `presenter` (the notebook kernel's).
+    pub fn with_presenter(mut self, presenter: Box<dyn Presenter>) -> Session {
+        self.presenter = presenter;
+        self
+    }
+
     /// The engine, for queries.
     pub fn engine(&self) -> &Engine {
         &self.engine
-    }
-
-    /// The engine and the two writers at once (a front end that runs entries itself, as the notebook
-    /// kernel does, writes while the engine runs).
-    pub fn parts(&mut self) -> (&mut Engine, &mut Box<dyn Write>, &mut Box<dyn Write>) {
-        (&mut self.engine, &mut self.out, &mut self.err)
     }
 
     /// The engine, for commands that act on it (`:compile`, `:asm` of a lazy definition).
@@ -177,7 +156,7 @@ impl Session {
 
     /// Chooses how much Cranelift optimizes code compiled from now on (`:set tier`); kept across `:reset`.
     pub fn set_tier(&mut self, tier: Tier) -> Result<(), String> {
-        self.engine.set_tier(tier)?;
+        self.engine.set_tier(tier).map_err(|e| e.to_string())?;
         self.options.tier = tier;
         Ok(())
     }
@@ -204,30 +183,10 @@ impl Session {
         let _ = self.out.flush();
     }
 
-    /// Evaluates one shell entry, named `<repl:N>`, and shows what happened.
-    pub fn eval_shell_entry(&mut self, text: &str) -> EntryStatus {
-        self.transcript.begin();
-        let status = self.eval_shell_entry_unrecorded(text);
-        let kind = if status == EntryStatus::CompileError { StepKind::Rejected } else { StepKind::Ran };
-        self.transcript.end(text, kind);
-        status
-    }
-
-    fn eval_shell_entry_unrecorded(&mut self, text: &str) -> EntryStatus {
+    /// Takes the next shell entry number (`In [3]`).
+    pub(crate) fn take_entry_number(&mut self) -> u32 {
         self.entries += 1;
-        let name = format!("<repl:{}>", self.entries);
-        let source = SourceText::new(&name, text).colored(self.options.color);
-        let status = self.eval_and_show(&name, text, 0, &source, Mode::Shell);
-        // Someone typing the name of a command without its colon is looking for the command.
-        let hint = match text.trim().trim_end_matches(['(', ')', ';']) {
-            "quit" | "exit" | "q" | "bye" => Some("type `:quit` or press Ctrl-D to leave the shell"),
-            "help" | "?" => Some("type `:help` for help"),
-            _ => None,
-        };
-        if let (EntryStatus::CompileError | EntryStatus::RuntimeError, Some(hint)) = (status, hint) {
-            let _ = writeln!(self.err, "hint: {hint}");
-        }
-        status
+        self.entries
     }
 
     /// Whether diagnostics are coloured.
@@ -235,119 +194,9 @@ impl Session {
         self.options.color
     }
 
-    /// Evaluates `file.text[span]` as one entry, and shows what happened, with diagnostics pointing into
-    /// the whole file.
-    pub fn eval_file_item(&mut self, file: &SourceText, span: Span, mode: Mode) -> EntryStatus {
-        let entry_name = format!("{}:{}", file.name, file.line_of(span.start as usize));
-        self.eval_and_show(&entry_name, &file.text[span.range()], span.start as usize, file, mode)
-    }
-
-    fn eval_and_show(
-        &mut self,
-        entry_name: &str,
-        entry: &str,
-        offset: usize,
-        whole: &SourceText,
-        mode: Mode,
-    ) -> EntryStatus {
-        let quiet = self.options.quiet;
-        let out = &mut self.out;
-        let mut write_failed = None;
-        let err = &mut self.err;
-        let entry_number = self.entries;
-        let mut last_value = None;
-        let mut defined = Vec::new();
-        let mut show = |event: Event<'_>| match event {
-            // A warning is shown in place, before the item it concerns; stdout is flushed first so the two
-            // streams interleave in order on a terminal.
-            Event::Warning(warning) => {
-                let _ = out.flush();
-                let _ = err.write_all(whole.render(warning, offset).as_bytes());
-                let _ = err.flush();
-            }
-            Event::Item(item, span) => {
-                if let ItemOutcome::Defined { name, .. } = item {
-                    defined.push(name.clone());
-                }
-                let shown = match item {
-                    ItemOutcome::Value(_) if quiet => None,
-                    // In the shell, a `;` after the last expression keeps its value to itself, as in
-                    // IPython and Julia.
-                    ItemOutcome::Value(_) if mode == Mode::Shell && silenced(&entry[span.end as usize..]) => None,
-                    // The shell labels a value with its entry, so a reader can match them up.
-                    ItemOutcome::Value(value) if mode == Mode::Shell => {
-                        last_value = Some(*value);
-                        Some(format!("Out[{}]: {}", entry_number, format_value(*value)))
-                    }
-                    item => describe_item(item, mode == Mode::Shell),
-                };
-                if let Some(line) = shown
-                    && write_failed.is_none()
-                    && let Err(error) = writeln!(out, "{line}").and_then(|()| out.flush())
-                {
-                    write_failed = Some(error);
-                }
-            }
-        };
-        let result = self.engine.eval_observed(entry_name, entry, &mut show);
-        self.show_code_of(&defined);
-        // In the shell, `ans` is the last value shown (see docs/language.md).
-        if let (Mode::Shell, Some(value)) = (mode, last_value) {
-            self.engine.set_global("ans", value);
-        }
-        if let Some(error) = write_failed {
-            self.report_output_failure(&io_reason(&error));
-            return EntryStatus::OutputFailed;
-        }
-        match result {
-            Err(Rejected { diagnostics }) => {
-                let _ = self.err.write_all(whole.render_all(&diagnostics, offset).as_bytes());
-                // `:shwo fib` is code (no command is called that), but it was surely meant as `:show`.
-                if let Some((word, meant)) = crate::commands::table::command_typo(entry) {
-                    let _ = writeln!(self.err, "hint: `{word}` is not a command; did you mean {meant}?");
-                }
-                EntryStatus::CompileError
-            }
-            Ok(outcome) => {
-                if self.options.timing || std::mem::take(&mut self.time_next) {
-                    let _ = self.out.write_all(timing_line(&outcome.timing).as_bytes());
-                }
-                self.show_tier_events();
-                self.show_outcome(outcome, whole, offset, mode)
-            }
-        }
-    }
-
-    /// Shows how an entry ended (its warnings and values were shown as they came).
-    fn show_outcome(&mut self, outcome: Outcome, whole: &SourceText, offset: usize, mode: Mode) -> EntryStatus {
-        let Some(error) = outcome.error else { return EntryStatus::Ok };
-        if let RuntimeErrorKind::OutputFailed { reason } = &error.kind {
-            self.report_output_failure(reason);
-            return EntryStatus::OutputFailed;
-        }
-        if mode == Mode::Shell && error.kind == RuntimeErrorKind::Interrupted {
-            // The terminal echoed `^C` where the cursor was: end that line before the message.
-            let _ = writeln!(self.err);
-        }
-        let _ = self.err.write_all(whole.render_runtime_error(&error, offset, &self.engine).as_bytes());
-        let _ = self.err.flush();
-        match error.kind {
-            RuntimeErrorKind::Interrupted => EntryStatus::Interrupted,
-            _ => EntryStatus::RuntimeError,
-        }
-    }
-
-    /// Evaluates `text` as a shell entry and reports where its time went (`:time`).
-    pub fn eval_timed(&mut self, text: &str) -> EntryStatus {
-        self.time_next = true;
-        let status = if self.scripts_running > 0 {
-            let source = SourceText::new("<:time>", text).colored(self.options.color);
-            self.eval_and_show("<:time>", text, 0, &source, Mode::Script)
-        } else {
-            self.eval_shell_entry_unrecorded(text)
-        };
-        self.time_next = false;
-        status
+    /// How the session was started and what it shows now.
+    pub fn options(&self) -> &SessionOptions {
+        &self.options
     }
 
     /// Reports where every entry's time goes, or stops (`:set timing`).
@@ -363,39 +212,24 @@ impl Session {
     /// Prints the tier changes since the last time (nothing unless `:set trace-tiers on`).
     pub fn show_tier_events(&mut self) {
         for event in self.engine.take_tier_events() {
-            let line = match event {
-                TierEvent::Optimized { name, inlined } if inlined.is_empty() => {
-                    format!("tier: {name} recompiled by the optimizing tier\n")
-                }
-                TierEvent::Optimized { name, inlined } => {
-                    format!("tier: {name} recompiled by the optimizing tier (inlined: {})\n", inlined.join(", "))
-                }
-                TierEvent::Invalidated { name, changed } => {
-                    format!("tier: {name} sent back to the baseline (it had inlined {changed}, which changed)\n")
-                }
-            };
-            let _ = self.out.write_all(line.as_bytes());
+            let _ = self.out.write_all(tier_event_line(&event).as_bytes());
         }
     }
 
-    /// Makes the previous version of `name` current again (`:undo NAME`), showing it as a redefinition.
+    /// Makes the previous version of `name` current again (`:undo NAME`), showing it as a redefinition
+    /// (its warnings and acknowledgement as any entry's).
     pub fn undo(&mut self, name: &str) -> Result<(), String> {
-        let previous = self.engine.undo_target(name)?;
-        let (text, restored) = (previous.source.clone(), format!("{name}@{}", previous.number));
-        let entry = undo_entry_name(name, previous.number);
-        let (out, err, color) = (&mut self.out, &mut self.err, self.options.color);
-        let shown = SourceText::new(&entry, &text).colored(color);
-        let mut observe = |event: Event<'_>| match event {
-            Event::Warning(warning) => {
-                let _ = err.write_all(shown.render(warning, 0).as_bytes());
-            }
-            Event::Item(item, _) => {
-                if let Some(line) = describe_item(item, true) {
-                    let _ = writeln!(out, "{line} (undo: back to the source of {restored})");
-                }
-            }
-        };
-        let outcome = self.engine.undo(name, &mut observe)?;
+        let previous = self.engine.undo_target(name).map_err(|e| e.to_string())?;
+        let (text, number) = (previous.source.clone(), previous.number);
+        let entry = undo_entry_name(name, number);
+        let origin = Origin::Shell(self.entries);
+        let shown = SourceText::new(&entry, &text).colored(self.options.color);
+        let mut shower = ItemShower::new(&origin, &shown, 0, 1, false);
+        shower.suffix = format!(" (undo: back to the source of {name}@{number})");
+        let Session { engine, out, err, presenter, .. } = self;
+        let outcome = engine
+            .undo(name, &entry, &mut |event| shower.show(event, &mut **out, &mut **err, &mut **presenter))
+            .map_err(|e| e.to_string())?;
         if let Some(error) = outcome.error {
             return Err(error.to_string());
         }
@@ -408,7 +242,7 @@ impl Session {
     }
 
     /// Prints the code of the definitions `names`, as `:set show` asks.
-    fn show_code_of(&mut self, names: &[String]) {
+    pub(crate) fn show_code_of(&mut self, names: &[String]) {
         if self.options.show_code == ShowCode::Off {
             return;
         }
@@ -416,7 +250,7 @@ impl Session {
             let what = ListingOf::Function { name: name.clone(), version: None };
             let text = match (self.options.show_code, self.engine.listing(&what)) {
                 (ShowCode::Off, _) => String::new(),
-                (_, Err(message)) => format!("; no code for `{name}`: {message}\n"),
+                (_, Err(error)) => format!("; no code for `{name}`: {error}\n"),
                 (ShowCode::Clif, Ok(listing)) => disasm::clif_text(&self.engine, &listing),
                 (ShowCode::Asm, Ok(listing)) => disasm::asm_text(&self.engine, &listing),
             };
@@ -424,19 +258,6 @@ impl Session {
         }
         let _ = self.out.flush();
     }
-
-    /// Says once, plainly, that output cannot be written; whoever runs the session then stops.
-    fn report_output_failure(&mut self, reason: &str) {
-        let _ = writeln!(self.err, "kaleido: cannot write the output ({reason}); stopping");
-        let _ = self.err.flush();
-    }
-}
-
-/// Whether what follows an item ends the entry with a `;` (and nothing else but spaces and comments).
-pub(crate) fn silenced(rest: &str) -> bool {
-    let (tokens, _) = kaleido_lang::lexer::lex(rest);
-    let kinds: Vec<TokenKind> = tokens.iter().map(|t| t.kind).collect();
-    kinds.first() == Some(&TokenKind::Semi) && kinds[1..].iter().all(|k| matches!(k, TokenKind::Semi | TokenKind::Eof))
 }
 
 /// A new engine for `options`; a problem that leaves it working (no perf map) is said on `err`.
@@ -451,31 +272,4 @@ fn new_engine(options: &SessionOptions, output: Box<dyn Write>, err: &mut dyn Wr
         let _ = writeln!(err, "warning: no perf map: {problem}");
     }
     Ok(engine)
-}
-
-/// `time: 0.012 ms analyzing, 0.310 ms compiling 2 functions, 1.204 ms running (1 function compiled lazily
-/// and 1 hot one optimized, in 0.200 ms)`.
-fn timing_line(timing: &kaleido_engine::EntryTiming) -> String {
-    let ms = |d: std::time::Duration| format!("{:.3} ms", d.as_secs_f64() * 1000.0);
-    let own = timing.functions - timing.lazy_functions;
-    let plural = |n: u64| if n == 1 { "" } else { "s" };
-    let mut line = format!(
-        "time: {} analyzing, {} compiling {own} function{}, {} running",
-        ms(timing.analyze),
-        ms(timing.compile),
-        plural(own),
-        ms(timing.run)
-    );
-    let (lazy, hot) = (timing.lazy_functions - timing.tier_ups, timing.tier_ups);
-    let while_running = match (lazy, hot) {
-        (0, 0) => None,
-        (n, 0) => Some(format!("{n} function{} compiled lazily", plural(n))),
-        (0, h) => Some(format!("{h} hot function{} optimized", plural(h))),
-        (n, h) => Some(format!("{n} function{} compiled lazily and {h} hot one{} optimized", plural(n), plural(h))),
-    };
-    if let Some(what) = while_running {
-        line.push_str(&format!(" ({what}, in {})", ms(timing.lazy)));
-    }
-    line.push('\n');
-    line
 }

@@ -5,13 +5,14 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use kaleido_engine::present::Names;
 use kaleido_lang::Completeness;
+use kaleido_view::present::Names;
 use rustyline::completion::FilenameCompleter;
 use rustyline::error::ReadlineError;
 use rustyline::{CompletionType, Config, Editor};
 
-use crate::commands::{Next, is_command_line, run_command};
+use crate::commands::{Next, is_command_line};
+use crate::evaluate::{eval_shell_entry, run_command};
 use crate::helper::{KalHelper, Known};
 use crate::history::{PromptedHistory, strip_continuations};
 use crate::session::Session;
@@ -86,7 +87,7 @@ fn run_entry(
     let next = match is_command_line(entry) {
         true => run_command(session, entry),
         false => {
-            session.eval_shell_entry(entry);
+            eval_shell_entry(session, entry);
             Next::Continue
         }
     };

@@ -13,7 +13,7 @@ use crate::runtime::{ABORT_OFFSET, RaiseKind, k_lazy_compile, k_raise};
 
 /// The stubs a slot can point at when it holds no code of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum StubKind {
+pub enum StubKind {
     /// Raises "not defined".
     Undefined,
     /// Raises "wrong number of arguments".
@@ -42,15 +42,9 @@ impl Backend {
         *self.stubs.get(&(kind, arity)).expect("stubs are made in the compile phase")
     }
 
-    /// What the stub at `address` is (`lazy stub/1`), if it is one.
-    pub(crate) fn stub_at(&self, address: usize) -> Option<String> {
-        let ((kind, arity), _) = self.stubs.iter().find(|(_, code)| **code == address)?;
-        let what = match kind {
-            StubKind::Undefined => "not-defined stub",
-            StubKind::ArityMismatch => "wrong-arity stub",
-            StubKind::Lazy => "lazy stub",
-        };
-        Some(format!("{what}/{arity}"))
+    /// Which stub is at `address` (its kind and arity), if one is.
+    pub(crate) fn stub_at(&self, address: usize) -> Option<(StubKind, usize)> {
+        self.stubs.iter().find(|(_, code)| **code == address).map(|(&key, _)| key)
     }
 
     /// Compiles one stub of `arity` parameters, in a module of its own. Stubs are never freed.

@@ -16,6 +16,7 @@ use crate::error::{CallSite, FrameKind, RuntimeError, RuntimeErrorKind, fold_fra
 use crate::ids::{CodeId, EntryId, SlotId};
 use crate::index::{Code, FunctionKind, FunctionState, Version};
 use crate::lazy::{Deferred, LazilyCompiled};
+use crate::perf_map::Symbol;
 use crate::runtime::{Raised, RawFrames};
 use crate::stack::{EVAL_BUDGET, frame_fits};
 
@@ -103,16 +104,22 @@ impl Engine {
             CompiledItem::Def { function, body: DefBody::Eager(code), .. } => {
                 let name = &function.proto.name;
                 let version = self.session.index.get(name).map_or(0, |f| f.history.len()) + 1;
-                self.perf_map.record(code.code, code.size, &format!("{name}@{version}"));
+                self.perf_map.record(code.code, code.size, Symbol::Function { name, version: version as u32 });
             }
-            CompiledItem::Expr { thunk, .. } => self.perf_map.record(thunk.code, thunk.size, &entry.name),
+            CompiledItem::Expr { thunk, .. } => {
+                self.perf_map.record(thunk.code, thunk.size, Symbol::TopLevel { entry: &entry.name })
+            }
             CompiledItem::Global(globals) => {
                 for (name, _, thunk) in globals {
-                    self.perf_map.record(thunk.code, thunk.size, &format!("{} (var {name})", entry.name));
+                    self.perf_map.record(
+                        thunk.code,
+                        thunk.size,
+                        Symbol::Initializer { entry: &entry.name, global: name },
+                    );
                 }
             }
             CompiledItem::Extern { proto, adapter: Some(code), .. } => {
-                self.perf_map.record(code.code, code.size, &format!("adapter for extern {}", proto.name));
+                self.perf_map.record(code.code, code.size, Symbol::Adapter { name: &proto.name });
             }
             _ => {}
         }
@@ -352,7 +359,7 @@ impl Engine {
         for LazilyCompiled { name, function, tier_up } in compiled {
             if self.perf_map.is_open() {
                 let version = self.session.index.get(&name).map_or(0, |f| f.version());
-                self.perf_map.record(function.code, function.size, &format!("{name}@{version}"));
+                self.perf_map.record(function.code, function.size, Symbol::Function { name: &name, version });
             }
             if let (true, Some(trace)) = (tier_up, &mut self.tier_trace) {
                 trace.push(TierEvent::Optimized { name: name.clone(), inlined: function.inlined.clone() });

@@ -9,29 +9,63 @@
 use kaleido_lang::Operators;
 
 use super::Engine;
-use crate::backend::CompiledFunction;
+use crate::backend::{CompiledFunction, StubKind};
 use crate::builtins::BUILTINS;
 use crate::code_memory::copy_code;
 use crate::compile::{CompiledItem, DefBody, StagingError};
 use crate::index::{Code, FunctionKind, FunctionState};
-use crate::runtime::{ABORT_OFFSET, STACK_LIMIT_OFFSET, k_frame, k_lazy_compile, k_raise, k_tier_up};
+use crate::request_error::RequestError;
+use crate::runtime::{ABORT_OFFSET, Raised, STACK_LIMIT_OFFSET, k_frame, k_lazy_compile, k_raise, k_tier_up};
 
-/// One function's generated code, for people.
+/// One function's generated code.
 #[derive(Clone, Debug)]
 pub struct Listing {
-    /// What it is: `fib, version 2`, `the top-level code of fib(30)`.
-    pub title: String,
-    /// How it was obtained, when that is worth saying ("compiled now: it was deferred").
-    pub note: Option<String>,
+    /// Whose code it is.
+    pub subject: Subject,
+    /// How it was obtained or how it is entered, when that is worth saying.
+    pub notes: Vec<ListingNote>,
     /// The Cranelift IR, as Cranelift prints it.
     pub clif: String,
     /// The machine code (with the constants Cranelift placed after it).
     pub code: Vec<u8>,
     /// Where the code starts (where it runs, or ran while it was listed).
     pub address: usize,
-    /// Names of addresses the code uses that the engine no longer knows: the slots a throwaway compile
-    /// made for names nothing else calls, gone when it was rolled back.
-    pub names: Vec<(usize, String)>,
+    /// What addresses the code uses refer to when the engine no longer knows them: the slots a throwaway
+    /// compile made for names nothing else calls, gone when it was rolled back.
+    pub names: Vec<(usize, AddressOf)>,
+}
+
+/// Whose code a [`Listing`] is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// Version `version` of the function `name`.
+    Function {
+        /// The function.
+        name: String,
+        /// The version.
+        version: u32,
+    },
+    /// The top-level code of this expression (compiled for the listing, never run).
+    Expression(String),
+}
+
+/// Something worth saying about a [`Listing`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListingNote {
+    /// The definition was deferred to its first call (lazy) and was compiled now, for good.
+    CompiledNow,
+    /// The version is retired; this is the code its source compiles to now.
+    Retired {
+        /// The version.
+        version: u32,
+    },
+    /// Its frame is too large to go unchecked: calls enter a guard at `guard` that checks it fits.
+    Guarded {
+        /// The frame's size in bytes.
+        frame: usize,
+        /// Where the guard is.
+        guard: usize,
+    },
 }
 
 /// One slot of the indirection table (`:table`).
@@ -45,8 +79,37 @@ pub struct SlotRow {
     pub address: usize,
     /// Where it points.
     pub target: usize,
-    /// What that is: `fib v2`, `lazy stub/1`, `wrong-arity stub/1`, `extern hypot`.
-    pub points_to: String,
+    /// What that is (`None`: code the engine does not know, which would be a bug).
+    pub points_to: Option<AddressOf>,
+}
+
+/// What an address found in generated code refers to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AddressOf {
+    /// The slot of (name, arity).
+    Slot(String, usize),
+    /// The runtime's abort word.
+    AbortWord,
+    /// The runtime's stack limit.
+    StackLimit,
+    /// The runtime state.
+    RuntimeState,
+    /// A runtime hook (`k_raise`, `k_frame`, `k_lazy_compile`, `k_tier_up`).
+    Hook(&'static str),
+    /// The call counter of a code (named as backtraces name it).
+    CallCounter(String),
+    /// A builtin.
+    Builtin(&'static str),
+    /// A global's cell.
+    Global(String),
+    /// A version of a function's code.
+    Function(String, u32),
+    /// A C function bound by `extern`.
+    Extern(String),
+    /// The adapter through which callers reach an extern.
+    ExternAdapter(String),
+    /// A stub shared by every slot of an arity.
+    Stub(StubKind, usize),
 }
 
 /// What to list.
@@ -66,78 +129,82 @@ pub enum ListingOf {
 impl Engine {
     /// The generated code of `what`. A deferred (lazy) definition is compiled now, for good, and the
     /// listing says so.
-    pub fn listing(&mut self, what: &ListingOf) -> Result<Listing, String> {
+    pub fn listing(&mut self, what: &ListingOf) -> Result<Listing, RequestError> {
         match what {
             ListingOf::Expression(text) => {
                 let operators = self.session.operators.clone();
                 let mut listings = self.compile_throwaway(text, &operators)?;
-                let (_, mut listing) = listings.pop().ok_or("there is no code to show")?;
-                listing.title = format!("the top-level code of `{}`", text.trim());
+                let (_, mut listing) = listings.pop().ok_or(RequestError::NoCode)?;
+                listing.subject = Subject::Expression(text.trim().to_string());
                 Ok(listing)
             }
             ListingOf::Function { name, version } => self.function_listing(name, *version),
         }
     }
 
-    fn function_listing(&mut self, name: &str, version: Option<u32>) -> Result<Listing, String> {
-        let info = self.session.index.get(name).ok_or_else(|| format!("no function named `{name}`"))?;
+    fn function_listing(&mut self, name: &str, version: Option<u32>) -> Result<Listing, RequestError> {
+        let info = self.session.index.get(name).ok_or_else(|| RequestError::NoSuchFunction(name.to_string()))?;
         match (info.kind, info.state) {
-            (FunctionKind::Builtin, _) => return Err(format!("`{name}` is a builtin: its code is kaleido's own Rust")),
-            (FunctionKind::Extern, _) => return Err(format!("`{name}` is an extern: its code is the C library's")),
-            (_, FunctionState::NotYetDefined) => return Err(format!("`{name}` is not defined: it has no code")),
+            (FunctionKind::Builtin, _) => return Err(RequestError::BuiltinHasNoCode(name.to_string())),
+            (FunctionKind::Extern, _) => return Err(RequestError::ExternHasNoCode(name.to_string())),
+            (_, FunctionState::NotYetDefined) => return Err(RequestError::NotDefinedNoCode(name.to_string())),
             _ => {}
         }
         let current = info.version();
         let k = version.unwrap_or(current);
-        let source = info.history.get(k as usize - 1).ok_or_else(|| format!("`{name}` has no version {k}"))?;
+        let no_version = || RequestError::NoSuchVersion { name: name.to_string(), version: k };
+        let source = (k as usize).checked_sub(1).and_then(|i| info.history.get(i)).ok_or_else(no_version)?;
         let (source, meanings) = (source.source.clone(), source.parsed_under.clone());
-        let title = format!("{name}, version {k}");
+        let subject = Subject::Function { name: name.to_string(), version: k };
         if k != current {
             let operators = self.session.operators.with_meanings(&meanings);
             let (_, mut listing) = self.throwaway_definition(&source, &operators)?;
-            listing.title = title;
-            listing.note = Some(format!("version {k} is retired; this is the code its source compiles to"));
+            listing.subject = subject;
+            listing.notes = vec![ListingNote::Retired { version: k }];
             return Ok(listing);
         }
-        let mut note = None;
+        let mut notes = Vec::new();
         if matches!(info.code, Code::Deferred) {
             self.compile_now(name)?;
-            note = Some("compiled now: it was deferred to its first call (lazy)".to_string());
+            notes.push(ListingNote::CompiledNow);
         }
         let Some(Code::Compiled(function)) = self.session.index.get(name).map(|f| &f.code) else {
-            return Err(format!("`{name}` has no code yet"));
+            return Err(RequestError::NoCodeYet(name.to_string()));
         };
         let (address, size) = function.body();
         let code = copy_code(address, size);
         if function.guarded.is_some() {
-            let guard = format!(
-                "its {}-byte frame is too large to go unchecked: calls enter a guard at {:#x} that checks it fits, then jump here",
-                function.frame, function.code
-            );
-            note = Some(note.map_or(guard.clone(), |note| format!("{note}; {guard}")));
+            notes.push(ListingNote::Guarded { frame: function.frame as usize, guard: function.code });
         }
         let clif = self.throwaway_definition(&source, &self.session.operators.with_meanings(&meanings))?.1.clif;
-        Ok(Listing { title, note, clif, code, address, names: Vec::new() })
+        Ok(Listing { subject, notes, clif, code, address, names: Vec::new() })
     }
 
     /// Compiles the deferred body of `name` now, as its first call would; `false` if it had none.
-    pub fn compile_now(&mut self, name: &str) -> Result<bool, String> {
-        let Some(info) = self.session.index.get(name) else { return Err(format!("no function named `{name}`")) };
+    pub fn compile_now(&mut self, name: &str) -> Result<bool, RequestError> {
+        let Some(info) = self.session.index.get(name) else {
+            return Err(RequestError::NoSuchFunction(name.to_string()));
+        };
         let (Code::Deferred, Some(arity)) = (&info.code, info.arity) else { return Ok(false) };
         let Some(slot) = self.session.slots.get(name, arity) else { return Ok(false) };
         let address = self.session.slots.address(slot);
         let compiled = crate::runtime::LazyHook::compile(&*self.lazy, address);
-        compiled.map_err(|raised| format!("compiling `{name}` failed: {raised:?}"))?;
+        compiled.map_err(|raised| match raised {
+            Raised::Interrupted => RequestError::Interrupted,
+            Raised::CompileFailed { reason, .. } => RequestError::CompileFailed { name: name.to_string(), reason },
+            // The lazy hook raises nothing else; should it, the request still fails rather than lie.
+            _ => RequestError::CompileFailed { name: name.to_string(), reason: String::new() },
+        })?;
         self.record_lazily_compiled();
         self.refresh_slot(slot);
         Ok(true)
     }
 
     /// Compiles the definition `text` in a throwaway unit: its name and listing.
-    fn throwaway_definition(&mut self, text: &str, operators: &Operators) -> Result<(String, Listing), String> {
+    fn throwaway_definition(&mut self, text: &str, operators: &Operators) -> Result<(String, Listing), RequestError> {
         let mut listings = self.compile_throwaway(text, operators)?;
         listings.retain(|(name, _)| name.is_some());
-        let (name, listing) = listings.pop().ok_or("the source defines nothing")?;
+        let (name, listing) = listings.pop().ok_or(RequestError::DefinesNothing)?;
         Ok((name.unwrap_or_default(), listing))
     }
 
@@ -147,7 +214,7 @@ impl Engine {
         &mut self,
         text: &str,
         operators: &Operators,
-    ) -> Result<Vec<(Option<String>, Listing)>, String> {
+    ) -> Result<Vec<(Option<String>, Listing)>, RequestError> {
         let mark = self.session.mark();
         let keep = self.backend.borrow().keeps_clif();
         self.backend.borrow_mut().keep_clif(true);
@@ -155,10 +222,10 @@ impl Engine {
         let slots_before = self.session.slots.len();
         let (compiled, _) = self.stage(text, Some(operators), options, false);
         let slots = &self.session.slots;
-        let names: Vec<(usize, String)> = (slots.since(slots_before))
+        let names: Vec<(usize, AddressOf)> = (slots.since(slots_before))
             .map(|slot| {
                 let (name, arity) = slots.key(slot);
-                (slots.address(slot), format!("slot {name}/{arity}"))
+                (slots.address(slot), AddressOf::Slot(name.to_string(), arity))
             })
             .collect();
         self.session.rollback(mark);
@@ -167,9 +234,9 @@ impl Engine {
             Ok(entry) => entry,
             Err(StagingError::Rejected(diagnostics)) => {
                 let error = diagnostics.iter().rev().find(|d| d.is_error()).map(|d| d.message.clone());
-                return Err(error.unwrap_or_else(|| "it does not compile".to_string()));
+                return Err(RequestError::DoesNotCompile(error));
             }
-            Err(StagingError::Interrupted) => return Err("interrupted".to_string()),
+            Err(StagingError::Interrupted) => return Err(RequestError::Interrupted),
         };
         let mut listings = Vec::new();
         let mut ranges = Vec::new();
@@ -181,8 +248,9 @@ impl Engine {
             };
             let clif = function.clif.clone().unwrap_or_default();
             let code = copy_code(function.code, function.size);
-            let title = name.clone().unwrap_or_default();
-            let listing = Listing { title, note: None, clif, code, address: function.code, names: names.clone() };
+            let subject = Subject::Expression(String::new());
+            let (address, names) = (function.code, names.clone());
+            let listing = Listing { subject, notes: Vec::new(), clif, code, address, names };
             listings.push((name, listing));
             ranges.extend(function.ranges());
         }
@@ -197,57 +265,57 @@ impl Engine {
             .map(|slot| {
                 let (name, arity) = slots.key(slot);
                 let target = slots.target(slot);
-                let points_to = self.describe_address(target).unwrap_or_else(|| "unknown code".to_string());
+                let points_to = self.describe_address(target);
                 SlotRow { name: name.to_string(), arity, address: slots.address(slot), target, points_to }
             })
             .collect()
     }
 
-    /// What the address `address`, found in generated code, refers to: a slot (`slot fib/1`), a global, a
-    /// runtime word, a hook, a builtin, an extern, a stub, or a function's code.
-    pub fn describe_address(&self, address: usize) -> Option<String> {
+    /// What the address `address`, found in generated code, refers to: a slot, a global, a runtime word,
+    /// a hook, a builtin, an extern, a stub, or a function's code.
+    pub fn describe_address(&self, address: usize) -> Option<AddressOf> {
         if let Some(slot) = self.session.slots.at_address(address) {
             let (name, arity) = self.session.slots.key(slot);
-            return Some(format!("slot {name}/{arity}"));
+            return Some(AddressOf::Slot(name.to_string(), arity));
         }
         let runtime = self.backend.borrow().runtime();
         let signals = [
-            (runtime.signals + ABORT_OFFSET as usize, "abort word"),
-            (runtime.signals + STACK_LIMIT_OFFSET as usize, "stack limit"),
-            (runtime.state, "runtime state"),
-            (k_raise as *const () as usize, "hook k_raise (record an error)"),
-            (k_frame as *const () as usize, "hook k_frame (record this frame)"),
-            (k_lazy_compile as *const () as usize, "hook k_lazy_compile"),
-            (k_tier_up as *const () as usize, "hook k_tier_up (recompile a hot function)"),
+            (runtime.signals + ABORT_OFFSET as usize, AddressOf::AbortWord),
+            (runtime.signals + STACK_LIMIT_OFFSET as usize, AddressOf::StackLimit),
+            (runtime.state, AddressOf::RuntimeState),
+            (k_raise as *const () as usize, AddressOf::Hook("k_raise")),
+            (k_frame as *const () as usize, AddressOf::Hook("k_frame")),
+            (k_lazy_compile as *const () as usize, AddressOf::Hook("k_lazy_compile")),
+            (k_tier_up as *const () as usize, AddressOf::Hook("k_tier_up")),
         ];
-        if let Some((_, what)) = signals.iter().find(|(at, _)| *at == address) {
-            return Some(what.to_string());
+        if let Some((_, what)) = signals.into_iter().find(|(at, _)| *at == address) {
+            return Some(what);
         }
         if let Some(code) = self.session.counter_at(address) {
-            return Some(format!("call counter of {}", self.session.code_name(code)));
+            return Some(AddressOf::CallCounter(self.session.code_name(code).to_string()));
         }
         if let Some(builtin) = BUILTINS.iter().find(|b| b.address() == address) {
-            return Some(format!("builtin {}", builtin.name));
+            return Some(AddressOf::Builtin(builtin.name));
         }
         for (name, _) in self.session.globals.all() {
             if self.session.globals.cell_of(&name).map(|cell| self.session.globals.address(cell)) == Some(address) {
-                return Some(format!("global {name}"));
+                return Some(AddressOf::Global(name));
             }
         }
         for info in self.session.index.functions() {
             match &info.code {
                 Code::Compiled(function) if function.code == address => {
-                    return Some(format!("{} v{}", info.name, info.version()));
+                    return Some(AddressOf::Function(info.name.clone(), info.version()));
                 }
                 Code::Native { address: native, .. } if *native == address => {
-                    return Some(format!("extern {}", info.name));
+                    return Some(AddressOf::Extern(info.name.clone()));
                 }
                 Code::Native { adapter: Some(adapter), .. } if adapter.code == address => {
-                    return Some(format!("extern {} (its adapter)", info.name));
+                    return Some(AddressOf::ExternAdapter(info.name.clone()));
                 }
                 _ => {}
             }
         }
-        self.backend.borrow().stub_at(address)
+        self.backend.borrow().stub_at(address).map(|(kind, arity)| AddressOf::Stub(kind, arity))
     }
 }

@@ -9,21 +9,23 @@ use kaleido_lang::ast::ProtoKind;
 
 use super::{Engine, Event, Outcome};
 use crate::index::{Code, FunctionKind, FunctionState, Version};
-
-/// The name of the entry an undo runs as (`<undo: fib@2>`): the version whose source it enters again.
-pub fn undo_entry_name(name: &str, version: u32) -> String {
-    format!("<undo: {name}@{version}>")
-}
+use crate::request_error::RequestError;
 
 impl Engine {
     /// Makes the version before the current one of `name` current again, as a new version with its source.
+    /// The entry runs named `entry_name` (the front end's name for it, such as `<undo: fib@2>`);
     /// `observer` hears the entry's warnings and outcome as [`Engine::eval_observed`]'s would.
-    pub fn undo(&mut self, name: &str, observer: &mut dyn FnMut(Event<'_>)) -> Result<Outcome, String> {
+    pub fn undo(
+        &mut self,
+        name: &str,
+        entry_name: &str,
+        observer: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Outcome, RequestError> {
         let previous = self.undo_target(name)?;
         let (source, meanings, number) = (previous.source.clone(), previous.parsed_under.clone(), previous.number);
         let operators = self.session.operators.clone();
         self.session.operators = operators.with_meanings(&meanings);
-        let outcome = self.eval_observed(&undo_entry_name(name, number), &source, observer);
+        let outcome = self.eval_observed(entry_name, &source, observer);
         // The table is the one before, with the restored definition's operator (if it is one) as it is now.
         self.session.operators = operators;
         if let Some(info) = self.session.index.get(name) {
@@ -32,31 +34,35 @@ impl Engine {
         }
         outcome.map_err(|rejected| {
             let message = rejected.diagnostics.iter().rev().find(|d| d.is_error()).map(|d| d.message.clone());
-            format!("version {number} of `{name}` no longer compiles: {}", message.unwrap_or_default())
+            RequestError::NoLongerCompiles {
+                name: name.to_string(),
+                version: number,
+                message: message.unwrap_or_default(),
+            }
         })
     }
 
     /// The version [`Engine::undo`] would make current again: the one before the current version (whose
     /// source, since the current version may itself be an undo).
-    pub fn undo_target(&self, name: &str) -> Result<&Version, String> {
-        let info = self.session.index.get(name).ok_or_else(|| format!("no function named `{name}`"))?;
+    pub fn undo_target(&self, name: &str) -> Result<&Version, RequestError> {
+        let info = self.session.index.get(name).ok_or_else(|| RequestError::NoSuchFunction(name.to_string()))?;
         if !matches!(info.kind, FunctionKind::User | FunctionKind::Prelude) || info.state != FunctionState::Defined {
-            return Err(format!("`{name}` has no definition to undo"));
+            return Err(RequestError::NothingToUndo(name.to_string()));
         }
         let current = info.version() as usize;
         current
             .checked_sub(2)
             .and_then(|i| info.history.get(i))
-            .ok_or_else(|| format!("`{name}` has only one version; `:forget {name}` removes it"))
+            .ok_or_else(|| RequestError::OnlyOneVersion(name.to_string()))
     }
 
     /// Removes the function `name`: calls to it raise "not defined" from now on. Its history stays, so
     /// `:show` still lists its versions. An operator is removed from the operator table too.
-    pub fn forget(&mut self, name: &str) -> Result<(), String> {
-        let info = self.session.index.get(name).ok_or_else(|| format!("no function named `{name}`"))?;
+    pub fn forget(&mut self, name: &str) -> Result<(), RequestError> {
+        let info = self.session.index.get(name).ok_or_else(|| RequestError::NoSuchFunction(name.to_string()))?;
         match (info.kind, info.state) {
-            (FunctionKind::Builtin, _) => return Err(format!("`{name}` is a builtin and cannot be forgotten")),
-            (_, FunctionState::NotYetDefined) => return Err(format!("`{name}` is not defined")),
+            (FunctionKind::Builtin, _) => return Err(RequestError::BuiltinForgotten(name.to_string())),
+            (_, FunctionState::NotYetDefined) => return Err(RequestError::NotDefined(name.to_string())),
             _ => {}
         }
         let operator = info.operator;

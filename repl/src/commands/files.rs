@@ -2,64 +2,21 @@
 
 use std::path::Path;
 
-use super::write_out;
-use crate::script::{ScriptOptions, run_script};
+use super::{Action, write_out};
 use crate::session::Session;
 use crate::source_file::{MAX_SCRIPT_BYTES, read_interruptible};
 
-pub(super) fn load(session: &mut Session, argument: &str) -> Result<(), String> {
+pub(super) fn load(session: &mut Session, argument: &str) -> Result<Action, String> {
     if argument.is_empty() {
         return Err("`:load` needs a file name".to_string());
     }
     let file = script_path(argument);
-    let path = file.to_string_lossy().into_owned();
-    let path = path.as_str();
+    let shown = file.to_string_lossy().into_owned();
     let interrupt = session.engine().interrupt_handle();
     let bytes =
-        read_interruptible(&file, MAX_SCRIPT_BYTES, &interrupt).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let text = String::from_utf8(bytes).map_err(|_| format!("{path} is not valid UTF-8"))?;
-    let code = run_file(session, &file, path, &text, ScriptOptions::default())?;
-    if code == 0 {
-        write_out(session, &format!("loaded {path}\n"))
-    } else {
-        Err(format!("{path} stopped at the error above"))
-    }
-}
-
-/// How many script files may be loading at once, one inside the other (`kaleido a.kal`, whose `:load b`
-/// loads `c`...): each level holds the files' text and a few Rust frames, so the bound keeps the native
-/// stack and memory safe whatever the files do.
-pub const MAX_LOAD_DEPTH: usize = 32;
-
-/// Runs the script file `file` (named `shown` in messages), whose text is `text`, in `session`; returns
-/// its exit code. A file already being loaded (a `:load` of itself, or of a file that loads it back) and
-/// loads nested past [`MAX_LOAD_DEPTH`] are refused, wherever the load comes from (a script, the shell,
-/// `-e`, a notebook cell), since they would recurse until the stack ran out.
-pub fn run_file(
-    session: &mut Session,
-    file: &Path,
-    shown: &str,
-    text: &str,
-    options: ScriptOptions,
-) -> Result<i32, String> {
-    let identity = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
-    let chain = |session: &Session| {
-        let names = session.loading.iter().map(|(_, name)| name.as_str()).chain(std::iter::once(shown));
-        names.collect::<Vec<_>>().join(" → ")
-    };
-    if session.loading.iter().any(|(loading, _)| *loading == identity) {
-        return Err(format!("{shown} is already being loaded (`:load` cycle: {})", chain(session)));
-    }
-    if session.loading.len() >= MAX_LOAD_DEPTH {
-        return Err(format!(
-            "loads nest too deeply: {MAX_LOAD_DEPTH} files are loading, one inside the other ({})",
-            chain(session)
-        ));
-    }
-    session.loading.push((identity, shown.to_string()));
-    let code = run_script(session, shown, text, options);
-    session.loading.pop();
-    Ok(code)
+        read_interruptible(&file, MAX_SCRIPT_BYTES, &interrupt).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let text = String::from_utf8(bytes).map_err(|_| format!("{shown} is not valid UTF-8"))?;
+    Ok(Action::Load { file, shown, text })
 }
 
 /// The file a `:load` argument names: quotes removed (`"my file.kal"`), `~` expanded, and `.kal` added
@@ -104,7 +61,7 @@ pub(super) fn save(session: &mut Session, argument: &str) -> Result<(), String> 
 
 /// A script that rebuilds the session (what `:save` writes).
 pub fn session_script(session: &Session) -> String {
-    kaleido_engine::save::session_script(session.engine())
+    kaleido_view::save::session_script(session.engine())
 }
 
 /// Writes `bytes` to `path` so that a crash never leaves a half-written file: into a new temporary file

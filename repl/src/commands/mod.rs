@@ -5,19 +5,39 @@
 
 use std::io::Write;
 
-use kaleido_engine::JitMode;
-use kaleido_engine::{ListingOf, disasm, inspect};
+use kaleido_engine::{JitMode, ListingOf};
+use kaleido_view::{disasm, inspect, report};
 
 mod files;
 pub mod table;
 
-pub use files::{MAX_LOAD_DEPTH, run_file, script_path, session_script, write_atomically};
 use files::{load, save};
+pub use files::{script_path, session_script, write_atomically};
 pub use table::{COMMANDS, Command, command, command_names, command_typo, is_command_line};
 use table::{command_word, listed, meant};
 
 use crate::session::{Session, ShowCode};
 use crate::transcript::StepKind;
+
+/// What a command leaves for the evaluation loop to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing: the command did all it does.
+    Done,
+    /// Leave the shell, or stop the script.
+    Quit,
+    /// Run this text as part of the source, and report where its time went (`:time`).
+    Time(String),
+    /// Run this file's text as a script (`:load`).
+    Load {
+        /// The file.
+        file: std::path::PathBuf,
+        /// Its name as given.
+        shown: String,
+        /// Its text.
+        text: String,
+    },
+}
 
 /// What happens after a command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,35 +50,24 @@ pub enum Next {
     Quit,
 }
 
-/// Runs the command `line` (which starts with `:`), recording it in the transcript.
-pub fn run_command(session: &mut Session, line: &str) -> Next {
-    run_command_at(session, line, None)
-}
-
-/// As [`run_command`]; an error is prefixed with `location` (`fib.kal:3`) when given.
-pub fn run_command_at(session: &mut Session, line: &str, location: Option<&str>) -> Next {
+/// Runs the command `line`, recording it in the transcript; its error comes back, to be reported by the
+/// evaluation loop (which knows where the line is).
+pub(crate) fn run_command_unreported(session: &mut Session, line: &str) -> Result<Action, String> {
     session.transcript.begin();
-    let next = match run_unrecorded(session, line) {
-        Ok(next) => next,
-        Err(message) => {
-            let prefix = location.map(|l| format!("{l}: ")).unwrap_or_default();
-            let _ = writeln!(session.err, "{prefix}error: {message}");
-            Next::Failed
-        }
-    };
+    let result = run_unrecorded(session, line);
     let replays = command_word(line).and_then(command).is_some_and(|c| c.replays);
     session.transcript.end(line, StepKind::Command { replays });
-    next
+    result
 }
 
-fn run_unrecorded(session: &mut Session, line: &str) -> Result<Next, String> {
+fn run_unrecorded(session: &mut Session, line: &str) -> Result<Action, String> {
     let line = line.trim();
     let (word, argument) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let argument = argument.trim();
     let Some(command) = command(word) else { return Err(unknown(word)) };
     match command.name {
         ":help" => help(session, argument),
-        ":quit" => return Ok(Next::Quit),
+        ":quit" => return Ok(Action::Quit),
         ":list" => list(session, argument),
         ":diff" => diff(session, argument),
         ":deps" => deps(session, argument),
@@ -70,20 +79,18 @@ fn run_unrecorded(session: &mut Session, line: &str) -> Result<Next, String> {
             let text = inspect::table(session.engine(), (!argument.is_empty()).then_some(argument));
             write_out(session, &text)
         }
-        ":time" => time(session, argument),
+        ":time" => return time(argument),
         ":undo" => undo(session, argument),
         ":forget" => forget(session, argument),
         ":show" => show(session, argument),
-        ":load" => load(session, argument),
+        ":load" => return load(session, argument),
         ":save" => save(session, argument),
         ":reset" => reset(session),
         ":set" => set(session, argument),
         ":stats" => stats(session),
         other => Err(format!("`{other}` is not available here")),
     }?;
-    // `:undo`, `:forget` and `:compile` can change tiers too.
-    session.show_tier_events();
-    Ok(Next::Continue)
+    Ok(Action::Done)
 }
 
 fn help(session: &mut Session, argument: &str) -> Result<(), String> {
@@ -159,13 +166,15 @@ fn code(session: &mut Session, argument: &str, asm: bool) -> Result<(), String> 
         Ok(inspect::Target::Function(info, version)) => ListingOf::Function { name: info.name.clone(), version },
         Ok(inspect::Target::Global(..)) | Err(_) => ListingOf::Expression(argument.to_string()),
     };
-    let listing = session.engine_mut().listing(&what)?;
+    let listing = session.engine_mut().listing(&what).map_err(|e| e.to_string())?;
     let text =
         if asm { disasm::asm_text(session.engine(), &listing) } else { disasm::clif_text(session.engine(), &listing) };
     write_out(session, &text)
 }
 
-/// `:undo [NAME]`: the previous version of NAME, or of everything the last defining entry defined.
+/// `:undo [NAME]`: the previous version of NAME, or of everything the last defining source defined (a
+/// shell line or a cell runs each item as an entry of its own, all under the source's name: they are
+/// undone together).
 fn undo(session: &mut Session, argument: &str) -> Result<(), String> {
     if !argument.is_empty() {
         let name = resolve_function(session, argument)?;
@@ -176,10 +185,21 @@ fn undo(session: &mut Session, argument: &str) -> Result<(), String> {
         |f: &&kaleido_engine::FunctionInfo| f.kind == kaleido_engine::FunctionKind::User && f.current().is_some();
     let last = (engine.index().functions().filter(current)).filter_map(|f| f.current()).map(|v| v.entry).max();
     let Some(last) = last else { return Err("there is no definition to undo".to_string()) };
+    // The run of entries around the last defining one that share its name: its source's items.
+    let source = engine.entry_name(last);
+    let same = |id: u32| engine.entry_name(kaleido_engine::EntryId(id)) == source;
+    let (mut first, mut end) = (last.0, last.0);
+    while first > 1 && same(first - 1) {
+        first -= 1;
+    }
+    while same(end + 1) {
+        end += 1;
+    }
+    let of_source = |entry: kaleido_engine::EntryId| (first..=end).contains(&entry.0);
     let names: Vec<(String, u32)> = (engine.index().functions().filter(current))
-        .filter_map(|f| f.current().filter(|v| v.entry == last).map(|v| (f.name.clone(), v.number)))
+        .filter_map(|f| f.current().filter(|v| of_source(v.entry)).map(|v| (f.name.clone(), v.number)))
         .collect();
-    let globals: Vec<String> = (engine.modules().iter().filter(|m| m.entry == last))
+    let globals: Vec<String> = (engine.modules().iter().filter(|m| of_source(m.entry)))
         .flat_map(|m| {
             m.made.iter().filter_map(|made| match made {
                 kaleido_engine::Made::Global(name) => Some(name.clone()),
@@ -191,7 +211,7 @@ fn undo(session: &mut Session, argument: &str) -> Result<(), String> {
         if version > 1 {
             session.undo(&name)?;
         } else {
-            session.engine_mut().forget(&name)?;
+            session.engine_mut().forget(&name).map_err(|e| e.to_string())?;
             write_out(session, &format!("forgot {name} (it had one version)\n"))?;
         }
     }
@@ -208,7 +228,7 @@ fn forget(session: &mut Session, argument: &str) -> Result<(), String> {
         return Err("usage: `:forget NAME`".to_string());
     }
     let name = resolve_function(session, argument)?;
-    session.engine_mut().forget(&name)?;
+    session.engine_mut().forget(&name).map_err(|e| e.to_string())?;
     let callers: Vec<String> = session.engine().index().callers_of(&name).into_iter().map(|(c, _)| c).collect();
     let note = match callers.len() {
         0 => String::new(),
@@ -217,8 +237,8 @@ fn forget(session: &mut Session, argument: &str) -> Result<(), String> {
     write_out(session, &format!("forgot {name}{note}\n"))
 }
 
-/// `:time ENTRY`: runs the entry and says where its time went.
-fn time(session: &mut Session, argument: &str) -> Result<(), String> {
+/// `:time ENTRY`: runs the entry (the evaluation loop does) and says where its time went.
+fn time(argument: &str) -> Result<Action, String> {
     if argument.is_empty() {
         return Err("usage: `:time ENTRY`, e.g. `:time fib(30)` (`:set timing on` times every entry)".to_string());
     }
@@ -229,8 +249,7 @@ fn time(session: &mut Session, argument: &str) -> Result<(), String> {
              times every entry"
         ));
     }
-    session.eval_timed(argument);
-    Ok(())
+    Ok(Action::Time(argument.to_string()))
 }
 
 /// `:compile [NAME|all]`: compiles deferred definitions now.
@@ -245,7 +264,7 @@ fn compile(session: &mut Session, argument: &str) -> Result<(), String> {
     };
     let mut compiled = Vec::new();
     for name in names {
-        if session.engine_mut().compile_now(&name)? {
+        if session.engine_mut().compile_now(&name).map_err(|e| e.to_string())? {
             compiled.push(name);
         }
     }
@@ -283,7 +302,7 @@ fn set(session: &mut Session, argument: &str) -> Result<(), String> {
     let mut words = argument.split_whitespace();
     match (words.next(), words.next(), words.next()) {
         (Some("jit"), Some(mode), None) => {
-            let mode: JitMode = mode.parse()?;
+            let mode: JitMode = mode.parse().map_err(|e: kaleido_engine::UnknownOption| e.to_string())?;
             session.set_jit_mode(mode);
             let when = match mode {
                 JitMode::Lazy => "on their first call",
@@ -292,7 +311,7 @@ fn set(session: &mut Session, argument: &str) -> Result<(), String> {
             write_out(session, &format!("jit mode {mode}: definitions are compiled {when}\n"))
         }
         (Some("tier"), Some(tier), None) => {
-            let tier: kaleido_engine::Tier = tier.parse()?;
+            let tier: kaleido_engine::Tier = tier.parse().map_err(|e: kaleido_engine::UnknownOption| e.to_string())?;
             session.set_tier(tier)?;
             let what = match tier {
                 kaleido_engine::Tier::Baseline => "cheap to compile (opt_level none, single-pass register allocation)",
@@ -328,20 +347,7 @@ fn set(session: &mut Session, argument: &str) -> Result<(), String> {
 }
 
 fn stats(session: &mut Session) -> Result<(), String> {
-    let engine = session.engine();
-    let stats = engine.stats();
-    let text = format!(
-        "jit mode: {}, tier: {}\nfunctions compiled: {}\nhot functions recompiled by the optimizing tier: {}\noptimized functions sent back to the baseline (a function they inlined changed): {}\nmachine code generated: {} bytes\ntime compiling: {:.3} ms\ncode memory in use: {} bytes (high-water mark {} bytes)\n",
-        engine.jit_mode(),
-        engine.tier(),
-        stats.functions,
-        stats.tier_ups,
-        stats.invalidations,
-        stats.code_bytes,
-        stats.time.as_secs_f64() * 1000.0,
-        engine.code_bytes(),
-        engine.code_footprint(),
-    );
+    let text = report::stats_text(session.engine());
     write_out(session, &text)
 }
 

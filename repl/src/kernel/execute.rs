@@ -1,66 +1,38 @@
 //! The kernel's engine thread: each shell request, in order, against one session.
 //!
-//! A cell is run as the shell runs what is typed: its command lines (`:show fib`) as commands, the code
-//! between them as entries. Program output (`putchard`, `printd`) is sent on `stream` stdout as it is
-//! flushed, item by item, so it arrives while the cell runs and in order with values. Each value is shown
-//! as `Out[N] (line L): v` as it comes, except the cell's last, which is the `execute_result`. Warnings go
-//! to stderr. A compile or runtime error ends the cell: an `error` message and reply whose traceback is
-//! the rendered diagnostic (source line, caret, backtrace) in ANSI colour.
+//! A cell is a source of the one evaluation loop (`evaluate::run_source`), exactly as a script or a shell
+//! entry is: its command lines run as commands, each item as an entry named `<cell N>`. The kernel only
+//! supplies the presenter: program output (`putchard`, `printd`), listings and command output go on
+//! `stream` stdout as they are flushed, warnings on stderr; each value is shown right after its item, as
+//! `Out[N] (line L): v`, except a value that ends the cell, which is the `execute_result`. The first
+//! failure (a rejected entry, a runtime error, a failed command) ends the cell: an `error` message at
+//! once, and an error reply whose traceback is the rendered diagnostic (source line, caret, backtrace)
+//! in ANSI colour and whose `evalue` is the first error's message.
 
 use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 
 use jupyter_protocol::{
-    CodeMirrorMode, CommInfoReply, CompleteReply, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteResult,
-    ExecutionCount, HelpLink, HistoryReply, InspectReply, IsCompleteReply, IsCompleteReplyStatus, JupyterMessage,
-    JupyterMessageContent, KernelInfoReply, LanguageInfo, Media, MediaType, ReplyError, ReplyStatus, Status,
-    StreamContent,
+    CommInfoReply, CompleteReply, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteResult, ExecutionCount, HistoryReply,
+    InspectReply, IsCompleteReply, IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, Media, MediaType,
+    ReplyError, ReplyStatus, Status, StreamContent,
 };
-use kaleido_engine::present::{Names, SourceText, describe_item};
-use kaleido_engine::{Event, ItemOutcome, Rejected, RuntimeErrorKind, format_value, inspect};
 use kaleido_lang::Completeness;
+use kaleido_view::format_value;
+use kaleido_view::inspect;
+use kaleido_view::present::Names;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::info::kernel_info;
 use super::wire::{Incoming, Outgoing, Wires};
-use crate::commands::{is_command_line, run_command};
+use crate::commands::is_command_line;
+use crate::evaluate::{Failure, Origin, Presenter, Shown, Source, run_source};
 use crate::helper::{completions, word_start};
-use crate::session::{Session, silenced};
-
-/// The `kernel_info_reply`: what Jupyter shows about kaleido and how it highlights cells.
-pub(crate) fn kernel_info() -> KernelInfoReply {
-    let version = env!("CARGO_PKG_VERSION");
-    KernelInfoReply {
-        status: ReplyStatus::Ok,
-        protocol_version: "5.3".to_string(),
-        implementation: "kaleido".to_string(),
-        implementation_version: version.to_string(),
-        language_info: LanguageInfo {
-            name: "kaleido".to_string(),
-            version: version.to_string(),
-            mimetype: Some("text/x-kaleido".to_string()),
-            file_extension: Some(".kal".to_string()),
-            // Python's lexers know `def`, `if`/`else`, `for`/`in`, numbers and `#` comments, which is
-            // most of what a kaleido cell holds.
-            pygments_lexer: Some("python".to_string()),
-            codemirror_mode: Some(CodeMirrorMode::Simple("python".to_string())),
-            nbconvert_exporter: None,
-        },
-        banner: format!(
-            "kaleido {version}: a notebook JIT for a Kaleidoscope-like language (every value is an f64). \
-             Lines starting with `:` are commands: `:help` lists them."
-        ),
-        help_links: vec![HelpLink {
-            text: "The LLVM Kaleidoscope tutorial".to_string(),
-            url: "https://llvm.org/docs/tutorial/MyFirstLanguageFrontend/index.html".to_string(),
-        }],
-        debugger: false,
-        error: None,
-    }
-}
+use crate::session::{EntryStatus, Session};
 
 /// The message being answered, which streams written meanwhile belong to.
-type Parent = Rc<RefCell<Option<JupyterMessage>>>;
+pub(crate) type Parent = Rc<RefCell<Option<JupyterMessage>>>;
 
 /// A writer that sends what is written as `stream` messages (on flush, or past 4 KiB).
 pub(crate) struct StreamWriter {
@@ -109,11 +81,99 @@ impl Streams {
         let (parent, outgoing) = (self.parent.clone(), self.outgoing.clone());
         Box::new(StreamWriter { stdout, parent, outgoing, buffer: Vec::new() })
     }
+
+    /// The presenter of a session serving these streams, and the cell state it shares with the kernel.
+    pub(crate) fn presenter(&self) -> (CellPresenter, Rc<RefCell<CellState>>) {
+        let state = Rc::new(RefCell::new(CellState::default()));
+        let presenter =
+            CellPresenter { parent: self.parent.clone(), outgoing: self.outgoing.clone(), state: state.clone() };
+        (presenter, state)
+    }
+}
+
+/// What the presenter knows of the cell running now, shared with the kernel.
+#[derive(Default)]
+pub(crate) struct CellState {
+    /// The cell's execution count.
+    count: usize,
+    /// Whether the request is silent (no `execute_result`).
+    silent: bool,
+    /// The cell's first failure, already sent on iopub.
+    failure: Option<ErrorOutput>,
+}
+
+/// The notebook's presenter: values as `Out[N] (line L): v` on stdout, a cell's last value as its
+/// `execute_result`, the first failure as an `error` message.
+pub(crate) struct CellPresenter {
+    parent: Parent,
+    outgoing: UnboundedSender<Outgoing>,
+    state: Rc<RefCell<CellState>>,
+}
+
+impl Presenter for CellPresenter {
+    fn value(&mut self, out: &mut dyn Write, shown: Shown<'_>) -> std::io::Result<()> {
+        let (count, silent) = {
+            let state = self.state.borrow();
+            (state.count, state.silent)
+        };
+        match shown.origin {
+            Origin::Cell(_) | Origin::Uncounted(_) if shown.last => {
+                out.flush()?;
+                if silent {
+                    return Ok(());
+                }
+                let data = Media::new(vec![MediaType::Plain(format_value(shown.value))]);
+                let execution_count = ExecutionCount::new(count.max(1));
+                let result = ExecuteResult {
+                    execution_count,
+                    data,
+                    metadata: Default::default(),
+                    transient: Some(Default::default()),
+                };
+                if let Some(parent) = self.parent.borrow().as_ref() {
+                    let _ = self.outgoing.send(Outgoing::IoPub(result.as_child_of(parent)));
+                }
+                Ok(())
+            }
+            Origin::Cell(_) | Origin::Uncounted(_) => {
+                writeln!(out, "Out[{}] (line {}): {}", count.max(1), shown.line, format_value(shown.value))?;
+                out.flush()
+            }
+            // A `:load`ed file shows its values as a script does.
+            _ => {
+                writeln!(out, "{}", format_value(shown.value))?;
+                out.flush()
+            }
+        }
+    }
+
+    fn failure(&mut self, err: &mut dyn Write, failure: &Failure) {
+        let _ = err.flush();
+        let mut state = self.state.borrow_mut();
+        if state.failure.is_some() {
+            // A later failure (a `--keep-going` script inside the cell) is shown, not raised.
+            let _ = err.write_all(failure.rendered.as_bytes());
+            let _ = err.flush();
+            return;
+        }
+        let ename = match failure.status {
+            EntryStatus::CompileError => "CompileError",
+            EntryStatus::Interrupted => "Interrupted",
+            EntryStatus::OutputFailed => "OutputError",
+            _ => "RuntimeError",
+        };
+        let error = error_output(ename, failure.message.clone(), &failure.rendered);
+        if let Some(parent) = self.parent.borrow().as_ref() {
+            let _ = self.outgoing.send(Outgoing::IoPub(error.clone().as_child_of(parent)));
+        }
+        state.failure = Some(error);
+    }
 }
 
 /// Serves shell requests until shutdown.
-pub(crate) fn serve(session: &mut Session, streams: &Streams, wires: Wires) {
-    let mut kernel = Kernel { session, parent: streams.parent.clone(), outgoing: wires.outgoing, count: 0 };
+pub(crate) fn serve(session: &mut Session, streams: &Streams, cell: Rc<RefCell<CellState>>, wires: Wires) {
+    let mut kernel =
+        Kernel { session, parent: streams.parent.clone(), outgoing: wires.outgoing, count: 0, uncounted: 0, cell };
     while let Ok(Incoming::Shell(message)) = wires.incoming.recv() {
         kernel.handle(*message);
     }
@@ -125,6 +185,10 @@ struct Kernel<'s> {
     outgoing: UnboundedSender<Outgoing>,
     /// The execution count of the last cell stored in history.
     count: usize,
+    /// How many requests ran that were not counted (silent, or not stored in history).
+    uncounted: usize,
+    /// What the presenter knows of the running cell.
+    cell: Rc<RefCell<CellState>>,
 }
 
 impl Kernel<'_> {
@@ -176,114 +240,30 @@ impl Kernel<'_> {
     /// `execute_request`: the cell's commands and code, in order, stopping at the first error.
     fn execute(&mut self, code: &str, silent: bool, store_history: bool) -> ExecuteReply {
         let counted = store_history && !silent;
-        if counted {
+        let origin = if counted {
             self.count += 1;
-        }
+            Origin::Cell(self.count)
+        } else {
+            self.uncounted += 1;
+            Origin::Uncounted(self.uncounted)
+        };
         let count = ExecutionCount::new(self.count.max(1));
         let parent = self.parent();
         if !silent {
             self.iopub(ExecuteInput { code: code.to_string(), execution_count: count }.as_child_of(&parent));
         }
+        *self.cell.borrow_mut() = CellState { count: self.count, silent, failure: None };
         // An interrupt that arrived while nothing ran must not stop this cell.
         self.session.engine().interrupt_handle().clear();
-        let mut last_value = None;
-        for segment in segments(code) {
-            let result = match segment {
-                Segment::Command(line) => {
-                    let _ = run_command(self.session, line);
-                    self.flush_streams();
-                    last_value = None;
-                    Ok(())
-                }
-                Segment::Code { text, first_line } => self.run_code(text, first_line, count, &mut last_value),
-            };
-            if let Err(error) = result {
-                self.flush_streams();
-                self.iopub(error.clone().as_child_of(&parent));
-                let failure = ReplyError { ename: error.ename, evalue: error.evalue, traceback: error.traceback };
-                return ExecuteReply {
-                    status: ReplyStatus::Error,
-                    execution_count: count,
-                    payload: Vec::new(),
-                    user_expressions: Some(Default::default()),
-                    error: Some(Box::new(failure)),
-                };
-            }
-        }
+        run_source(self.session, &Source::new(origin, code));
         self.flush_streams();
-        if let (Some(value), false) = (last_value, silent) {
-            let data = Media::new(vec![MediaType::Plain(format_value(value))]);
-            let transient = Some(Default::default());
-            let result = ExecuteResult { execution_count: count, data, metadata: Default::default(), transient };
-            self.iopub(result.as_child_of(&parent));
-        }
+        let failure = self.cell.borrow_mut().failure.take();
         ExecuteReply {
-            status: ReplyStatus::Ok,
+            status: if failure.is_some() { ReplyStatus::Error } else { ReplyStatus::Ok },
             execution_count: count,
             payload: Vec::new(),
             user_expressions: Some(Default::default()),
-            error: None,
-        }
-    }
-
-    /// Runs one stretch of code as an entry. Values are shown as they come, each labelled with its line;
-    /// the last one waits in `last_value` (it becomes the `execute_result` if nothing follows it).
-    fn run_code(
-        &mut self,
-        text: &str,
-        first_line: usize,
-        count: ExecutionCount,
-        last_value: &mut Option<f64>,
-    ) -> Result<(), ErrorOutput> {
-        let name = format!("In[{}]", count.value());
-        let source = SourceText::new(&name, text).colored(true);
-        let (engine, out, err) = self.session.parts();
-        let mut pending: Option<(usize, f64)> = None;
-        let mut observe = |event: Event<'_>| match event {
-            Event::Warning(warning) => {
-                let _ = out.flush();
-                let _ = err.write_all(source.render(warning, 0).as_bytes());
-                let _ = err.flush();
-            }
-            Event::Item(item, span) => {
-                if let Some((line, value)) = pending.take() {
-                    let _ = writeln!(out, "Out[{}] (line {line}): {}", count.value(), format_value(value));
-                }
-                match item {
-                    ItemOutcome::Value(value) if !silenced(&text[span.end as usize..]) => {
-                        pending = Some((first_line + source.line_of(span.start as usize) - 1, *value));
-                    }
-                    ItemOutcome::Value(_) => {}
-                    item => {
-                        if let Some(line) = describe_item(item, true) {
-                            let _ = writeln!(out, "{line}");
-                        }
-                    }
-                }
-                let _ = out.flush();
-            }
-        };
-        let result = engine.eval_observed(&name, text, &mut observe);
-        *last_value = pending.map(|(_, value)| value);
-        if let Some(value) = *last_value {
-            engine.set_global("ans", value);
-        }
-        match result {
-            Err(Rejected { diagnostics }) => {
-                let evalue = diagnostics.iter().rev().find(|d| d.is_error()).map(|d| d.message.clone());
-                let traceback = source.render_all(&diagnostics, 0);
-                Err(error_output("CompileError", evalue.unwrap_or_default(), &traceback))
-            }
-            Ok(outcome) => match outcome.error {
-                None => Ok(()),
-                Some(error) => {
-                    *last_value = None;
-                    let ename =
-                        if error.kind == RuntimeErrorKind::Interrupted { "Interrupted" } else { "RuntimeError" };
-                    let traceback = source.render_runtime_error(&error, 0, engine);
-                    Err(error_output(ename, error.to_string(), &traceback))
-                }
-            },
+            error: failure.map(|e| Box::new(ReplyError { ename: e.ename, evalue: e.evalue, traceback: e.traceback })),
         }
     }
 
@@ -352,34 +332,4 @@ fn error_output(ename: &str, evalue: String, rendered: &str) -> ErrorOutput {
         evalue,
         traceback: rendered.trim_end().lines().map(str::to_string).collect(),
     }
-}
-
-/// A piece of a cell.
-enum Segment<'c> {
-    /// A command line.
-    Command(&'c str),
-    /// Code between commands, starting on line `first_line` of the cell.
-    Code { text: &'c str, first_line: usize },
-}
-
-/// The cell's command lines and the stretches of code between them, in order.
-fn segments(cell: &str) -> Vec<Segment<'_>> {
-    let mut segments = Vec::new();
-    let mut code_start: Option<(usize, usize)> = None;
-    let mut offset = 0;
-    for (index, line) in cell.split_inclusive('\n').enumerate() {
-        if is_command_line(line) {
-            if let Some((start, first_line)) = code_start.take() {
-                segments.push(Segment::Code { text: &cell[start..offset], first_line });
-            }
-            segments.push(Segment::Command(line.trim_end()));
-        } else if code_start.is_none() && !line.trim().is_empty() {
-            code_start = Some((offset, index + 1));
-        }
-        offset += line.len();
-    }
-    if let Some((start, first_line)) = code_start {
-        segments.push(Segment::Code { text: &cell[start..], first_line });
-    }
-    segments
 }

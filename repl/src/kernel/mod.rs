@@ -10,6 +10,7 @@
 //! kernel again, with a fresh session.
 
 mod execute;
+mod info;
 mod install;
 mod wire;
 
@@ -79,8 +80,10 @@ fn run(path: &std::path::Path) -> anyhow::Result<()> {
         Box::new(move || streams.writer(true)) as Box<dyn Fn() -> Box<dyn std::io::Write>>
     };
     let options = SessionOptions { color: true, ..SessionOptions::default() };
-    let mut session = Session::new(options, stdout, streams.writer(false), program)?;
+    let (presenter, cell) = streams.presenter();
+    let mut session =
+        Session::new(options, stdout, streams.writer(false), program)?.with_presenter(Box::new(presenter));
     crate::interrupt::install(false);
-    execute::serve(&mut session, &streams, wires);
+    execute::serve(&mut session, &streams, cell, wires);
     Ok(())
 }

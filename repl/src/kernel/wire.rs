@@ -120,7 +120,7 @@ async fn serve(
                         return;
                     }
                     JupyterMessageContent::KernelInfoRequest(_) => {
-                        let reply = super::execute::kernel_info().as_child_of(&message);
+                        let reply = super::info::kernel_info().as_child_of(&message);
                         let _ = control.send(reply).await;
                     }
                     _ => {}

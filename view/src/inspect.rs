@@ -6,9 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use kaleido_lang::ast::ProtoKind;
 
-use crate::engine::Engine;
-use crate::index::{FunctionInfo, FunctionKind, FunctionState, Version};
-use crate::runtime::format_value;
+use kaleido_engine::{Engine, FunctionInfo, FunctionKind, FunctionState, Version, format_value};
 
 /// What a name typed after a command means.
 #[derive(Debug)]
@@ -469,7 +467,7 @@ pub fn modules(engine: &Engine) -> String {
             (_, true) => "live",
             (_, false) => "freed",
         };
-        let made: Vec<String> = module.made.iter().map(ToString::to_string).collect();
+        let made: Vec<String> = module.made.iter().map(crate::report::made_text).collect();
         let made = if made.is_empty() { "nothing".to_string() } else { made.join(", ") };
         text.push_str(&format!(
             "{:<6} {:<24} {:>6}  {code:<9} {made}\n",
@@ -485,7 +483,7 @@ pub fn modules(engine: &Engine) -> String {
 
 /// `:table [NAME]`: the indirection table's slots (all, or those of one name): where each points now.
 pub fn table(engine: &Engine, name: Option<&str>) -> String {
-    let rows: Vec<crate::engine::SlotRow> =
+    let rows: Vec<kaleido_engine::SlotRow> =
         engine.table().into_iter().filter(|row| name.is_none_or(|n| row.name == n)).collect();
     if rows.is_empty() {
         return format!("no slot for `{}`: nothing has called it or defined it yet\n", name.unwrap_or("*"));
@@ -493,7 +491,8 @@ pub fn table(engine: &Engine, name: Option<&str>) -> String {
     let mut text = format!("{:<20} {:<20} {}\n", "slot (name/arity)", "address", "points to");
     for row in rows {
         let key = format!("{}/{}", row.name, row.arity);
-        text.push_str(&format!("{key:<20} {:<20} {}\n", format!("{:#x}", row.address), row.points_to));
+        let points_to = row.points_to.as_ref().map_or_else(|| "unknown code".to_string(), crate::report::address_text);
+        text.push_str(&format!("{key:<20} {:<20} {points_to}\n", format!("{:#x}", row.address)));
     }
     text
 }

@@ -11,7 +11,9 @@ use iced_x86::{
     SymbolResult,
 };
 
-use crate::engine::{Engine, Listing};
+use kaleido_engine::{Engine, Listing, format_value};
+
+use crate::report::{address_text, describe_address, notes_text, subject_text};
 
 /// `listing` as annotated assembly: a title, then one line per instruction (`+0x1c  call rcx  ; ...`),
 /// then the constants Cranelift placed after the code.
@@ -27,7 +29,7 @@ pub fn asm_text(engine: &Engine, listing: &Listing) -> String {
         .min()
         .unwrap_or(start + listing.code.len() as u64);
     let mut names = known_addresses(engine, &instructions, start, code_end);
-    names.extend(listing.names.iter().map(|(address, name)| (*address as u64, name.clone())));
+    names.extend(listing.names.iter().map(|(address, name)| (*address as u64, address_text(name))));
     // Constants are named by their offset and value (`+0x140 = 3`).
     let constants: Vec<(u64, f64)> = (instructions.iter())
         .filter(|i| i.is_ip_rel_memory_operand())
@@ -39,7 +41,7 @@ pub fn asm_text(engine: &Engine, listing: &Listing) -> String {
         })
         .collect();
     for &(address, value) in &constants {
-        names.insert(address, format!("const +0x{:03x} = {}", address - start, crate::runtime::format_value(value)));
+        names.insert(address, format!("const +0x{:03x} = {}", address - start, format_value(value)));
     }
     // The padding between the code and its constants decodes as `add [rax],al`: leave it out.
     let mut code = instructions.iter().take_while(|i| i.ip() < code_end).collect::<Vec<_>>();
@@ -67,7 +69,8 @@ pub fn asm_text(engine: &Engine, listing: &Listing) -> String {
 /// `listing`'s Cranelift IR, under the same header, with the addresses the engine knows written as
 /// their names (`<slot fib/1>`), which also keeps the text the same from run to run.
 pub fn clif_text(engine: &Engine, listing: &Listing) -> String {
-    let forgotten = |value: u64| listing.names.iter().find(|(a, _)| *a as u64 == value).map(|(_, n)| n.clone());
+    let forgotten =
+        |value: u64| listing.names.iter().find(|(a, _)| *a as u64 == value).map(|(_, name)| address_text(name));
     let mut text = header(listing);
     let mut rest = listing.clif.as_str();
     while let Some(at) = rest.find("0x") {
@@ -76,7 +79,7 @@ pub fn clif_text(engine: &Engine, listing: &Listing) -> String {
             rest[at + 2..].find(|c: char| !(c.is_ascii_hexdigit() || c == '_')).map_or(rest.len(), |n| at + 2 + n);
         let literal = &rest[at..digits];
         let value = u64::from_str_radix(&literal[2..].replace('_', ""), 16).ok();
-        match value.and_then(|v| engine.describe_address(v as usize).or_else(|| forgotten(v))) {
+        match value.and_then(|v| describe_address(engine, v as usize).or_else(|| forgotten(v))) {
             Some(name) => text.push_str(&format!("<{name}>")),
             None => text.push_str(literal),
         }
@@ -87,8 +90,8 @@ pub fn clif_text(engine: &Engine, listing: &Listing) -> String {
 }
 
 fn header(listing: &Listing) -> String {
-    let mut text = format!("; {} ({} bytes of machine code)\n", listing.title, listing.code.len());
-    if let Some(note) = &listing.note {
+    let mut text = format!("; {} ({} bytes of machine code)\n", subject_text(&listing.subject), listing.code.len());
+    if let Some(note) = notes_text(&listing.notes) {
         text.push_str(&format!("; {note}\n"));
     }
     text
@@ -110,7 +113,7 @@ fn known_addresses(engine: &Engine, instructions: &[Instruction], start: u64, en
         for address in candidates {
             if (start..end).contains(&address) {
                 names.insert(address, format!("+0x{:03x}", address - start));
-            } else if let Some(name) = engine.describe_address(address as usize) {
+            } else if let Some(name) = describe_address(engine, address as usize) {
                 names.insert(address, name);
             }
         }
@@ -154,7 +157,7 @@ impl Story {
                     None if instruction.op1_kind() == OpKind::Immediate64
                         && (value == 0 || f64::from_bits(value).is_normal()) =>
                     {
-                        Some(format!("the bits of {}", crate::runtime::format_value(f64::from_bits(value))))
+                        Some(format!("the bits of {}", format_value(f64::from_bits(value))))
                     }
                     None => None,
                 }

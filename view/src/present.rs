@@ -1,6 +1,6 @@
 //! Presentation for every front end: the text people see for values, outcomes, diagnostics, runtime
 //! errors with their backtraces, the function listing, a function's source and callers, and completion
-//! candidates (a session saved as a script is [`crate::save`]). The shell uses it today and a notebook kernel can tomorrow.
+//! candidates (a session saved as a script is [`crate::save`]).
 //!
 //! It does no I/O and knows no terminal: it turns the engine's data into strings. It reads only the
 //! engine's public API, which keeps that API honest: whatever a front end needs to show is data the
@@ -9,10 +9,7 @@
 use kaleido_lang::token::KEYWORDS;
 use kaleido_lang::{Diagnostic, LineIndex, Span, render_indexed};
 
-use crate::engine::{Engine, ItemOutcome};
-use crate::error::{CallSite, RuntimeError};
-use crate::index::{FunctionInfo, FunctionKind};
-use crate::runtime::format_value;
+use kaleido_engine::{CallSite, Engine, FunctionInfo, FunctionKind, ItemOutcome, RuntimeError, format_value};
 
 /// The line shown for an item, if any: values always, definitions, externs and globals only when
 /// `acknowledge` is set (the shell does; a script shows only values).

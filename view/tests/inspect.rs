@@ -1,10 +1,18 @@
 //! The inspection API every front end shares (issue 14): listings, the table, modules, undo and forget,
 //! in both JIT modes.
 
-mod common;
+use kaleido_engine::{Engine, EngineOptions, ItemOutcome, JitMode, ListingNote, ListingOf};
+use kaleido_view::{disasm, inspect};
 
-use common::value;
-use kaleido_engine::{Engine, EngineOptions, JitMode, ListingOf, disasm, inspect};
+/// Evaluates `text`, which must succeed, and returns the value of its last item.
+fn value(engine: &mut Engine, text: &str) -> f64 {
+    let outcome = engine.eval("<t>", text).expect("accepted");
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    match outcome.items.last() {
+        Some(ItemOutcome::Value(v)) => *v,
+        other => panic!("no value: {other:?}"),
+    }
+}
 
 fn engine(jit: JitMode) -> Engine {
     Engine::new(EngineOptions { jit, ..EngineOptions::default() }, Box::new(std::io::sink())).expect("engine")
@@ -28,7 +36,7 @@ fn a_callers_code_calls_through_the_slot_and_survives_a_redefinition_unchanged()
         let after = e.listing(&function("ring")).expect("ring's code");
         assert_eq!((before.address, &before.code), (after.address, &after.code), "{jit:?}: ring was not recompiled");
         let row = e.table().into_iter().find(|row| row.name == "area").expect("a slot");
-        assert_eq!(row.points_to, "area v2");
+        assert_eq!(row.points_to, Some(kaleido_engine::AddressOf::Function("area".into(), 2)));
     }
 }
 
@@ -38,10 +46,10 @@ fn a_lazy_definition_is_compiled_for_its_listing_and_a_retired_one_recompiled() 
     e.eval("<t>", "def sq(x) x * x; def sq(x) x * x * x").expect("defined");
     assert!(!e.index().get("sq").expect("sq").is_compiled());
     let current = e.listing(&function("sq")).expect("listing");
-    assert_eq!(current.note.as_deref(), Some("compiled now: it was deferred to its first call (lazy)"));
+    assert_eq!(current.notes, vec![ListingNote::CompiledNow]);
     assert!(e.index().get("sq").expect("sq").is_compiled());
     let old = e.listing(&ListingOf::Function { name: "sq".into(), version: Some(1) }).expect("version 1");
-    assert!(old.note.as_deref().is_some_and(|n| n.starts_with("version 1 is retired")));
+    assert_eq!(old.notes, vec![ListingNote::Retired { version: 1 }]);
     assert_eq!(old.clif.matches("fmul").count(), 1, "{}", old.clif);
     let thunk = e.listing(&ListingOf::Expression("sq(3) + 1".into())).expect("thunk");
     assert!(disasm::asm_text(&e, &thunk).contains("call through slot sq/1"));
@@ -69,7 +77,7 @@ fn undo_and_forget_through_the_api() {
     for jit in [JitMode::Lazy, JitMode::Eager] {
         let mut e = engine(jit);
         value(&mut e, "def f(x) x + 1; def g(x) f(x) * 10; def f(x) x + 2; g(1)");
-        let outcome = e.undo("f", &mut |_| {}).expect("undone");
+        let outcome = e.undo("f", "<undo>", &mut |_| {}).expect("undone");
         assert!(outcome.error.is_none());
         assert_eq!(value(&mut e, "g(1)"), 20.0);
         assert_eq!(e.index().get("f").expect("f").history.len(), 3);
@@ -86,7 +94,7 @@ fn modules_record_what_each_entry_made() {
     let mut e = engine(JitMode::Eager);
     value(&mut e, "def f(x) x; f(1)");
     let module = e.modules().last().expect("a module");
-    let made: Vec<String> = module.made.iter().map(ToString::to_string).collect();
+    let made: Vec<String> = module.made.iter().map(kaleido_view::report::made_text).collect();
     assert_eq!(made, ["f v1", "an expression"]);
     assert!(module.code_bytes > 0);
     assert!(inspect::modules(&e).contains("live"));

@@ -18,9 +18,7 @@ use kaleido_lang::Operators;
 use kaleido_lang::ast::{ItemKind, ProtoKind, binary_name, unary_name};
 use kaleido_lang::printer::{print_item, print_prototype};
 
-use crate::engine::Engine;
-use crate::index::{FunctionInfo, FunctionKind, FunctionState, Version};
-use crate::runtime::format_value;
+use kaleido_engine::{Engine, FunctionInfo, FunctionKind, FunctionState, Version, format_value};
 
 /// A script that rebuilds `engine`'s session.
 pub fn session_script(engine: &Engine) -> String {

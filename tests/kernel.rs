@@ -104,7 +104,13 @@ async fn outputs(iopub: &mut ClientIoPubConnection, parent: &JupyterMessage) -> 
             JupyterMessageContent::Status(status) => ("status".into(), format!("{:?}", status.execution_state)),
             JupyterMessageContent::ExecuteInput(input) => ("execute_input".into(), input.code.clone()),
             JupyterMessageContent::StreamContent(stream) => (format!("stream {:?}", stream.name), stream.text.clone()),
-            JupyterMessageContent::ExecuteResult(result) => ("execute_result".into(), format!("{:?}", result.data)),
+            JupyterMessageContent::ExecuteResult(result) => {
+                let text = result.data.content.iter().find_map(|m| match m {
+                    jupyter_protocol::MediaType::Plain(text) => Some(text.clone()),
+                    _ => None,
+                });
+                ("execute_result".into(), format!("[{}] {}", result.execution_count.value(), text.unwrap_or_default()))
+            }
             JupyterMessageContent::ErrorOutput(error) => ("error".into(), format!("{}: {}", error.ename, error.evalue)),
             other => (other.message_type().to_string(), String::new()),
         };
@@ -121,12 +127,83 @@ async fn execute(
     iopub: &mut ClientIoPubConnection,
     code: &str,
 ) -> Vec<(String, String)> {
+    execute_replied(shell, iopub, code).await.0
+}
+
+/// As [`execute`], with the reply's status, execution count and `evalue` (empty if none).
+async fn execute_replied(
+    shell: &mut ClientShellConnection,
+    iopub: &mut ClientIoPubConnection,
+    code: &str,
+) -> (Vec<(String, String)>, String, usize, String) {
     let request: JupyterMessage = ExecuteRequest::new(code.to_string()).into();
     shell.send(request.clone()).await.expect("send");
     let seen = outputs(iopub, &request).await;
     let reply = timeout(Duration::from_secs(20), shell.read()).await.expect("reply in time").expect("reply");
-    assert!(matches!(reply.content, JupyterMessageContent::ExecuteReply(_)), "{reply:?}");
-    seen
+    let JupyterMessageContent::ExecuteReply(reply) = reply.content else { panic!("not an execute reply: {reply:?}") };
+    let evalue = reply.error.as_ref().map(|e| e.evalue.clone()).unwrap_or_default();
+    (seen, format!("{:?}", reply.status), reply.execution_count.value(), evalue)
+}
+
+/// The stdout a cell printed (its stream messages joined) and its values and errors, in order: a
+/// stream of stdout is one `out` entry however the kernel split it.
+fn shown(seen: &[(String, String)]) -> Vec<String> {
+    let mut shown: Vec<String> = Vec::new();
+    for (kind, text) in seen {
+        match kind.as_str() {
+            "stream Stdout" => match shown.last_mut() {
+                Some(last) if last.starts_with("out ") => last.push_str(text),
+                _ => shown.push(format!("out {text}")),
+            },
+            "execute_result" | "error" => shown.push(format!("{kind} {text}")),
+            _ => {}
+        }
+    }
+    shown
+}
+
+/// What a notebook user meets, as the shell shows it (issue 24): every value right after its item and
+/// kept when a later item fails, `;` silencing any item, command cells counted and failing as cells do,
+/// `:set` switches acting on code cells, cells named `<cell N>`, and the first error as `evalue`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cell_shows_what_the_shell_shows_in_the_same_order() {
+    let kernel = start_kernel("parity").await;
+    let (mut shell, mut iopub) = clients(&kernel.info).await;
+    // 1. The value before a runtime error stays shown; so does the one before a stack overflow.
+    let (seen, status, count, evalue) = execute_replied(&mut shell, &mut iopub, "printd(1);\n2\n3\nnosuch(4)\n5").await;
+    assert_eq!(shown(&seen)[0], "out 1\nOut[1] (line 2): 2\nOut[1] (line 3): 3\n", "{seen:?}");
+    assert!(shown(&seen)[1].starts_with("error RuntimeError: `nosuch` is not defined"), "{seen:?}");
+    assert_eq!((status.as_str(), count, evalue.as_str()), ("Error", 1, "`nosuch` is not defined"));
+    let seen = execute(&mut shell, &mut iopub, "def inf(x) inf(x+1)+1\n7\ninf(0)").await;
+    assert_eq!(shown(&seen)[0], "out defined inf(x)\nOut[2] (line 2): 7\n", "{seen:?}");
+    assert!(shown(&seen)[1].starts_with("error RuntimeError: stack overflow"), "{seen:?}");
+    // 2 and 3. Each value right after its item; `;` silences any item, not only the last.
+    let seen = execute(&mut shell, &mut iopub, "printd(1);\nprintd(2);\nprintd(3)").await;
+    assert_eq!(shown(&seen), ["out 1\n2\n3\n", "execute_result [3] 0"], "{seen:?}");
+    // 4. A command cell takes the cell's count, a failing command fails the cell, and a cell's
+    // entries are named `<cell N>` (also those `:time` runs).
+    execute(&mut shell, &mut iopub, "def twice(x) x * 2").await;
+    let seen = execute(&mut shell, &mut iopub, ":time twice(7)").await;
+    assert!(shown(&seen).contains(&"execute_result [5] 14".to_string()), "{seen:?}");
+    let (seen, status, _, evalue) = execute_replied(&mut shell, &mut iopub, ":show zzz\n1").await;
+    assert_eq!(status, "Error", "{seen:?}");
+    assert!(evalue.starts_with("no function or global named `zzz`"), "{evalue}");
+    let (_, status, _, _) = execute_replied(&mut shell, &mut iopub, ":nosuch").await;
+    assert_eq!(status, "Error", "a line that is no command is code, and this code does not compile");
+    let seen = execute(&mut shell, &mut iopub, ":show twice").await;
+    assert!(shown(&seen)[0].contains("<cell 5> (top level)"), "{seen:?}");
+    // 5. `:set` switches act on code cells, and tier events come with the cell that caused them.
+    execute(&mut shell, &mut iopub, ":set timing on\n:set trace-tiers on").await;
+    let seen =
+        execute(&mut shell, &mut iopub, "def sq(x) x * x\ndef many(n) for i = 0, i < n in sq(i)\nmany(5000)").await;
+    let out = shown(&seen).join("");
+    assert!(
+        out.contains("time: ") && out.contains("tier: many recompiled by the optimizing tier (inlined: sq)"),
+        "{seen:?}"
+    );
+    // 6. `evalue` is the first error, not the cascade after it.
+    let (_, _, _, evalue) = execute_replied(&mut shell, &mut iopub, "def \u{3c0}(x) x").await;
+    assert!(evalue.starts_with("unexpected character"), "{evalue}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,7 +215,7 @@ async fn a_cell_streams_its_output_in_order_and_ends_with_its_result() {
     assert_eq!(seen[0], ("status".to_string(), "Busy".to_string()));
     assert_eq!(seen[1], ("execute_input".to_string(), "def f(x) x * 2\nprintd(1)\nf(21)".to_string()));
     assert_eq!(seen[2..5], [stdout("defined f(x)\n"), stdout("1\n"), stdout("Out[1] (line 2): 0\n")]);
-    assert!(seen[5].0 == "execute_result" && seen[5].1.contains("\"42\""), "{seen:?}");
+    assert_eq!(seen[5], ("execute_result".to_string(), "[1] 42".to_string()), "{seen:?}");
     let seen = execute(&mut shell, &mut iopub, "nope(1)").await;
     assert!(seen.contains(&("error".to_string(), "RuntimeError: `nope` is not defined".to_string())), "{seen:?}");
 }
@@ -179,7 +256,7 @@ async fn an_interrupt_stops_a_loop_within_100_ms_and_shutdown_ends_the_kernel() 
     let reply = timeout(Duration::from_secs(5), control.read()).await.expect("reply").expect("reply");
     assert!(matches!(reply.content, JupyterMessageContent::InterruptReply(_)), "{reply:?}");
     let seen = execute(&mut shell, &mut iopub, "keep(41)").await;
-    assert!(seen.iter().any(|(kind, text)| kind == "execute_result" && text.contains("\"42\"")), "{seen:?}");
+    assert!(seen.iter().any(|(kind, text)| kind == "execute_result" && text.ends_with(" 42")), "{seen:?}");
     control.send(ShutdownRequest { restart: false }.into()).await.expect("shutdown");
     let reply = timeout(Duration::from_secs(5), control.read()).await.expect("reply").expect("reply");
     assert!(matches!(reply.content, JupyterMessageContent::ShutdownReply(_)));

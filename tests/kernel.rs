@@ -5,92 +5,21 @@
 //! wrong key dropped without an answer, an interrupt that stops a loop and keeps every definition, and
 //! shutdown. The Python reference tools test the kernel too (`tests/jupyter/`).
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use jupyter_protocol::{
-    ConnectionInfo, ExecuteRequest, InterruptRequest, JupyterMessage, JupyterMessageContent, KernelInfoRequest,
-    ShutdownRequest, Transport,
+    ConnectionInfo, ExecuteRequest, InterruptRequest, JupyterMessage, JupyterMessageContent, ShutdownRequest,
 };
 use jupyter_zmq_client::{
-    ClientIoPubConnection, ClientShellConnection, create_client_control_connection, create_client_iopub_connection,
-    create_client_shell_connection_with_identity, peek_ports, peer_identity_for_session,
+    ClientIoPubConnection, ClientShellConnection, create_client_control_connection,
+    create_client_shell_connection_with_identity, peer_identity_for_session,
 };
 use tokio::time::timeout;
 
-struct Kernel {
-    process: std::process::Child,
-    info: ConnectionInfo,
-    _dir: std::path::PathBuf,
-}
+#[path = "kernel_client.rs"]
+mod kernel_client;
 
-impl Drop for Kernel {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-async fn start_kernel(name: &str) -> Kernel {
-    let ports = peek_ports(IpAddr::V4(Ipv4Addr::LOCALHOST), 5).await.expect("free ports");
-    let info = ConnectionInfo {
-        ip: "127.0.0.1".to_string(),
-        transport: Transport::TCP,
-        shell_port: ports[0],
-        iopub_port: ports[1],
-        stdin_port: ports[2],
-        control_port: ports[3],
-        hb_port: ports[4],
-        key: format!("test-key-{}", std::process::id()),
-        signature_scheme: "hmac-sha256".to_string(),
-        kernel_name: Some("kaleido".to_string()),
-    };
-    let dir = std::env::temp_dir().join(format!("kaleido-kernel-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let file = dir.join("connection.json");
-    std::fs::write(&file, serde_json::to_string(&info).expect("json")).expect("connection file");
-    let process = std::process::Command::new(env!("CARGO_BIN_EXE_kaleido"))
-        .args(["kernel", "--connection-file"])
-        .arg(&file)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the kernel starts");
-    Kernel { process, info, _dir: dir }
-}
-
-/// Connects with `attempt`, retrying while the kernel (a process just started, slowly under load) is not
-/// listening yet: a ZeroMQ connect from this library fails at once when nothing listens on the port.
-async fn connect<T, E: std::fmt::Debug, F: std::future::Future<Output = Result<T, E>>>(
-    what: &str,
-    mut attempt: impl FnMut() -> F,
-) -> T {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        match attempt().await {
-            Ok(connection) => return connection,
-            Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(50)).await,
-            Err(error) => panic!("cannot connect the {what} socket: {error:?}"),
-        }
-    }
-}
-
-async fn clients(info: &ConnectionInfo) -> (ClientShellConnection, ClientIoPubConnection) {
-    let session = format!("test-{}", std::process::id());
-    let identity = peer_identity_for_session(&session).expect("identity");
-    let mut shell =
-        connect("shell", || create_client_shell_connection_with_identity(info, &session, identity.clone())).await;
-    let iopub = connect("iopub", || create_client_iopub_connection(info, "", &session)).await;
-    // The kernel may still be binding, and iopub subscriptions take a moment: ask until it answers.
-    for _ in 0..100 {
-        shell.send(KernelInfoRequest {}.into()).await.expect("send");
-        if let Ok(Ok(reply)) = timeout(Duration::from_millis(200), shell.read()).await {
-            assert!(matches!(reply.content, JupyterMessageContent::KernelInfoReply(_)));
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            return (shell, iopub);
-        }
-    }
-    panic!("the kernel never answered kernel_info");
-}
+use kernel_client::{clients, connect, start_kernel};
 
 /// The iopub messages about `parent` up to its `idle` status, as (type, text) pairs.
 async fn outputs(iopub: &mut ClientIoPubConnection, parent: &JupyterMessage) -> Vec<(String, String)> {

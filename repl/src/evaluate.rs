@@ -175,7 +175,10 @@ pub fn eval_shell_entry(session: &mut Session, text: &str) -> EntryStatus {
 
 fn shell_entry_unrecorded(session: &mut Session, text: &str) -> EntryStatus {
     let number = session.take_entry_number();
-    let status = run_source(session, &Source::new(Origin::Shell(number), text)).status;
+    // The shell keeps going, within a line as across lines: each item of `fib 10` is tried, as in a
+    // script run with `--keep-going` (a cell, like a script, stops at its first error).
+    let source = Source { keep_going: true, ..Source::new(Origin::Shell(number), text) };
+    let status = run_source(session, &source).status;
     // Someone typing the name of a command without its colon is looking for the command.
     let hint = match text.trim().trim_end_matches(['(', ')', ';']) {
         "quit" | "exit" | "q" | "bye" => Some("type `:quit` or press Ctrl-D to leave the shell"),

@@ -120,7 +120,7 @@ const ENGINE_LAYERS: &[&[&str]] = &[
     &["builtins", "codegen", "frame_guard"],
     &["backend"],
     &["index", "lazy", "call_graph"],
-    &["session"],
+    &["tables"],
     &["resolve"],
     &["compile"],
     &["engine"],

@@ -24,11 +24,11 @@ use crate::codegen::{
     translate_native_adapter, wants_slot_locals,
 };
 use crate::ids::CodeId;
-use crate::lazy::{Answer, Compiler, Deferred, Recording, Replay, self_reference, translate_for_inlining};
+use crate::lazy::{Answer, Compiler, Deferred, Recording, Replay, optimize_with_inlining, self_reference};
 use crate::options::Tier;
 use crate::resolve::{EntryGraph, EntryResolver};
 use crate::runtime::lookup_c_symbol;
-use crate::session::Session;
+use crate::tables::Tables;
 
 /// How definitions are compiled.
 #[derive(Clone, Copy, Debug)]
@@ -116,12 +116,12 @@ pub(crate) struct Staging<'a> {
 impl<'a> Staging<'a> {
     /// Starts staging an entry whose text is `source`; `interrupted` says whether to give up.
     pub(crate) fn new(
-        (session, backend, bodies): (&'a mut Session, &'a mut Backend, &'a Compiler),
+        (tables, backend, bodies): (&'a mut Tables, &'a mut Backend, &'a Compiler),
         options: CodeOptions,
         source: &'a str,
         interrupted: &'a dyn Fn() -> bool,
     ) -> Staging<'a> {
-        Staging { resolver: EntryResolver::new(session), backend, options, source, bodies, interrupted }
+        Staging { resolver: EntryResolver::new(tables), backend, options, source, bodies, interrupted }
     }
 
     /// Compiles every item into one new unit and finishes it.
@@ -281,10 +281,10 @@ impl<'a> Staging<'a> {
 
     /// A call counter for version `code` of `name`/`arity`, and the address of the slot it runs through.
     fn hot_counter(&mut self, name: &str, arity: usize, code: CodeId) -> (usize, usize) {
-        let session = &mut *self.resolver.session;
-        let counter = session.counter(code, self.options.hot_calls.unwrap_or(u32::MAX));
-        let slot = session.slots.get_or_create(name, arity);
-        (counter, session.slots.address(slot))
+        let tables = &mut *self.resolver.tables;
+        let counter = tables.counter(code, self.options.hot_calls.unwrap_or(u32::MAX));
+        let slot = tables.slots.get_or_create(name, arity);
+        (counter, tables.slots.address(slot))
     }
 
     fn spec<'s>(
@@ -297,7 +297,7 @@ impl<'a> Staging<'a> {
     ) -> FunctionSpec<'s> {
         // Top-level code needs no backtrace name: the engine knows which entry it is running.
         let code_id = match name {
-            Some(name) => self.resolver.session.new_code_id(name),
+            Some(name) => self.resolver.tables.new_code_id(name),
             None => CodeId::TOP_LEVEL,
         };
         let (checks, origin) = (self.options.checks, span.start);
@@ -329,7 +329,7 @@ impl<'a> Staging<'a> {
         // A backtrace points at the call that failed inside a function (not top-level code: the error
         // already points at its item).
         if spec.code_id != CodeId::TOP_LEVEL {
-            self.resolver.session.set_call_sites(spec.code_id, sites);
+            self.resolver.tables.set_call_sites(spec.code_id, sites);
         }
         for arity in std::mem::take(&mut self.resolver.call_arities) {
             self.ensure_stubs(arity, span)?;
@@ -355,7 +355,7 @@ impl<'a> Staging<'a> {
         // entry's own definitions so far.
         let resolver = &self.resolver;
         // The function's own recursive calls are redefined with it.
-        let earlier = (resolver.session.index.callers_of(&proto.name).into_iter())
+        let earlier = (resolver.tables.index.callers_of(&proto.name).into_iter())
             .filter(|(caller, _)| *caller != proto.name && !resolver.entry_calls().contains_key(caller));
         let this_entry = (resolver.entry_calls().iter()).flat_map(|(caller, calls)| {
             calls.iter().filter(|(callee, _)| *callee == proto.name).map(|(_, a)| (caller.clone(), *a))
@@ -412,7 +412,7 @@ impl<'a> Staging<'a> {
         self.resolver.entry_externs.insert(name.to_string(), (arity, address));
         // Every call to a C function goes through the name's slot, which points at an adapter of the
         // kaleido signature (and at a raising stub once the binding is forgotten).
-        self.resolver.session.slots.get_or_create(name, arity);
+        self.resolver.tables.slots.get_or_create(name, arity);
         self.ensure_stubs(arity, proto.span)?;
         let adapter = Some(self.compile_adapter(unit, address, arity, proto.span)?);
         Ok(CompiledItem::Extern { address, proto, builtin: false, adapter })
@@ -490,30 +490,39 @@ impl<'a> Staging<'a> {
             self.backend.define(unit, id, func, CodeId::TOP_LEVEL).map_err(|e| codegen_diagnostic(e, span))?;
             return Ok(id);
         }
-        let callees = self.bodies.small_callees(&answers, &|slot| self.defined_by_this_entry(slot));
-        let callees = translate_for_inlining(self.backend, callees.iter().map(|(slot, body)| (*slot, &**body)))
-            .map_err(|e| codegen_diagnostic(e, span))?;
-        let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
-        let (frontend, runtime) = (self.backend.isa().frontend_config(), self.backend.runtime());
-        let mut replay = Replay::new(&answers, &callees);
+        let callees = self.bodies.small_callees(&answers, &|slot| self.defined_by_this_entry(slot.0));
+        let callees = callees.iter().map(|(slot, body)| (slot.0, &**body));
         spec.locals_in_slots = false;
-        let builder_context = self.backend.builder_context();
-        translate(&mut func, builder_context, frontend, &spec, runtime, &mut replay, self.interrupted)?;
-        let callees: Vec<ir::Function> = callees.into_iter().map(|callee| callee.func).collect();
-        self.backend
-            .define_in_tier(unit, (id, CodeId::TOP_LEVEL), func, true, &callees)
-            .map_err(|e| codegen_diagnostic(e, span))?;
-        Ok(id)
+        let interrupted = self.interrupted;
+        let mut diagnostic = None;
+        let compiled =
+            optimize_with_inlining(self.backend, unit, (id, CodeId::TOP_LEVEL), callees, |backend, _, callees| {
+                let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
+                let (frontend, runtime) = (backend.isa().frontend_config(), backend.runtime());
+                let mut replay = Replay::new(&answers, callees);
+                let translated =
+                    translate(&mut func, backend.builder_context(), frontend, &spec, runtime, &mut replay, interrupted);
+                // A diagnostic (an interrupt while translating) is the entry's, not the backend's.
+                translated.map(|_call_sites| func).map_err(|error| {
+                    diagnostic = Some(error);
+                    CodegenError::Interrupted
+                })
+            });
+        match (compiled, diagnostic) {
+            (_, Some(diagnostic)) => Err(diagnostic),
+            (Err(error), None) => Err(codegen_diagnostic(error, span)),
+            (Ok(()), None) => Ok(id),
+        }
     }
 
     /// Whether the function called through the slot at `slot` is defined by an earlier item of this
     /// entry: the lazy compiler still holds the body it replaces, which must not be inlined.
     fn defined_by_this_entry(&self, slot: usize) -> bool {
-        let session = &*self.resolver.session;
-        session
+        let tables = &*self.resolver.tables;
+        tables
             .slots
             .at_address(slot)
-            .is_some_and(|slot| self.resolver.entry_defs.contains_key(session.slots.key(slot).0))
+            .is_some_and(|slot| self.resolver.entry_defs.contains_key(tables.slots.key(slot).0))
     }
 }
 

@@ -19,14 +19,14 @@ use crate::codegen::RuntimeAddresses;
 use crate::compile::{CodeOptions, CompiledEntry, Staging, StagingError};
 use crate::error::{Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 use crate::ids::EntryId;
-use crate::index::{Code, FunctionKind, FunctionState, Index};
+use crate::index::{Binding, FunctionKind, Index};
 use crate::lazy::Compiler;
 use crate::options::{EngineOptions, JitMode, Tier};
 use crate::perf_map::PerfMap;
 use crate::request_error::{PerfMapProblem, StartError};
 use crate::runtime::{InterruptHandle, LazyHook, RuntimeState};
-use crate::session::Session;
 use crate::stack::{COMPILE_STACK, EVAL_BUDGET, EVAL_ENTRY, EVAL_MARGIN, Stack};
+use crate::tables::Tables;
 
 pub(crate) use apply::EntryContext;
 
@@ -164,7 +164,7 @@ pub enum Made {
 /// The JIT engine. See the crate documentation for the invariants it keeps.
 pub struct Engine {
     /// What the user has built up: the index, the table, the globals, the operators.
-    session: Session,
+    tables: Tables,
     /// Makes machine code; shared with the lazy compiler, never borrowed while JIT code runs.
     backend: Rc<RefCell<Backend>>,
     /// Compiles deferred definitions on their first call; boxed so the runtime can point at it.
@@ -206,11 +206,11 @@ impl Engine {
             Rc::new(RefCell::new(Backend::new(arena, compile_stack.clone(), interrupt, addresses, options.tier)?));
         let lazy = Box::new(RefCell::new(Compiler::new(backend.clone(), compile_stack.clone())));
         runtime.set_lazy_hook(&*lazy as &dyn LazyHook);
-        let session = Session::default();
+        let tables = Tables::default();
         let (retired, entry_names, modules) = (Vec::new(), Vec::new(), Vec::new());
         let (perf_map, perf_map_problem) = PerfMap::open(options.perf_map);
         let mut engine = Engine {
-            session,
+            tables,
             backend,
             lazy,
             runtime,
@@ -225,11 +225,8 @@ impl Engine {
             tier_trace: None,
         };
         for builtin in BUILTINS {
-            let info = engine.session.index.entry(builtin.name);
-            info.kind = FunctionKind::Builtin;
-            info.state = FunctionState::Defined;
-            info.arity = Some(builtin.arity());
-            info.code = Code::Native { address: builtin.address(), adapter: None };
+            let binding = Binding::Builtin { arity: builtin.arity(), address: builtin.address() };
+            engine.tables.index.entry(builtin.name).bind(binding);
         }
         if engine.options.prelude {
             engine
@@ -267,8 +264,8 @@ impl Engine {
         if self.runtime.take_interrupt() {
             return Ok(interrupted_before_running(source_name, text));
         }
-        let mark = self.session.mark();
-        let slots_before = self.session.slots.len();
+        let mark = self.tables.mark();
+        let slots_before = self.tables.slots.len();
         let code_options = self.code_options(self.options.jit == JitMode::Lazy);
         let stats_before = self.backend.borrow().stats;
         let started = std::time::Instant::now();
@@ -278,7 +275,7 @@ impl Engine {
         let compiled = match compiled {
             Ok(compiled) => compiled,
             Err(error) => {
-                self.session.rollback(mark);
+                self.tables.rollback(mark);
                 return match error {
                     StagingError::Rejected(diagnostics) => Err(Rejected { diagnostics }),
                     StagingError::Interrupted => {
@@ -317,19 +314,19 @@ impl Engine {
         interruptible: bool,
     ) -> (Result<CompiledEntry, StagingError>, std::time::Instant) {
         let interrupt = self.runtime.interrupt_handle().clone();
-        let (session, backend, lazy) = (&mut self.session, &self.backend, &self.lazy);
+        let (tables, backend, lazy) = (&mut self.tables, &self.backend, &self.lazy);
         let mut analyzed = std::time::Instant::now();
         let interrupted = || interruptible && interrupt.is_requested();
         let compiled = self.compile_stack.run(|| {
-            let operators = operators.unwrap_or(&session.operators);
-            let analysis = analyze_until(text, operators, &*session, entry_limits(), &interrupted);
+            let operators = operators.unwrap_or(&tables.operators);
+            let analysis = analyze_until(text, operators, &*tables, entry_limits(), &interrupted);
             analyzed = std::time::Instant::now();
             let analysis = analysis.ok_or(StagingError::Interrupted)?;
             if has_errors(&analysis.diagnostics) {
                 return Err(StagingError::Rejected(analysis.diagnostics));
             }
             let (mut backend, bodies) = (backend.borrow_mut(), lazy.borrow());
-            let staged = Staging::new((session, &mut backend, &bodies), options, text, &interrupted);
+            let staged = Staging::new((tables, &mut backend, &bodies), options, text, &interrupted);
             let mut compiled = staged.compile(analysis.items)?;
             compiled.warnings.extend(analysis.diagnostics);
             compiled.warnings.sort_by_key(|w| w.span.start);
@@ -394,14 +391,14 @@ impl Engine {
 
     /// The operators defined so far (for the shell's completeness check and highlighting).
     pub fn operators(&self) -> &Operators {
-        &self.session.operators
+        &self.tables.operators
     }
 
     /// Where the top-level items of a script `text` start and end (see [`kaleido_lang::item_spans`]), parsed
     /// on the compile stack like every entry, so a script may nest as deeply as an entry may. `None` when
     /// an interrupt stopped the parse (the interrupt stays pending, so the script's first item reports it).
     pub fn item_spans(&self, text: &str) -> Option<Vec<Span>> {
-        let (operators, interrupt) = (&self.session.operators, self.runtime.interrupt_handle());
+        let (operators, interrupt) = (&self.tables.operators, self.runtime.interrupt_handle());
         let stop = || interrupt.is_requested();
         self.compile_stack.run(|| kaleido_lang::item_spans_until(text, operators, entry_limits(), &stop))
     }
@@ -409,7 +406,7 @@ impl Engine {
     /// Whether `text` is a complete entry (see [`kaleido_lang::completeness`]), parsed on the compile stack
     /// within the limits an entry is analyzed with.
     pub fn completeness(&self, text: &str) -> Completeness {
-        let operators = &self.session.operators;
+        let operators = &self.tables.operators;
         self.compile_stack.run(|| kaleido_lang::completeness(text, operators, entry_limits()))
     }
 
@@ -434,27 +431,27 @@ impl Engine {
 
     /// The engine index: every function, its state and history.
     pub fn index(&self) -> &Index {
-        &self.session.index
+        &self.tables.index
     }
 
     /// The global variables and their values, in the order defined.
     pub fn globals(&self) -> Vec<(String, f64)> {
-        self.session.globals.all()
+        self.tables.globals.all()
     }
 
     /// The value of global `name`.
     pub fn global_value(&self, name: &str) -> Option<f64> {
-        self.session.globals.value(name)
+        self.tables.globals.value(name)
     }
 
     /// Sets global `name` to `value`, defining it if it is new (a front end's `ans`, the last value).
     /// Code compiled earlier that reads the global sees the new value.
     pub fn set_global(&mut self, name: &str, value: f64) {
-        let cell = match self.session.globals.cell_of(name) {
+        let cell = match self.tables.globals.cell_of(name) {
             Some(cell) => cell,
-            None => self.session.globals.allocate(),
+            None => self.tables.globals.allocate(),
         };
-        self.session.globals.bind(name, cell, value);
+        self.tables.globals.bind(name, cell, value);
     }
 
     /// Bytes of machine code currently allocated (stubs included).

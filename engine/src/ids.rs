@@ -41,3 +41,8 @@ impl SlotId {
         self.0 as usize
     }
 }
+
+/// The address of a slot of the indirection table: what a stub passes as its hidden argument, and what
+/// the lazy compiler keys its bodies by (a plain `usize` there could be any address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct SlotAddr(pub(crate) usize);

@@ -98,7 +98,51 @@ pub(crate) enum Code {
     Native { address: usize, adapter: Option<CompiledFunction> },
 }
 
+/// What a name is bound to. Only [`FunctionInfo::bind`] changes a name's kind, state, operator, arity and
+/// code, from one of these, so the five always agree: define, redefine, undo (a redefinition), `extern`,
+/// `:forget` and the builtins at start-up all come through it.
+pub(crate) enum Binding {
+    /// A definition (the user's or the prelude's) of `arity` parameters, with its code.
+    Definition { kind: FunctionKind, operator: ProtoKind, arity: usize, code: Code },
+    /// A C function bound by `extern`, reached through `adapter`.
+    Extern { arity: usize, params: Vec<String>, address: usize, adapter: Option<CompiledFunction> },
+    /// A builtin of the runtime module, called directly at `address`.
+    Builtin { arity: usize, address: usize },
+    /// Nothing: calls raise "not defined" (`:forget`).
+    Unbound,
+}
+
 impl FunctionInfo {
+    /// Binds the name to `binding`; returns the code it replaces, which the caller frees once no frame
+    /// can be in it.
+    pub(crate) fn bind(&mut self, binding: Binding) -> Code {
+        let (kind, state, arity, code) = match binding {
+            Binding::Definition { kind, operator, arity, code } => {
+                self.operator = operator;
+                (kind, FunctionState::Defined, Some(arity), code)
+            }
+            Binding::Extern { arity, params, address, adapter } => {
+                self.extern_params = params;
+                (FunctionKind::Extern, FunctionState::Defined, Some(arity), Code::Native { address, adapter })
+            }
+            Binding::Builtin { arity, address } => {
+                (FunctionKind::Builtin, FunctionState::Defined, Some(arity), Code::Native { address, adapter: None })
+            }
+            Binding::Unbound => {
+                self.operator = ProtoKind::Plain;
+                (FunctionKind::User, FunctionState::NotYetDefined, None, Code::Missing)
+            }
+        };
+        (self.kind, self.state, self.arity) = (kind, state, arity);
+        std::mem::replace(&mut self.code, code)
+    }
+
+    /// Replaces the code of the current binding, which stays what it is: a lazy compile, a tier-up, or an
+    /// optimized function sent back to its lazy stub. Returns the code replaced.
+    pub(crate) fn recompiled(&mut self, code: Code) -> Code {
+        std::mem::replace(&mut self.code, code)
+    }
+
     /// A function that is only referenced so far.
     pub fn referenced(name: &str) -> FunctionInfo {
         FunctionInfo {

@@ -30,7 +30,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use crate::backend::{Backend, CodegenError, CompiledFunction, Unit, optimizable};
 use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate, wants_slot_locals};
-use crate::ids::CodeId;
+use crate::ids::{CodeId, SlotAddr};
 use crate::options::Tier;
 use crate::runtime::{LazyHook, Raised};
 use crate::stack::Stack;
@@ -168,15 +168,15 @@ pub(crate) struct Compiler {
     /// Where compiles run: never on the evaluation stack, which may be nearly used up.
     compile_stack: Rc<Stack>,
     /// Boxed: the table's spare buckets then cost a pointer each, not a whole `Deferred`.
-    pending: HashMap<usize, Box<Deferred>>,
+    pending: HashMap<SlotAddr, Box<Deferred>>,
     /// The current body of every compiled definition while tiering is on, by slot address: what the
     /// optimizing tier compiles when its count runs out, and inlines into its callers (and into top-level
     /// loops, which the compile phase reads from here).
-    bodies: HashMap<usize, Box<Deferred>>,
+    bodies: HashMap<SlotAddr, Box<Deferred>>,
     /// The slots whose code is optimized now, each with the slots whose bodies it inlined.
-    optimized: HashMap<usize, Vec<usize>>,
+    optimized: HashMap<SlotAddr, Vec<SlotAddr>>,
     /// For a slot, the optimized functions (slots) that inlined its body: what a change must reach.
-    inlined_into: HashMap<usize, Vec<usize>>,
+    inlined_into: HashMap<SlotAddr, Vec<SlotAddr>>,
     compiled: Vec<LazilyCompiled>,
     /// Code whose tier-up failed during the run (interrupted, or out of code memory): its call counter is
     /// to start over, so it asks again.
@@ -203,12 +203,12 @@ impl Compiler {
     }
 
     /// Stores `deferred` as the body to compile when the slot at `slot` is first called.
-    pub(crate) fn defer(&mut self, slot: usize, deferred: Box<Deferred>) {
+    pub(crate) fn defer(&mut self, slot: SlotAddr, deferred: Box<Deferred>) {
         self.pending.insert(slot, deferred);
     }
 
     /// Keeps `body`, whose code runs through the slot at `slot`, for the optimizing tier.
-    pub(crate) fn watch(&mut self, slot: usize, body: Box<Deferred>) {
+    pub(crate) fn watch(&mut self, slot: SlotAddr, body: Box<Deferred>) {
         self.bodies.insert(slot, body);
     }
 
@@ -216,7 +216,7 @@ impl Compiler {
     /// invalidates every optimized function that inlined it: each goes back to its lazy stub, with its
     /// body deferred again, so its next call compiles baseline code that can become hot again. Returns
     /// those (slot, code id) pairs, for the engine to record. Time: proportional to the dependents.
-    pub(crate) fn forget(&mut self, slot: usize) -> Vec<(usize, CodeId)> {
+    pub(crate) fn forget(&mut self, slot: SlotAddr) -> Vec<(SlotAddr, CodeId)> {
         self.pending.remove(&slot);
         self.bodies.remove(&slot);
         self.optimized.remove(&slot);
@@ -239,18 +239,18 @@ impl Compiler {
     /// calls itself. A deferred body gets the counter; compiled baseline code without one goes back to its
     /// lazy stub with its body deferred again, counting (its code id is returned, for the engine to
     /// repoint the slot); optimized code, and code that counts already, stay.
-    pub(crate) fn count_calls(&mut self, slot: usize, counter: impl FnOnce(CodeId) -> usize) -> Option<CodeId> {
+    pub(crate) fn count_calls(&mut self, slot: SlotAddr, counter: impl FnOnce(CodeId) -> usize) -> Option<CodeId> {
         if self.optimized.contains_key(&slot) {
             return None;
         }
         if let Some(pending) = self.pending.get_mut(&slot) {
             if pending.hot_counter.is_none() && pending.checks {
-                pending.hot_counter = Some((counter(pending.code_id), slot));
+                pending.hot_counter = Some((counter(pending.code_id), slot.0));
             }
             return None;
         }
         let body = self.bodies.get_mut(&slot).filter(|body| body.hot_counter.is_none() && body.checks)?;
-        body.hot_counter = Some((counter(body.code_id), slot));
+        body.hot_counter = Some((counter(body.code_id), slot.0));
         let code = body.code_id;
         self.pending.insert(slot, body.clone());
         Some(code)
@@ -266,7 +266,7 @@ impl Compiler {
         std::mem::take(&mut self.retry)
     }
 
-    fn compile(&mut self, slot: usize) -> Result<usize, CodegenError> {
+    fn compile(&mut self, slot: SlotAddr) -> Result<usize, CodegenError> {
         let pending =
             self.pending.remove(&slot).ok_or(CodegenError::Internal("no deferred body for this slot".into()))?;
         match compile_deferred(&mut self.backend.borrow_mut(), &pending, false, &[]) {
@@ -291,15 +291,15 @@ impl Compiler {
 
 impl Compiler {
     /// The optimizing tier's compile of the body watched for `slot`, if it is still version `code`'s.
-    fn tier_up(&mut self, slot: usize, code: u32) -> Result<Option<usize>, CodegenError> {
+    fn tier_up(&mut self, slot: SlotAddr, code: u32) -> Result<Option<usize>, CodegenError> {
         // A frame of an older version that runs out of calls finds another version's body, or none.
         let body = match self.bodies.get(&slot) {
             Some(body) if body.code_id.0 == code && !self.optimized.contains_key(&slot) => body.clone(),
             _ => return Ok(None),
         };
         let inline = self.inline_candidates(slot, &body);
-        let callees: Vec<(usize, &Deferred)> = inline.iter().map(|(slot, callee)| (*slot, &**callee)).collect();
-        let slots: Vec<usize> = inline.iter().map(|&(slot, _)| slot).collect();
+        let callees: Vec<(usize, &Deferred)> = inline.iter().map(|(slot, callee)| (slot.0, &**callee)).collect();
+        let slots: Vec<SlotAddr> = inline.iter().map(|&(slot, _)| slot).collect();
         match compile_deferred(&mut self.backend.borrow_mut(), &body, true, &callees) {
             Ok(mut function) => {
                 let code = function.code;
@@ -332,7 +332,7 @@ impl Compiler {
 
     /// The callees of `body` (through their slots, other than its own) whose current bodies are small:
     /// compiled ones, and deferred ones never called yet.
-    fn inline_candidates(&self, own: usize, body: &Deferred) -> Vec<(usize, Box<Deferred>)> {
+    fn inline_candidates(&self, own: SlotAddr, body: &Deferred) -> Vec<(SlotAddr, Box<Deferred>)> {
         self.small_callees(&body.answers, &|slot| slot == own)
     }
 
@@ -341,11 +341,12 @@ impl Compiler {
     pub(crate) fn small_callees(
         &self,
         answers: &[Answer],
-        skip: &dyn Fn(usize) -> bool,
-    ) -> Vec<(usize, Box<Deferred>)> {
-        let mut candidates: Vec<(usize, Box<Deferred>)> = Vec::new();
+        skip: &dyn Fn(SlotAddr) -> bool,
+    ) -> Vec<(SlotAddr, Box<Deferred>)> {
+        let mut candidates: Vec<(SlotAddr, Box<Deferred>)> = Vec::new();
         for answer in answers {
             let &Answer::Callee(Callee::Slot { address }) = answer else { continue };
+            let address = SlotAddr(address);
             if skip(address) || candidates.iter().any(|(slot, _)| *slot == address) {
                 continue;
             }
@@ -361,7 +362,7 @@ impl Compiler {
 impl LazyHook for RefCell<Compiler> {
     fn compile(&self, slot: usize) -> Result<usize, Raised> {
         let compile_stack = self.borrow().compile_stack.clone();
-        compile_stack.run(|| self.borrow_mut().compile(slot)).map_err(|error| match error {
+        compile_stack.run(|| self.borrow_mut().compile(SlotAddr(slot))).map_err(|error| match error {
             CodegenError::Interrupted => Raised::Interrupted,
             error => Raised::CompileFailed { slot, reason: error.to_string() },
         })
@@ -369,7 +370,7 @@ impl LazyHook for RefCell<Compiler> {
 
     fn tier_up(&self, slot: usize, code: u32) -> Result<Option<usize>, Raised> {
         let compile_stack = self.borrow().compile_stack.clone();
-        compile_stack.run(|| self.borrow_mut().tier_up(slot, code)).map_err(|_| Raised::Interrupted)
+        compile_stack.run(|| self.borrow_mut().tier_up(SlotAddr(slot), code)).map_err(|_| Raised::Interrupted)
     }
 }
 
@@ -403,19 +404,38 @@ fn compile_into(
     let id = unit.declare(&kaleido_signature(pending.function.arity()))?;
     let hot_counter = pending.hot_counter.filter(|_| !optimize);
     let direct = pending.direct_self_calls && hot_counter.is_none();
-    let callees = translate_for_inlining(backend, inline.iter().copied())?;
-    let self_id = if direct { Some((&mut *unit, id)) } else { None };
-    let func = translate_deferred(backend, pending, (self_id, optimize), hot_counter, &callees)?;
-    if optimize && !optimizable(&func) {
-        return Err(CodegenError::TooBigToOptimize);
+    if !optimize {
+        let self_id = if direct { Some((&mut *unit, id)) } else { None };
+        let func = translate_deferred(backend, pending, (self_id, false), hot_counter, &[])?;
+        return backend.define_in_tier(unit, (id, pending.code_id), func, false, &[]);
     }
+    optimize_with_inlining(backend, unit, (id, pending.code_id), inline.iter().copied(), |backend, unit, callees| {
+        let self_id = if direct { Some((unit, id)) } else { None };
+        let func = translate_deferred(backend, pending, (self_id, true), None, callees)?;
+        if optimizable(&func) { Ok(func) } else { Err(CodegenError::TooBigToOptimize) }
+    })
+}
+
+/// The optimizing tier's compile with inlining, assembled here only, for a hot function's tier-up and
+/// for a top-level loop alike: the callees' current bodies are translated to be inlined, `translate_body`
+/// translates the function itself (replaying its answers, with direct calls to those callees), and the
+/// backend compiles it with them in the optimizing tier, into `unit` as function `id` with code id `code`.
+pub(crate) fn optimize_with_inlining<'d>(
+    backend: &mut Backend,
+    unit: &mut Unit,
+    (id, code): (FuncId, CodeId),
+    callees: impl Iterator<Item = (usize, &'d Deferred)>,
+    translate_body: impl FnOnce(&mut Backend, &mut Unit, &[InlineBody]) -> Result<ir::Function, CodegenError>,
+) -> Result<(), CodegenError> {
+    let callees = translate_for_inlining(backend, callees)?;
+    let func = translate_body(backend, unit, &callees)?;
     let callees: Vec<ir::Function> = callees.into_iter().map(|callee| callee.func).collect();
-    backend.define_in_tier(unit, (id, pending.code_id), func, optimize, &callees)
+    backend.define_in_tier(unit, (id, code), func, true, &callees)
 }
 
 /// `bodies` (each with the slot it is called through) translated to be inlined as callees `0..` of a
 /// unit; their own calls stay slot calls.
-pub(crate) fn translate_for_inlining<'d>(
+fn translate_for_inlining<'d>(
     backend: &mut Backend,
     bodies: impl Iterator<Item = (usize, &'d Deferred)>,
 ) -> Result<Vec<InlineBody>, CodegenError> {

@@ -15,11 +15,11 @@ use crate::builtins::builtin;
 use crate::call_graph::CallGraph;
 use crate::codegen::{Callee, MathInstruction, Resolve};
 use crate::index::{Code, FunctionKind, FunctionState};
-use crate::session::Session;
+use crate::tables::Tables;
 
 /// The resolver of one entry's compile phase.
 pub(crate) struct EntryResolver<'s> {
-    pub(crate) session: &'s mut Session,
+    pub(crate) tables: &'s mut Tables,
     /// Functions defined by earlier items of this entry, with their arity.
     pub(crate) entry_defs: HashMap<String, usize>,
     /// What each function defined by this entry so far calls (its latest definition in the entry).
@@ -48,9 +48,9 @@ pub(crate) struct EntryResolver<'s> {
 
 impl<'s> EntryResolver<'s> {
     /// A resolver over `session`.
-    pub(crate) fn new(session: &'s mut Session) -> EntryResolver<'s> {
+    pub(crate) fn new(tables: &'s mut Tables) -> EntryResolver<'s> {
         EntryResolver {
-            session,
+            tables,
             entry_defs: HashMap::default(),
             entry_calls: HashMap::default(),
             entry_callers: HashMap::default(),
@@ -74,7 +74,7 @@ impl<'s> EntryResolver<'s> {
         if let Some(&(arity, _)) = self.entry_externs.get(name) {
             return Some(arity);
         }
-        self.session.index.get(name).filter(|f| f.state == FunctionState::Defined).and_then(|f| f.arity)
+        self.tables.index.get(name).filter(|f| f.state == FunctionState::Defined).and_then(|f| f.arity)
     }
 
     /// Records that this entry's definition of `name` calls `calls`.
@@ -95,7 +95,7 @@ impl<'s> EntryResolver<'s> {
         if let Some(&binding) = self.entry_externs.get(name) {
             return Some(binding);
         }
-        let info = self.session.index.get(name).filter(|f| f.kind == FunctionKind::Extern)?;
+        let info = self.tables.index.get(name).filter(|f| f.kind == FunctionKind::Extern)?;
         match info.code {
             Code::Native { address, .. } => Some((info.arity?, address)),
             _ => None,
@@ -107,10 +107,10 @@ impl<'s> EntryResolver<'s> {
         if let Some(&cell) = self.new_globals.get(name) {
             return cell;
         }
-        if let Some(cell) = self.session.globals.cell_of(name) {
+        if let Some(cell) = self.tables.globals.cell_of(name) {
             return cell;
         }
-        let cell = self.session.globals.allocate();
+        let cell = self.tables.globals.allocate();
         self.new_globals.insert(name.to_string(), cell);
         cell
     }
@@ -154,7 +154,7 @@ impl CallGraph for EntryGraph<'_, '_> {
         }
         match self.resolver.entry_calls.get(name) {
             Some(calls) => calls.iter().map(|(callee, _)| callee.clone()).collect(),
-            None => self.resolver.session.index.callees(name),
+            None => self.resolver.tables.index.callees(name),
         }
     }
 
@@ -162,7 +162,7 @@ impl CallGraph for EntryGraph<'_, '_> {
         let resolver = self.resolver;
         // The session's callers, but those this entry redefines (and the one being defined), whose calls
         // are the entry's now; then the entry's own.
-        let mut callers: Vec<String> = (resolver.session.index.callers(name).into_iter())
+        let mut callers: Vec<String> = (resolver.tables.index.callers(name).into_iter())
             .filter(|caller| caller != self.name && !resolver.entry_calls.contains_key(caller))
             .collect();
         let of_entry = resolver.entry_callers.get(name).into_iter().flatten();
@@ -210,14 +210,14 @@ impl Resolve for EntryResolver<'_> {
         }
         self.calls.insert((name.to_string(), arity));
         self.call_arities.insert(arity);
-        let slot = self.session.slots.get_or_create(name, arity);
-        Ok(Callee::Slot { address: self.session.slots.address(slot) })
+        let slot = self.tables.slots.get_or_create(name, arity);
+        Ok(Callee::Slot { address: self.tables.slots.address(slot) })
     }
 
     fn global(&mut self, name: &str, write: bool) -> usize {
         self.globals_used.insert((name.to_string(), write));
         let cell = self.global_cell(name);
-        self.session.globals.address(cell)
+        self.tables.globals.address(cell)
     }
 }
 

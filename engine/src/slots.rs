@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::cells::StableCells;
-use crate::ids::SlotId;
+use crate::ids::{SlotAddr, SlotId};
 
 /// The slots, their keys and the lookup by name.
 #[derive(Default)]
@@ -49,6 +49,11 @@ impl SlotTable {
     }
 
     /// The cell's address, as JIT code embeds it.
+    /// The address of `slot`, typed: what the lazy compiler keys its bodies by.
+    pub(crate) fn slot_addr(&self, slot: SlotId) -> SlotAddr {
+        SlotAddr(self.address(slot))
+    }
+
     pub(crate) fn address(&self, slot: SlotId) -> usize {
         self.cells.address(slot.0)
     }

@@ -3,7 +3,7 @@
 use kaleido_lang::ast::{Binding, Expr, ExprKind, ForLoop, binary_name, unary_name};
 
 use crate::builtins::{builtin, c_function};
-use crate::session::{Interpreter, RuntimeError};
+use crate::interpreter::{Interpreter, RuntimeError};
 
 /// How deeply calls may nest before the interpreter reports a stack overflow. The JIT's limit is set by
 /// its stack instead, so generated sessions never recurse this deep.

@@ -4,7 +4,7 @@
 //! AST) with the engine, so a mistake in the engine's code generation, slots, stubs or session handling
 //! shows up as a disagreement. It favours being obviously right over being fast.
 //!
-//! Parts: [`session`] (entries, definitions, globals, the checks the engine makes at compile time),
+//! Parts: [`interpreter`] (entries, definitions, globals, the checks the engine makes at compile time),
 //! [`eval`] (evaluating expressions), [`builtins`] (the runtime functions), and [`generate`] (random
 //! well-formed sessions for differential testing).
 #![deny(unreachable_pub)]
@@ -13,6 +13,6 @@
 pub mod builtins;
 pub mod eval;
 pub mod generate;
-pub mod session;
+pub mod interpreter;
 
-pub use session::{EntryResult, Interpreter, ItemResult, RuntimeError};
+pub use interpreter::{EntryResult, Interpreter, ItemResult, RuntimeError};

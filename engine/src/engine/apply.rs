@@ -13,8 +13,8 @@ use crate::backend::{CompiledFunction, StubKind};
 use crate::call_graph::{cycle_through, on_a_cycle};
 use crate::compile::{CompiledEntry, CompiledItem, DefBody, Uses};
 use crate::error::{CallSite, FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
-use crate::ids::{CodeId, EntryId, SlotId};
-use crate::index::{Code, FunctionKind, FunctionState, Version};
+use crate::ids::{CodeId, EntryId, SlotAddr, SlotId};
+use crate::index::{Binding, Code, FunctionKind, FunctionState, Version};
 use crate::lazy::{Deferred, LazilyCompiled};
 use crate::perf_map::Symbol;
 use crate::runtime::{Raised, RawFrames};
@@ -52,10 +52,10 @@ impl Engine {
                 _ => None,
             })
             .collect();
-        for slot in self.session.slots.since(slots_before).collect::<Vec<_>>() {
+        for slot in self.tables.slots.since(slots_before).collect::<Vec<_>>() {
             // A name the entry's code calls is known from now on, defined or not.
-            let (name, _) = self.session.slots.key(slot);
-            self.session.index.entry(name);
+            let (name, _) = self.tables.slots.key(slot);
+            self.tables.index.entry(name);
             self.refresh_slot(slot);
         }
         let mut outcome = Outcome { warnings, ..Outcome::default() };
@@ -103,7 +103,7 @@ impl Engine {
         match item {
             CompiledItem::Def { function, body: DefBody::Eager(code), .. } => {
                 let name = &function.proto.name;
-                let version = self.session.index.get(name).map_or(0, |f| f.history.len()) + 1;
+                let version = self.tables.index.get(name).map_or(0, |f| f.history.len()) + 1;
                 self.perf_map.record(code.code, code.size, Symbol::Function { name, version: version as u32 });
             }
             CompiledItem::Expr { thunk, .. } => {
@@ -166,7 +166,7 @@ impl Engine {
             CompiledItem::Def { function, source, calls, body, code, uses, hot } => {
                 let outcome = self.apply_def(function, source, (calls, uses), (body, hot), entry);
                 if let ItemOutcome::Defined { version, .. } = outcome {
-                    self.session.set_code_version(code, version);
+                    self.tables.set_code_version(code, version);
                 }
                 Ok(vec![outcome])
             }
@@ -175,7 +175,7 @@ impl Engine {
             }
             CompiledItem::Expr { thunk, calls } => {
                 for callee in calls {
-                    self.session.index.entry(&callee).called_from_entries.insert(entry.id);
+                    self.tables.index.entry(&callee).called_from_entries.insert(entry.id);
                 }
                 // Top-level code runs once: it is released at the end of the entry, whatever happens.
                 self.retired.extend(thunk.ranges());
@@ -187,7 +187,7 @@ impl Engine {
                 for (name, cell, thunk) in globals {
                     match self.run(&thunk) {
                         Ok(value) => {
-                            self.session.globals.bind(&name, cell, value);
+                            self.tables.globals.bind(&name, cell, value);
                             outcomes.push(ItemOutcome::Global { name, value });
                         }
                         Err((raised, frames)) => return Err((outcomes, raised, frames)),
@@ -196,6 +196,27 @@ impl Engine {
                 Ok(outcomes)
             }
         }
+    }
+
+    /// Binds `name` to `binding` (the one place a name's binding changes, see [`Binding`]) and points every
+    /// slot of the name at what it is bound to now. The code it replaces is unreachable once the slots are
+    /// repointed, unless it is running: it is freed only after the entry, between evaluations.
+    pub(super) fn bind(&mut self, name: &str, binding: Binding) {
+        match self.tables.index.entry(name).bind(binding) {
+            Code::Compiled(old) | Code::Native { adapter: Some(old), .. } => self.retired.extend(old.ranges()),
+            Code::Native { adapter: None, .. } | Code::Deferred | Code::Missing => {}
+        }
+        for (_, slot) in self.tables.slots.of_name(name) {
+            self.refresh_slot(slot);
+        }
+    }
+
+    /// Forgets the lazy compiler's bodies of every slot of `name` (redefined or forgotten); returns the
+    /// optimized functions that had inlined it, for [`Engine::invalidate`].
+    pub(super) fn forget_bodies(&mut self, name: &str) -> Vec<(SlotAddr, CodeId)> {
+        let mut lazy = self.lazy.borrow_mut();
+        let slots = self.tables.slots.of_name(name);
+        slots.into_iter().flat_map(|(_, slot)| lazy.forget(self.tables.slots.slot_addr(slot))).collect()
     }
 
     /// Binds an `extern` (a C function; builtins need no binding) and points the name's slots at it.
@@ -207,21 +228,10 @@ impl Engine {
         adapter: Option<CompiledFunction>,
     ) -> ItemOutcome {
         if !builtin {
-            let info = self.session.index.entry(&proto.name);
-            info.kind = FunctionKind::Extern;
-            info.state = FunctionState::Defined;
-            info.arity = Some(proto.params.len());
-            // A second `extern` of the name replaces the adapter of the first.
-            if let Code::Native { adapter: Some(old), .. } =
-                std::mem::replace(&mut info.code, Code::Native { address, adapter })
-            {
-                self.retired.extend(old.ranges());
-            }
-            info.extern_params = proto.params.iter().map(|p| p.name.clone()).collect();
-            // Calls compiled before the binding go through the name's slots: point them at it.
-            for (_, slot) in self.session.slots.of_name(&proto.name) {
-                self.refresh_slot(slot);
-            }
+            // A second `extern` of the name replaces (and retires) the adapter of the first; calls compiled
+            // before the binding go through the name's slots, which `bind` points at it.
+            let params = proto.params.iter().map(|p| p.name.clone()).collect();
+            self.bind(&proto.name, Binding::Extern { arity: proto.params.len(), params, address, adapter });
         }
         let params = proto.params.iter().map(|p| p.name.clone()).collect();
         ItemOutcome::Declared { name: proto.name, params, builtin }
@@ -241,28 +251,24 @@ impl Engine {
         let params: Vec<String> = proto.params.iter().map(|p| p.name.clone()).collect();
         let arity = params.len();
         // Every definition has the slot of its own arity, so the table can always show where callers go.
-        let own_slot = self.session.slots.get_or_create(name, arity);
-        let slots = self.session.slots.of_name(name);
+        let own_slot = self.tables.slots.get_or_create(name, arity);
         // Deferred bodies of the old version that were never called are dropped without being compiled.
+        let invalidated = self.forget_bodies(name);
         let mut lazy = self.lazy.borrow_mut();
-        let mut invalidated = Vec::new();
-        for &(_, slot) in &slots {
-            invalidated.extend(lazy.forget(self.session.slots.address(slot)));
-        }
         if let Some(hot) = hot {
-            lazy.watch(self.session.slots.address(own_slot), hot);
+            lazy.watch(self.tables.slots.slot_addr(own_slot), hot);
         }
         let code = match body {
             DefBody::Eager(code) => Code::Compiled(code),
             DefBody::Lazy(deferred) => {
-                lazy.defer(self.session.slots.address(own_slot), deferred);
+                lazy.defer(self.tables.slots.slot_addr(own_slot), deferred);
                 Code::Deferred
             }
         };
         drop(lazy);
         // The table its text was parsed under: the session's before this item, with its own operator.
-        let parsed_under = self.session.operators.meanings_of(&uses.operators, &proto.kind);
-        let info = self.session.index.entry(name);
+        let parsed_under = self.tables.operators.meanings_of(&uses.operators, &proto.kind);
+        let info = self.tables.index.entry(name);
         if let Some(current) = info.history.last_mut() {
             current.retired = true;
         }
@@ -280,21 +286,10 @@ impl Engine {
         // Exactly one more: most functions have one version, and a vector's first growth makes room for four.
         info.history.reserve_exact(1);
         info.history.push(version);
-        info.kind = entry.kind;
-        info.state = FunctionState::Defined;
-        info.operator = proto.kind;
-        info.arity = Some(arity);
-        // The old code is unreachable once every slot is repointed (unless it is running: it is freed only
-        // after the entry, between evaluations).
-        if let Code::Compiled(old) = std::mem::replace(&mut info.code, code) {
-            self.retired.extend(old.ranges());
-        }
-        for (_, slot) in slots {
-            self.refresh_slot(slot);
-        }
-        self.session.index.set_calls(name, calls);
-        self.session.index.entry(name).globals = uses.globals;
-        self.session.operators.define(&proto.kind);
+        self.bind(name, Binding::Definition { kind: entry.kind, operator: proto.kind, arity, code });
+        self.tables.index.set_calls(name, calls);
+        self.tables.index.entry(name).globals = uses.globals;
+        self.tables.operators.define(&proto.kind);
         self.invalidate(invalidated, name);
         self.count_cycle_calls(name);
         ItemOutcome::Defined { name: proto.name, params, version: number }
@@ -304,14 +299,14 @@ impl Engine {
     /// deferred again, its call count starts over), before anything runs: no stale inlined copy can run.
     /// Its optimized code is freed after the entry.
     /// `changed` is the function whose change did it, for the trace.
-    pub(super) fn invalidate(&mut self, invalidated: Vec<(usize, CodeId)>, changed: &str) {
+    pub(super) fn invalidate(&mut self, invalidated: Vec<(SlotAddr, CodeId)>, changed: &str) {
         for (address, code) in invalidated {
-            let Some(slot) = self.session.slots.at_address(address) else { continue };
+            let Some(slot) = self.tables.slots.at_address(address.0) else { continue };
             let name = self.send_back_to_stub(slot);
             if let Some(trace) = &mut self.tier_trace {
                 trace.push(TierEvent::Invalidated { name, changed: changed.to_string() });
             }
-            self.session.counter(code, self.options.hot_calls);
+            self.tables.counter(code, self.options.hot_calls);
             self.backend.borrow_mut().stats.invalidations += 1;
         }
     }
@@ -321,19 +316,19 @@ impl Engine {
     /// `Compiler::count_calls`), so mutual recursion reaches the optimizing tier as self-recursion does,
     /// and recurses as deep. The search costs about the smaller side of the graph around `name`.
     fn count_cycle_calls(&mut self, name: &str) {
-        if self.code_options(true).hot_calls.is_none() || !on_a_cycle(&self.session.index, name) {
+        if self.code_options(true).hot_calls.is_none() || !on_a_cycle(&self.tables.index, name) {
             return;
         }
-        for member in cycle_through(&self.session.index, name) {
+        for member in cycle_through(&self.tables.index, name) {
             let Some(arity) =
-                self.session.index.get(&member).filter(|f| f.state == FunctionState::Defined).and_then(|f| f.arity)
+                self.tables.index.get(&member).filter(|f| f.state == FunctionState::Defined).and_then(|f| f.arity)
             else {
                 continue;
             };
-            let Some(slot) = self.session.slots.get(&member, arity) else { continue };
-            let (session, hot_calls) = (&self.session, self.options.hot_calls);
-            let counter = |code| session.counter(code, hot_calls);
-            if self.lazy.borrow_mut().count_calls(self.session.slots.address(slot), counter).is_some() {
+            let Some(slot) = self.tables.slots.get(&member, arity) else { continue };
+            let (tables, hot_calls) = (&self.tables, self.options.hot_calls);
+            let counter = |code| tables.counter(code, hot_calls);
+            if self.lazy.borrow_mut().count_calls(self.tables.slots.slot_addr(slot), counter).is_some() {
                 self.send_back_to_stub(slot);
             }
         }
@@ -342,8 +337,8 @@ impl Engine {
     /// Points the slot's function back at its lazy stub (its compiled code is freed after the entry);
     /// returns its name.
     fn send_back_to_stub(&mut self, slot: SlotId) -> String {
-        let name = self.session.slots.key(slot).0.to_string();
-        if let Code::Compiled(old) = std::mem::replace(&mut self.session.index.entry(&name).code, Code::Deferred) {
+        let name = self.tables.slots.key(slot).0.to_string();
+        if let Code::Compiled(old) = self.tables.index.entry(&name).recompiled(Code::Deferred) {
             self.retired.extend(old.ranges());
         }
         self.refresh_slot(slot);
@@ -353,18 +348,18 @@ impl Engine {
     /// Records in the index the code that was generated lazily during the last run.
     pub(super) fn record_lazily_compiled(&mut self) {
         for code in self.lazy.borrow_mut().take_retries() {
-            self.session.counter(code, self.options.hot_calls);
+            self.tables.counter(code, self.options.hot_calls);
         }
         let compiled = self.lazy.borrow_mut().take_compiled();
         for LazilyCompiled { name, function, tier_up } in compiled {
             if self.perf_map.is_open() {
-                let version = self.session.index.get(&name).map_or(0, |f| f.version());
+                let version = self.tables.index.get(&name).map_or(0, |f| f.version());
                 self.perf_map.record(function.code, function.size, Symbol::Function { name: &name, version });
             }
             if let (true, Some(trace)) = (tier_up, &mut self.tier_trace) {
                 trace.push(TierEvent::Optimized { name: name.clone(), inlined: function.inlined.clone() });
             }
-            let replaced = std::mem::replace(&mut self.session.index.entry(&name).code, Code::Compiled(function));
+            let replaced = self.tables.index.entry(&name).recompiled(Code::Compiled(function));
             if tier_up {
                 self.backend.borrow_mut().stats.tier_ups += 1;
                 // The baseline code it replaces may have been running until the run ended; now no frame is.
@@ -379,9 +374,9 @@ impl Engine {
     /// matches (or the lazy stub, or an extern's adapter), else a stub that raises "not defined" or
     /// "wrong number of arguments".
     pub(super) fn refresh_slot(&mut self, slot: SlotId) {
-        let (name, arity) = self.session.slots.key(slot);
+        let (name, arity) = self.tables.slots.key(slot);
         let backend = self.backend.borrow();
-        let target = match self.session.index.get(name) {
+        let target = match self.tables.index.get(name) {
             Some(info) if info.state == FunctionState::Defined && info.arity == Some(arity) => match &info.code {
                 Code::Compiled(function) => function.code,
                 Code::Deferred => backend.stub(StubKind::Lazy, arity),
@@ -391,7 +386,7 @@ impl Engine {
             Some(info) if info.state == FunctionState::Defined => backend.stub(StubKind::ArityMismatch, arity),
             _ => backend.stub(StubKind::Undefined, arity),
         };
-        self.session.slots.repoint(slot, target);
+        self.tables.slots.repoint(slot, target);
     }
 
     /// Runs compiled top-level code on the evaluation stack and returns its value, or the error it raised
@@ -425,30 +420,30 @@ impl Engine {
     }
 
     fn runtime_error(&self, raised: Raised, frames: RawFrames, span: Span, entry: &EntryContext) -> RuntimeError {
-        let function = |code: u32| FrameKind::Function(self.session.code_name(CodeId(code)).to_string());
+        let function = |code: u32| FrameKind::Function(self.tables.code_name(CodeId(code)).to_string());
         let mut named: Vec<(FrameKind, u64)> =
             frames.iter().map(|&(code, repeat, _)| (function(code), repeat)).collect();
         // The outermost frame is the entry's top-level code, which records no frame of its own.
         named.push((FrameKind::TopLevel(entry.name.clone()), 1));
         let backtrace = fold_frames(named);
         let slot_key = |slot: usize| {
-            let slot = self.session.slots.at_address(slot).expect("a stub is only reached through a slot");
-            let (name, arity) = self.session.slots.key(slot);
+            let slot = self.tables.slots.at_address(slot).expect("a stub is only reached through a slot");
+            let (name, arity) = self.tables.slots.key(slot);
             (name.to_string(), arity)
         };
         let kind = match raised {
             Raised::Undefined { slot } => {
                 let name = slot_key(slot).0;
-                let suggestion = self.session.nearest_function(&name);
+                let suggestion = self.tables.nearest_function(&name);
                 RuntimeErrorKind::Undefined { name, suggestion }
             }
             Raised::ArityMismatch { slot } => {
                 let (callee, passed) = slot_key(slot);
-                let info = self.session.index.get(&callee);
+                let info = self.tables.index.get(&callee);
                 let takes = info.and_then(|f| f.arity).unwrap_or(0);
                 let changed = info.is_some_and(|f| f.history.iter().any(|v| v.params.len() == passed));
                 // The innermost recorded frame made the call; none means top-level code did.
-                let caller = frames.first().map(|&(code, ..)| self.session.code_name(CodeId(code)).to_string());
+                let caller = frames.first().map(|&(code, ..)| self.tables.code_name(CodeId(code)).to_string());
                 RuntimeErrorKind::ArityMismatch { caller, callee, passed, takes, changed }
             }
             Raised::CompileFailed { slot, reason } => {
@@ -465,7 +460,7 @@ impl Engine {
     /// (the stack check aborts no call).
     fn call_site(&self, frames: &RawFrames) -> Option<CallSite> {
         let &(code, _, site) = frames.first()?;
-        let origin = self.session.code_origin(CodeId(code));
+        let origin = self.tables.code_origin(CodeId(code));
         let span = *origin.call_sites.get(site as usize)?;
         (origin.version > 0).then(|| CallSite { function: origin.name.clone(), version: origin.version, span })
     }

@@ -132,7 +132,7 @@ impl Engine {
     pub fn listing(&mut self, what: &ListingOf) -> Result<Listing, RequestError> {
         match what {
             ListingOf::Expression(text) => {
-                let operators = self.session.operators.clone();
+                let operators = self.tables.operators.clone();
                 let mut listings = self.compile_throwaway(text, &operators)?;
                 let (_, mut listing) = listings.pop().ok_or(RequestError::NoCode)?;
                 listing.subject = Subject::Expression(text.trim().to_string());
@@ -143,7 +143,7 @@ impl Engine {
     }
 
     fn function_listing(&mut self, name: &str, version: Option<u32>) -> Result<Listing, RequestError> {
-        let info = self.session.index.get(name).ok_or_else(|| RequestError::NoSuchFunction(name.to_string()))?;
+        let info = self.tables.index.get(name).ok_or_else(|| RequestError::NoSuchFunction(name.to_string()))?;
         match (info.kind, info.state) {
             (FunctionKind::Builtin, _) => return Err(RequestError::BuiltinHasNoCode(name.to_string())),
             (FunctionKind::Extern, _) => return Err(RequestError::ExternHasNoCode(name.to_string())),
@@ -157,7 +157,7 @@ impl Engine {
         let (source, meanings) = (source.source.clone(), source.parsed_under.clone());
         let subject = Subject::Function { name: name.to_string(), version: k };
         if k != current {
-            let operators = self.session.operators.with_meanings(&meanings);
+            let operators = self.tables.operators.with_meanings(&meanings);
             let (_, mut listing) = self.throwaway_definition(&source, &operators)?;
             listing.subject = subject;
             listing.notes = vec![ListingNote::Retired { version: k }];
@@ -168,7 +168,7 @@ impl Engine {
             self.compile_now(name)?;
             notes.push(ListingNote::CompiledNow);
         }
-        let Some(Code::Compiled(function)) = self.session.index.get(name).map(|f| &f.code) else {
+        let Some(Code::Compiled(function)) = self.tables.index.get(name).map(|f| &f.code) else {
             return Err(RequestError::NoCodeYet(name.to_string()));
         };
         let (address, size) = function.body();
@@ -176,18 +176,18 @@ impl Engine {
         if function.guarded.is_some() {
             notes.push(ListingNote::Guarded { frame: function.frame as usize, guard: function.code });
         }
-        let clif = self.throwaway_definition(&source, &self.session.operators.with_meanings(&meanings))?.1.clif;
+        let clif = self.throwaway_definition(&source, &self.tables.operators.with_meanings(&meanings))?.1.clif;
         Ok(Listing { subject, notes, clif, code, address, names: Vec::new() })
     }
 
     /// Compiles the deferred body of `name` now, as its first call would; `false` if it had none.
     pub fn compile_now(&mut self, name: &str) -> Result<bool, RequestError> {
-        let Some(info) = self.session.index.get(name) else {
+        let Some(info) = self.tables.index.get(name) else {
             return Err(RequestError::NoSuchFunction(name.to_string()));
         };
         let (Code::Deferred, Some(arity)) = (&info.code, info.arity) else { return Ok(false) };
-        let Some(slot) = self.session.slots.get(name, arity) else { return Ok(false) };
-        let address = self.session.slots.address(slot);
+        let Some(slot) = self.tables.slots.get(name, arity) else { return Ok(false) };
+        let address = self.tables.slots.address(slot);
         let compiled = crate::runtime::LazyHook::compile(&*self.lazy, address);
         compiled.map_err(|raised| match raised {
             Raised::Interrupted => RequestError::Interrupted,
@@ -215,20 +215,20 @@ impl Engine {
         text: &str,
         operators: &Operators,
     ) -> Result<Vec<(Option<String>, Listing)>, RequestError> {
-        let mark = self.session.mark();
+        let mark = self.tables.mark();
         let keep = self.backend.borrow().keeps_clif();
         self.backend.borrow_mut().keep_clif(true);
         let options = self.code_options(false);
-        let slots_before = self.session.slots.len();
+        let slots_before = self.tables.slots.len();
         let (compiled, _) = self.stage(text, Some(operators), options, false);
-        let slots = &self.session.slots;
+        let slots = &self.tables.slots;
         let names: Vec<(usize, AddressOf)> = (slots.since(slots_before))
             .map(|slot| {
                 let (name, arity) = slots.key(slot);
                 (slots.address(slot), AddressOf::Slot(name.to_string(), arity))
             })
             .collect();
-        self.session.rollback(mark);
+        self.tables.rollback(mark);
         self.backend.borrow_mut().keep_clif(keep);
         let entry = match compiled {
             Ok(entry) => entry,
@@ -260,7 +260,7 @@ impl Engine {
 
     /// Every slot of the indirection table, in the order they were made.
     pub fn table(&self) -> Vec<SlotRow> {
-        let slots = &self.session.slots;
+        let slots = &self.tables.slots;
         (slots.since(0))
             .map(|slot| {
                 let (name, arity) = slots.key(slot);
@@ -274,8 +274,8 @@ impl Engine {
     /// What the address `address`, found in generated code, refers to: a slot, a global, a runtime word,
     /// a hook, a builtin, an extern, a stub, or a function's code.
     pub fn describe_address(&self, address: usize) -> Option<AddressOf> {
-        if let Some(slot) = self.session.slots.at_address(address) {
-            let (name, arity) = self.session.slots.key(slot);
+        if let Some(slot) = self.tables.slots.at_address(address) {
+            let (name, arity) = self.tables.slots.key(slot);
             return Some(AddressOf::Slot(name.to_string(), arity));
         }
         let runtime = self.backend.borrow().runtime();
@@ -291,18 +291,18 @@ impl Engine {
         if let Some((_, what)) = signals.into_iter().find(|(at, _)| *at == address) {
             return Some(what);
         }
-        if let Some(code) = self.session.counter_at(address) {
-            return Some(AddressOf::CallCounter(self.session.code_name(code).to_string()));
+        if let Some(code) = self.tables.counter_at(address) {
+            return Some(AddressOf::CallCounter(self.tables.code_name(code).to_string()));
         }
         if let Some(builtin) = BUILTINS.iter().find(|b| b.address() == address) {
             return Some(AddressOf::Builtin(builtin.name));
         }
-        for (name, _) in self.session.globals.all() {
-            if self.session.globals.cell_of(&name).map(|cell| self.session.globals.address(cell)) == Some(address) {
+        for (name, _) in self.tables.globals.all() {
+            if self.tables.globals.cell_of(&name).map(|cell| self.tables.globals.address(cell)) == Some(address) {
                 return Some(AddressOf::Global(name));
             }
         }
-        for info in self.session.index.functions() {
+        for info in self.tables.index.functions() {
             match &info.code {
                 Code::Compiled(function) if function.code == address => {
                     return Some(AddressOf::Function(info.name.clone(), info.version()));

@@ -5,10 +5,8 @@
 //! any entry (slots repointed, stale callers warned about) and is itself undoable. Globals are values, not
 //! definitions: undo never changes them.
 
-use kaleido_lang::ast::ProtoKind;
-
 use super::{Engine, Event, Outcome};
-use crate::index::{Code, FunctionKind, FunctionState, Version};
+use crate::index::{Binding, FunctionKind, FunctionState, Version};
 use crate::request_error::RequestError;
 
 impl Engine {
@@ -23,14 +21,14 @@ impl Engine {
     ) -> Result<Outcome, RequestError> {
         let previous = self.undo_target(name)?;
         let (source, meanings, number) = (previous.source.clone(), previous.parsed_under.clone(), previous.number);
-        let operators = self.session.operators.clone();
-        self.session.operators = operators.with_meanings(&meanings);
+        let operators = self.tables.operators.clone();
+        self.tables.operators = operators.with_meanings(&meanings);
         let outcome = self.eval_observed(entry_name, &source, observer);
         // The table is the one before, with the restored definition's operator (if it is one) as it is now.
-        self.session.operators = operators;
-        if let Some(info) = self.session.index.get(name) {
+        self.tables.operators = operators;
+        if let Some(info) = self.tables.index.get(name) {
             let kind = info.operator;
-            self.session.operators.define(&kind);
+            self.tables.operators.define(&kind);
         }
         outcome.map_err(|rejected| {
             let message = rejected.diagnostics.iter().rev().find(|d| d.is_error()).map(|d| d.message.clone());
@@ -45,7 +43,7 @@ impl Engine {
     /// The version [`Engine::undo`] would make current again: the one before the current version (whose
     /// source, since the current version may itself be an undo).
     pub fn undo_target(&self, name: &str) -> Result<&Version, RequestError> {
-        let info = self.session.index.get(name).ok_or_else(|| RequestError::NoSuchFunction(name.to_string()))?;
+        let info = self.tables.index.get(name).ok_or_else(|| RequestError::NoSuchFunction(name.to_string()))?;
         if !matches!(info.kind, FunctionKind::User | FunctionKind::Prelude) || info.state != FunctionState::Defined {
             return Err(RequestError::NothingToUndo(name.to_string()));
         }
@@ -59,32 +57,21 @@ impl Engine {
     /// Removes the function `name`: calls to it raise "not defined" from now on. Its history stays, so
     /// `:show` still lists its versions. An operator is removed from the operator table too.
     pub fn forget(&mut self, name: &str) -> Result<(), RequestError> {
-        let info = self.session.index.get(name).ok_or_else(|| RequestError::NoSuchFunction(name.to_string()))?;
+        let info = self.tables.index.get(name).ok_or_else(|| RequestError::NoSuchFunction(name.to_string()))?;
         match (info.kind, info.state) {
             (FunctionKind::Builtin, _) => return Err(RequestError::BuiltinForgotten(name.to_string())),
             (_, FunctionState::NotYetDefined) => return Err(RequestError::NotDefined(name.to_string())),
             _ => {}
         }
         let operator = info.operator;
-        let info = self.session.index.entry(name);
-        if let Some(current) = info.history.last_mut() {
+        let invalidated = self.forget_bodies(name);
+        if let Some(current) = self.tables.index.entry(name).history.last_mut() {
             current.retired = true;
         }
-        info.state = FunctionState::NotYetDefined;
-        info.kind = FunctionKind::User;
-        info.operator = ProtoKind::Plain;
-        info.arity = None;
-        match std::mem::take(&mut info.code) {
-            Code::Compiled(old) | Code::Native { adapter: Some(old), .. } => self.retired.extend(old.ranges()),
-            Code::Native { adapter: None, .. } | Code::Deferred | Code::Missing => {}
-        }
-        self.session.index.set_calls(name, Default::default());
-        for (_, slot) in self.session.slots.of_name(name) {
-            let invalidated = self.lazy.borrow_mut().forget(self.session.slots.address(slot));
-            self.invalidate(invalidated, name);
-            self.refresh_slot(slot);
-        }
-        self.session.operators.remove(&operator);
+        self.bind(name, Binding::Unbound);
+        self.tables.index.set_calls(name, Default::default());
+        self.invalidate(invalidated, name);
+        self.tables.operators.remove(&operator);
         self.collect();
         Ok(())
     }

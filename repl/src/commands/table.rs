@@ -100,11 +100,12 @@ pub const COMMANDS: &[Command] = &[
         name: ":undo",
         aliases: &[],
         usage: ":undo [NAME]",
-        summary: "make the previous version of NAME current again (or undo the last entry's definitions)",
+        summary: "make the previous version of NAME current again (or undo the last line's definitions)",
         details: "Undo is a redefinition with the previous version's source: a new version, shown like a \
-                  redefinition, and itself undoable. `:undo` alone undoes every definition the last \
-                  defining entry made (forgetting those it defined first). Globals are values, not \
-                  definitions: undo never changes them, and says so.",
+                  redefinition, and itself undoable. `:undo` alone undoes every definition made by the last \
+                  source that defined something (a shell line, a cell, or a script's line), forgetting \
+                  those it defined first. Globals are values, not definitions: undo never changes them, \
+                  and says so.",
         replays: true,
     },
     Command {

@@ -2,7 +2,7 @@
 //! indirection table, the globals, the operators and the names backtraces show.
 //!
 //! The compile phase of an entry adds slots, global cells and code names as it goes; if the entry is
-//! rejected, [`Session::rollback`] to the [`Mark`] taken before it gives them all back, so a rejected entry
+//! rejected, [`Tables::rollback`] to the [`Mark`] taken before it gives them all back, so a rejected entry
 //! leaves no trace. The index and the operators change only in the apply phase.
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -17,7 +17,7 @@ use crate::slots::SlotTable;
 
 /// The session's tables.
 #[derive(Default)]
-pub(crate) struct Session {
+pub(crate) struct Tables {
     /// Every function ever named, its state and history.
     pub(crate) index: Index,
     /// The indirection table.
@@ -44,7 +44,7 @@ pub(crate) struct CodeOrigin {
     pub(crate) call_sites: Vec<Span>,
 }
 
-impl Scope for Session {
+impl Scope for Tables {
     fn is_global(&self, name: &str) -> bool {
         self.globals.contains(name)
     }
@@ -58,7 +58,7 @@ impl Scope for Session {
     }
 }
 
-impl Session {
+impl Tables {
     /// The defined function closest to `name`, if `name` looks like a typo of it. Sessions of more than
     /// 10,000 functions get no suggestion: the search costs the session's size for every error, and a
     /// script raising an error per item would become quadratic.
@@ -79,7 +79,7 @@ pub(crate) struct Mark {
     code_names: usize,
 }
 
-impl Session {
+impl Tables {
     /// Where the growing tables stand now.
     pub(crate) fn mark(&self) -> Mark {
         Mark { slots: self.slots.len(), globals: self.globals.len(), code_names: self.codes.len() }

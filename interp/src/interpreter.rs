@@ -1,4 +1,4 @@
-//! Sessions: entries, definitions, externs and globals, as `docs/language.md` describes them.
+//! The interpreter: entries, definitions, externs and globals, as `docs/language.md` describes them.
 //!
 //! An entry is analyzed by the shared front end, then checked for what the language reference calls
 //! compile-time errors beyond parsing (builtins called or declared with the wrong arity, redefining a

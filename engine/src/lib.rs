@@ -1,12 +1,12 @@
 //! The kaleido JIT engine: one Cranelift module per entry, the engine index, the indirection table.
 //!
-//! An entry goes `engine` (the public API) → `compile` (the compile phase, with `resolve` saying where
-//! calls go and `codegen` translating to Cranelift IR) → `backend` (machine code, in per-entry units, on
-//! the `stack` made for compiling) → `engine/apply.rs` (the apply phase: repoint `slots`, run code on the
-//! evaluation stack). Around it: `tables` (the index, slots, globals and operators, with rollback),
-//! `index`, `lazy` (compiling on first call), `runtime` and `builtins` (what JIT code calls), `code_memory`
-//! (the arena), `error` and `request_error` (typed errors). It returns data: text for people is made by
-//! the `kaleido-view` crate. ARCHITECTURE.md has the map.
+//! One folder per layer, from the bottom: `machine` (the code arena, stacks, cells), `base` (ids, typed
+//! errors, options, the perf map), `runtime` (what JIT code calls: hooks, builtins, output), `codegen`
+//! (AST to Cranelift IR), `backend` (the one place machine code is made), `tables` (the index, the
+//! indirection table, globals, with rollback), `tiers` (lazy compiles and tier-ups), `compile` (an entry's
+//! compile phase) and `engine` (the public API and the apply phase). An entry goes `engine` → `compile` →
+//! `backend` → `engine/apply.rs`. It returns data: text for people is made by the `kaleido-view` crate.
+//! ARCHITECTURE.md has the map.
 //!
 //! Invariants:
 //! - Calls go through the slot for (callee, number of arguments), calls to C functions bound by `extern`
@@ -19,48 +19,33 @@
 //!   as data or typed errors (no `String` errors, no sentences for people).
 //! - Applying an entry never generates code (stubs and adapters are made in the compile phase), so it
 //!   cannot fail half-way.
-//! - `unsafe` lives only in `code_memory.rs` (mapping the two views of code memory), `stack.rs` (stacks), `runtime.rs` and
-//!   `builtins.rs` (hooks, patching a slot, `dlsym`) and `engine/apply.rs` (calling JIT code), each with
-//!   a `SAFETY:` comment.
-//! - Files import only downwards (see ARCHITECTURE.md's layers): there is no import cycle.
+//! - `unsafe` lives only in `machine/code_memory.rs` (mapping the two views of code memory),
+//!   `machine/stack.rs` (stacks), `runtime/mod.rs` and `runtime/builtins.rs` (hooks, patching a slot,
+//!   `dlsym`) and `engine/apply.rs` (calling JIT code), each with a `SAFETY:` comment.
+//! - Folders import only downwards, in the order above: there is no import cycle (`tests/tidy.rs`).
 #![deny(missing_docs, unreachable_pub)]
 
 mod backend;
-mod builtins;
-mod call_graph;
-mod cells;
-mod code_memory;
+mod base;
 mod codegen;
 mod compile;
 mod engine;
-mod error;
-mod frame_guard;
-mod globals;
-mod ids;
-mod index;
-mod inliner;
-mod lazy;
-mod options;
-mod output;
-mod perf_map;
-mod request_error;
-mod resolve;
+mod machine;
 mod runtime;
-mod slots;
-mod stack;
 mod tables;
+mod tiers;
 
 pub use backend::{CompileStats, StubKind, host_triple};
-pub use builtins::putchard_byte;
+pub use base::error::{CallSite, Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
+pub use base::ids::{CodeAddr, EntryId};
+pub use base::options::{DEFAULT_HOT_CALLS, EngineOptions, JitMode, Tier};
+pub use base::request_error::{PerfMapProblem, RequestError, StartError, UnknownOption};
 pub use engine::{
     AddressOf, Engine, EntryTiming, Event, ItemOutcome, Listing, ListingNote, ListingOf, Made, ModuleRecord, Outcome,
     PRELUDE, SlotRow, Subject, TierEvent,
 };
-pub use error::{CallSite, Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
-pub use ids::{CodeAddr, EntryId};
-pub use index::{FunctionInfo, FunctionKind, FunctionState, Index, Version};
-pub use options::{DEFAULT_HOT_CALLS, EngineOptions, JitMode, Tier};
-pub use output::CapturedOutput;
-pub use request_error::{PerfMapProblem, RequestError, StartError, UnknownOption};
+pub use runtime::builtins::putchard_byte;
+pub use runtime::output::CapturedOutput;
 pub use runtime::{InterruptHandle, format_value, io_reason};
+pub use tables::index::{FunctionInfo, FunctionKind, FunctionState, Index, Version};
 pub use target_lexicon::Triple;

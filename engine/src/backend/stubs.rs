@@ -7,8 +7,8 @@ use cranelift_codegen::isa::CallConv;
 use cranelift_frontend::FunctionBuilder;
 
 use super::{Backend, CodegenError, Isa};
+use crate::base::ids::CodeId;
 use crate::codegen::{RuntimeAddresses, emit_native_void_call, kaleido_signature};
-use crate::ids::CodeId;
 use crate::runtime::{ABORT_OFFSET, RaiseKind, k_lazy_compile, k_raise};
 
 /// The stubs a slot can point at when it holds no code of its own.

@@ -10,15 +10,15 @@ use kaleido_lang::ast::{Function, Prototype};
 
 use super::{Engine, Event, ItemOutcome, Made, ModuleRecord, Outcome, TierEvent};
 use crate::backend::{CompiledFunction, StubKind};
-use crate::call_graph::{cycle_through, on_a_cycle};
+use crate::base::error::{CallSite, FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
+use crate::base::ids::{CodeId, EntryId, SlotAddr, SlotId};
+use crate::base::perf_map::Symbol;
 use crate::compile::{CompiledEntry, CompiledItem, DefBody, Uses};
-use crate::error::{CallSite, FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
-use crate::ids::{CodeId, EntryId, SlotAddr, SlotId};
-use crate::index::{Binding, Code, FunctionKind, FunctionState, Version};
-use crate::lazy::{Deferred, LazilyCompiled};
-use crate::perf_map::Symbol;
+use crate::machine::stack::{EVAL_BUDGET, frame_fits};
 use crate::runtime::{Raised, RawFrames};
-use crate::stack::{EVAL_BUDGET, frame_fits};
+use crate::tables::call_graph::{cycle_through, on_a_cycle};
+use crate::tables::index::{Binding, Code, FunctionKind, FunctionState, Version};
+use crate::tiers::lazy::{Deferred, LazilyCompiled};
 
 /// Which entry is being applied, and what its definitions are.
 #[derive(Clone, Debug)]

@@ -10,12 +10,12 @@ use kaleido_lang::Operators;
 
 use super::Engine;
 use crate::backend::{CompiledFunction, StubKind};
-use crate::builtins::BUILTINS;
-use crate::code_memory::copy_code;
+use crate::base::request_error::RequestError;
 use crate::compile::{CompiledItem, DefBody, StagingError};
-use crate::index::{Code, FunctionKind, FunctionState};
-use crate::request_error::RequestError;
+use crate::machine::code_memory::copy_code;
+use crate::runtime::builtins::BUILTINS;
 use crate::runtime::{ABORT_OFFSET, Raised, STACK_LIMIT_OFFSET, k_frame, k_lazy_compile, k_raise, k_tier_up};
+use crate::tables::index::{Code, FunctionKind, FunctionState};
 
 /// One function's generated code.
 #[derive(Clone, Debug)]

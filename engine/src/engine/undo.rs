@@ -6,8 +6,8 @@
 //! definitions: undo never changes them.
 
 use super::{Engine, Event, Outcome};
-use crate::index::{Binding, FunctionKind, FunctionState, Version};
-use crate::request_error::RequestError;
+use crate::base::request_error::RequestError;
+use crate::tables::index::{Binding, FunctionKind, FunctionState, Version};
 
 impl Engine {
     /// Makes the version before the current one of `name` current again, as a new version with its source.

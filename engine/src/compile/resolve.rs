@@ -11,11 +11,11 @@ use rustc_hash::FxHashMap as HashMap;
 use kaleido_lang::diagnostic::shorten;
 use kaleido_lang::{Diagnostic, Span};
 
-use crate::builtins::builtin;
-use crate::call_graph::CallGraph;
 use crate::codegen::{Callee, MathInstruction, Resolve};
-use crate::index::{Code, FunctionKind, FunctionState};
+use crate::runtime::builtins::builtin;
 use crate::tables::Tables;
+use crate::tables::call_graph::CallGraph;
+use crate::tables::index::{Code, FunctionKind, FunctionState};
 
 /// The resolver of one entry's compile phase.
 pub(crate) struct EntryResolver<'s> {

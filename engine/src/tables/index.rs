@@ -1,6 +1,6 @@
 //! The engine index: every function ever named in the session, what it is and what state it is in.
 //!
-//! Functions are keyed by name. Calls reach them through the indirection table (`slots.rs`), one slot per
+//! Functions are keyed by name. Calls reach them through the indirection table (`tables/slots.rs`), one slot per
 //! (name, number of arguments passed); the index says what each name is and what code it has now.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,7 +11,7 @@ use kaleido_lang::OperatorMeanings;
 use kaleido_lang::ast::ProtoKind;
 
 use crate::backend::CompiledFunction;
-use crate::ids::{CodeAddr, EntryId};
+use crate::base::ids::{CodeAddr, EntryId};
 
 /// What kind of function a name is bound to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

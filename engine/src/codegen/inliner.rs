@@ -2,7 +2,7 @@
 //! calls by the callee's IR.
 //!
 //! Two kinds of direct calls exist in code compiled for the optimizing tier: to callee `k` of the unit
-//! (user namespace 2), whose current body `lazy.rs` translated and hands over (cross-entry inlining; it
+//! (user namespace 2), whose current body `tiers/lazy.rs` translated and hands over (cross-entry inlining; it
 //! records who inlined whom, and a change to the callee invalidates the caller), and to the function
 //! itself (namespace 0), whose recursion is unrolled: level by level, each remaining self-call is replaced
 //! by a copy of the body, up to `UNROLL_LEVELS` levels and while the function stays within
@@ -71,7 +71,7 @@ fn self_calls(func: &ir::Function, id: u32) -> usize {
 /// `func` without its prologue's stack and interrupt check, for a body about to be inlined: it runs in
 /// its caller's frame, which the caller's own check covered (with the margin every frame has), and each
 /// call it still makes, and each loop it has, keeps its check; so the copy only cost a load and a branch.
-/// The check is the entry block's branch on `sp < limit` (`codegen.rs`'s `stack_check`); a function
+/// The check is the entry block's branch on `sp < limit` (`codegen/mod.rs`'s `stack_check`); a function
 /// without one is returned as it is.
 fn without_prologue_check(mut func: ir::Function) -> ir::Function {
     let Some(branch) = func.layout.entry_block().and_then(|entry| func.layout.last_inst(entry)) else {

@@ -5,6 +5,9 @@
 //! frame (for the backtrace) and returns at once. So an error travels back to the engine by ordinary
 //! returns: no unwind tables, no `catch_unwind`, no signal handler, and every Rust frame stays well formed.
 
+pub(crate) mod builtins;
+pub(crate) mod output;
+
 use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::sync::Arc;

@@ -8,8 +8,8 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::cells::StableCells;
-use crate::ids::{SlotAddr, SlotId};
+use crate::base::ids::{SlotAddr, SlotId};
+use crate::machine::cells::StableCells;
 
 /// The slots, their keys and the lookup by name.
 #[derive(Default)]

@@ -29,11 +29,11 @@ use kaleido_lang::{Diagnostic, Span};
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::backend::{Backend, CodegenError, CompiledFunction, Unit, optimizable};
+use crate::base::ids::{CodeId, SlotAddr};
+use crate::base::options::Tier;
 use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate, wants_slot_locals};
-use crate::ids::{CodeId, SlotAddr};
-use crate::options::Tier;
+use crate::machine::stack::Stack;
 use crate::runtime::{LazyHook, Raised};
-use crate::stack::Stack;
 
 /// One answer of the resolver during translation.
 #[derive(Clone, Copy, Debug)]

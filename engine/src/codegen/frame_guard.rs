@@ -10,7 +10,7 @@
 //! the function's frame, exactly as the function's own check would have. An interrupt (the limit raised
 //! to its maximum) fails the guard too.
 //!
-//! [`MAX_UNGUARDED_FRAME`]: crate::stack::MAX_UNGUARDED_FRAME
+//! [`MAX_UNGUARDED_FRAME`]: crate::machine::stack::MAX_UNGUARDED_FRAME
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{ExtFuncData, ExternalName, Function, InstBuilder, MemFlagsData, UserExternalName, types};
@@ -18,10 +18,10 @@ use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::FuncId;
 
+use crate::base::ids::CodeId;
 use crate::codegen::{NO_SITE, RuntimeAddresses, emit_native_void_call};
-use crate::ids::CodeId;
+use crate::machine::stack::GUARD_SLACK;
 use crate::runtime::{RaiseKind, STACK_LIMIT_OFFSET, k_frame, k_raise};
-use crate::stack::GUARD_SLACK;
 
 /// Translates into `func` (of the guarded function's kaleido signature) a guard for a body whose frame
 /// takes `frame` bytes: it fails when the stack pointer minus the frame (and [`GUARD_SLACK`]) is below

@@ -4,7 +4,7 @@
 //! hands back one [`CompiledFunction`] per function; the module itself is dropped there, because the
 //! engine owns code per function, in its arena.
 //!
-//! Compiling runs on the engine's compile stack (see `stack.rs`), so it never depends on how much stack
+//! Compiling runs on the engine's compile stack (see `machine/stack.rs`), so it never depends on how much stack
 //! the caller has left. A function too big to compile in a blink goes to a worker thread instead, and the
 //! caller waits for it while watching for an interrupt: Ctrl-C abandons the compile at once (the worker's
 //! result is thrown away when it finishes), and the entry or the lazy call fails, changing nothing.
@@ -24,15 +24,15 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Module, ModuleError, ModuleReloc, ModuleRelocTarget, default_libcall_names};
 use target_lexicon::Triple;
 
-use crate::code_memory::{ArenaProvider, CodeRange, SharedArena, lock};
+use crate::base::ids::CodeId;
+use crate::base::options::Tier;
+use crate::base::request_error::StartError;
+use crate::codegen::frame_guard::translate_frame_guard;
+use crate::codegen::inliner::inline_calls;
 use crate::codegen::{KALEIDO_CALL_CONV, RuntimeAddresses};
-use crate::frame_guard::translate_frame_guard;
-use crate::ids::CodeId;
-use crate::inliner::inline_calls;
-use crate::options::Tier;
-use crate::request_error::StartError;
+use crate::machine::code_memory::{ArenaProvider, CodeRange, SharedArena, lock};
+use crate::machine::stack::{COMPILE_STACK, MAX_UNGUARDED_FRAME, Stack};
 use crate::runtime::InterruptHandle;
-use crate::stack::{COMPILE_STACK, MAX_UNGUARDED_FRAME, Stack};
 
 mod stubs;
 
@@ -130,7 +130,7 @@ pub(crate) struct CompiledFunction {
     pub(crate) guarded: Option<GuardedBody>,
 }
 
-/// The body of a function entered through a frame guard (see `frame_guard.rs`).
+/// The body of a function entered through a frame guard (see `codegen/frame_guard.rs`).
 #[derive(Clone, Debug)]
 pub(crate) struct GuardedBody {
     /// Its entry point.
@@ -422,7 +422,7 @@ impl Backend {
         Ok(())
     }
 
-    /// The machine code of a frame guard of `signature` for `body` (see `frame_guard.rs`). Its tail call
+    /// The machine code of a frame guard of `signature` for `body` (see `codegen/frame_guard.rs`). Its tail call
     /// needs frame pointers, as the lazy stubs' do.
     fn emit_guard(
         &mut self,
@@ -550,7 +550,7 @@ fn emit(isa: &OwnedTargetIsa, context: &mut Context, id: FuncId) -> Result<Emitt
     let mach_relocs = compiled.buffer.relocs().to_vec();
     let relocs: Vec<ModuleReloc> =
         mach_relocs.iter().map(|r| ModuleReloc::from_mach_reloc(r, &context.func, id)).collect();
-    // Code is written in the arena's write view and runs in its execute view (see `code_memory.rs`): an
+    // Code is written in the arena's write view and runs in its execute view (see `machine/code_memory.rs`): an
     // absolute address of code in the arena would point at the wrong view.
     if let Some(bad) = relocs.iter().find(|r| !view_independent(r)) {
         return Err(CodegenError::Internal(format!("unsupported relocation {:?} to {}", bad.kind, bad.name)));
@@ -558,7 +558,7 @@ fn emit(isa: &OwnedTargetIsa, context: &mut Context, id: FuncId) -> Result<Emitt
     Ok(Emitted { bytes, alignment, relocs, frame })
 }
 
-/// The optimizing tier's inlining (see `inliner.rs`), then code generation.
+/// The optimizing tier's inlining (see `codegen/inliner.rs`), then code generation.
 fn inline_and_emit(
     isa: &OwnedTargetIsa,
     context: &mut Context,

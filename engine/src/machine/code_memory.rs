@@ -12,7 +12,7 @@
 //! `mprotect`s per compile, 11% of a redefinition). Cranelift writes and relocates a function in the write
 //! view; that is sound because every relocation kaleido's code has is either absolute to a target outside
 //! the arena (the runtime, builtins, slots) or PC-relative between two points of the arena, which the
-//! same distance separates in both views (`backend.rs` refuses any other). Freed bytes are filled with
+//! same distance separates in both views (`backend/mod.rs` refuses any other). Freed bytes are filled with
 //! `int3`, so a stale pointer traps instead of running garbage. This file holds all of the engine's
 //! `unsafe` for memory mappings.
 

@@ -3,9 +3,12 @@
 //! Every kaleido function has the signature `(callee_slot: i64, f64 × arity) -> f64`. The hidden first
 //! argument is the address of the slot the call went through; stubs use it to say which function was
 //! missing, real bodies ignore it. Every call between kaleido functions is `load slot; call_indirect`, and
-//! is followed by a test of the runtime's abort word (see `runtime.rs`): when it is set the function records
+//! is followed by a test of the runtime's abort word (see `runtime/mod.rs`): when it is set the function records
 //! its frame and returns at once. Prologues and loop back-edges compare the stack pointer with the runtime's
 //! stack limit, which catches runaway recursion and, because an interrupt raises the limit, Ctrl-C.
+
+pub(crate) mod frame_guard;
+pub(crate) mod inliner;
 
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{
@@ -24,7 +27,7 @@ mod queries;
 
 pub(crate) use queries::{callees_of, has_loop, loops_or_calls_itself, may_recurse_or_loop, wants_slot_locals};
 
-use crate::ids::CodeId;
+use crate::base::ids::CodeId;
 
 /// How a call is compiled, as the engine resolves it.
 #[derive(Clone, Copy, Debug, PartialEq)]

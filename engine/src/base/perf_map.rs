@@ -13,7 +13,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::request_error::PerfMapProblem;
+use crate::base::request_error::PerfMapProblem;
 
 /// The process's map, once an engine has created it.
 static MAP: Mutex<Option<Arc<File>>> = Mutex::new(None);

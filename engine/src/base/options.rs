@@ -1,7 +1,7 @@
 //! How an engine is configured: when definitions are compiled, and the knobs benchmarks and tests use.
 
-use crate::code_memory::DEFAULT_CODE_MEMORY;
-use crate::request_error::UnknownOption;
+use crate::base::request_error::UnknownOption;
+use crate::machine::code_memory::DEFAULT_CODE_MEMORY;
 
 /// When a definition's machine code is generated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! The engine: its public API over the session it keeps (definitions, globals, operators, code).
 //!
-//! An entry is evaluated in two phases. The compile phase (`compile.rs`) analyzes every item and compiles
+//! An entry is evaluated in two phases. The compile phase (`compile/mod.rs`) analyzes every item and compiles
 //! them all into the entry's new unit; any error there rolls the session back and rejects the entry. The
 //! apply phase (`engine/apply.rs`) then takes the items in order: a definition repoints its slots,
 //! top-level code runs. A runtime error stops the apply phase; the items before it keep their effects.
@@ -13,20 +13,20 @@ use kaleido_lang::parser::Parsed;
 use kaleido_lang::{Completeness, Diagnostic, Limits, Operators, Span, analyze_until, has_errors};
 
 use crate::backend::{Backend, CompileStats};
-use crate::builtins::BUILTINS;
-use crate::code_memory::{CodeArena, CodeRange};
+use crate::base::error::{Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
+use crate::base::ids::EntryId;
+use crate::base::options::{EngineOptions, JitMode, Tier};
+use crate::base::perf_map::PerfMap;
+use crate::base::request_error::{PerfMapProblem, StartError};
 use crate::codegen::RuntimeAddresses;
 use crate::compile::{CodeOptions, CompiledEntry, Staging, StagingError};
-use crate::error::{Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
-use crate::ids::EntryId;
-use crate::index::{Binding, FunctionKind, Index};
-use crate::lazy::Compiler;
-use crate::options::{EngineOptions, JitMode, Tier};
-use crate::perf_map::PerfMap;
-use crate::request_error::{PerfMapProblem, StartError};
+use crate::machine::code_memory::{CodeArena, CodeRange};
+use crate::machine::stack::{COMPILE_STACK, EVAL_BUDGET, EVAL_ENTRY, EVAL_MARGIN, Stack};
+use crate::runtime::builtins::BUILTINS;
 use crate::runtime::{InterruptHandle, LazyHook, RuntimeState};
-use crate::stack::{COMPILE_STACK, EVAL_BUDGET, EVAL_ENTRY, EVAL_MARGIN, Stack};
 use crate::tables::Tables;
+use crate::tables::index::{Binding, FunctionKind, Index};
+use crate::tiers::lazy::Compiler;
 
 pub(crate) use apply::EntryContext;
 
@@ -37,7 +37,7 @@ mod undo;
 pub use listing::{AddressOf, Listing, ListingNote, ListingOf, SlotRow, Subject};
 
 /// The prelude: the operators people expect, written in kaleido and loaded at start-up.
-pub const PRELUDE: &str = include_str!("prelude.kal");
+pub const PRELUDE: &str = include_str!("../prelude.kal");
 
 /// What one item of an entry did.
 #[derive(Clone, Debug, PartialEq)]

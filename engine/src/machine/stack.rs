@@ -26,14 +26,14 @@ pub(crate) const EVAL_BUDGET: usize = 24 * 1024 * 1024;
 pub(crate) const EVAL_MARGIN: usize = 256 * 1024;
 
 /// The largest frame that may be allocated before anything checks it: the rule every compiled function
-/// goes through (`backend.rs`), whatever its tier and whatever it inlined, measured from the machine code
+/// goes through (`backend/mod.rs`), whatever its tier and whatever it inlined, measured from the machine code
 /// (Cranelift's frame layout), not guessed from the source. A stack check runs after the prologue has
 /// allocated the frame, and code may store into the frame before its check; both are sound because every
 /// frame that reaches its prologue starts above the limit (its caller passed a check, or it is top-level
 /// code at the top of the evaluation stack) and a frame this small fits in [`EVAL_MARGIN`] with room to
 /// spare for the hooks a failing check calls. So a function with no calls and no loops may skip its check
 /// when its frame is at most this big; a larger frame, checked or not, is entered through a guard that
-/// checks it fits before allocating it (`frame_guard.rs`), and the engine checks a larger top-level frame
+/// checks it fits before allocating it (`codegen/frame_guard.rs`), and the engine checks a larger top-level frame
 /// before calling the code.
 pub(crate) const MAX_UNGUARDED_FRAME: usize = 64 * 1024;
 

@@ -7,7 +7,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::cells::StableCells;
+use crate::machine::cells::StableCells;
 
 /// The globals' cells and names.
 #[derive(Default)]

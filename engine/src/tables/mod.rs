@@ -5,15 +5,20 @@
 //! rejected, [`Tables::rollback`] to the [`Mark`] taken before it gives them all back, so a rejected entry
 //! leaves no trace. The index and the operators change only in the apply phase.
 
+pub(crate) mod call_graph;
+pub(crate) mod globals;
+pub(crate) mod index;
+pub(crate) mod slots;
+
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use kaleido_lang::{Operators, Scope, Span};
 
-use crate::cells::StableCells;
-use crate::globals::GlobalTable;
-use crate::ids::CodeId;
-use crate::index::Index;
-use crate::slots::SlotTable;
+use crate::base::ids::CodeId;
+use crate::machine::cells::StableCells;
+use crate::tables::globals::GlobalTable;
+use crate::tables::index::Index;
+use crate::tables::slots::SlotTable;
 
 /// The session's tables.
 #[derive(Default)]
@@ -50,7 +55,7 @@ impl Scope for Tables {
     }
 
     fn is_function(&self, name: &str) -> bool {
-        self.index.get(name).is_some_and(|f| f.state == crate::index::FunctionState::Defined)
+        self.index.get(name).is_some_and(|f| f.state == crate::tables::index::FunctionState::Defined)
     }
 
     fn global_names(&self) -> Vec<String> {
@@ -66,7 +71,7 @@ impl Tables {
         if self.index.len() > 10_000 {
             return None;
         }
-        let defined = self.index.functions().filter(|f| f.state == crate::index::FunctionState::Defined);
+        let defined = self.index.functions().filter(|f| f.state == crate::tables::index::FunctionState::Defined);
         kaleido_lang::nearest(name, defined.map(|f| f.name.clone()))
     }
 }

@@ -7,6 +7,8 @@
 //! and the unit's code is freed, so a failed entry leaves no trace. On success the unit is finished and
 //! every item carries its [`CompiledFunction`]s: the apply phase never sees a module.
 
+pub(crate) mod resolve;
+
 use std::collections::BTreeSet;
 
 use cranelift_codegen::ir;
@@ -17,18 +19,18 @@ use kaleido_lang::packed::PackedFunction;
 use kaleido_lang::{Diagnostic, OperatorUses, Span};
 
 use crate::backend::{Backend, CodegenError, CompiledFunction, Unit, optimizable};
-use crate::builtins::{builtin, builtin_names};
-use crate::call_graph::on_a_cycle;
+use crate::base::ids::CodeId;
+use crate::base::options::Tier;
 use crate::codegen::{
     FunctionSpec, callees_of, has_loop, kaleido_signature, loops_or_calls_itself, thunk_signature, translate,
     translate_native_adapter, wants_slot_locals,
 };
-use crate::ids::CodeId;
-use crate::lazy::{Answer, Compiler, Deferred, Recording, Replay, optimize_with_inlining, self_reference};
-use crate::options::Tier;
-use crate::resolve::{EntryGraph, EntryResolver};
+use crate::compile::resolve::{EntryGraph, EntryResolver};
+use crate::runtime::builtins::{builtin, builtin_names};
 use crate::runtime::lookup_c_symbol;
 use crate::tables::Tables;
+use crate::tables::call_graph::on_a_cycle;
+use crate::tiers::lazy::{Answer, Compiler, Deferred, Recording, Replay, optimize_with_inlining, self_reference};
 
 /// How definitions are compiled.
 #[derive(Clone, Copy, Debug)]

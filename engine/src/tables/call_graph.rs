@@ -10,7 +10,7 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use crate::index::{FunctionState, Index};
+use crate::tables::index::{FunctionState, Index};
 
 /// The graph as a question answers it: who `name` calls, and who calls it.
 pub(crate) trait CallGraph {

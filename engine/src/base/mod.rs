@@ -1,0 +1,9 @@
+//! What every layer above shares: the newtype ids (`ids`), the typed errors (`error` for entries,
+//! `request_error` for the other requests), the options an engine is made with (`options`) and the map of
+//! JIT code for profilers (`perf_map`).
+
+pub(crate) mod error;
+pub(crate) mod ids;
+pub(crate) mod options;
+pub(crate) mod perf_map;
+pub(crate) mod request_error;

@@ -195,8 +195,9 @@ impl Engine {
             // The lazy hook raises nothing else; should it, the request still fails rather than lie.
             _ => RequestError::CompileFailed { name: name.to_string(), reason: String::new() },
         })?;
-        self.record_lazily_compiled();
-        self.refresh_slot(slot);
+        let mut applier = self.applier();
+        applier.record_lazily_compiled();
+        applier.refresh_slot(slot);
         Ok(true)
     }
 

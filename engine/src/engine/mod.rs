@@ -30,6 +30,7 @@ use crate::tiers::lazy::Compiler;
 
 pub(crate) use apply::EntryContext;
 
+mod applier;
 mod apply;
 mod listing;
 mod undo;

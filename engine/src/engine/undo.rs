@@ -64,13 +64,13 @@ impl Engine {
             _ => {}
         }
         let operator = info.operator;
-        let invalidated = self.forget_bodies(name);
+        let invalidated = self.applier().forget_bodies(name);
         if let Some(current) = self.tables.index.entry(name).history.last_mut() {
             current.retired = true;
         }
-        self.bind(name, Binding::Unbound);
+        self.applier().bind(name, Binding::Unbound);
         self.tables.index.set_calls(name, Default::default());
-        self.invalidate(invalidated, name);
+        self.applier().invalidate(invalidated, name);
         self.tables.operators.remove(&operator);
         self.collect();
         Ok(())

@@ -130,6 +130,16 @@ async fn a_cell_shows_what_the_shell_shows_in_the_same_order() {
         out.contains("time: ") && out.contains("tier: many recompiled by the optimizing tier (inlined: sq)"),
         "{seen:?}"
     );
+    // `:set show` acts on code cells too, and a silent request gets a name of its own.
+    let seen = execute(&mut shell, &mut iopub, ":set show clif\ndef k(x) x + 1").await;
+    assert!(shown(&seen).join("").contains("; k, version 1"), "{seen:?}");
+    execute(&mut shell, &mut iopub, ":set show off").await;
+    let request = ExecuteRequest { silent: true, ..ExecuteRequest::new("def quiet(x) x".to_string()) };
+    let request: JupyterMessage = request.into();
+    shell.send(request.clone()).await.expect("send");
+    let _ = timeout(Duration::from_secs(20), shell.read()).await.expect("reply in time").expect("reply");
+    let seen = execute(&mut shell, &mut iopub, ":show quiet").await;
+    assert!(shown(&seen)[0].contains("from <silent 1>"), "{seen:?}");
     // 6. `evalue` is the first error, not the cascade after it.
     let (_, _, _, evalue) = execute_replied(&mut shell, &mut iopub, "def \u{3c0}(x) x").await;
     assert!(evalue.starts_with("unexpected character"), "{evalue}");

@@ -17,30 +17,11 @@ use std::cell::RefCell;
 use std::io::{self, Write};
 use std::rc::Rc;
 
+pub use kaleido_view::transcript::StepKind;
+use kaleido_view::transcript::{Step, transcript_text};
+
 /// The most output kept per entry; the rest is counted, not kept.
 const MAX_OUTPUT_PER_ENTRY: usize = 64 * 1024;
-
-/// What one recorded step was.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StepKind {
-    /// An entry that was compiled and ran (perhaps to a runtime error).
-    Ran,
-    /// An entry the compiler rejected: it changed nothing.
-    Rejected,
-    /// A `:` command; `replays` when running it again is part of rebuilding the session.
-    Command {
-        /// It changes the session (`:load`, `:forget`...), rather than only showing it or writing a file.
-        replays: bool,
-    },
-}
-
-/// One entry or command and what it printed.
-#[derive(Clone, Debug)]
-struct Step {
-    kind: StepKind,
-    text: String,
-    output: String,
-}
 
 /// Output captured while a step runs: what was kept, and how many bytes were dropped past the cap.
 #[derive(Default)]
@@ -138,43 +119,7 @@ impl Transcript {
 
     /// The transcript as a script: entries live, everything else as comments.
     pub fn render(&self) -> String {
-        let mut text = String::from(
-            "# A kaleido transcript (`:save --transcript`): every entry as typed, what it printed as `#` comments.\n\
-             # Run it with `kaleido --keep-going FILE` (an entry that failed at run time fails again).\n",
-        );
-        for step in &self.steps {
-            text.push('\n');
-            match step.kind {
-                StepKind::Ran | StepKind::Command { replays: true } => text.push_str(&format!("{}\n", step.text)),
-                StepKind::Rejected => text.push_str(&commented(&step.text, "(rejected) ")),
-                StepKind::Command { replays: false } => text.push_str(&commented(&step.text, "")),
-            }
-            text.push_str(&commented(step.output.trim_end(), ""));
-        }
-        text
-    }
-}
-
-/// `text` with every line turned into a comment, the first one prefixed with `label`. Every control
-/// character but the line ends (`\n`, `\r\n`) is written as an escape (a lone `\r` as `\r`, an escape
-/// character as `\u{1b}`): the lexer ends a comment at any `\r`, so nothing of `text` may stay raw.
-fn commented(text: &str, label: &str) -> String {
-    let mut out = String::new();
-    for (i, line) in text.lines().enumerate() {
-        let label = if i == 0 { label } else { "" };
-        let line: String = line.chars().map(escape_control).collect();
-        out.push_str(format!("# {label}{line}").trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-/// A control character (a tab aside) as an escape: `\r`, `\u{7}`.
-fn escape_control(c: char) -> String {
-    match c {
-        '\t' => "\t".to_string(),
-        c if c.is_control() => c.escape_default().to_string(),
-        c => c.to_string(),
+        transcript_text(&self.steps)
     }
 }
 
@@ -202,9 +147,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn colours_are_stripped_and_lines_commented() {
+    fn colours_are_stripped() {
         assert_eq!(strip_ansi("\u{1b}[31merror\u{1b}[0m: x"), "error: x");
-        assert_eq!(commented("a\n  b\n", "(rejected) "), "# (rejected) a\n#   b\n");
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //!   address is, and the names of the entries the front ends run.
 //! - [`inspect`] `:show`, `:diff`, `:list`, `:deps`, `:modules`, `:table`.
 //! - [`disasm`] `:asm` (annotated machine code, with iced-x86) and `:clif`.
-//! - [`save`] a session as a script (`:save`).
+//! - [`save`] a session as a script (`:save`); [`transcript`] a session's transcript as a script
+//!   (`:save --transcript`).
 #![deny(missing_docs, unreachable_pub)]
 
 pub mod disasm;
@@ -17,5 +18,6 @@ pub mod inspect;
 pub mod present;
 pub mod report;
 pub mod save;
+pub mod transcript;
 
 pub use kaleido_engine::format_value;

@@ -17,6 +17,8 @@ trap 'rm -rf "$jupyter_dir"' EXIT
 export JUPYTER_PATH="$jupyter_dir/share/jupyter"
 export JUPYTER_DATA_DIR="$jupyter_dir/data"
 export JUPYTER_RUNTIME_DIR="$jupyter_dir/runtime"
+# The kernels keep their history here, not in the user's own file.
+export KALEIDO_NOTEBOOK_HISTORY="$jupyter_dir/notebook-history.jsonl"
 "$venv/bin/jupyter" kernelspec list | grep -q "kaleido" || { echo "jupyter-tests: kernelspec not found" >&2; exit 1; }
 # `install --user` goes where Jupyter looks for the user's kernels, and `uninstall` takes it away again.
 JUPYTER_PATH="" "$kaleido" kernel install --user > /dev/null
@@ -28,4 +30,4 @@ if JUPYTER_PATH="" "$venv/bin/jupyter" kernelspec list | grep -q "$JUPYTER_DATA_
     exit 1
 fi
 cd "$root"
-"$venv/bin/python" -m unittest -v tests/jupyter/test_kernel.py tests/jupyter/test_notebooks.py
+"$venv/bin/python" -m unittest -v tests/jupyter/test_kernel.py tests/jupyter/test_protocol.py tests/jupyter/test_notebooks.py

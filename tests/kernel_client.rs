@@ -49,6 +49,8 @@ pub async fn start_kernel(name: &str) -> Kernel {
     std::fs::write(&file, serde_json::to_string(&info).expect("json")).expect("connection file");
     let process = std::process::Command::new(env!("CARGO_BIN_EXE_kaleido"))
         .args(["kernel", "--connection-file"])
+        // Its history goes beside its connection file, never into the user's own.
+        .env("KALEIDO_NOTEBOOK_HISTORY", dir.join("notebook-history.jsonl"))
         // Where the golden programs' `:load`s are relative to, as for the script runner.
         .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root"))
         .arg(&file)

@@ -32,6 +32,9 @@ class KaleidoKernelTests(jupyter_kernel_test.KernelTests):
     invalid_code_samples = ["1 + )", "def (x) x"]
     code_execute_result = [{"code": "6 * 7", "result": "42"}, {"code": "def sq(x) x * x\nsq(12)", "result": "144"}]
     code_inspect_sample = "sin"
+    # `search` is tested in test_protocol.py: jupyter-protocol 2.0.3 requires `unique` and `n` in a
+    # search request, which this suite leaves out, so the kernel never sees its searches.
+    supported_history_operations = ("tail", "range")
     code_generate_error = "not_defined_at_all(1)"
 
 

@@ -12,11 +12,13 @@
 use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use jupyter_protocol::{
-    CommInfoReply, CompleteReply, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteResult, ExecutionCount, HistoryReply,
-    InspectReply, IsCompleteReply, IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, Media, MediaType,
-    ReplyError, ReplyStatus, Status, StreamContent,
+    CommClose, CommInfoReply, CompleteReply, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteResult, ExecutionCount,
+    HistoryReply, InspectReply, IsCompleteReply, IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, Media,
+    MediaType, ReplyError, ReplyStatus, Status, StreamContent,
 };
 use kaleido_lang::Completeness;
 use kaleido_view::format_value;
@@ -24,6 +26,7 @@ use kaleido_view::inspect;
 use kaleido_view::present::Names;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::history::NotebookHistory;
 use super::info::kernel_info;
 use super::wire::{Incoming, Outgoing, Wires};
 use crate::commands::is_command_line;
@@ -172,12 +175,22 @@ impl Presenter for CellPresenter {
 
 /// Serves shell requests until shutdown.
 pub(crate) fn serve(session: &mut Session, streams: &Streams, cell: Rc<RefCell<CellState>>, wires: Wires) {
+    let Wires { incoming, outgoing } = wires;
+    let history = NotebookHistory::open();
+    let parent = streams.parent.clone();
     let mut kernel =
-        Kernel { session, parent: streams.parent.clone(), outgoing: wires.outgoing, count: 0, uncounted: 0, cell };
-    while let Ok(Incoming::Shell(message)) = wires.incoming.recv() {
-        kernel.handle(*message);
+        Kernel { session, parent, outgoing, incoming, count: 0, uncounted: 0, cell, history, stopping: false };
+    while !kernel.stopping {
+        match kernel.incoming.recv() {
+            Ok(Incoming::Shell(message, _)) => kernel.handle(*message),
+            Ok(Incoming::Shutdown) | Err(_) => break,
+        }
     }
 }
+
+/// How long, after a cell fails with `stop_on_error`, the engine thread waits for requests the socket
+/// had already received to be handed over (a handful of microseconds each).
+const HANDOVER: Duration = Duration::from_millis(5);
 
 struct Kernel<'s> {
     session: &'s mut Session,
@@ -189,16 +202,27 @@ struct Kernel<'s> {
     uncounted: usize,
     /// What the presenter knows of the running cell.
     cell: Rc<RefCell<CellState>>,
+    /// Requests from the socket side, in order.
+    incoming: mpsc::Receiver<Incoming>,
+    /// The inputs of this and earlier sessions (`history_request`).
+    history: NotebookHistory,
+    /// Shutdown arrived (while requests were being aborted): serve nothing more.
+    stopping: bool,
 }
 
 impl Kernel<'_> {
     fn handle(&mut self, message: JupyterMessage) {
+        let mut failed_at = None;
         *self.parent.borrow_mut() = Some(message.clone());
         self.iopub(Status::busy().as_child_of(&message));
         let reply: Option<JupyterMessage> = match &message.content {
             JupyterMessageContent::KernelInfoRequest(_) => Some(kernel_info().as_child_of(&message)),
             JupyterMessageContent::ExecuteRequest(request) => {
-                Some(self.execute(&request.code, request.silent, request.store_history).as_child_of(&message))
+                let reply = self.execute(&request.code, request.silent, request.store_history);
+                if request.stop_on_error && matches!(reply.status, ReplyStatus::Error) {
+                    failed_at = Some(Instant::now());
+                }
+                Some(reply.as_child_of(&message))
             }
             JupyterMessageContent::IsCompleteRequest(request) => {
                 Some(self.is_complete(&request.code).as_child_of(&message))
@@ -209,8 +233,15 @@ impl Kernel<'_> {
             JupyterMessageContent::InspectRequest(request) => {
                 Some(self.inspect(&request.code, request.cursor_pos).as_child_of(&message))
             }
-            JupyterMessageContent::HistoryRequest(_) => {
-                Some(HistoryReply { history: Vec::new(), status: ReplyStatus::Ok, error: None }.as_child_of(&message))
+            JupyterMessageContent::HistoryRequest(request) => {
+                let history = self.history.answer(request);
+                Some(HistoryReply { history, status: ReplyStatus::Ok, error: None }.as_child_of(&message))
+            }
+            // No comm target exists: the comm is closed at once, as ipykernel closes one it cannot open.
+            JupyterMessageContent::CommOpen(open) => {
+                let close = CommClose { comm_id: open.comm_id.clone(), data: Default::default() };
+                self.iopub(close.as_child_of(&message));
+                None
             }
             JupyterMessageContent::CommInfoRequest(_) => Some(
                 CommInfoReply { status: ReplyStatus::Ok, comms: Default::default(), error: None }.as_child_of(&message),
@@ -222,6 +253,39 @@ impl Kernel<'_> {
             let _ = self.outgoing.send(Outgoing::Shell(reply));
         }
         self.iopub(Status::idle().as_child_of(&message));
+        if let Some(failed_at) = failed_at {
+            self.abort_queued(failed_at);
+        }
+    }
+
+    /// After a cell failed (an error or an interrupt) with `stop_on_error`, the execute requests that
+    /// were queued behind it (received before it failed at `failed_at`) are answered `aborted` without
+    /// running, as ipykernel does: Run All stops at the error. A request received later runs as usual,
+    /// and so do other requests, in order.
+    fn abort_queued(&mut self, failed_at: Instant) {
+        while let Ok(incoming) = self.incoming.recv_timeout(HANDOVER) {
+            let Incoming::Shell(message, received) = incoming else {
+                self.stopping = true;
+                return;
+            };
+            if received > failed_at {
+                return self.handle(*message);
+            }
+            let JupyterMessageContent::ExecuteRequest(_) = &message.content else {
+                self.handle(*message);
+                continue;
+            };
+            self.iopub(Status::busy().as_child_of(&message));
+            let reply = ExecuteReply {
+                status: ReplyStatus::Aborted,
+                execution_count: ExecutionCount::new(self.count.max(1)),
+                payload: Vec::new(),
+                user_expressions: Some(Default::default()),
+                error: None,
+            };
+            let _ = self.outgoing.send(Outgoing::Shell(reply.as_child_of(&message)));
+            self.iopub(Status::idle().as_child_of(&message));
+        }
     }
 
     fn iopub(&self, message: JupyterMessage) {
@@ -242,6 +306,7 @@ impl Kernel<'_> {
         let counted = store_history && !silent;
         let origin = if counted {
             self.count += 1;
+            self.history.record(self.count, code);
             Origin::Cell(self.count)
         } else {
             self.uncounted += 1;

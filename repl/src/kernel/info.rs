@@ -24,7 +24,8 @@ pub(crate) fn kernel_info() -> KernelInfoReply {
         },
         banner: format!(
             "kaleido {version}: a notebook JIT for a Kaleidoscope-like language (every value is an f64). \
-             Lines starting with `:` are commands: `:help` lists them."
+             Lines starting with `:` are commands: `:help` lists them. kaleido reads no input from the notebook \
+             (it has no input builtin), so it never sends an input_request."
         ),
         help_links: vec![HelpLink {
             text: "The LLVM Kaleidoscope tutorial".to_string(),

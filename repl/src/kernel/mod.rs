@@ -10,6 +10,7 @@
 //! kernel again, with a fresh session.
 
 mod execute;
+mod history;
 mod info;
 mod install;
 mod wire;
@@ -64,6 +65,31 @@ pub fn main(args: Vec<String>) -> i32 {
     }
 }
 
+/// When the process that started the kernel dies (a notebook server killed with `kill -9`), the kernel
+/// ends too, rather than live on as an orphan: Jupyter names that process in `JPY_PARENT_PID`, as for
+/// ipykernel, and a thread checks twice a second that it is still the kernel's parent. The heartbeat
+/// alone cannot tell: nothing pings it once the server is gone.
+fn exit_with_parent() {
+    let Some(parent) = std::env::var("JPY_PARENT_PID").ok().and_then(|p| p.trim().parse::<u32>().ok()) else {
+        return;
+    };
+    if parent <= 1 {
+        return;
+    }
+    let watch = move || {
+        loop {
+            if std::os::unix::process::parent_id() != parent {
+                eprintln!("kaleido kernel: the process that started it ({parent}) is gone; exiting");
+                std::process::exit(0);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
+        }
+    };
+    if let Err(error) = std::thread::Builder::new().name("parent-watch".into()).spawn(watch) {
+        eprintln!("kaleido kernel: cannot watch the parent process ({error}); it will not exit with it");
+    }
+}
+
 /// Serves the notebook described by the connection file at `path` until it is shut down.
 fn run(path: &std::path::Path) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
@@ -73,6 +99,7 @@ fn run(path: &std::path::Path) -> anyhow::Result<()> {
         anyhow::bail!("signature scheme `{}` is not supported (only hmac-sha256)", info.signature_scheme);
     }
     let wires = wire::start(info)?;
+    exit_with_parent();
     let streams = execute::Streams::new(wires.outgoing.clone());
     let stdout = streams.writer(true);
     let program = {

@@ -18,8 +18,8 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 /// What the socket side hands the engine thread.
 pub(crate) enum Incoming {
-    /// A shell request, to handle in order.
-    Shell(Box<JupyterMessage>),
+    /// A shell request, to handle in order, and when the socket received it.
+    Shell(Box<JupyterMessage>, std::time::Instant),
     /// Shut down (the reply has been sent already).
     Shutdown,
 }
@@ -74,18 +74,24 @@ async fn serve(
     let shell = create_kernel_shell_connection(&info, &session).await?;
     let mut iopub = create_kernel_iopub_connection(&info, &session).await?;
     let mut control = create_kernel_control_connection(&info, &session).await?;
-    let _stdin = create_kernel_stdin_connection(&info, &session).await?;
+    // kaleido never asks for input (it has no input builtin), but the port the connection file names is
+    // bound and held, so no one else can take it.
+    let stdin = create_kernel_stdin_connection(&info, &session).await?;
     let mut heartbeat = create_kernel_heartbeat_connection(&info).await?;
     let (mut shell_send, mut shell_recv) = shell.split();
     let control_engine = to_engine.clone();
     Ok(async move {
         tokio::spawn(async move { while heartbeat.single_heartbeat().await.is_ok() {} });
+        tokio::spawn(async move {
+            let _held = stdin;
+            std::future::pending::<()>().await
+        });
         // Shell requests: checked, then queued for the engine thread.
         tokio::spawn(async move {
             loop {
                 match shell_recv.read().await {
                     Ok(message) => {
-                        if to_engine.send(Incoming::Shell(Box::new(message))).is_err() {
+                        if to_engine.send(Incoming::Shell(Box::new(message), std::time::Instant::now())).is_err() {
                             return;
                         }
                     }
@@ -152,5 +158,8 @@ async fn serve(
 /// A message that failed to parse or to verify is dropped; the log names the channel and the reason
 /// (never the key).
 fn log_dropped(channel: &str, error: &impl std::fmt::Display) {
-    eprintln!("kaleido kernel: dropped a message on {channel}: {error}");
+    // A signature that does not check comes back from `ring` as its bare `Unspecified`.
+    let reason = error.to_string();
+    let reason = if reason.contains("Unspecified") { "bad signature".to_string() } else { reason };
+    eprintln!("kaleido kernel: dropped a message on {channel}: {reason}");
 }

@@ -1,0 +1,131 @@
+"""The kaleido kernel against the messaging protocol, with jupyter_client (issue 25, item 1).
+
+A failed cell with `stop_on_error` aborts the requests queued behind it, as ipykernel does; the kernel
+exits when the process that started it dies; `history_request` answers what ran, across sessions; the
+stdin port is bound; a comm the kernel cannot open is closed. Run by scripts/jupyter-tests.sh, which
+installs the kernelspec of the binary under test into a temporary JUPYTER_PATH first.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from jupyter_client import KernelManager
+
+
+def start(env=None):
+    manager = KernelManager(kernel_name="kaleido")
+    manager.start_kernel(env={**os.environ, **(env or {})})
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    return manager, client
+
+
+def replies(client, ids, timeout=30):
+    """The shell replies to the requests `ids`, in that order."""
+    found = {}
+    deadline = time.monotonic() + timeout
+    while len(found) < len(ids) and time.monotonic() < deadline:
+        reply = client.get_shell_msg(timeout=timeout)
+        found[reply["parent_header"].get("msg_id")] = reply
+    return [found[i] for i in ids]
+
+
+def gone(pid):
+    """Whether process `pid` has ended (a zombie nobody reaped counts as ended)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return any(line.startswith("State:") and "Z" in line for line in status)
+    except FileNotFoundError:
+        return True
+
+
+class ProtocolTests(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.history = os.path.join(self.dir.name, "notebook-history.jsonl")
+        self.manager, self.client = start({"KALEIDO_NOTEBOOK_HISTORY": self.history})
+
+    def tearDown(self):
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+        self.dir.cleanup()
+
+    def test_an_error_aborts_the_requests_queued_behind_it(self):
+        ids = [self.client.execute(code) for code in ["nosuch(1)", "printd(2)", "printd(2)"]]
+        statuses = [r["content"]["status"] for r in replies(self.client, ids)]
+        self.assertEqual(statuses, ["error", "aborted", "aborted"])
+        # Later requests run again, and without stop_on_error nothing is aborted.
+        time.sleep(0.2)
+        ids = [self.client.execute("nosuch(1)", stop_on_error=False), self.client.execute("printd(2)")]
+        statuses = [r["content"]["status"] for r in replies(self.client, ids)]
+        self.assertEqual(statuses, ["error", "ok"])
+
+    def test_history_answers_what_ran_across_sessions(self):
+        for code in ["def h(x) x + 1", "h(2)"]:
+            replies(self.client, [self.client.execute(code)])
+        msg_id = self.client.history(hist_access_type="tail", n=2)
+        reply = replies(self.client, [msg_id])[0]["content"]
+        self.assertEqual([entry[1:] for entry in reply["history"]], [[1, "def h(x) x + 1"], [2, "h(2)"]])
+        first_session = reply["history"][0][0]
+        # A second kernel is a new session that finds the first one's inputs.
+        manager, client = start({"KALEIDO_NOTEBOOK_HISTORY": self.history})
+        try:
+            msg_id = client.history(hist_access_type="range", session=-1, start=1, stop=0)
+            earlier = replies(client, [msg_id])[0]["content"]["history"]
+            self.assertEqual(earlier, [[first_session, 1, "def h(x) x + 1"], [first_session, 2, "h(2)"]])
+            msg_id = client.history(hist_access_type="search", pattern="h(*", unique=True, n=10)
+            found = replies(client, [msg_id])[0]["content"]["history"]
+            self.assertEqual([entry[2] for entry in found], ["h(2)"])
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+
+    def test_the_stdin_port_is_bound(self):
+        port = self.manager.get_connection_info()["stdin_port"]
+        with socket.socket() as probe:
+            with self.assertRaises(OSError):
+                probe.bind(("127.0.0.1", port))
+
+    def test_a_comm_nobody_can_open_is_closed(self):
+        message = self.client.session.msg("comm_open", {"comm_id": "c1", "target_name": "nothing", "data": {}})
+        self.client.shell_channel.send(message)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            iopub = self.client.get_iopub_msg(timeout=20)
+            if iopub["msg_type"] == "comm_close":
+                self.assertEqual(iopub["content"]["comm_id"], "c1")
+                return
+        self.fail("no comm_close")
+
+
+class ParentTests(unittest.TestCase):
+    def test_the_kernel_exits_when_the_process_that_started_it_dies(self):
+        starter = (
+            "import sys, time\n"
+            "from jupyter_client import KernelManager\n"
+            "manager = KernelManager(kernel_name='kaleido')\n"
+            "manager.start_kernel()\n"
+            "print(manager.provisioner.process.pid, flush=True)\n"
+            "time.sleep(600)\n"
+        )
+        env = {**os.environ, "KALEIDO_NOTEBOOK_HISTORY": os.devnull}
+        parent = subprocess.Popen([sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True, env=env)
+        kernel = int(parent.stdout.readline())
+        parent.stdout.close()
+        self.assertFalse(gone(kernel))
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while not gone(kernel) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertTrue(gone(kernel), "the kernel outlived the process that started it")
+
+
+if __name__ == "__main__":
+    unittest.main()

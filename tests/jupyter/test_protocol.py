@@ -57,7 +57,10 @@ class ProtocolTests(unittest.TestCase):
         self.dir.cleanup()
 
     def test_an_error_aborts_the_requests_queued_behind_it(self):
-        ids = [self.client.execute(code) for code in ["nosuch(1)", "printd(2)", "printd(2)"]]
+        # The failing cell runs a moment first, as in Run All the later cells are queued while an earlier
+        # one runs: requests the kernel received before the failure are the ones aborted.
+        failing = "for i = 0, i < 30000000 in 0;\nnosuch(1)"
+        ids = [self.client.execute(code) for code in [failing, "printd(2)", "printd(2)"]]
         statuses = [r["content"]["status"] for r in replies(self.client, ids)]
         self.assertEqual(statuses, ["error", "aborted", "aborted"])
         # Later requests run again, and without stop_on_error nothing is aborted.
@@ -102,6 +105,52 @@ class ProtocolTests(unittest.TestCase):
                 self.assertEqual(iopub["content"]["comm_id"], "c1")
                 return
         self.fail("no comm_close")
+
+
+class IntrospectionTests(unittest.TestCase):
+    """Shift-Tab and Tab as IPython answers them (issue 25, item 2)."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        env = {"KALEIDO_NOTEBOOK_HISTORY": os.path.join(self.dir.name, "h.jsonl")}
+        self.manager, self.client = start(env)
+        code = "def g(x) x * 2\ndef binary^ 60 (a b) pow(a, b)\nvar total = 3"
+        replies(self.client, [self.client.execute(code)])
+
+    def tearDown(self):
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+        self.dir.cleanup()
+
+    def inspect(self, code, cursor, level=0):
+        return replies(self.client, [self.client.inspect(code, cursor, detail_level=level)])[0]["content"]
+
+    def complete(self, code, cursor=None):
+        cursor = len(code) if cursor is None else cursor
+        return replies(self.client, [self.client.complete(code, cursor)])[0]["content"]
+
+    def test_inspection_inside_a_call_on_operators_globals_and_builtins(self):
+        inside = self.inspect("g(1, ", 5)
+        self.assertTrue(inside["found"])
+        self.assertTrue(inside["data"]["text/plain"].startswith("g(x)"), inside)
+        for code, cursor in [("2 ^ 3", 2), ("binary^", 3), ("total + 1", 2), ("sin(1)", 1)]:
+            self.assertTrue(self.inspect(code, cursor)["found"], code)
+        brief, full = self.inspect("g", 1, 0), self.inspect("g", 1, 1)
+        self.assertNotIn("def g(x) x * 2", brief["data"]["text/plain"])
+        self.assertIn("def g(x) x * 2", full["data"]["text/plain"])
+
+    def test_completion_of_parameters_locals_names_and_command_arguments(self):
+        self.assertEqual(self.complete("def foo(alpha) al")["matches"], ["alpha"])
+        self.assertIn("width", self.complete("var width = 2 in wi")["matches"])
+        after_paren = self.complete("g(")["matches"]
+        self.assertIn("total", after_paren)
+        self.assertIn("g", after_paren)
+        partial = self.complete("1 + tot")
+        self.assertEqual((partial["matches"], partial["cursor_start"], partial["cursor_end"]), (["total"], 4, 7))
+        self.assertEqual(self.complete(":show g")["matches"], ["g"])
+        files = self.complete(":load exam")
+        self.assertEqual(files["matches"], ["examples/"])
+        self.assertEqual(files["cursor_start"], len(":load "))
 
 
 class ParentTests(unittest.TestCase):

@@ -28,10 +28,10 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::history::NotebookHistory;
 use super::info::kernel_info;
+use super::introspect;
 use super::wire::{Incoming, Outgoing, Wires};
 use crate::commands::is_command_line;
 use crate::evaluate::{Failure, Origin, Presenter, Shown, Source, run_source};
-use crate::helper::{completions, word_start};
 use crate::session::{EntryStatus, Session};
 
 /// The message being answered, which streams written meanwhile belong to.
@@ -230,9 +230,10 @@ impl Kernel<'_> {
             JupyterMessageContent::CompleteRequest(request) => {
                 Some(self.complete(&request.code, request.cursor_pos).as_child_of(&message))
             }
-            JupyterMessageContent::InspectRequest(request) => {
-                Some(self.inspect(&request.code, request.cursor_pos).as_child_of(&message))
-            }
+            JupyterMessageContent::InspectRequest(request) => Some(
+                self.inspect(&request.code, request.cursor_pos, request.detail_level.unwrap_or(0))
+                    .as_child_of(&message),
+            ),
             JupyterMessageContent::HistoryRequest(request) => {
                 let history = self.history.answer(request);
                 Some(HistoryReply { history, status: ReplyStatus::Ok, error: None }.as_child_of(&message))
@@ -347,47 +348,27 @@ impl Kernel<'_> {
     /// `complete_request`: commands at the start of a line, else keywords, functions and globals. Cursor
     /// positions count characters (Unicode code points), as Jupyter's do.
     fn complete(&mut self, code: &str, cursor: usize) -> CompleteReply {
-        let before: String = code.chars().take(cursor).collect();
-        let start = word_start(&before, |c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
-        let word = &before[start..];
-        let line_start = before[..start].rfind('\n').map_or(0, |i| i + 1);
-        let at_line_start = before[line_start..start].trim().is_empty();
-        let matches = completions(word, &Names::of(self.session.engine()), at_line_start);
-        let cursor_start = before[..start].chars().count();
+        let (matches, cursor_start, cursor_end) = introspect::complete(code, cursor, &Names::of(self.session.engine()));
         CompleteReply {
             matches,
             cursor_start,
-            cursor_end: cursor,
+            cursor_end,
             metadata: Default::default(),
             status: ReplyStatus::Ok,
             error: None,
         }
     }
 
-    /// `inspect_request`: the `:show` text of the name under the cursor.
-    fn inspect(&mut self, code: &str, cursor: usize) -> InspectReply {
-        let chars: Vec<char> = code.chars().collect();
-        let in_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-        let cursor = cursor.min(chars.len());
-        let start = (0..cursor).rev().take_while(|&i| in_word(chars[i])).last().unwrap_or(cursor);
-        let end = (cursor..chars.len()).take_while(|&i| in_word(chars[i])).last().map_or(cursor, |i| i + 1);
-        let name: String = chars[start..end].iter().collect();
-        match inspect::show(self.session.engine(), &name) {
-            Ok(text) if !name.is_empty() => InspectReply {
-                found: true,
-                data: Media::new(vec![MediaType::Plain(text)]),
-                metadata: Default::default(),
-                status: ReplyStatus::Ok,
-                error: None,
-            },
-            _ => InspectReply {
-                found: false,
-                data: Media::default(),
-                metadata: Default::default(),
-                status: ReplyStatus::Ok,
-                error: None,
-            },
-        }
+    /// `inspect_request`: the `:show` text of what is at the cursor (see `introspect::inspect_target`), at
+    /// detail level 0 (what it is, who calls it) or 1 (every version's source too).
+    fn inspect(&mut self, code: &str, cursor: usize, detail_level: usize) -> InspectReply {
+        let target = introspect::inspect_target(code, cursor);
+        let shown = target.and_then(|name| inspect::show(self.session.engine(), &name).ok());
+        let (found, data) = match shown {
+            Some(text) => (true, Media::new(vec![MediaType::Plain(introspect::at_detail(&text, detail_level))])),
+            None => (false, Media::default()),
+        };
+        InspectReply { found, data, metadata: Default::default(), status: ReplyStatus::Ok, error: None }
     }
 }
 

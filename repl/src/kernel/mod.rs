@@ -13,6 +13,7 @@ mod execute;
 mod history;
 mod info;
 mod install;
+mod introspect;
 mod wire;
 
 use std::path::PathBuf;

@@ -173,6 +173,13 @@ async fn a_message_signed_with_another_key_is_dropped() {
     // It did not run, and the kernel still serves the real client.
     let seen = execute(&mut shell, &mut iopub, "f(1)").await;
     assert!(seen.iter().any(|(kind, _)| kind == "error"), "{seen:?}");
+    // The log says why it was dropped, in words (not `ring`'s bare `Unspecified`).
+    let mut kernel = kernel;
+    let _ = kernel.process.kill();
+    let mut log = String::new();
+    let stderr = kernel.process.stderr.take().expect("the kernel's stderr is piped");
+    std::io::Read::read_to_string(&mut { stderr }, &mut log).expect("the log");
+    assert!(log.contains("dropped a message on shell: bad signature"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,6 @@
 //! unless the script runs with `--keep-going`.
 
 use std::io::Write;
-
 use std::path::Path;
 
 use kaleido_engine::{Rejected, RuntimeErrorKind, io_reason};
@@ -166,8 +165,14 @@ fn run_timed(session: &mut Session, origin: &Origin, text: &str) {
 
 /// Evaluates one shell entry, named `<repl:N>`, and shows what happened.
 pub fn eval_shell_entry(session: &mut Session, text: &str) -> EntryStatus {
+    recorded(session, text, |session| shell_entry_unrecorded(session, text))
+}
+
+/// Runs `run` as one step of the transcript (`:save --transcript`), whose text is `text`: a step begun
+/// inside another (a `:load`'s items, a shell entry's) is part of it.
+fn recorded(session: &mut Session, text: &str, run: impl FnOnce(&mut Session) -> EntryStatus) -> EntryStatus {
     session.transcript.begin();
-    let status = shell_entry_unrecorded(session, text);
+    let status = run(session);
     let kind = if status == EntryStatus::CompileError { StepKind::Rejected } else { StepKind::Ran };
     session.transcript.end(text, kind);
     status
@@ -257,13 +262,9 @@ pub(crate) fn report(session: &mut Session, failure: &Failure) {
 /// Runs one item (`whole.text[span]`) as an entry and shows what happened.
 fn run_item(session: &mut Session, origin: &Origin, whole: &SourceText<'_>, span: Span, line: usize) -> EntryStatus {
     let entry_name = origin.entry_name(line);
-    let text = &whole.text[span.range()];
-    // Recorded for `:save --transcript` (a step begun inside a `:load` or a shell entry is part of it).
-    session.transcript.begin();
-    let status = eval_and_show(session, origin, &entry_name, whole, span, line);
-    let kind = if status == EntryStatus::CompileError { StepKind::Rejected } else { StepKind::Ran };
-    session.transcript.end(text, kind);
-    status
+    recorded(session, &whole.text[span.range()], |session| {
+        eval_and_show(session, origin, &entry_name, whole, span, line)
+    })
 }
 
 /// Evaluates one entry and shows its warnings, values and failure as they come, then its code, timing
@@ -278,8 +279,8 @@ fn eval_and_show(
 ) -> EntryStatus {
     let (text, offset) = (&whole.text[span.range()], span.start as usize);
     let silenced = followed_by_semicolon(&whole.text[span.end as usize..]);
-    let mut shower = ItemShower::new(origin, whole, offset, line, session.tail && silenced.is_none());
-    shower.silenced = silenced.is_some() || session.options().quiet;
+    let mut shower = ItemShower::new(origin, whole, offset, line, session.tail && !silenced);
+    shower.silenced = silenced || session.options().quiet;
     let result = {
         let Session { engine, out, err, presenter, .. } = &mut *session;
         engine
@@ -383,20 +384,19 @@ pub fn command_lines(text: &str) -> Vec<Span> {
     spans
 }
 
-/// Where the `;` that ends an item is, if the next thing after it (past spaces and `#` comments) is one:
-/// that `;` silences the item's value. Only the text up to that token is read, so a script of many items
-/// costs linear time.
-pub(crate) fn followed_by_semicolon(rest: &str) -> Option<usize> {
-    let mut chars = rest.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
+/// Whether the next thing after an item (past spaces and `#` comments) is a `;`, which silences the
+/// item's value. Only the text up to that token is read, so a script of many items costs linear time.
+pub(crate) fn followed_by_semicolon(rest: &str) -> bool {
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
-            ';' => return Some(at),
-            '#' => while chars.next_if(|&(_, c)| c != '\n' && c != '\r').is_some() {},
+            ';' => return true,
+            '#' => while chars.next_if(|&c| c != '\n' && c != '\r').is_some() {},
             c if c.is_whitespace() => {}
-            _ => return None,
+            _ => return false,
         }
     }
-    None
+    false
 }
 
 #[cfg(test)]
@@ -413,7 +413,7 @@ mod tests {
             ("", false),
             ("# only a comment", false),
         ] {
-            assert_eq!(followed_by_semicolon(rest).is_some(), silenced, "{rest:?}");
+            assert_eq!(followed_by_semicolon(rest), silenced, "{rest:?}");
         }
     }
 }

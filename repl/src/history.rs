@@ -12,14 +12,26 @@ pub fn history_path() -> Option<PathBuf> {
 
 /// As [`history_path`], reading the environment through `var` (for tests).
 pub fn history_path_from(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
-    if let Some(path) = var("KALEIDO_HISTORY").filter(|p| !p.is_empty()) {
+    data_file(var, "KALEIDO_HISTORY", "history")
+}
+
+/// Where kaleido keeps the per-user file `name` (the shell's history, the notebook's): the path in the
+/// variable `override_var` if set, else `$XDG_DATA_HOME/kaleido/NAME`, else
+/// `~/.local/share/kaleido/NAME`; `None` when there is no home either. The environment is read through
+/// `var`.
+pub(crate) fn data_file(
+    var: impl Fn(&str) -> Option<std::ffi::OsString>,
+    override_var: &str,
+    name: &str,
+) -> Option<PathBuf> {
+    if let Some(path) = var(override_var).filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(path));
     }
     let data = match var("XDG_DATA_HOME").filter(|p| !p.is_empty()) {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(var("HOME").filter(|p| !p.is_empty())?).join(".local/share"),
     };
-    Some(data.join("kaleido").join("history"))
+    Some(data.join("kaleido").join(name))
 }
 
 #[cfg(test)]

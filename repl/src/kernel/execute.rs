@@ -154,7 +154,8 @@ impl Presenter for CellPresenter {
         let _ = err.flush();
         let mut state = self.state.borrow_mut();
         if state.failure.is_some() {
-            // A later failure (a `--keep-going` script inside the cell) is shown, not raised.
+            // A later failure is shown, not raised: a `:load` that stopped at an error reports that error,
+            // then fails itself ("stopped at the error above").
             let _ = err.write_all(failure.rendered.as_bytes());
             let _ = err.flush();
             return;

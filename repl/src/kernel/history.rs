@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use jupyter_protocol::{HistoryEntry, HistoryRequest};
 
-use crate::source_file::{MAX_HISTORY_BYTES, read_bounded};
+use crate::history::data_file;
+use crate::source_file::MAX_HISTORY_BYTES;
 
 /// One stored input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,28 +31,35 @@ pub(crate) struct NotebookHistory {
     lines: Vec<Line>,
     /// This kernel's session number: one more than any in the file.
     session: usize,
-    file: Option<PathBuf>,
+    /// The file, opened for appending once, at start-up (`None`: there is none, or it cannot be written).
+    file: Option<std::fs::File>,
 }
 
 impl NotebookHistory {
     /// The history in the user's file (none when there is nowhere to keep one).
     pub(crate) fn open() -> NotebookHistory {
-        NotebookHistory::at(path_from(|name| std::env::var_os(name)))
+        NotebookHistory::at(data_file(
+            |name| std::env::var_os(name),
+            "KALEIDO_NOTEBOOK_HISTORY",
+            "notebook-history.jsonl",
+        ))
     }
 
     /// The history kept in `file`.
-    fn at(file: Option<PathBuf>) -> NotebookHistory {
-        let lines = file.as_deref().map(load).unwrap_or_default();
+    fn at(path: Option<PathBuf>) -> NotebookHistory {
+        let lines = path.as_deref().map(load).unwrap_or_default();
         let session = lines.iter().map(|l| l.session).max().unwrap_or(0) + 1;
+        let file = path.and_then(|path| open_for_appending(&path).ok());
         NotebookHistory { lines, session, file }
     }
 
     /// Records that cell `line` of this session was `input`; a file that cannot be written is left alone.
     pub(crate) fn record(&mut self, line: usize, input: &str) {
         let entry = Line { session: self.session, line, input: input.to_string() };
-        if let Some(file) = &self.file {
+        if let Some(file) = &mut self.file {
             let json = serde_json::json!({"session": entry.session, "line": entry.line, "input": entry.input});
-            let _ = append(file, &format!("{json}\n"));
+            // One `write` per line, in append mode: kernels sharing the file interleave whole lines.
+            let _ = file.write_all(format!("{json}\n").as_bytes());
         }
         self.lines.push(entry);
     }
@@ -137,40 +145,27 @@ fn load(file: &Path) -> Vec<Line> {
         .collect()
 }
 
-/// The last [`MAX_HISTORY_BYTES`] of `file`, from the first whole line on.
+/// The last [`MAX_HISTORY_BYTES`] of `file`, from the first whole line on (all of it when it is smaller).
 fn read_tail(file: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::{Read, Seek, SeekFrom};
     let mut handle = std::fs::File::open(file)?;
-    let size = handle.metadata()?.len();
-    if size <= MAX_HISTORY_BYTES {
-        return read_bounded(file, MAX_HISTORY_BYTES).map_err(|e| std::io::Error::other(e.to_string()));
-    }
-    handle.seek(SeekFrom::Start(size - MAX_HISTORY_BYTES))?;
+    let skipped = handle.metadata()?.len().saturating_sub(MAX_HISTORY_BYTES);
+    handle.seek(SeekFrom::Start(skipped))?;
     let mut bytes = Vec::new();
     handle.take(MAX_HISTORY_BYTES).read_to_end(&mut bytes)?;
+    if skipped == 0 {
+        return Ok(bytes);
+    }
     let first_line = bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| i + 1);
     Ok(bytes.split_off(first_line))
 }
 
-/// Appends `text` to `file`, making its directory if needed.
-fn append(file: &Path, text: &str) -> std::io::Result<()> {
+/// `file` opened for appending, its directory made if needed.
+fn open_for_appending(file: &Path) -> std::io::Result<std::fs::File> {
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut handle = std::fs::OpenOptions::new().create(true).append(true).open(file)?;
-    handle.write_all(text.as_bytes())
-}
-
-/// Where the history is kept, reading the environment through `var`.
-fn path_from(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<PathBuf> {
-    if let Some(path) = var("KALEIDO_NOTEBOOK_HISTORY").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
-    }
-    let data = match var("XDG_DATA_HOME").filter(|p| !p.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(var("HOME").filter(|p| !p.is_empty())?).join(".local/share"),
-    };
-    Some(data.join("kaleido").join("notebook-history.jsonl"))
+    std::fs::OpenOptions::new().create(true).append(true).open(file)
 }
 
 #[cfg(test)]

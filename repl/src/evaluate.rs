@@ -58,14 +58,9 @@ pub struct Ran {
 pub fn run_source(session: &mut Session, source: &Source<'_>) -> Ran {
     let Some(pieces) = pieces(session, source.text) else {
         session.engine().interrupt_handle().clear();
-        let failure = Failure {
-            status: EntryStatus::Interrupted,
-            message: "interrupted while reading the source; nothing of it ran".to_string(),
-            rendered: format!(
-                "{}: error: interrupted while reading the script; nothing of it ran\n",
-                source.origin.name()
-            ),
-        };
+        let message = "interrupted while reading the script; nothing of it ran".to_string();
+        let rendered = format!("{}: error: {message}\n", source.origin.name());
+        let failure = Failure { status: EntryStatus::Interrupted, message, rendered };
         report(session, &failure);
         return Ran { status: EntryStatus::Interrupted, quit: false };
     };

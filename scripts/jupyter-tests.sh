@@ -13,7 +13,7 @@ if [ ! -x "$kaleido" ]; then
 fi
 jupyter_dir="$(mktemp -d)"
 trap 'rm -rf "$jupyter_dir"' EXIT
-"$kaleido" kernel install --prefix "$jupyter_dir" > /dev/null
+"$kaleido" kernel install --prefix "$jupyter_dir" --python "$venv/bin/python" > /dev/null
 export JUPYTER_PATH="$jupyter_dir/share/jupyter"
 export JUPYTER_DATA_DIR="$jupyter_dir/data"
 export JUPYTER_RUNTIME_DIR="$jupyter_dir/runtime"
@@ -21,7 +21,7 @@ export JUPYTER_RUNTIME_DIR="$jupyter_dir/runtime"
 export KALEIDO_NOTEBOOK_HISTORY="$jupyter_dir/notebook-history.jsonl"
 "$venv/bin/jupyter" kernelspec list | grep -q "kaleido" || { echo "jupyter-tests: kernelspec not found" >&2; exit 1; }
 # `install --user` goes where Jupyter looks for the user's kernels, and `uninstall` takes it away again.
-JUPYTER_PATH="" "$kaleido" kernel install --user > /dev/null
+JUPYTER_PATH="" "$kaleido" kernel install --user --no-lexer > /dev/null
 JUPYTER_PATH="" "$venv/bin/jupyter" kernelspec list | grep -q "$JUPYTER_DATA_DIR/kernels/kaleido" \
     || { echo "jupyter-tests: --user kernelspec not listed" >&2; exit 1; }
 "$kaleido" kernel uninstall --user > /dev/null
@@ -30,4 +30,5 @@ if JUPYTER_PATH="" "$venv/bin/jupyter" kernelspec list | grep -q "$JUPYTER_DATA_
     exit 1
 fi
 cd "$root"
-"$venv/bin/python" -m unittest -v tests/jupyter/test_kernel.py tests/jupyter/test_protocol.py tests/jupyter/test_notebooks.py
+"$venv/bin/python" -m unittest -v tests/jupyter/test_kernel.py tests/jupyter/test_protocol.py \
+    tests/jupyter/test_pictures.py tests/jupyter/test_highlighting.py tests/jupyter/test_notebooks.py

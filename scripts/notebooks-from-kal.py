@@ -4,9 +4,13 @@ examples/notebooks/02-redefinition.ipynb. Outputs are filled in by running the n
 KALEIDO_BLESS=1 (scripts/jupyter-tests.sh).
 """
 
+import re
 import sys
 
 import nbformat
+
+# A tutorial's "Run it with: cargo run ... FILE" line, which a notebook says its own way.
+RUN_IT = re.compile(r"^Run it with:\s*(.*)$", re.MULTILINE)
 
 
 def cells_of(text):
@@ -35,6 +39,13 @@ def cells_of(text):
 def main(source, target):
     with open(source, encoding="utf-8") as f:
         cells = cells_of(f.read())
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            cell.source = RUN_IT.sub(
+                lambda m: "Run the cells in order (Shift-Enter), or all of them with Run → Run All Cells. "
+                f"The same tutorial runs as a script: `{m.group(1).strip()}`.",
+                cell.source,
+            )
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "kaleido", "display_name": "kaleido", "language": "kaleido"}
     notebook.metadata["language_info"] = {"name": "kaleido", "file_extension": ".kal"}

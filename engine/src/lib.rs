@@ -36,6 +36,9 @@ mod tables;
 mod tiers;
 
 pub use backend::{CompileStats, StubKind, host_triple};
+pub use base::drawing::{
+    Drawing, DrawingError, MAX_IMAGE_SIDE, MAX_PIXELS, MAX_POINTS, MAX_SERIES, PixelImage, Series,
+};
 pub use base::error::{CallSite, Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 pub use base::ids::{CodeAddr, EntryId};
 pub use base::options::{DEFAULT_HOT_CALLS, EngineOptions, JitMode, Tier};

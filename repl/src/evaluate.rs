@@ -14,8 +14,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use kaleido_engine::{Rejected, RuntimeErrorKind, io_reason};
+use kaleido_engine::{Drawing, Rejected, RuntimeErrorKind, io_reason};
 use kaleido_lang::Span;
+use kaleido_view::picture;
 use kaleido_view::present::SourceText;
 use kaleido_view::report::timing_line;
 
@@ -109,8 +110,19 @@ fn run_command_piece(session: &mut Session, origin: &Origin, line_text: &str, li
         Action::Done => Ok(Next::Continue),
         Action::Quit => Ok(Next::Quit),
         Action::Time(text) => {
-            run_timed(session, origin, &text);
+            session.time_next = true;
+            run_as_part(session, origin, ":time", &text);
+            session.time_next = false;
             Ok(Next::Continue)
+        }
+        Action::Plot(request) => {
+            session.plot_next = Some(request.frame);
+            let status = run_as_part(session, origin, ":plot", &request.code);
+            session.plot_next = None;
+            match status {
+                EntryStatus::Ok => Ok(Next::Continue),
+                _ => Ok(Next::Failed),
+            }
         }
         Action::Load { file, shown, text } => {
             let status = run_file(session, &file, &shown, &text, false, false)?;
@@ -140,22 +152,15 @@ fn run_command_piece(session: &mut Session, origin: &Origin, line_text: &str, li
     }
 }
 
-/// Runs `text` for `:time`, reporting where its time went: as part of the source that ran the command (a
-/// notebook cell, a script), or as a new shell entry when typed at the prompt.
-fn run_timed(session: &mut Session, origin: &Origin, text: &str) {
-    session.time_next = true;
+/// Runs `text` for the command `command` (`:time`, `:plot`): as part of the source that ran the command (a
+/// notebook cell, a script, where its entries are named `<:time>`), or as a new shell entry when typed at
+/// the prompt.
+fn run_as_part(session: &mut Session, origin: &Origin, command: &str, text: &str) -> EntryStatus {
     match origin {
-        Origin::File(_) => {
-            run_source(session, &Source::new(Origin::File("<:time>".to_string()), text));
-        }
-        Origin::Cell(_) | Origin::Uncounted(_) => {
-            run_source(session, &Source::new(origin.clone(), text));
-        }
-        Origin::Shell(_) | Origin::ShellCommand => {
-            shell_entry_unrecorded(session, text);
-        }
+        Origin::File(_) => run_source(session, &Source::new(Origin::File(format!("<{command}>")), text)).status,
+        Origin::Cell(_) | Origin::Uncounted(_) => run_source(session, &Source::new(origin.clone(), text)).status,
+        Origin::Shell(_) | Origin::ShellCommand => shell_entry_unrecorded(session, text),
     }
-    session.time_next = false;
 }
 
 /// Evaluates one shell entry, named `<repl:N>`, and shows what happened.
@@ -301,6 +306,11 @@ fn eval_and_show(
             EntryStatus::CompileError
         }
         Ok(outcome) => {
+            if let Some(drawing) = &outcome.drawing
+                && let Err(error) = show_pictures(session, drawing)
+            {
+                return output_failed(session, &io_reason(&error));
+            }
             if session.options().timing || std::mem::take(&mut session.time_next) {
                 let _ = session.out.write_all(timing_line(&outcome.timing).as_bytes());
             }
@@ -323,6 +333,31 @@ fn eval_and_show(
             status
         }
     }
+}
+
+/// Shows what an entry drew, labelled by `:plot` when it asked; with `:set pictures DIR`, each picture is
+/// also written there as a PNG file, named in the output.
+fn show_pictures(session: &mut Session, drawing: &Drawing) -> std::io::Result<()> {
+    let pictures = match &session.plot_next {
+        Some(frame) => frame.pictures(drawing),
+        None => picture::pictures_of(drawing),
+    };
+    let colour = session.options().picture_color;
+    for picture in &pictures {
+        let Session { out, presenter, .. } = &mut *session;
+        presenter.picture(&mut **out, picture, colour)?;
+        if let Some((dir, count)) = &mut session.pictures {
+            *count += 1;
+            let file = dir.join(format!("picture-{count}.png"));
+            let written = (picture::png(picture).map_err(|e| e.to_string()))
+                .and_then(|png| crate::commands::write_atomically(&file, &png));
+            match written {
+                Ok(()) => writeln!(session.out, "picture written to {}", file.display())?,
+                Err(reason) => writeln!(session.err, "warning: cannot write {}: {reason}", file.display())?,
+            }
+        }
+    }
+    session.out.flush()
 }
 
 /// Says once, plainly, that output cannot be written; whoever runs the session then stops.

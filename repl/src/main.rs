@@ -60,6 +60,10 @@ struct Cli {
     /// environment variable `KALEIDO_PERF_MAP=1` does the same.
     #[arg(long)]
     perf_map: bool,
+    /// Also write every picture a program draws (`pixel`, `plotpoint`, `:plot`) as a PNG file into DIR,
+    /// named in the output (`:set pictures DIR` in the shell).
+    #[arg(long, value_name = "DIR")]
+    pictures: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -87,7 +91,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
     // Diagnostics go to stderr: colour them when it is a terminal, as rustc does, unless NO_COLOR is set.
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let color = std::io::stderr().is_terminal() && !no_color;
+    // Pictures go to stdout: colour them when that is a terminal.
+    let picture_color = std::io::stdout().is_terminal() && !no_color;
     let show_code = cli.emit.unwrap_or_default();
     let options = SessionOptions {
         prelude: !cli.no_prelude,
@@ -98,6 +105,8 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         timing: false,
         perf_map: cli.perf_map,
         tier: cli.tier,
+        pictures: cli.pictures.clone(),
+        picture_color,
     };
     let stdout = Stdout::detect();
     let closed_or_open = stdout.writer();

@@ -6,6 +6,7 @@
 use std::io::Write;
 
 use kaleido_engine::{Event, ItemOutcome, format_value};
+use kaleido_view::picture::{Picture, text};
 use kaleido_view::present::{SourceText, describe_item};
 
 /// How an entry ended, for exit codes.
@@ -91,6 +92,9 @@ pub trait Presenter {
     fn value(&mut self, out: &mut dyn Write, shown: Shown<'_>) -> std::io::Result<()>;
     /// Shows a failure (called once for each; a source stops at its first unless it keeps going).
     fn failure(&mut self, err: &mut dyn Write, failure: &Failure);
+    /// Shows a picture an entry drew (after the entry's values, before its failure); `colour` says
+    /// whether text may use colour escapes.
+    fn picture(&mut self, out: &mut dyn Write, picture: &Picture, colour: bool) -> std::io::Result<()>;
 }
 
 /// The shell's and the scripts' presenter: text on the session's writers. A shell value is labelled
@@ -110,6 +114,11 @@ impl Presenter for TextPresenter {
     fn failure(&mut self, err: &mut dyn Write, failure: &Failure) {
         let _ = err.write_all(failure.rendered.as_bytes());
         let _ = err.flush();
+    }
+
+    fn picture(&mut self, out: &mut dyn Write, picture: &Picture, colour: bool) -> std::io::Result<()> {
+        out.write_all(text(picture, colour).as_bytes())?;
+        out.flush()
     }
 }
 

@@ -30,6 +30,10 @@ pub struct SessionOptions {
     pub perf_map: bool,
     /// How much Cranelift optimizes (`--tier`).
     pub tier: Tier,
+    /// Also write every picture as a PNG file into this directory (`--pictures`, `:set pictures`).
+    pub pictures: Option<std::path::PathBuf>,
+    /// Draw pictures in colour (stdout is a terminal, unless `NO_COLOR` is set).
+    pub picture_color: bool,
 }
 
 /// Which code to print for every new definition.
@@ -68,6 +72,8 @@ impl Default for SessionOptions {
             timing: false,
             perf_map: false,
             tier: Tier::Baseline,
+            pictures: None,
+            picture_color: false,
         }
     }
 }
@@ -88,6 +94,11 @@ pub struct Session {
     pub transcript: Transcript,
     /// Report the timing of the next entry (`:time`).
     pub(crate) time_next: bool,
+    /// How to label what the next entry draws (`:plot`).
+    pub(crate) plot_next: Option<kaleido_view::picture::PlotFrame>,
+    /// Where pictures are also written as PNG files (`:set pictures DIR`, `--pictures DIR`), and how
+    /// many have been.
+    pub(crate) pictures: Option<(std::path::PathBuf, u32)>,
     /// How values and failures are shown (the shell's and scripts' text, or the notebook's messages).
     pub(crate) presenter: Box<dyn Presenter>,
     /// Whether the piece running now is the last of every source around it (a cell's result).
@@ -117,6 +128,7 @@ impl Session {
         let mut err = err;
         let engine = new_engine(&options, make_program_output(), &mut err)?;
         crate::interrupt::register(engine.interrupt_handle());
+        let pictures = options.pictures.clone().map(|dir| (dir, 0));
         Ok(Session {
             engine,
             options,
@@ -126,6 +138,8 @@ impl Session {
             entries: 0,
             transcript,
             time_next: false,
+            plot_next: None,
+            pictures,
             presenter: Box::new(TextPresenter),
             tail: true,
             scripts_running: 0,

@@ -9,12 +9,14 @@
 //!   address is, and the names of the entries the front ends run.
 //! - [`inspect`] `:show`, `:diff`, `:list`, `:deps`, `:modules`, `:table`.
 //! - [`disasm`] `:asm` (annotated machine code, with iced-x86) and `:clif`.
+//! - [`picture`] what a program drew (`pixel`, `plotpoint`, `:plot`) as SVG, PNG and text.
 //! - [`save`] a session as a script (`:save`); [`transcript`] a session's transcript as a script
 //!   (`:save --transcript`).
 #![deny(missing_docs, unreachable_pub)]
 
 pub mod disasm;
 pub mod inspect;
+pub mod picture;
 pub mod present;
 pub mod report;
 pub mod save;

@@ -53,6 +53,9 @@ pub enum RuntimeErrorKind {
         /// Why.
         reason: String,
     },
+    /// `pixel` or `plotpoint` was called with arguments it cannot draw.
+    #[error("{0}")]
+    Drawing(#[from] crate::base::drawing::DrawingError),
     /// The program's output could not be written (a closed pipe, a full disk), so it was stopped.
     #[error("cannot write the program's output: {reason}")]
     OutputFailed {

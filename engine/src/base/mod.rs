@@ -1,7 +1,8 @@
-//! What every layer above shares: the newtype ids (`ids`), the typed errors (`error` for entries,
+//! What every layer above shares: what programs draw (`drawing`), the newtype ids (`ids`), the typed errors (`error` for entries,
 //! `request_error` for the other requests), the options an engine is made with (`options`) and the map of
 //! JIT code for profilers (`perf_map`).
 
+pub(crate) mod drawing;
 pub(crate) mod error;
 pub(crate) mod ids;
 pub(crate) mod options;

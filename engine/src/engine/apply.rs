@@ -101,6 +101,8 @@ impl Engine {
             outcome.error = error;
         }
         outcome.warnings[warned..].iter().for_each(|warning| observer(Event::Warning(warning)));
+        // What the entry drew is shown at its end, with what it drew before an error too.
+        outcome.drawing = self.runtime.take_drawing();
         self.record_module(entry, &outcome, code_bytes, &eager);
         outcome
     }
@@ -227,6 +229,7 @@ impl Engine {
                 RuntimeErrorKind::CompileFailed { name: slot_key(slot).0, reason }
             }
             Raised::OutputFailed { reason } => RuntimeErrorKind::OutputFailed { reason },
+            Raised::Drawing(error) => RuntimeErrorKind::Drawing(error),
             Raised::StackOverflow => RuntimeErrorKind::StackOverflow,
             Raised::Interrupted => RuntimeErrorKind::Interrupted,
         };

@@ -13,6 +13,7 @@ use kaleido_lang::parser::Parsed;
 use kaleido_lang::{Completeness, Diagnostic, Limits, Operators, Span, analyze_until, has_errors};
 
 use crate::backend::{Backend, CompileStats};
+use crate::base::drawing::Drawing;
 use crate::base::error::{Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 use crate::base::ids::EntryId;
 use crate::base::options::{EngineOptions, JitMode, Tier};
@@ -83,6 +84,8 @@ pub struct Outcome {
     pub error: Option<RuntimeError>,
     /// Where the entry's time went.
     pub timing: EntryTiming,
+    /// What the entry drew with `pixel` and `plotpoint`, if anything (also when an error stopped it).
+    pub drawing: Option<Drawing>,
 }
 
 /// A change of tier, recorded while tracing is on ([`Engine::set_trace_tiers`]): nothing is printed

@@ -1,4 +1,4 @@
-//! The runtime module's builtins: `putchard`, `printd` and libm, resolved for every entry and called
+//! The runtime module's builtins: `putchard`, `printd`, `pixel`, `plotpoint` and libm, resolved for every entry and called
 //! directly (never through the table). This table is the one list of them.
 
 use crate::runtime::RuntimeState;
@@ -18,6 +18,8 @@ enum BuiltinCode {
     Output(unsafe extern "C" fn(*const RuntimeState, f64) -> f64),
     Unary(extern "C" fn(f64) -> f64),
     Binary(extern "C" fn(f64, f64) -> f64),
+    /// Draws: takes the runtime state first, then three values.
+    Draw(unsafe extern "C" fn(*const RuntimeState, f64, f64, f64) -> f64),
 }
 
 impl Builtin {
@@ -26,6 +28,7 @@ impl Builtin {
         match self.code {
             BuiltinCode::Output(_) | BuiltinCode::Unary(_) => 1,
             BuiltinCode::Binary(_) => 2,
+            BuiltinCode::Draw(_) => 3,
         }
     }
 
@@ -35,17 +38,22 @@ impl Builtin {
             BuiltinCode::Output(f) => f as usize,
             BuiltinCode::Unary(f) => f as usize,
             BuiltinCode::Binary(f) => f as usize,
+            BuiltinCode::Draw(f) => f as usize,
         }
     }
 
     /// Whether the runtime state's address is passed first.
     pub(crate) fn takes_state(&self) -> bool {
-        matches!(self.code, BuiltinCode::Output(_))
+        matches!(self.code, BuiltinCode::Output(_) | BuiltinCode::Draw(_))
     }
 }
 
 const fn output(name: &'static str, f: unsafe extern "C" fn(*const RuntimeState, f64) -> f64) -> Builtin {
     Builtin { name, code: BuiltinCode::Output(f) }
+}
+
+const fn draw(name: &'static str, f: unsafe extern "C" fn(*const RuntimeState, f64, f64, f64) -> f64) -> Builtin {
+    Builtin { name, code: BuiltinCode::Draw(f) }
 }
 
 const fn unary(name: &'static str, f: extern "C" fn(f64) -> f64) -> Builtin {
@@ -60,6 +68,8 @@ const fn binary(name: &'static str, f: extern "C" fn(f64, f64) -> f64) -> Builti
 pub(crate) const BUILTINS: &[Builtin] = &[
     output("putchard", k_putchard),
     output("printd", k_printd),
+    draw("pixel", k_pixel),
+    draw("plotpoint", k_plotpoint),
     unary("sin", k_sin),
     unary("cos", k_cos),
     unary("tan", k_tan),
@@ -118,6 +128,29 @@ unsafe extern "C" fn k_printd(state: *const RuntimeState, x: f64) -> f64 {
     // SAFETY: the caller guarantees `state` is live.
     let state = unsafe { &*state };
     state.write(format!("{}\n", crate::runtime::format_value(x)).as_bytes());
+    0.0
+}
+
+/// `pixel(x, y, v)`: sets the cell at column `x`, row `y` of the entry's image to `v`, and returns 0.
+///
+/// # Safety
+/// As for [`k_putchard`].
+unsafe extern "C" fn k_pixel(state: *const RuntimeState, x: f64, y: f64, value: f64) -> f64 {
+    // SAFETY: the caller guarantees `state` is live.
+    let state = unsafe { &*state };
+    state.draw(|drawing| drawing.pixel(x, y, value));
+    0.0
+}
+
+/// `plotpoint(series, x, y)`: adds the point (`x`, `y`) to line `series` of the entry's chart, and
+/// returns 0.
+///
+/// # Safety
+/// As for [`k_putchard`].
+unsafe extern "C" fn k_plotpoint(state: *const RuntimeState, series: f64, x: f64, y: f64) -> f64 {
+    // SAFETY: the caller guarantees `state` is live.
+    let state = unsafe { &*state };
+    state.draw(|drawing| drawing.point(series, x, y));
     0.0
 }
 

@@ -6,6 +6,7 @@
 //! returns: no unwind tables, no `catch_unwind`, no signal handler, and every Rust frame stays well formed.
 
 pub(crate) mod builtins;
+pub(crate) mod drawing;
 pub(crate) mod output;
 
 use std::cell::{Cell, RefCell};
@@ -42,6 +43,8 @@ pub(crate) enum Raised {
     StackOverflow,
     /// The evaluation was interrupted.
     Interrupted,
+    /// A drawing builtin refused its arguments.
+    Drawing(crate::base::drawing::DrawingError),
     /// Generating the deferred code of the slot's function failed.
     CompileFailed {
         /// The slot's address.
@@ -134,6 +137,8 @@ pub(crate) struct RuntimeState {
     raised: RefCell<Option<Raised>>,
     frames: RefCell<RawFrames>,
     output: RefCell<Box<dyn Write>>,
+    /// What the running entry has drawn.
+    drawing: RefCell<drawing::DrawingRecorder>,
     /// The engine's lazy compiler (unset until the engine sets it).
     lazy: Cell<Option<*const dyn LazyHook>>,
 }
@@ -146,6 +151,7 @@ impl RuntimeState {
             raised: RefCell::new(None),
             frames: RefCell::new(Vec::new()),
             output: RefCell::new(output),
+            drawing: RefCell::new(drawing::DrawingRecorder::default()),
             lazy: Cell::new(None),
         })
     }
@@ -239,6 +245,24 @@ impl RuntimeState {
         if let Err(error) = result {
             self.raise(Raised::OutputFailed { reason: io_reason(&error) });
         }
+    }
+}
+
+impl RuntimeState {
+    /// Records what `draw` does to the drawing; a refusal stops the evaluation.
+    pub(crate) fn draw(
+        &self,
+        draw: impl FnOnce(&mut drawing::DrawingRecorder) -> Result<(), crate::base::drawing::DrawingError>,
+    ) {
+        let result = draw(&mut self.drawing.borrow_mut());
+        if let Err(error) = result {
+            self.raise(Raised::Drawing(error));
+        }
+    }
+
+    /// Everything drawn since the last take, if anything was.
+    pub(crate) fn take_drawing(&self) -> Option<crate::base::drawing::Drawing> {
+        self.drawing.borrow_mut().take()
     }
 }
 

@@ -9,6 +9,7 @@ use kaleido_engine::{JitMode, ListingOf};
 use kaleido_view::{disasm, inspect, report};
 
 mod files;
+pub mod plot;
 pub mod table;
 
 use files::{load, save};
@@ -20,7 +21,7 @@ use crate::session::{Session, ShowCode};
 use crate::transcript::StepKind;
 
 /// What a command leaves for the evaluation loop to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// Nothing: the command did all it does.
     Done,
@@ -28,6 +29,8 @@ pub enum Action {
     Quit,
     /// Run this text as part of the source, and report where its time went (`:time`).
     Time(String),
+    /// Run this code as part of the source, and label what it draws (`:plot`).
+    Plot(plot::PlotRequest),
     /// Run this file's text as a script (`:load`).
     Load {
         /// The file.
@@ -80,6 +83,7 @@ fn run_unrecorded(session: &mut Session, line: &str) -> Result<Action, String> {
             write_out(session, &text)
         }
         ":time" => return time(argument),
+        ":plot" => return plot::plot_request(argument).map(Action::Plot),
         ":undo" => undo(session, argument),
         ":forget" => forget(session, argument),
         ":show" => show(session, argument),
@@ -340,8 +344,18 @@ fn set(session: &mut Session, argument: &str) -> Result<(), String> {
             };
             write_out(session, &text)
         }
+        (Some("pictures"), Some("off"), None) => {
+            session.pictures = None;
+            write_out(session, "pictures are no longer written to files\n")
+        }
+        (Some("pictures"), Some(_), _) => {
+            let dir = argument.trim_start().strip_prefix("pictures").unwrap_or_default().trim();
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot use {dir} for pictures: {e}"))?;
+            session.pictures = Some((dir.into(), 0));
+            write_out(session, &format!("every picture will also be written to {dir} as a PNG file\n"))
+        }
         _ => Err("usage: `:set jit lazy|eager`, `:set tier baseline|optimized`, `:set show clif|asm|off`, \
-                  `:set timing on|off` or `:set trace-tiers on|off`"
+                  `:set timing on|off`, `:set trace-tiers on|off` or `:set pictures DIR|off`"
             .to_string()),
     }
 }

@@ -153,6 +153,19 @@ pub const COMMANDS: &[Command] = &[
         replays: true,
     },
     Command {
+        name: ":plot",
+        aliases: &[],
+        usage: ":plot EXPR[, EXPR…] for x in A..B[, y in C..D]",
+        summary: "draw expressions: lines over one range, a heat map over two",
+        details: "`:plot sin(x), cos(x) for x in -3..3` draws a line per expression (401 points each); \
+                  `:plot sin(x) * y for x in -3..3, y in -2..2` colours a 121 × 121 grid by the expression's \
+                  value. The expressions may call any function of the session; `:plot` runs them as an entry \
+                  of its own. In a notebook the picture is an image; in the shell it is drawn in braille or \
+                  shades (`:set pictures DIR` also writes each picture as a PNG file). Programs draw too, \
+                  with `pixel(x, y, v)` and `plotpoint(line, x, y)`.",
+        replays: true,
+    },
+    Command {
         name: ":load",
         aliases: &[],
         usage: ":load FILE",

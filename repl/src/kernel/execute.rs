@@ -15,14 +15,16 @@ use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use jupyter_protocol::{
-    CommClose, CommInfoReply, CompleteReply, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteResult, ExecutionCount,
-    HistoryReply, InspectReply, IsCompleteReply, IsCompleteReplyStatus, JupyterMessage, JupyterMessageContent, Media,
-    MediaType, ReplyError, ReplyStatus, Status, StreamContent,
+    CommClose, CommInfoReply, CompleteReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteResult,
+    ExecutionCount, HistoryReply, InspectReply, IsCompleteReply, IsCompleteReplyStatus, JupyterMessage,
+    JupyterMessageContent, Media, MediaType, ReplyError, ReplyStatus, Status, StreamContent,
 };
 use kaleido_lang::Completeness;
 use kaleido_view::format_value;
 use kaleido_view::inspect;
+use kaleido_view::picture::{self, Picture};
 use kaleido_view::present::Names;
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -148,6 +150,25 @@ impl Presenter for CellPresenter {
                 out.flush()
             }
         }
+    }
+
+    /// A picture is `display_data`: PNG and SVG for the notebook, text for consoles.
+    fn picture(&mut self, out: &mut dyn Write, picture: &Picture, _colour: bool) -> std::io::Result<()> {
+        out.flush()?;
+        if self.state.borrow().silent {
+            return Ok(());
+        }
+        let mut data = vec![MediaType::Plain(picture::text(picture, false))];
+        match picture::png(picture) {
+            Ok(png) => data.push(MediaType::Png(base64::engine::general_purpose::STANDARD.encode(png))),
+            Err(error) => writeln!(out, "cannot show the picture as an image: {error}")?,
+        }
+        data.push(MediaType::Svg(picture::svg(picture)));
+        let display = DisplayData::new(Media::new(data));
+        if let Some(parent) = self.parent.borrow().as_ref() {
+            let _ = self.outgoing.send(Outgoing::IoPub(display.as_child_of(parent)));
+        }
+        Ok(())
     }
 
     fn failure(&mut self, err: &mut dyn Write, failure: &Failure) {

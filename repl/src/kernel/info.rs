@@ -16,10 +16,9 @@ pub(crate) fn kernel_info() -> KernelInfoReply {
             version: version.to_string(),
             mimetype: Some("text/x-kaleido".to_string()),
             file_extension: Some(".kal".to_string()),
-            // Python's lexers know `def`, `if`/`else`, `for`/`in`, numbers and `#` comments, which is
-            // most of what a kaleido cell holds.
-            pygments_lexer: Some("python".to_string()),
-            codemirror_mode: Some(CodeMirrorMode::Simple("python".to_string())),
+            // kaleido's own Pygments lexer (`editors/pygments`, installed by `kaleido kernel install`).
+            pygments_lexer: Some("kaleido".to_string()),
+            codemirror_mode: Some(CodeMirrorMode::Simple("kaleido".to_string())),
             nbconvert_exporter: None,
         },
         banner: format!(

@@ -3,7 +3,12 @@
 //! A kernelspec is a directory `kernels/kaleido/` holding `kernel.json`. It goes under Jupyter's data
 //! directory: the user's (`--user`, the default: `$JUPYTER_DATA_DIR`, else `$XDG_DATA_HOME/jupyter` or
 //! `~/.local/share/jupyter`), the current Python environment's (`--sys-prefix`: `$VIRTUAL_ENV` or
-//! `$CONDA_PREFIX`, then `share/jupyter`), or any prefix (`--prefix P`: `P/share/jupyter`).
+//! `$CONDA_PREFIX`, then `share/jupyter`), or any prefix (`--prefix P`: `P/share/jupyter`). Beside it go
+//! the logos Jupyter shows in its launcher (a Mandelbrot set, drawn by kaleido's own picture code).
+//!
+//! Install also puts kaleido's Pygments lexer (`editors/pygments`, built into this binary) into a Python
+//! environment with pip (`--python`, default `$KALEIDO_PYTHON` or `python3`), so nbconvert's HTML export
+//! colours kaleido cells; `--no-lexer` skips that, and a failure only warns (the kernel works without it).
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +27,23 @@ pub(crate) struct Where {
     #[arg(long, value_name = "PREFIX")]
     prefix: Option<PathBuf>,
 }
+
+/// What `install` adds beside the kernelspec.
+#[derive(Args, Debug)]
+pub(crate) struct Extras {
+    /// The Python whose environment gets the Pygments lexer (default: `$KALEIDO_PYTHON`, else `python3`).
+    #[arg(long, value_name = "PYTHON")]
+    python: Option<PathBuf>,
+    /// Do not install the Pygments lexer.
+    #[arg(long)]
+    no_lexer: bool,
+}
+
+/// The lexer package's files, as `editors/pygments` holds them.
+const LEXER_FILES: &[(&str, &str)] = &[
+    ("pyproject.toml", include_str!("../../../editors/pygments/pyproject.toml")),
+    ("kaleido_pygments/__init__.py", include_str!("../../../editors/pygments/kaleido_pygments/__init__.py")),
+];
 
 /// The kernelspec's directory for `place`.
 fn directory(place: &Where) -> anyhow::Result<PathBuf> {
@@ -63,15 +85,54 @@ fn kernel_json(exe: &Path) -> String {
     format!("{:#}\n", spec)
 }
 
-/// Writes the kernelspec, pointing at this binary.
-pub(crate) fn install(place: &Where) -> anyhow::Result<()> {
+/// Writes the kernelspec, pointing at this binary, with its logos; then installs the lexer.
+pub(crate) fn install(place: &Where, extras: &Extras) -> anyhow::Result<()> {
     let dir = directory(place)?;
     let exe = std::env::current_exe()?;
     std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-    let file = dir.join("kernel.json");
-    std::fs::write(&file, kernel_json(&exe)).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+    let write = |name: &str, bytes: &[u8]| {
+        let file = dir.join(name);
+        std::fs::write(&file, bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))
+    };
+    write("kernel.json", kernel_json(&exe).as_bytes())?;
+    for side in [32, 64] {
+        write(&format!("logo-{side}x{side}.png"), &kaleido_view::picture::logo_png(side)?)?;
+    }
     println!("installed the kaleido kernelspec in {}", dir.display());
+    if !extras.no_lexer {
+        install_lexer(extras.python.clone());
+    }
     Ok(())
+}
+
+/// Installs the Pygments lexer with `python -m pip`; says so, or warns why not.
+fn install_lexer(python: Option<PathBuf>) {
+    let python = python
+        .or_else(|| std::env::var_os("KALEIDO_PYTHON").filter(|v| !v.is_empty()).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("python3"));
+    let result = (|| -> anyhow::Result<()> {
+        let package = tempfile::tempdir()?;
+        for (name, text) in LEXER_FILES {
+            let file = package.path().join(name);
+            std::fs::create_dir_all(file.parent().unwrap_or(package.path()))?;
+            std::fs::write(&file, text)?;
+        }
+        let status = std::process::Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .arg(package.path())
+            .stdin(std::process::Stdio::null())
+            .status()
+            .map_err(|e| anyhow::anyhow!("cannot run {}: {e}", python.display()))?;
+        anyhow::ensure!(status.success(), "pip exited with {status}");
+        Ok(())
+    })();
+    match result {
+        Ok(()) => println!("installed the kaleido Pygments lexer into {}'s environment", python.display()),
+        Err(error) => eprintln!(
+            "warning: the Pygments lexer (HTML export highlighting) was not installed: {error:#}; \
+             `kaleido kernel install --python PATH` names the Python to use"
+        ),
+    }
 }
 
 /// Removes the kernelspec.

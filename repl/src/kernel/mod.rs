@@ -37,7 +37,14 @@ pub struct KernelCli {
 #[derive(Subcommand, Debug)]
 enum Action {
     /// Write the kernelspec where `jupyter kernelspec list` finds it.
-    Install(install::Where),
+    Install {
+        /// Where.
+        #[command(flatten)]
+        place: install::Where,
+        /// What else.
+        #[command(flatten)]
+        extras: install::Extras,
+    },
     /// Remove the kernelspec `install` wrote.
     Uninstall(install::Where),
 }
@@ -52,7 +59,7 @@ pub fn main(args: Vec<String>) -> i32 {
         }
     };
     let result = match (cli.action, cli.connection_file) {
-        (Some(Action::Install(place)), _) => install::install(&place),
+        (Some(Action::Install { place, extras }), _) => install::install(&place, &extras),
         (Some(Action::Uninstall(place)), _) => install::uninstall(&place),
         (None, Some(file)) => run(&file),
         (None, None) => Err(anyhow::anyhow!("`kaleido kernel` needs `--connection-file FILE` (Jupyter passes it)")),

@@ -6,6 +6,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$("$root/scripts/python-env.sh")"
+# The browser test drives Debian's Chromium (installed here when missing).
+export KALEIDO_CHROMIUM="$("$root/scripts/browser-env.sh")"
+export KALEIDO_SCREENSHOTS="${KALEIDO_SCREENSHOTS:-${CARGO_TARGET_DIR:-$root/target}/browser-screenshots}"
 kaleido="${KALEIDO_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/kaleido}"
 if [ ! -x "$kaleido" ]; then
     echo "jupyter-tests: $kaleido is missing; run cargo test (or cargo build) first" >&2
@@ -31,4 +34,5 @@ if JUPYTER_PATH="" "$venv/bin/jupyter" kernelspec list | grep -q "$JUPYTER_DATA_
 fi
 cd "$root"
 "$venv/bin/python" -m unittest -v tests/jupyter/test_kernel.py tests/jupyter/test_protocol.py \
-    tests/jupyter/test_pictures.py tests/jupyter/test_highlighting.py tests/jupyter/test_notebooks.py
+    tests/jupyter/test_pictures.py tests/jupyter/test_highlighting.py tests/jupyter/test_notebooks.py \
+    tests/jupyter/test_browser.py

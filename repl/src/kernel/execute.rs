@@ -19,7 +19,7 @@ use base64::Engine as _;
 use jupyter_protocol::{
     CommClose, CommInfoReply, CompleteReply, DisplayData, ErrorOutput, ExecuteInput, ExecuteReply, ExecuteResult,
     ExecutionCount, HistoryReply, InspectReply, IsCompleteReply, IsCompleteReplyStatus, JupyterMessage,
-    JupyterMessageContent, Media, MediaType, ReplyError, ReplyStatus, Status, StreamContent,
+    JupyterMessageContent, Media, MediaType, ReplyError, ReplyStatus, Status, StreamContent, UnknownMessage,
 };
 use kaleido_lang::Completeness;
 use kaleido_view::format_value;
@@ -214,6 +214,12 @@ pub(crate) fn serve(session: &mut Session, streams: &Streams, cell: Rc<RefCell<C
 /// had already received to be handed over (a handful of microseconds each).
 const HANDOVER: Duration = Duration::from_millis(5);
 
+/// How long after a cell fails with `stop_on_error` a newly arriving execute request still counts as
+/// queued behind it, and is aborted. JupyterLab's Run All sends each cell's request on its own through
+/// the server, and a failing kaleido cell can fail before the next one arrives (the browser test sees
+/// this); ipykernel 5 waited the same 0.1 s (`stop_on_error_timeout`).
+const STOP_ON_ERROR_WINDOW: Duration = Duration::from_millis(100);
+
 struct Kernel<'s> {
     session: &'s mut Session,
     parent: Parent,
@@ -282,16 +288,19 @@ impl Kernel<'_> {
     }
 
     /// After a cell failed (an error or an interrupt) with `stop_on_error`, the execute requests that
-    /// were queued behind it (received before it failed at `failed_at`) are answered `aborted` without
-    /// running, as ipykernel does: Run All stops at the error. A request received later runs as usual,
-    /// and so do other requests, in order.
+    /// were queued behind it (received before it failed at `failed_at`, or within
+    /// [`STOP_ON_ERROR_WINDOW`] after) are answered `aborted` without running, as ipykernel does: Run All
+    /// stops at the error. A request received later runs as usual, and so do other requests, in order.
     fn abort_queued(&mut self, failed_at: Instant) {
-        while let Ok(incoming) = self.incoming.recv_timeout(HANDOVER) {
+        let until = failed_at + STOP_ON_ERROR_WINDOW;
+        loop {
+            let wait = until.saturating_duration_since(Instant::now()).max(HANDOVER);
+            let Ok(incoming) = self.incoming.recv_timeout(wait) else { return };
             let Incoming::Shell(message, received) = incoming else {
                 self.stopping = true;
                 return;
             };
-            if received > failed_at {
+            if received > until {
                 return self.handle(*message);
             }
             let JupyterMessageContent::ExecuteRequest(_) = &message.content else {
@@ -299,13 +308,10 @@ impl Kernel<'_> {
                 continue;
             };
             self.iopub(Status::busy().as_child_of(&message));
-            let reply = ExecuteReply {
-                status: ReplyStatus::Aborted,
-                execution_count: ExecutionCount::new(self.count.max(1)),
-                payload: Vec::new(),
-                user_expressions: Some(Default::default()),
-                error: None,
-            };
+            // `{"status": "aborted"}` and nothing else, as ipykernel answers: with an execution count,
+            // JupyterLab would number the cell as if it had run.
+            let content = serde_json::json!({ "status": "aborted" });
+            let reply = UnknownMessage { msg_type: "execute_reply".to_string(), content };
             let _ = self.outgoing.send(Outgoing::Shell(reply.as_child_of(&message)));
             self.iopub(Status::idle().as_child_of(&message));
         }

@@ -1,0 +1,172 @@
+"""JupyterLab in a real browser (issue 25, item 5): JupyterLab serves on loopback, headless Chromium
+(Debian's, driven by Playwright) opens each example notebook with its outputs cleared, runs all its cells
+from the Run menu and checks what the page renders: every code cell ran, no cell failed, the pictures
+are there as images; and Run All stops at a cell that fails. Screenshots go to $KALEIDO_SCREENSHOTS (the
+log names the directory). Run by scripts/jupyter-tests.sh, which installs the kernelspec under test.
+"""
+
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+import nbformat
+from playwright.sync_api import sync_playwright
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "examples" / "notebooks").glob("*.ipynb"))
+CHROMIUM = os.environ.get("KALEIDO_CHROMIUM", "/usr/bin/chromium")
+# Without these Chromium tries the network at every start, which this machine's closed network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+TOKEN = "kaleido-browser-test"
+# How many pictures each notebook draws (the others draw none).
+PICTURES = {"06-pictures.ipynb": 5}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cleared(source, target):
+    """Copies a notebook without its outputs, so whatever the page shows comes from this run."""
+    notebook = nbformat.read(source, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(notebook, target)
+
+
+class BrowserTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = pathlib.Path(tempfile.mkdtemp(prefix="kaleido-lab-"))
+        for path in NOTEBOOKS:
+            cleared(path, cls.dir / path.name)
+        failing = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code) for code in
+                                                  ["printd(1)", "nosuch(2)", "printd(3)"]])
+        failing.metadata["kernelspec"] = {"name": "kaleido", "display_name": "kaleido", "language": "kaleido"}
+        nbformat.write(failing, cls.dir / "stops.ipynb")
+        cls.shots = pathlib.Path(os.environ.get("KALEIDO_SCREENSHOTS", ROOT / "target" / "browser-screenshots"))
+        cls.shots.mkdir(parents=True, exist_ok=True)
+        print(f"\nbrowser test: screenshots in {cls.shots}", file=sys.stderr)
+        # No "news" toast over the screenshots (JupyterLab would ask whether to fetch news).
+        notification = cls.dir / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+        notification.parent.mkdir(parents=True)
+        notification.write_text('{"fetchNews": "false", "checkForUpdates": false}')
+        cls.port = free_port()
+        cls.log = open(cls.dir / "jupyterlab.log", "w")
+        cls.lab = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={cls.port}", "--ip=127.0.0.1",
+             f"--ServerApp.root_dir={cls.dir}", f"--IdentityProvider.token={TOKEN}",
+             f"--LabApp.workspaces_dir={cls.dir / 'workspaces'}", f"--LabApp.user_settings_dir={cls.dir / 'settings'}",
+             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+            stdout=cls.log, stderr=subprocess.STDOUT)
+        cls.base = f"http://127.0.0.1:{cls.port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{cls.base}/api/status?token={TOKEN}", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or cls.lab.poll() is not None:
+                    raise RuntimeError("JupyterLab did not start: " + (cls.dir / "jupyterlab.log").read_text())
+                time.sleep(0.3)
+        cls.playwright = sync_playwright().start()
+        cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.close()
+        cls.playwright.stop()
+        cls.lab.terminate()
+        cls.lab.wait(timeout=30)
+        cls.log.close()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def run_all(self, name):
+        """Opens notebook `name`, runs all its cells from the Run menu, waits until the kernel is done and
+        returns the page."""
+        page = self.browser.new_page(viewport={"width": 1280, "height": 900})
+        # A workspace of its own, reset: only this notebook is open, whatever earlier pages left.
+        workspace = pathlib.Path(name).stem
+        page.goto(f"{self.base}/lab/workspaces/{workspace}/tree/{name}?reset&token={TOKEN}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60000)
+        # The kernel has started once the toolbar's indicator says idle.
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60000)
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        # Busy while any cell is queued or running; idle again once Run All has finished (or stopped).
+        page.wait_for_function(
+            """() => {
+                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+                const indicator = document.querySelector('.jp-Notebook-ExecutionIndicator');
+                return prompts.every(p => !p.textContent.includes('*'))
+                    && indicator && indicator.dataset.status === 'idle'
+                    && prompts.some(p => /\\[\\d+\\]/.test(p.textContent));
+            }""", timeout=120000)
+        return page
+
+    def prompts(self, page):
+        # textContent, not innerText: JupyterLab leaves cells outside the view unrendered (content-visibility).
+        return [p.strip() for p in page.locator(".jp-CodeCell .jp-InputPrompt").evaluate_all(
+            "prompts => prompts.map(p => p.textContent)")]
+
+    def shot(self, page, name):
+        page.screenshot(path=str(self.shots / (pathlib.Path(name).stem + ".png")), full_page=True)
+
+    def test_every_example_notebook_runs_in_jupyterlab(self):
+        for path in NOTEBOOKS:
+            with self.subTest(notebook=path.name):
+                page = self.run_all(path.name)
+                try:
+                    # Every cell ran: Run All stops at a failure, so none failed either.
+                    prompts = self.prompts(page)
+                    self.assertTrue(all(p.startswith("[") and p[1:-2].isdigit() for p in prompts), prompts)
+                    # The cells that printed something when the notebook was stored print something here.
+                    stored = nbformat.read(path, as_version=4)
+                    expected = [bool(cell.outputs) for cell in stored.cells if cell.cell_type == "code"]
+                    shown = page.locator(".jp-CodeCell").evaluate_all(
+                        "cells => cells.map(c => c.querySelectorAll('.jp-OutputArea-output').length > 0)")
+                    self.assertEqual(shown, expected)
+                    images = page.locator(".jp-OutputArea-output img")
+                    self.assertEqual(images.count(), PICTURES.get(path.name, 0))
+                    for i in range(images.count()):
+                        images.nth(i).scroll_into_view_if_needed()
+                        width = images.nth(i).evaluate("img => img.complete ? img.naturalWidth : 0")
+                        self.assertEqual(width, 640, "a picture was not decoded")
+                    if path.name in PICTURES:
+                        # The README's picture: the sidebar closed, the redefined function's plot on top.
+                        page.keyboard.press("Escape")
+                        page.keyboard.press("Control+b")
+                        images.nth(1).evaluate("img => img.closest('.jp-Cell').scrollIntoView({block: 'start'})")
+                        page.wait_for_timeout(500)
+                        page.screenshot(path=str(self.shots / "notebook-picture.png"))
+                finally:
+                    self.shot(page, path.name)
+                    page.close()
+
+    def test_run_all_stops_at_a_failing_cell(self):
+        page = self.run_all("stops.ipynb")
+        try:
+            prompts = self.prompts(page)
+            self.assertEqual(prompts[0:2], ["[1]:", "[2]:"])
+            self.assertNotRegex(prompts[2], r"\d", "the cell after the error ran")
+            outputs = [o.strip() for o in page.locator(".jp-CodeCell").nth(1).locator(".jp-OutputArea").all_inner_texts()]
+            self.assertIn("`nosuch` is not defined", " ".join(outputs))
+            self.assertEqual(page.locator(".jp-CodeCell").nth(2).locator(".jp-OutputArea-output").count(), 0)
+        finally:
+            self.shot(page, "stops")
+            page.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -36,7 +36,7 @@ fn list_shows_arity_version_state_and_entry() {
     assert!(text.contains("f                (x y)          v2       user       not yet    <repl:2>\n"), "{text}");
     assert!(!text.contains("\ng "), "a name only ever called has no row:\n{text}");
     assert!(text.contains("h                (x)            v1       user       baseline   <repl:3>\n"), "{text}");
-    assert!(text.contains("builtins: putchard printd sin"), "{text}");
+    assert!(text.contains("builtins: putchard printd pixel plotpoint sin"), "{text}");
 }
 
 #[test]

@@ -100,11 +100,21 @@ class BrowserTests(unittest.TestCase):
         workspace = pathlib.Path(name).stem
         page.goto(f"{self.base}/lab/workspaces/{workspace}/tree/{name}?reset&token={TOKEN}")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60000)
-        # The kernel has started once the toolbar's indicator says idle.
+        # The kernel has started once the status bar names it idle (the toolbar's indicator says idle
+        # before the kernel is connected).
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60000)
+        page.get_by_text("kaleido | Idle").wait_for(timeout=60000)
         page.get_by_role("menuitem", name="Run", exact=True).click()
         page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
         # Busy while any cell is queued or running; idle again once Run All has finished (or stopped).
+        try:
+            self.wait_until_done(page)
+        except Exception:
+            self.shot(page, name)
+            raise AssertionError(f"{name}: Run All did not finish; prompts {self.prompts(page)}")
+        return page
+
+    def wait_until_done(self, page):
         page.wait_for_function(
             """() => {
                 const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
@@ -113,7 +123,6 @@ class BrowserTests(unittest.TestCase):
                     && indicator && indicator.dataset.status === 'idle'
                     && prompts.some(p => /\\[\\d+\\]/.test(p.textContent));
             }""", timeout=120000)
-        return page
 
     def prompts(self, page):
         # textContent, not innerText: JupyterLab leaves cells outside the view unrendered (content-visibility).

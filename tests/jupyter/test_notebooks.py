@@ -26,7 +26,7 @@ def comparable(notebook):
         for output in cell.get("outputs", []):
             kept = {key: output[key] for key in ("output_type", "name", "text", "ename", "evalue") if key in output}
             if "data" in output:
-                kept["data"] = dict(output["data"])
+                kept["data"] = dict(sorted(output["data"].items()))
                 # A PNG is compared by its size: its bytes depend on the rasteriser's floating point.
                 if "image/png" in kept["data"]:
                     raw = base64.b64decode(kept["data"]["image/png"])

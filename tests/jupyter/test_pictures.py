@@ -60,7 +60,8 @@ class PictureTests(unittest.TestCase):
 
     def test_a_programs_pixels_are_shown_after_its_output_and_before_its_error(self):
         code = "printd(1);\nfor x = 0, x < 3 in pixel(x, 0, x);\nnosuch(1)"
-        messages, reply = self.run_cell(code)
+        # Without stop_on_error, so the next test's request (sent at once) is not aborted.
+        messages, reply = self.run_cell(code, stop_on_error=False)
         self.assertEqual(reply["status"], "error")
         kinds = [m["msg_type"] for m in messages]
         self.assertEqual(kinds, ["stream", "display_data", "error"], kinds)

@@ -155,7 +155,7 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: ":plot",
         aliases: &[],
-        usage: ":plot EXPR[, EXPR…] for x in A..B[, y in C..D]",
+        usage: ":plot EXPR[, EXPR...] for x in A..B[, y in C..D]",
         summary: "draw expressions: lines over one range, a heat map over two",
         details: "`:plot sin(x), cos(x) for x in -3..3` draws a line per expression (401 points each); \
                   `:plot sin(x) * y for x in -3..3, y in -2..2` colours a 121 × 121 grid by the expression's \

@@ -129,6 +129,14 @@ async fn cell(shell: &mut ClientShellConnection, iopub: &mut ClientIoPubConnecti
                     }
                 }
             }
+            // A picture's text form is what the shell and scripts print for it.
+            JupyterMessageContent::DisplayData(display) => {
+                for media in &display.data.content {
+                    if let MediaType::Plain(picture) = media {
+                        text.push_str(picture);
+                    }
+                }
+            }
             JupyterMessageContent::ErrorOutput(error) => {
                 text.push_str(&error.traceback.join("\n"));
                 text.push('\n');

@@ -83,6 +83,7 @@ pub fn run_source(session: &mut Session, source: &Source<'_>) -> Ran {
                     break;
                 }
                 Next::Failed => EntryStatus::CompileError,
+                Next::Stopped(status) => status,
                 Next::Continue => EntryStatus::Ok,
             },
             false => run_item(session, &source.origin, &whole, piece.span, line),
@@ -121,7 +122,7 @@ fn run_command_piece(session: &mut Session, origin: &Origin, line_text: &str, li
             session.plot_next = None;
             match status {
                 EntryStatus::Ok => Ok(Next::Continue),
-                _ => Ok(Next::Failed),
+                status => Ok(Next::Stopped(status)),
             }
         }
         Action::Load { file, shown, text } => {

@@ -1,7 +1,8 @@
 """JupyterLab in a real browser (issue 25, item 5): JupyterLab serves on loopback, headless Chromium
 (Debian's, driven by Playwright) opens each example notebook with its outputs cleared, runs all its cells
 from the Run menu and checks what the page renders: every code cell ran, no cell failed, the pictures
-are there as images; and Run All stops at a cell that fails. Screenshots go to $KALEIDO_SCREENSHOTS (the
+are there as images; Run All stops at a cell that fails; and cells are coloured by kaleido's CodeMirror
+language (editors/jupyterlab, which `kaleido kernel install` puts beside the kernelspec). Screenshots go to $KALEIDO_SCREENSHOTS (the
 log names the directory). Run by scripts/jupyter-tests.sh, which installs the kernelspec under test.
 """
 
@@ -26,6 +27,9 @@ CHROMIUM = os.environ.get("KALEIDO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
                  "--disable-background-networking", "--disable-component-update"]
 TOKEN = "kaleido-browser-test"
+# A cell with every kind of token: keywords, an operator's name, builtins, numbers, a comment, a command.
+HIGHLIGHTED = "extern cos(x)\ndef binary% 50 (a b) if a then fmod(a, b) else 0  # note\n" \
+              "var g = 1\ndef f(x) for i = 0, i < x in var y = i in y\n:show f"
 # How many pictures each notebook draws (the others draw none).
 PICTURES = {"06-pictures.ipynb": 5}
 
@@ -55,6 +59,9 @@ class BrowserTests(unittest.TestCase):
                                                   ["printd(1)", "nosuch(2)", "printd(3)"]])
         failing.metadata["kernelspec"] = {"name": "kaleido", "display_name": "kaleido", "language": "kaleido"}
         nbformat.write(failing, cls.dir / "stops.ipynb")
+        highlighted = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(HIGHLIGHTED)])
+        highlighted.metadata["kernelspec"] = failing.metadata["kernelspec"]
+        nbformat.write(highlighted, cls.dir / "highlight.ipynb")
         cls.shots = pathlib.Path(os.environ.get("KALEIDO_SCREENSHOTS", ROOT / "target" / "browser-screenshots"))
         cls.shots.mkdir(parents=True, exist_ok=True)
         print(f"\nbrowser test: screenshots in {cls.shots}", file=sys.stderr)
@@ -90,6 +97,8 @@ class BrowserTests(unittest.TestCase):
         cls.lab.terminate()
         cls.lab.wait(timeout=30)
         cls.log.close()
+        if os.environ.get("KEEP_LAB_LOG"):
+            shutil.copy(cls.dir / "jupyterlab.log", "/tmp/jupyterlab.log")
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def run_all(self, name):
@@ -162,6 +171,36 @@ class BrowserTests(unittest.TestCase):
                 finally:
                     self.shot(page, path.name)
                     page.close()
+
+    def test_cells_are_coloured_as_kaleido(self):
+        page = self.browser.new_page(viewport={"width": 1280, "height": 900})
+        try:
+            page.goto(f"{self.base}/lab/workspaces/highlight/tree/highlight.ipynb?reset&token={TOKEN}")
+            page.get_by_text("kaleido | Idle").wait_for(timeout=60000)
+            # Once the kernel's language_info arrives the editor switches to the kaleido language.
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.jp-Cell .cm-line span')].some(s => s.textContent === 'then')",
+                timeout=30000)
+            colours = page.evaluate("""() => {
+                const spans = [...document.querySelectorAll('.jp-Cell .cm-line span')];
+                const colour = text => spans.filter(s => s.textContent.trim() === text)
+                    .map(s => getComputedStyle(s).color)[0] || null;
+                const line = document.querySelector('.jp-Cell .cm-line');
+                return {plain: getComputedStyle(line).color,
+                        words: Object.fromEntries(['extern', 'def', 'binary', 'if', 'then', 'else', 'for', 'in',
+                            'var', 'fmod', 'cos', '%', '50', '# note', ':show', '<'].map(w => [w, colour(w)]))};
+            }""")
+            self.shot(page, "highlight")
+            words = colours["words"]
+            for word, colour in words.items():
+                self.assertIsNotNone(colour, f"`{word}` is not a token of its own: {words}")
+                self.assertNotEqual(colour, colours["plain"], f"`{word}` is not coloured: {words}")
+            keywords = {words[w] for w in ['extern', 'def', 'binary', 'if', 'then', 'else', 'for', 'in', 'var']}
+            self.assertEqual(len(keywords), 1, f"every keyword alike: {words}")
+            self.assertNotEqual(words["# note"], words["then"])
+            self.assertNotEqual(words["%"], words["then"], "an operator's name is not a keyword")
+        finally:
+            page.close()
 
     def test_run_all_stops_at_a_failing_cell(self):
         page = self.run_all("stops.ipynb")

@@ -63,11 +63,27 @@ class ProtocolTests(unittest.TestCase):
         ids = [self.client.execute(code) for code in [failing, "printd(2)", "printd(2)"]]
         statuses = [r["content"]["status"] for r in replies(self.client, ids)]
         self.assertEqual(statuses, ["error", "aborted", "aborted"])
-        # Later requests run again, and without stop_on_error nothing is aborted.
-        time.sleep(0.2)
+        # A request sent once the error was seen runs, at once; without stop_on_error nothing is aborted.
         ids = [self.client.execute("nosuch(1)", stop_on_error=False), self.client.execute("printd(2)")]
         statuses = [r["content"]["status"] for r in replies(self.client, ids)]
         self.assertEqual(statuses, ["error", "ok"])
+        # Requests made before an error but arriving just after it (as JupyterLab's Run All sends them,
+        # through its server) are queued behind it: aborted, with no execution count.
+        failing = self.client.session.msg("execute_request", {"code": "nosuch(3)", "silent": False,
+                                          "store_history": True, "stop_on_error": True, "user_expressions": {},
+                                          "allow_stdin": False})
+        late = self.client.session.msg("execute_request", {"code": "printd(4)", "silent": False,
+                                       "store_history": True, "stop_on_error": True, "user_expressions": {},
+                                       "allow_stdin": False})
+        self.client.shell_channel.send(failing)
+        time.sleep(0.03)
+        self.client.shell_channel.send(late)
+        failed, aborted = replies(self.client, [failing["header"]["msg_id"], late["header"]["msg_id"]])
+        self.assertEqual(failed["content"]["status"], "error")
+        self.assertEqual(aborted["content"], {"status": "aborted"})
+        # One sent after the error reply arrived runs.
+        ran = replies(self.client, [self.client.execute("printd(5)")])[0]
+        self.assertEqual(ran["content"]["status"], "ok")
 
     def test_history_answers_what_ran_across_sessions(self):
         for code in ["def h(x) x + 1", "h(2)"]:

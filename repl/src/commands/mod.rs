@@ -17,6 +17,7 @@ pub use files::{script_path, session_script, write_atomically};
 pub use table::{COMMANDS, Command, command, command_names, command_typo, is_command_line};
 use table::{command_word, listed, meant};
 
+use crate::presenter::EntryStatus;
 use crate::session::{Session, ShowCode};
 use crate::transcript::StepKind;
 
@@ -49,6 +50,8 @@ pub enum Next {
     Continue,
     /// The command failed (its error was shown); go on all the same in the shell.
     Failed,
+    /// Code the command ran (`:plot`'s) stopped with this failure, which was shown.
+    Stopped(EntryStatus),
     /// Leave the shell, or stop the script.
     Quit,
 }

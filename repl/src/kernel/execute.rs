@@ -214,10 +214,11 @@ pub(crate) fn serve(session: &mut Session, streams: &Streams, cell: Rc<RefCell<C
 /// had already received to be handed over (a handful of microseconds each).
 const HANDOVER: Duration = Duration::from_millis(5);
 
-/// How long after a cell fails with `stop_on_error` a newly arriving execute request still counts as
-/// queued behind it, and is aborted. JupyterLab's Run All sends each cell's request on its own through
-/// the server, and a failing kaleido cell can fail before the next one arrives (the browser test sees
-/// this); ipykernel 5 waited the same 0.1 s (`stop_on_error_timeout`).
+/// How long after a cell fails with `stop_on_error` an execute request that its client made before the
+/// failure may still arrive, and be aborted as queued behind it. JupyterLab's Run All sends every cell's
+/// request at once, but they pass through the server one by one, and a kaleido cell can fail before the
+/// next one arrives (5 ms after the failure, in the browser test); ipykernel 5 waited 0.1 s too
+/// (`stop_on_error_timeout`).
 const STOP_ON_ERROR_WINDOW: Duration = Duration::from_millis(100);
 
 struct Kernel<'s> {
@@ -288,11 +289,20 @@ impl Kernel<'_> {
     }
 
     /// After a cell failed (an error or an interrupt) with `stop_on_error`, the execute requests that
-    /// were queued behind it (received before it failed at `failed_at`, or within
-    /// [`STOP_ON_ERROR_WINDOW`] after) are answered `aborted` without running, as ipykernel does: Run All
-    /// stops at the error. A request received later runs as usual, and so do other requests, in order.
+    /// were queued behind it are answered `aborted` without running, as ipykernel does: Run All stops at
+    /// the error. Queued means received before the failure at `failed_at`, or made by its client before
+    /// then (its header's date) and received within [`STOP_ON_ERROR_WINDOW`]: a request sent once the
+    /// client has seen the error runs, however soon. Other requests are answered as usual, in order.
     fn abort_queued(&mut self, failed_at: Instant) {
         let until = failed_at + STOP_ON_ERROR_WINDOW;
+        let since_failure = failed_at.elapsed();
+        let failed_wall = std::time::SystemTime::now()
+            .checked_sub(since_failure)
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(i64::MAX, |d| d.as_micros() as i64);
+        let queued = |message: &JupyterMessage, received: Instant| {
+            received <= failed_at || (received <= until && message.header.date.timestamp_micros() <= failed_wall)
+        };
         loop {
             let wait = until.saturating_duration_since(Instant::now()).max(HANDOVER);
             let Ok(incoming) = self.incoming.recv_timeout(wait) else { return };
@@ -300,7 +310,7 @@ impl Kernel<'_> {
                 self.stopping = true;
                 return;
             };
-            if received > until {
+            if !queued(&message, received) {
                 return self.handle(*message);
             }
             let JupyterMessageContent::ExecuteRequest(_) = &message.content else {

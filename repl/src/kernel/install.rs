@@ -4,7 +4,9 @@
 //! directory: the user's (`--user`, the default: `$JUPYTER_DATA_DIR`, else `$XDG_DATA_HOME/jupyter` or
 //! `~/.local/share/jupyter`), the current Python environment's (`--sys-prefix`: `$VIRTUAL_ENV` or
 //! `$CONDA_PREFIX`, then `share/jupyter`), or any prefix (`--prefix P`: `P/share/jupyter`). Beside it go
-//! the logos Jupyter shows in its launcher (a Mandelbrot set, drawn by kaleido's own picture code).
+//! the logos Jupyter shows in its launcher (a Mandelbrot set, drawn by kaleido's own picture code), and
+//! in the same data directory's `labextensions/kaleido-jupyterlab` kaleido's CodeMirror language for
+//! JupyterLab (`editors/jupyterlab`, prebuilt and embedded by `build.rs`), which colours kaleido cells.
 //!
 //! Install also puts kaleido's Pygments lexer (`editors/pygments`, built into this binary) into a Python
 //! environment with pip (`--python`, default `$KALEIDO_PYTHON` or `python3`), so nbconvert's HTML export
@@ -39,6 +41,8 @@ pub(crate) struct Extras {
     no_lexer: bool,
 }
 
+include!(concat!(env!("OUT_DIR"), "/labextension_files.rs"));
+
 /// The lexer package's files, as `editors/pygments` holds them.
 const LEXER_FILES: &[(&str, &str)] = &[
     ("pyproject.toml", include_str!("../../../editors/pygments/pyproject.toml")),
@@ -47,6 +51,16 @@ const LEXER_FILES: &[(&str, &str)] = &[
 
 /// The kernelspec's directory for `place`.
 fn directory(place: &Where) -> anyhow::Result<PathBuf> {
+    Ok(data_directory(place)?.join("kernels").join("kaleido"))
+}
+
+/// The JupyterLab extension's directory for `place`.
+fn labextension_directory(place: &Where) -> anyhow::Result<PathBuf> {
+    Ok(data_directory(place)?.join("labextensions").join("kaleido-jupyterlab"))
+}
+
+/// Jupyter's data directory for `place`.
+fn data_directory(place: &Where) -> anyhow::Result<PathBuf> {
     let data = if let Some(prefix) = &place.prefix {
         prefix.join("share/jupyter")
     } else if place.sys_prefix {
@@ -57,7 +71,7 @@ fn directory(place: &Where) -> anyhow::Result<PathBuf> {
     } else {
         user_data_dir()?
     };
-    Ok(data.join("kernels").join("kaleido"))
+    Ok(data)
 }
 
 /// Jupyter's data directory for the user, as `jupyter --paths` computes it on Linux.
@@ -99,6 +113,14 @@ pub(crate) fn install(place: &Where, extras: &Extras) -> anyhow::Result<()> {
         write(&format!("logo-{side}x{side}.png"), &kaleido_view::picture::logo_png(side)?)?;
     }
     println!("installed the kaleido kernelspec in {}", dir.display());
+    let extension = labextension_directory(place)?;
+    for (name, bytes) in LABEXTENSION_FILES {
+        let file = extension.join(name);
+        std::fs::create_dir_all(file.parent().unwrap_or(&extension))
+            .and_then(|()| std::fs::write(&file, bytes))
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+    }
+    println!("installed kaleido's JupyterLab highlighting in {}", extension.display());
     if !extras.no_lexer {
         install_lexer(extras.python.clone());
     }
@@ -143,6 +165,12 @@ pub(crate) fn uninstall(place: &Where) -> anyhow::Result<()> {
     }
     std::fs::remove_dir_all(&dir).map_err(|e| anyhow::anyhow!("cannot remove {}: {e}", dir.display()))?;
     println!("removed the kaleido kernelspec from {}", dir.display());
+    let extension = labextension_directory(place)?;
+    if extension.exists() {
+        std::fs::remove_dir_all(&extension)
+            .map_err(|e| anyhow::anyhow!("cannot remove {}: {e}", extension.display()))?;
+        println!("removed kaleido's JupyterLab highlighting from {}", extension.display());
+    }
     Ok(())
 }
 

@@ -1,14 +1,17 @@
 //! Pictures of what a program drew: a [`Picture`] is made from the engine's [`Drawing`] (a chart of
 //! lines, an image of cells, or both), titled and labelled by whoever asked for it (`:plot` names its
-//! expressions and axes). It renders three ways, all from the same model: [`svg`] (plotters' SVG backend),
-//! [`png`] (that SVG rasterised by resvg, with a font built in, so no system font is needed) and [`text`]
+//! expressions and axes). It renders three ways, all from the same model: [`svg`] (plotters' SVG backend,
+//! a heat map's cells one PNG made by `cells.rs`), [`png`] (that SVG rasterised by resvg, with a font
+//! built in, so no system font is needed) and [`text`]
 //! (braille for lines, shades or colour half-blocks for images) for terminals and `text/plain`.
 
+mod cells;
 mod raster;
 mod svg;
 mod text;
 
-pub use raster::{PictureError, logo_png, png};
+pub use cells::{PictureError, logo_png};
+pub use raster::png;
 pub use svg::svg;
 pub use text::text;
 

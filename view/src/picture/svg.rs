@@ -6,7 +6,7 @@ use base64::Engine as _;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::raster::heat_png;
+use super::cells::heat_png;
 use super::{Chart, Heat, Picture, PictureKind, SIZE, drawable, finite_range, line_colour, runs};
 
 /// Tick labels' font.

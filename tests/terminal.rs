@@ -332,3 +332,23 @@ fn a_recalled_multi_line_entry_shows_its_continuation_prompts_and_runs() {
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }
+
+#[test]
+fn a_colour_terminal_shows_an_image_as_colour_half_blocks_and_a_plot_in_braille() {
+    let history = temp_history("pictures");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kaleido"));
+    command.env("KALEIDO_HISTORY", &history).env("TERM", "xterm-256color").env_remove("NO_COLOR");
+    let mut p = spawn_command(command, Some(30_000)).expect("kaleido starts on a pty");
+    p.exp_string("In [1]: ").unwrap();
+    p.send_line("pixel(0, 0, 1) + pixel(1, 0, 2) + pixel(0, 1, 3);").unwrap();
+    // Two cells per character, 24-bit colour: the top cell in front, the bottom cell behind (rexpect reads
+    // bytes, so the characters after the escapes are matched as what they are not: ASCII).
+    p.exp_string("\x1b[38;2;68;1;84m\x1b[48;2;254;232;37m").unwrap();
+    p.exp_string(" pixels; values 1 ").unwrap();
+    p.send_line(":plot x * x for x in -1..1").unwrap();
+    p.exp_string("x: -1 ").unwrap();
+    p.exp_string(" 1; lines: \x1b[38;2;31;119;180m").unwrap();
+    p.exp_string(" x * x\r\n").unwrap();
+    p.send_control('d').unwrap();
+    p.exp_eof().unwrap();
+}

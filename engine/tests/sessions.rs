@@ -197,7 +197,7 @@ fn builtins_externs_and_c_symbols() {
             1 | extern nope_nope(x)
               |        ^^^^^^^^^
               |
-              = note: builtins: putchard printd sin cos tan asin acos atan atan2 sinh cosh tanh exp log log10 pow sqrt floor ceil fabs fmod
+              = note: builtins: putchard printd pixel plotpoint sin cos tan asin acos atan atan2 sinh cosh tanh exp log log10 pow sqrt floor ceil fabs fmod
             <e7>:1:1: error: `sqrt` takes 1 argument, but 2 were given
               |
             1 | sqrt(1, 2)
@@ -230,7 +230,7 @@ fn a_failed_entry_leaves_no_trace() {
             1 | def f(x) 2; def g(x) h(x); extern nope_nope(y)
               |                                   ^^^^^^^^^
               |
-              = note: builtins: putchard printd sin cos tan asin acos atan atan2 sinh cosh tanh exp log log10 pow sqrt floor ceil fabs fmod
+              = note: builtins: putchard printd pixel plotpoint sin cos tan asin acos atan atan2 sinh cosh tanh exp log log10 pow sqrt floor ceil fabs fmod
             1
             error: `g` is not defined
               in <e4>

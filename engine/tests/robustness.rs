@@ -119,9 +119,10 @@ fn an_interrupt_before_an_entry_stops_it_and_is_then_spent() {
 #[test]
 fn an_interrupt_abandons_a_long_compile_and_changes_nothing() {
     let mut e = engine_with(JitMode::Eager, 1 << 30);
-    // 12,000 bindings, each a call: a second or more of register allocation, on the compile worker.
+    // 40,000 bindings, each a call: well over the 100 ms before the interrupt, even in a release build
+    // on an idle machine (12,000 once compiled in 105 ms there, and the interrupt came too late).
     e.eval("<t>", "def id(x) x").expect("def id");
-    let bindings: Vec<String> = (1..12_000).map(|i| format!("v{i} = id(v{})", i - 1)).collect();
+    let bindings: Vec<String> = (1..40_000).map(|i| format!("v{i} = id(v{})", i - 1)).collect();
     let huge = format!("def huge(x) var v0 = x, {} in x", bindings.join(", "));
     let handle = e.interrupt_handle();
     let interrupter = std::thread::spawn(move || {

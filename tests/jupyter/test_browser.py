@@ -8,6 +8,7 @@ log names the directory). Run by scripts/jupyter-tests.sh, which installs the ke
 
 import os
 import pathlib
+import re
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from playwright.sync_api import sync_playwright
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "examples" / "notebooks").glob("*.ipynb"))
+EXAMPLES = sorted((ROOT / "examples").glob("*.kal"))
 CHROMIUM = os.environ.get("KALEIDO_CHROMIUM", "/usr/bin/chromium")
 # Without these Chromium tries the network at every start, which this machine's closed network refuses.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
@@ -55,6 +57,8 @@ class BrowserTests(unittest.TestCase):
         cls.dir = pathlib.Path(tempfile.mkdtemp(prefix="kaleido-lab-"))
         for path in NOTEBOOKS:
             cleared(path, cls.dir / path.name)
+        for path in EXAMPLES:
+            shutil.copy(path, cls.dir / path.name)
         failing = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code) for code in
                                                   ["printd(1)", "nosuch(2)", "printd(3)"]])
         failing.metadata["kernelspec"] = {"name": "kaleido", "display_name": "kaleido", "language": "kaleido"}
@@ -201,6 +205,30 @@ class BrowserTests(unittest.TestCase):
             self.assertNotEqual(words["%"], words["then"], "an operator's name is not a keyword")
         finally:
             page.close()
+
+    def test_every_example_file_is_tokenized_whole(self):
+        # JupyterLab's file editor picks the language by the .kal extension. Every character of every
+        # example must be inside a token the highlighter styled, but for whitespace and plain names (which
+        # JupyterLab's theme leaves the text colour): no operator, number or punctuation unrecognised.
+        for path in EXAMPLES:
+            with self.subTest(example=path.name):
+                page = self.browser.new_page(viewport={"width": 1280, "height": 20000})
+                try:
+                    page.goto(f"{self.base}/lab/workspaces/{path.stem}-file/tree/{path.name}?reset&token={TOKEN}")
+                    page.wait_for_selector(".jp-FileEditor .cm-line span", timeout=60000)
+                    page.wait_for_timeout(300)
+                    bare = page.evaluate("""() => {
+                        const lines = [...document.querySelectorAll('.jp-FileEditor .cm-line')];
+                        return lines.flatMap(line => [...line.childNodes]
+                            .filter(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim())
+                            .map(n => n.textContent.trim()));
+                    }""")
+                    unstyled = [word for text in bare for word in text.split()
+                                if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", word)]
+                    self.assertEqual(unstyled, [], "text no token covers")
+                    self.assertGreater(len(bare), 0, "names are left plain, so some bare text is expected")
+                finally:
+                    page.close()
 
     def test_run_all_stops_at_a_failing_cell(self):
         page = self.run_all("stops.ipynb")

@@ -221,7 +221,7 @@ fn load_refuses_an_endless_file_and_ctrl_c_abandons_a_fifo() {
 fn command_hints_list_every_match_and_commands_typed_without_a_colon_are_pointed_at() {
     let (mut s, out) = session();
     let text = enter(&mut s, &out, &[":l", ":sta", ":lsit"]);
-    assert!(text.contains("unknown command `:l`; did you mean `:list` or `:load`?"), "{text}");
+    assert!(text.contains("unknown command `:l`; did you mean `:lib`, `:list` or `:load`?"), "{text}");
     assert!(text.contains("jit mode: lazy"), "an unambiguous prefix runs its command: {text}");
     assert!(text.contains("unknown command `:lsit`; did you mean `:list`?"), "{text}");
     let text = enter(&mut s, &out, &["quit", "exit()", "help"]);

@@ -82,6 +82,7 @@ fn unsafe_stays_at_the_listed_boundaries_with_a_safety_comment() {
         "engine/src/machine/stack.rs",
         "engine/src/runtime/mod.rs",
         "engine/src/runtime/builtins.rs",
+        "engine/src/runtime/libraries.rs",
         "engine/src/engine/apply.rs",
         "repl/src/interrupt.rs",
         "repl/src/stdio.rs",

@@ -20,8 +20,9 @@
 //! - Applying an entry never generates code (stubs and adapters are made in the compile phase), so it
 //!   cannot fail half-way.
 //! - `unsafe` lives only in `machine/code_memory.rs` (mapping the two views of code memory),
-//!   `machine/stack.rs` (stacks), `runtime/mod.rs` and `runtime/builtins.rs` (hooks, patching a slot,
-//!   `dlsym`) and `engine/apply.rs` (calling JIT code), each with a `SAFETY:` comment.
+//!   `machine/stack.rs` (stacks), `runtime/mod.rs`, `runtime/builtins.rs` and `runtime/libraries.rs`
+//!   (hooks, patching a slot, `dlsym`, `dlopen`) and `engine/apply.rs` (calling JIT code), each with a
+//!   `SAFETY:` comment.
 //! - Folders import only downwards, in the order above: there is no import cycle (`tests/tidy.rs`).
 #![deny(missing_docs, unreachable_pub)]
 
@@ -48,6 +49,7 @@ pub use engine::{
     PRELUDE, SlotRow, Subject, TierEvent,
 };
 pub use runtime::builtins::putchard_byte;
+pub use runtime::libraries::LibraryError;
 pub use runtime::output::CapturedOutput;
 pub use runtime::{InterruptHandle, format_value, io_reason};
 pub use tables::index::{FunctionInfo, FunctionKind, FunctionState, Index, Version};

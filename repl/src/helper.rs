@@ -26,7 +26,7 @@ pub struct KalHelper {
     pub known: Rc<RefCell<Known>>,
     /// Whether to colour the input.
     pub color: bool,
-    /// Completes file names after `:load` and `:save`.
+    /// Completes file names after `:load`, `:save` and `:lib`.
     pub files: FilenameCompleter,
 }
 
@@ -88,7 +88,7 @@ impl Completer for KalHelper {
     fn complete(&self, line: &str, pos: usize, ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
         let before = &line[..floor_char_boundary(line, pos)];
         // After a command that takes a file, complete file names (with `~` and quotes, as shells do).
-        if ["load", "save"]
+        if ["load", "save", "lib"]
             .iter()
             .any(|c| before.trim_start().strip_prefix(':').is_some_and(|r| r.starts_with(&format!("{c} "))))
         {

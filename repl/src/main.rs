@@ -64,6 +64,10 @@ struct Cli {
     /// named in the output (`:set pictures DIR` in the shell).
     #[arg(long, value_name = "DIR")]
     pictures: Option<PathBuf>,
+    /// Load the C library at PATH before anything runs, so `extern` can bind its functions (repeatable;
+    /// `:lib PATH` in a session).
+    #[arg(long = "lib", value_name = "PATH")]
+    libs: Vec<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -112,6 +116,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     let closed_or_open = stdout.writer();
     let mut session =
         Session::new(options, closed_or_open, Box::new(std::io::stderr()), Box::new(move || stdout.writer()))?;
+    for library in &cli.libs {
+        session.engine_mut().load_library(library)?;
+    }
     let interactive_stdin = std::io::stdin().is_terminal();
     let mut sources: Vec<(String, Vec<u8>, Option<PathBuf>)> = Vec::new();
     for (i, code) in cli.code.iter().enumerate() {

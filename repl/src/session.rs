@@ -184,8 +184,13 @@ impl Session {
 
     /// Replaces the engine with a fresh one (`:reset`); entry numbers go on.
     pub fn reset(&mut self) -> anyhow::Result<()> {
+        let libraries = self.engine.libraries().to_vec();
         self.engine = new_engine(&self.options, (self.make_program_output)(), &mut self.err)?;
         crate::interrupt::register(self.engine.interrupt_handle());
+        // The libraries stay loaded in the process; the new engine knows them too, so `:save` lists them.
+        for library in &libraries {
+            self.engine.load_library(library)?;
+        }
         Ok(())
     }
 

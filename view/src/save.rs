@@ -23,6 +23,11 @@ use kaleido_engine::{Engine, FunctionInfo, FunctionKind, FunctionState, Version,
 /// A script that rebuilds `engine`'s session.
 pub fn session_script(engine: &Engine) -> String {
     let mut text = String::from("# Saved by kaleido's :save. Load it with `kaleido FILE` or `:load FILE`.\n");
+    for library in engine.libraries() {
+        let path = library.display().to_string();
+        let path = if path.contains(char::is_whitespace) { format!("\"{path}\"") } else { path };
+        text.push_str(&format!(":lib {path}\n"));
+    }
     for info in engine.index().functions().filter(|info| info.kind == FunctionKind::Extern) {
         text.push_str(&format!("extern {}({});\n", info.name, info.extern_params.join(" ")));
     }

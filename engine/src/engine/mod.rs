@@ -33,6 +33,7 @@ pub(crate) use apply::EntryContext;
 
 mod applier;
 mod apply;
+mod libraries;
 mod listing;
 mod undo;
 
@@ -192,6 +193,8 @@ pub struct Engine {
     perf_map_problem: Option<PerfMapProblem>,
     /// Tier changes not yet taken by the front end, while tracing is on.
     tier_trace: Option<Vec<TierEvent>>,
+    /// The C libraries loaded (`Engine::load_library`).
+    libraries: crate::runtime::libraries::Libraries,
 }
 
 impl Engine {
@@ -227,6 +230,7 @@ impl Engine {
             perf_map,
             perf_map_problem,
             tier_trace: None,
+            libraries: Default::default(),
         };
         for builtin in BUILTINS {
             let binding = Binding::Builtin { arity: builtin.arity(), address: builtin.address() };

@@ -7,6 +7,7 @@
 
 pub(crate) mod builtins;
 pub(crate) mod drawing;
+pub(crate) mod libraries;
 pub(crate) mod output;
 
 use std::cell::{Cell, RefCell};

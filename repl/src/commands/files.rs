@@ -33,7 +33,7 @@ pub fn script_path(argument: &str) -> std::path::PathBuf {
 }
 
 /// The file a command's argument names: quotes removed (`"my file.kal"`) and `~` expanded.
-fn file_path(argument: &str) -> std::path::PathBuf {
+pub(super) fn file_path(argument: &str) -> std::path::PathBuf {
     let unquoted = match argument.as_bytes() {
         [b'"', .., b'"'] | [b'\'', .., b'\''] if argument.len() >= 2 => &argument[1..argument.len() - 1],
         _ => argument,

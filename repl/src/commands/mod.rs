@@ -91,6 +91,7 @@ fn run_unrecorded(session: &mut Session, line: &str) -> Result<Action, String> {
         ":forget" => forget(session, argument),
         ":show" => show(session, argument),
         ":load" => return load(session, argument),
+        ":lib" => lib(session, argument),
         ":save" => save(session, argument),
         ":reset" => reset(session),
         ":set" => set(session, argument),
@@ -370,7 +371,30 @@ fn stats(session: &mut Session) -> Result<(), String> {
 
 fn reset(session: &mut Session) -> Result<(), String> {
     session.reset().map_err(|e| e.to_string())?;
-    write_out(session, "the session was reset: every definition and global is gone\n")
+    let libraries = match session.engine().libraries().len() {
+        0 => "",
+        _ => " (the C libraries loaded stay loaded)",
+    };
+    write_out(session, &format!("the session was reset: every definition and global is gone{libraries}\n"))
+}
+
+/// `:lib [PATH]`: loads a C library, so `extern` can bind its functions; with no path, lists them.
+fn lib(session: &mut Session, argument: &str) -> Result<(), String> {
+    if argument.is_empty() {
+        let libraries = session.engine().libraries();
+        let text = match libraries {
+            [] => "no C library is loaded (`:lib PATH` loads one)\n".to_string(),
+            paths => paths.iter().map(|path| format!("{}\n", path.display())).collect(),
+        };
+        return write_out(session, &text);
+    }
+    let path = files::file_path(argument);
+    let new = session.engine_mut().load_library(&path).map_err(|e| e.to_string())?;
+    let text = match new {
+        true => format!("loaded {argument}: `extern NAME(PARAMS)` binds its functions\n"),
+        false => format!("{argument} is loaded already\n"),
+    };
+    write_out(session, &text)
 }
 
 fn unknown(word: &str) -> String {

@@ -174,6 +174,17 @@ pub const COMMANDS: &[Command] = &[
         replays: true,
     },
     Command {
+        name: ":lib",
+        aliases: &[],
+        usage: ":lib [PATH]",
+        summary: "load a C library so `extern` can bind its functions (with no path, list them)",
+        details: "`:lib ./libgeom.so`, then `extern hypot3(x y z)`. A path with no `/` is searched as the \
+                  dynamic loader searches (`:lib libm.so.6`). Its functions must take and return doubles. \
+                  The library stays loaded (also across `:reset`); `:save` writes a `:lib` line for it. \
+                  `kaleido --lib PATH` loads one at start-up.",
+        replays: true,
+    },
+    Command {
         name: ":save",
         aliases: &[],
         usage: ":save [--transcript] FILE",

@@ -109,7 +109,7 @@ fn command_argument(name: &str, typed: &str, names: &Names) -> (Vec<String>, usi
         found
     };
     match found.name {
-        ":load" | ":save" => {
+        ":load" | ":save" | ":lib" => {
             let component = typed.rfind('/').map_or(0, |i| i + 1);
             (file_names(typed), component)
         }

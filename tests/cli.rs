@@ -311,20 +311,22 @@ fn a_call_site_on_stdin_is_shown_at_its_line() {
 
 #[test]
 fn pictures_are_also_written_as_png_files_when_asked() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let dir_arg = dir.path().to_str().expect("a UTF-8 path");
+    let temp = tempfile::tempdir().expect("a temporary directory");
+    // A directory that does not exist yet is made.
+    let dir = temp.path().join("new");
+    let dir_arg = dir.to_str().expect("a UTF-8 path");
     let output = kaleido(&["--pictures", dir_arg, "-e", "pixel(0, 0, 1);\n:plot x for x in 0..1"], "");
     assert!(output.status.success(), "{}", stderr(&output));
     let out = stdout(&output);
     for n in 1..=2 {
-        let file = dir.path().join(format!("picture-{n}.png"));
+        let file = dir.join(format!("picture-{n}.png"));
         assert!(out.contains(&format!("picture written to {}", file.display())), "{out}");
         let png = std::fs::read(&file).expect("the picture file");
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         assert_eq!(&png[16..24], [0, 0, 2, 128, 0, 0, 1, 144], "640 × 400");
     }
     // `:set pictures` in a session does the same, and `off` stops it.
-    let other = dir.path().join("more");
+    let other = temp.path().join("more");
     let script = format!(":set pictures {}\npixel(0, 0, 1);\n:set pictures off\npixel(0, 0, 1);", other.display());
     let output = kaleido(&["-e", &script], "");
     assert!(output.status.success(), "{}", stderr(&output));

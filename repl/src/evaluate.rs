@@ -350,11 +350,14 @@ fn show_pictures(session: &mut Session, drawing: &Drawing) -> std::io::Result<()
         if let Some((dir, count)) = &mut session.pictures {
             *count += 1;
             let file = dir.join(format!("picture-{count}.png"));
-            let written = (picture::png(picture).map_err(|e| e.to_string()))
+            // `--pictures DIR` names a directory that may not exist yet (`:set pictures` made its own).
+            let written = std::fs::create_dir_all(dir.as_path())
+                .map_err(|e| format!("cannot write {}: {e}", file.display()))
+                .and_then(|()| picture::png(picture).map_err(|e| format!("cannot draw {}: {e}", file.display())))
                 .and_then(|png| crate::commands::write_atomically(&file, &png));
             match written {
                 Ok(()) => writeln!(session.out, "picture written to {}", file.display())?,
-                Err(reason) => writeln!(session.err, "warning: cannot write {}: {reason}", file.display())?,
+                Err(reason) => writeln!(session.err, "warning: {reason}")?,
             }
         }
     }

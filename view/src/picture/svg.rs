@@ -70,7 +70,7 @@ fn draw_chart(area: &DrawingArea<SVGBackend<'_>, Shift>, chart: &Chart) -> Drawn
         let colour = RGBColor(r, g, b);
         for (run_index, run) in runs(&line.points).into_iter().enumerate() {
             let series = plot
-                .draw_series(LineSeries::new(run.iter().copied(), colour.stroke_width(2)))
+                .draw_series(LineSeries::new(thinned(run, x), colour.stroke_width(2)))
                 .map_err(|e| e.to_string())?;
             if run_index == 0 {
                 series
@@ -123,6 +123,34 @@ fn draw_heat(area: &DrawingArea<SVGBackend<'_>, Shift>, heat: &Heat, inserts: &m
     Ok(())
 }
 
+/// Columns a line is thinned to: more than the plotting area's pixels across.
+const COLUMNS: usize = 640;
+
+/// `run`'s points, or, when there are many more than the picture has pixels across, what each column of
+/// the picture shows of them: its first, lowest, highest and last point, in order. The line looks the same
+/// (every peak kept) and a million points make a few thousand, not a 15 MB SVG.
+fn thinned(run: &[(f64, f64)], (from, to): (f64, f64)) -> Vec<(f64, f64)> {
+    if run.len() <= COLUMNS * 4 || to <= from {
+        return run.to_vec();
+    }
+    let column = |x: f64| (((x - from) / (to - from) * COLUMNS as f64) as usize).min(COLUMNS - 1);
+    let mut kept = Vec::with_capacity(COLUMNS * 4);
+    let mut start = 0;
+    while start < run.len() {
+        let here = column(run[start].0);
+        let end = start + run[start..].iter().take_while(|p| column(p.0) == here).count();
+        let bucket = &run[start..end];
+        let lowest = bucket.iter().enumerate().min_by(|a, b| a.1.1.total_cmp(&b.1.1)).map_or(0, |(i, _)| i);
+        let highest = bucket.iter().enumerate().max_by(|a, b| a.1.1.total_cmp(&b.1.1)).map_or(0, |(i, _)| i);
+        let mut picks = vec![0, lowest, highest, bucket.len() - 1];
+        picks.sort_unstable();
+        picks.dedup();
+        kept.extend(picks.into_iter().map(|i| bucket[i]));
+        start = end;
+    }
+    kept
+}
+
 /// An `<image>` of `png` over the given pixel rectangle, cells kept sharp (no smoothing between them).
 fn image_element(png: &[u8], (left, top): (i32, i32), (width, height): (usize, usize)) -> String {
     let data = base64::engine::general_purpose::STANDARD.encode(png);
@@ -167,4 +195,21 @@ fn failed_svg(reason: &str) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\">\
          <text x=\"12\" y=\"24\" font-family=\"sans-serif\">cannot draw this picture: {reason}</text></svg>\n"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_line_keeps_each_columns_extremes_in_order() {
+        let run: Vec<(f64, f64)> = (0..100_000).map(|i| (i as f64, ((i * 7919) % 1000) as f64)).collect();
+        let kept = thinned(&run, (0.0, 99_999.0));
+        assert!(kept.len() <= COLUMNS * 4, "{}", kept.len());
+        assert!(kept.windows(2).all(|w| w[0].0 <= w[1].0), "in order");
+        assert_eq!((kept[0], *kept.last().unwrap()), (run[0], run[99_999]));
+        assert!(kept.iter().any(|p| p.1 == 999.0) && kept.iter().any(|p| p.1 == 0.0), "the extremes are kept");
+        let short = &run[..100];
+        assert_eq!(thinned(short, (0.0, 99.0)), short.to_vec(), "a short line is drawn as it is");
+    }
 }

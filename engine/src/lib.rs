@@ -44,6 +44,7 @@ pub use base::error::{CallSite, Frame, FrameKind, Rejected, RuntimeError, Runtim
 pub use base::ids::{CodeAddr, EntryId};
 pub use base::options::{DEFAULT_HOT_CALLS, EngineOptions, JitMode, Tier};
 pub use base::request_error::{PerfMapProblem, RequestError, StartError, UnknownOption};
+pub use base::wire;
 pub use engine::{
     AddressOf, Engine, EntryTiming, Event, ItemOutcome, Listing, ListingNote, ListingOf, Made, ModuleRecord, Outcome,
     PRELUDE, SlotRow, Subject, TierEvent,

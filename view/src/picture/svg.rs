@@ -9,6 +9,11 @@ use plotters::prelude::*;
 use super::cells::heat_png;
 use super::{Chart, Heat, Picture, PictureKind, SIZE, drawable, finite_range, line_colour, runs};
 
+/// A tick label as the text pictures show it (`20`, not plotters' `20.0`; never `-0.0`).
+fn short(value: &f64) -> String {
+    super::text::tick(*value)
+}
+
 /// Tick labels' font.
 const LABELS: (&str, u32) = ("sans-serif", 13);
 /// Axis names' font.
@@ -61,6 +66,7 @@ fn draw_chart(area: &DrawingArea<SVGBackend<'_>, Shift>, chart: &Chart) -> Drawn
         .map_err(|e| e.to_string())?;
     let mut mesh = plot.configure_mesh();
     mesh.light_line_style(RGBColor(235, 235, 235)).label_style(LABELS).axis_desc_style(AXIS_NAMES);
+    mesh.x_label_formatter(&short).y_label_formatter(&short);
     if let Some(label) = &chart.x_label {
         mesh.x_desc(label.as_str());
     }
@@ -104,6 +110,7 @@ fn draw_heat(area: &DrawingArea<SVGBackend<'_>, Shift>, heat: &Heat, inserts: &m
         .map_err(|e| e.to_string())?;
     let mut mesh = plot.configure_mesh();
     mesh.disable_mesh().label_style(LABELS).axis_desc_style(AXIS_NAMES);
+    mesh.x_label_formatter(&short).y_label_formatter(&short);
     if let Some(axis) = &heat.x_axis {
         mesh.x_desc(axis.name.as_str());
     }
@@ -166,14 +173,15 @@ fn colour_bar(area: &DrawingArea<SVGBackend<'_>, Shift>, (lo, hi): (f64, f64)) -
     let mut bar = ChartBuilder::on(area)
         .margin_top(12)
         .margin_bottom(48)
-        .margin_right(8)
-        .y_label_area_size(54)
+        .margin_left(16)
+        .right_y_label_area_size(50)
         .build_cartesian_2d(0.0..1.0, lo_drawn..hi_drawn)
         .map_err(|e| e.to_string())?;
     bar.configure_mesh()
         .disable_mesh()
         .disable_x_axis()
         .y_labels(5)
+        .y_label_formatter(&short)
         .label_style(LABELS)
         .draw()
         .map_err(|e| e.to_string())?;

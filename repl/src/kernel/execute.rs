@@ -215,11 +215,12 @@ pub(crate) fn serve(session: &mut Session, streams: &Streams, cell: Rc<RefCell<C
 const HANDOVER: Duration = Duration::from_millis(5);
 
 /// How long after a cell fails with `stop_on_error` an execute request that its client made before the
-/// failure may still arrive, and be aborted as queued behind it. JupyterLab's Run All sends every cell's
+/// failure may still arrive, and be aborted as queued behind it. JupyterLab's Run All makes every cell's
 /// request at once, but they pass through the server one by one, and a kaleido cell can fail before the
-/// next one arrives (5 ms after the failure, in the browser test); ipykernel 5 waited 0.1 s too
-/// (`stop_on_error_timeout`).
-const STOP_ON_ERROR_WINDOW: Duration = Duration::from_millis(100);
+/// next one arrives: 5 ms after the failure in the browser test on an idle machine, and more than 100 ms
+/// once under CI's load (the cell then ran). The request's date is what tells; the window only bounds how
+/// long a client whose clock is behind the kernel's could see a new request taken for a queued one.
+const STOP_ON_ERROR_WINDOW: Duration = Duration::from_secs(1);
 
 struct Kernel<'s> {
     session: &'s mut Session,

@@ -16,6 +16,7 @@ if [ ! -x "$kaleido" ]; then
 fi
 jupyter_dir="$(mktemp -d)"
 trap 'rm -rf "$jupyter_dir"' EXIT
+# Also installs the binary's Pygments lexer into the environment (tests/jupyter/test_highlighting.py uses it).
 "$kaleido" kernel install --prefix "$jupyter_dir" --python "$venv/bin/python" > /dev/null
 export JUPYTER_PATH="$jupyter_dir/share/jupyter"
 export JUPYTER_DATA_DIR="$jupyter_dir/data"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes the virtual environment the notebook tests use (.venv-jupyter at the repository root) and
 # installs the Jupyter reference tools into it from PyPI: the kernel and notebook clients, JupyterLab and
-# Playwright (which drives Debian's Chromium for the browser test; it downloads no browser), and kaleido's
-# own Pygments lexer (editors/pygments). Idempotent: a second run only checks.
+# Playwright (which drives Debian's Chromium for the browser test; it downloads no browser). kaleido's own
+# Pygments lexer comes from `kaleido kernel install --python` (scripts/jupyter-tests.sh), which the
+# highlighting test thereby checks. Idempotent: a second run only checks.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.venv-jupyter"
@@ -18,6 +19,4 @@ fi
 if ! "$venv/bin/python" -c "import jupyter_client, jupyter_kernel_test, nbclient, nbformat, jupyterlab, playwright, nbconvert" 2>/dev/null; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check "${packages[@]}"
 fi
-# The lexer is the project's own: reinstalled every time, so the tests see the working tree's.
-"$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --force-reinstall "$root/editors/pygments" >&2
 echo "$venv"

@@ -333,3 +333,26 @@ fn pictures_are_also_written_as_png_files_when_asked() {
     assert!(other.join("picture-1.png").exists());
     assert!(!other.join("picture-2.png").exists());
 }
+
+#[test]
+fn kernel_install_writes_the_kernelspec_logos_and_highlighting_and_uninstall_removes_them() {
+    let prefix = tempfile::tempdir().expect("a temporary directory");
+    let prefix_arg = prefix.path().to_str().expect("a UTF-8 path");
+    let output = kaleido(&["kernel", "install", "--prefix", prefix_arg, "--no-lexer"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let data = prefix.path().join("share/jupyter");
+    let spec = data.join("kernels/kaleido");
+    assert!(spec.join("kernel.json").exists());
+    for side in [32u8, 64] {
+        let png = std::fs::read(spec.join(format!("logo-{side}x{side}.png"))).expect("the logo");
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(&png[16..24], [0, 0, 0, side, 0, 0, 0, side], "{side} × {side}");
+    }
+    let extension = data.join("labextensions/kaleido-jupyterlab");
+    assert!(extension.join("package.json").exists());
+    let statics: Vec<_> = std::fs::read_dir(extension.join("static")).expect("static").flatten().collect();
+    assert!(statics.iter().any(|f| f.file_name().to_string_lossy().starts_with("remoteEntry.")), "{statics:?}");
+    let output = kaleido(&["kernel", "uninstall", "--prefix", prefix_arg], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!spec.exists() && !extension.exists());
+}

@@ -159,11 +159,12 @@ impl Presenter for CellPresenter {
             return Ok(());
         }
         let mut data = vec![MediaType::Plain(picture::text(picture, false))];
-        match picture::png(picture) {
+        let svg = picture::svg(picture);
+        match picture::png_of_svg(&svg) {
             Ok(png) => data.push(MediaType::Png(base64::engine::general_purpose::STANDARD.encode(png))),
             Err(error) => writeln!(out, "cannot show the picture as an image: {error}")?,
         }
-        data.push(MediaType::Svg(picture::svg(picture)));
+        data.push(MediaType::Svg(svg));
         let display = DisplayData::new(Media::new(data));
         if let Some(parent) = self.parent.borrow().as_ref() {
             let _ = self.outgoing.send(Outgoing::IoPub(display.as_child_of(parent)));

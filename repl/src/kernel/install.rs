@@ -114,15 +114,21 @@ pub(crate) fn install(place: &Where, extras: &Extras) -> anyhow::Result<()> {
     }
     println!("installed the kaleido kernelspec in {}", dir.display());
     let extension = labextension_directory(place)?;
-    for (name, bytes) in LABEXTENSION_FILES {
-        let file = extension.join(name);
-        std::fs::create_dir_all(file.parent().unwrap_or(&extension))
-            .and_then(|()| std::fs::write(&file, bytes))
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
-    }
+    write_files(&extension, LABEXTENSION_FILES.iter().copied())?;
     println!("installed kaleido's JupyterLab highlighting in {}", extension.display());
     if !extras.no_lexer {
         install_lexer(extras.python.clone());
+    }
+    Ok(())
+}
+
+/// Writes each `(path inside root, contents)`, making the directories on the way.
+fn write_files<'a>(root: &Path, files: impl Iterator<Item = (&'a str, &'a [u8])>) -> anyhow::Result<()> {
+    for (name, bytes) in files {
+        let file = root.join(name);
+        std::fs::create_dir_all(file.parent().unwrap_or(root))
+            .and_then(|()| std::fs::write(&file, bytes))
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
     }
     Ok(())
 }
@@ -134,11 +140,7 @@ fn install_lexer(python: Option<PathBuf>) {
         .unwrap_or_else(|| PathBuf::from("python3"));
     let result = (|| -> anyhow::Result<()> {
         let package = tempfile::tempdir()?;
-        for (name, text) in LEXER_FILES {
-            let file = package.path().join(name);
-            std::fs::create_dir_all(file.parent().unwrap_or(package.path()))?;
-            std::fs::write(&file, text)?;
-        }
+        write_files(package.path(), LEXER_FILES.iter().map(|&(name, text)| (name, text.as_bytes())))?;
         let status = std::process::Command::new(&python)
             .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
             .arg(package.path())

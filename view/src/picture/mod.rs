@@ -11,7 +11,7 @@ mod svg;
 mod text;
 
 pub use cells::{PictureError, logo_png};
-pub use raster::png;
+pub use raster::{png, png_of_svg};
 pub use svg::svg;
 pub use text::text;
 
@@ -45,6 +45,15 @@ pub struct Chart {
     pub lines: Vec<Line>,
     /// What the x axis is (`x`), if known.
     pub x_label: Option<String>,
+}
+
+impl Chart {
+    /// The x and y ranges of the finite points of every line, widened when empty (0..1 when none).
+    pub(crate) fn ranges(&self) -> ((f64, f64), (f64, f64)) {
+        let all = || self.lines.iter().flat_map(|line| runs(&line.points)).flatten();
+        let range = |values: Option<(f64, f64)>| drawable(values.unwrap_or((0.0, 1.0)));
+        (range(finite_range(all().map(|p| p.0))), range(finite_range(all().map(|p| p.1))))
+    }
 }
 
 /// One line of a chart.

@@ -10,9 +10,13 @@ use super::{Picture, SIZE};
 
 /// The picture as a PNG, [`SIZE`] pixels large.
 pub fn png(picture: &Picture) -> Result<Vec<u8>, PictureError> {
-    let svg = super::svg(picture);
+    png_of_svg(&super::svg(picture))
+}
+
+/// A picture's SVG (from [`super::svg`]) as a PNG: for a front end that sends both, so the SVG is drawn once.
+pub fn png_of_svg(svg: &str) -> Result<Vec<u8>, PictureError> {
     let options = usvg::Options { fontdb: fonts(), font_family: "Ubuntu".to_string(), ..usvg::Options::default() };
-    let tree = usvg::Tree::from_str(&svg, &options)?;
+    let tree = usvg::Tree::from_str(svg, &options)?;
     let (width, height) = SIZE;
     let mut pixmap = tiny_skia::Pixmap::new(width, height).ok_or(PictureError::Size { width, height })?;
     resvg::render(&tree, tiny_skia::Transform::identity(), &mut pixmap.as_mut());

@@ -54,9 +54,7 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, Shift>, picture: &Picture, inserts: &
 }
 
 fn draw_chart(area: &DrawingArea<SVGBackend<'_>, Shift>, chart: &Chart) -> Drawn {
-    let all = || chart.lines.iter().flat_map(|line| runs(&line.points)).flatten();
-    let x = drawable(finite_range(all().map(|p| p.0)).unwrap_or((0.0, 1.0)));
-    let (y_lo, y_hi) = drawable(finite_range(all().map(|p| p.1)).unwrap_or((0.0, 1.0)));
+    let (x, (y_lo, y_hi)) = chart.ranges();
     let pad = (y_hi - y_lo) * 0.05;
     let mut plot = ChartBuilder::on(area)
         .margin(12)

@@ -5,7 +5,7 @@
 
 use textplots::{Chart as TextChart, ColorPlot, Plot, Shape};
 
-use super::{Chart, Heat, Picture, PictureKind, drawable, finite_range, heat_colour, line_colour, position, runs};
+use super::{Chart, Heat, Picture, PictureKind, finite_range, heat_colour, line_colour, position, runs};
 
 /// Braille dots across and down a text chart (two by four per character, and textplots draws on both
 /// edges): 65 × 16 characters.
@@ -41,9 +41,7 @@ pub(crate) fn tick(value: f64) -> String {
 }
 
 fn chart_text(chart: &Chart, colour: bool) -> String {
-    let all = || chart.lines.iter().flat_map(|line| runs(&line.points)).flatten();
-    let (x_lo, x_hi) = drawable(finite_range(all().map(|p| p.0)).unwrap_or((0.0, 1.0)));
-    let (y_lo, y_hi) = drawable(finite_range(all().map(|p| p.1)).unwrap_or((0.0, 1.0)));
+    let ((x_lo, x_hi), (y_lo, y_hi)) = chart.ranges();
     let points: Vec<(usize, Vec<(f32, f32)>)> = (chart.lines.iter().enumerate())
         .flat_map(|(index, line)| {
             runs(&line.points)

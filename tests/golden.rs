@@ -4,7 +4,9 @@
 //!
 //! Every program runs twice, with lazy compilation (the default) and with `--jit eager`, and both runs
 //! must show exactly the same thing, except where a `NAME.eager.out` holds what the eager run shows (a
-//! program that lists what is compiled). A first line `# args: ...` passes command-line flags. Regenerate the
+//! program that lists what is compiled). Each also runs a third time, lazily with `--executor process`
+//! (the code in a child process), which must show what the lazy run shows, or its `NAME.executor.out`
+//! (a program that asks where code runs). A first line `# args: ...` passes command-line flags. Regenerate the
 //! `.out` files with `KALEIDO_BLESS=1 cargo test --test golden`.
 
 use std::path::{Path, PathBuf};
@@ -16,12 +18,12 @@ fn workspace_root() -> PathBuf {
 
 /// Runs `program` (relative to the workspace root) with `jit` (`lazy` or `eager`) and renders what the
 /// user sees.
-fn observe(program: &Path, via_stdin: bool, jit: &str) -> datatest_stable::Result<String> {
+fn observe(program: &Path, via_stdin: bool, jit: &str, executor: &str) -> datatest_stable::Result<String> {
     let root = workspace_root();
     let text = std::fs::read_to_string(root.join(program))?;
     let mut command = Command::new(env!("CARGO_BIN_EXE_kaleido"));
     command.current_dir(&root).env("TERM", "dumb").env("NO_COLOR", "1").env_remove("KALEIDO_HISTORY");
-    command.args(["--jit", jit]);
+    command.args(["--jit", jit, "--executor", executor]);
     if let Some(args) = text.lines().next().and_then(|line| line.strip_prefix("# args:")) {
         command.args(args.split_whitespace());
     }
@@ -78,18 +80,22 @@ fn fold_depths(text: &str) -> String {
 }
 
 fn compare(program: &Path, expected_path: &Path, via_stdin: bool) -> datatest_stable::Result<()> {
-    let lazy = observe(program, via_stdin, "lazy")?;
-    let eager = observe(program, via_stdin, "eager")?;
+    let lazy = observe(program, via_stdin, "lazy", "none")?;
+    let eager = observe(program, via_stdin, "eager", "none")?;
+    let remote = observe(program, via_stdin, "lazy", "process")?;
     let expected_file = workspace_root().join(expected_path);
     // A program that shows compile state (`:list`, `:show`, `:asm` of a lazy definition) may differ between
     // the modes: its eager run then has a `.eager.out` file of its own.
     let eager_file = expected_file.with_extension("eager.out");
+    let executor_file = expected_file.with_extension("executor.out");
     if std::env::var_os("KALEIDO_BLESS").is_some() {
         std::fs::write(&expected_file, &lazy)?;
-        if eager != lazy {
-            std::fs::write(&eager_file, &eager)?;
-        } else if eager_file.exists() {
-            std::fs::remove_file(&eager_file)?;
+        for (file, seen) in [(&eager_file, &eager), (&executor_file, &remote)] {
+            if *seen != lazy {
+                std::fs::write(file, seen)?;
+            } else if file.exists() {
+                std::fs::remove_file(file)?;
+            }
         }
         return Ok(());
     }
@@ -98,7 +104,13 @@ fn compare(program: &Path, expected_path: &Path, via_stdin: bool) -> datatest_st
     };
     let expected = read(&expected_file)?;
     let expected_eager = if eager_file.exists() { read(&eager_file)? } else { expected.clone() };
-    for (mode, seen, expected) in [("lazy", &lazy, &expected), ("eager", &eager, &expected_eager)] {
+    let expected_executor = if executor_file.exists() { read(&executor_file)? } else { expected.clone() };
+    let runs = [
+        ("lazy", &lazy, &expected),
+        ("eager", &eager, &expected_eager),
+        ("lazy, --executor process", &remote, &expected_executor),
+    ];
+    for (mode, seen, expected) in runs {
         if seen != expected {
             return Err(format!(
                 "{} ({mode}) differs from {}\n--- expected\n{expected}\n--- seen\n{seen}",

@@ -20,9 +20,12 @@
 //! - Applying an entry never generates code (stubs and adapters are made in the compile phase), so it
 //!   cannot fail half-way.
 //! - `unsafe` lives only in `machine/code_memory.rs` (mapping the two views of code memory),
-//!   `machine/stack.rs` (stacks), `runtime/mod.rs`, `runtime/builtins.rs` and `runtime/libraries.rs`
-//!   (hooks, patching a slot, `dlsym`, `dlopen`) and `engine/apply.rs` (calling JIT code), each with a
-//!   `SAFETY:` comment.
+//!   `machine/stack.rs` (stacks), `machine/shared.rs` (the shared pages of cells and signals),
+//!   `machine/process.rs` (forking the executor, its socket), `runtime/mod.rs`, `runtime/builtins.rs`,
+//!   `runtime/libraries.rs` and `runtime/remote.rs` (hooks, patching a slot, `dlsym`, `dlopen`, the
+//!   executor's crash handlers) and `engine/apply.rs` (calling JIT code), each with a `SAFETY:` comment.
+//! - With an executor (`--executor process`), the controller never runs JIT code: it compiles into memory
+//!   the executor shares, and the executor runs it (`engine/executor.rs`).
 //! - Folders import only downwards, in the order above: there is no import cycle (`tests/tidy.rs`).
 #![deny(missing_docs, unreachable_pub)]
 
@@ -40,14 +43,16 @@ pub use backend::{CompileStats, StubKind, host_triple};
 pub use base::drawing::{
     Drawing, DrawingError, MAX_IMAGE_SIDE, MAX_PIXELS, MAX_POINTS, MAX_SERIES, PixelImage, Series,
 };
-pub use base::error::{CallSite, Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
+pub use base::error::{
+    CallSite, ExecutorEnd, Frame, FrameKind, ProtocolError, Rejected, Restart, RuntimeError, RuntimeErrorKind,
+};
 pub use base::ids::{CodeAddr, EntryId};
-pub use base::options::{DEFAULT_HOT_CALLS, EngineOptions, JitMode, Tier};
+pub use base::options::{DEFAULT_HOT_CALLS, EngineOptions, ExecutorMode, JitMode, Tier};
 pub use base::request_error::{PerfMapProblem, RequestError, StartError, UnknownOption};
 pub use base::wire;
 pub use engine::{
-    AddressOf, Engine, EntryTiming, Event, ItemOutcome, Listing, ListingNote, ListingOf, Made, ModuleRecord, Outcome,
-    PRELUDE, SlotRow, Subject, TierEvent,
+    AddressOf, Engine, EntryTiming, Event, ExecutorInfo, ItemOutcome, Listing, ListingNote, ListingOf, Made,
+    ModuleRecord, Outcome, PRELUDE, SlotRow, Subject, TierEvent,
 };
 pub use runtime::builtins::putchard_byte;
 pub use runtime::libraries::LibraryError;

@@ -7,7 +7,9 @@
 //! `KALEIDO_DIFF_CASES=N` runs N sessions (default 2,000), `KALEIDO_DIFF_SEED=S` starts at seed S. A
 //! failure prints the seed and a minimised session, ready to paste into a `.kal` regression test.
 
-use kaleido_engine::{CapturedOutput, Engine, EngineOptions, ItemOutcome, JitMode, Outcome, RuntimeErrorKind, Tier};
+use kaleido_engine::{
+    CapturedOutput, Engine, EngineOptions, ExecutorMode, ItemOutcome, JitMode, Outcome, RuntimeErrorKind, Tier,
+};
 use kaleido_interp::generate::Generator;
 use kaleido_interp::{EntryResult, Interpreter, ItemResult, RuntimeError};
 
@@ -42,9 +44,9 @@ enum Observed {
     Applied { items: Vec<Item>, error: Option<Error>, output: String },
 }
 
-fn on_jit(entries: &[String], (jit, tier, hot_calls): Mode) -> Vec<Observed> {
+fn on_jit(entries: &[String], (jit, tier, hot_calls, executor): Mode) -> Vec<Observed> {
     let buffer = CapturedOutput::default();
-    let options = EngineOptions { jit, tier, hot_calls, ..EngineOptions::default() };
+    let options = EngineOptions { jit, tier, hot_calls, executor, ..EngineOptions::default() };
     let mut engine = Engine::new(options, Box::new(buffer.clone())).expect("engine");
     entries
         .iter()
@@ -119,29 +121,33 @@ fn on_interpreter(entries: &[String]) -> Option<Vec<Observed>> {
     Some(observed)
 }
 
-/// How a JIT runs a session: JIT mode, tier, and calls before a baseline function is optimized (0: never).
-type Mode = (JitMode, Tier, u32);
+/// How a JIT runs a session: JIT mode, tier, calls before a baseline function is optimized (0: never), and
+/// where the code runs.
+type Mode = (JitMode, Tier, u32, ExecutorMode);
 
 /// Both tiers (the baseline's code must mean what the optimized tier's does), and tiering up after one to
 /// three calls, so that sessions redefine functions, operators and arities after their callers, or they
-/// themselves, were recompiled by the optimizing tier, and frames of baseline code finish after it.
-const MODES: [Mode; 5] = [
-    (JitMode::Eager, Tier::Optimized, 0),
-    (JitMode::Lazy, Tier::Optimized, 0),
-    (JitMode::Lazy, Tier::Baseline, 0),
-    (JitMode::Lazy, Tier::Baseline, 1),
-    (JitMode::Eager, Tier::Baseline, 3),
+/// themselves, were recompiled by the optimizing tier, and frames of baseline code finish after it. The
+/// last two run the code in an executor process: lazy compiles and tier-ups cross the boundary.
+const MODES: [Mode; 7] = [
+    (JitMode::Eager, Tier::Optimized, 0, ExecutorMode::InProcess),
+    (JitMode::Lazy, Tier::Optimized, 0, ExecutorMode::InProcess),
+    (JitMode::Lazy, Tier::Baseline, 0, ExecutorMode::InProcess),
+    (JitMode::Lazy, Tier::Baseline, 1, ExecutorMode::InProcess),
+    (JitMode::Eager, Tier::Baseline, 3, ExecutorMode::InProcess),
+    (JitMode::Lazy, Tier::Baseline, 1, ExecutorMode::Process),
+    (JitMode::Eager, Tier::Optimized, 3, ExecutorMode::Process),
 ];
 
 /// The first disagreement, described, if any; `None` also when the interpreter ran out of fuel.
 fn disagreement(entries: &[String]) -> Option<String> {
     let reference = on_interpreter(entries)?;
-    for mode @ (jit, tier, hot_calls) in MODES {
+    for mode @ (jit, tier, hot_calls, executor) in MODES {
         let observed = on_jit(entries, mode);
         for (i, (jit_entry, reference_entry)) in observed.iter().zip(&reference).enumerate() {
             if jit_entry != reference_entry {
                 return Some(format!(
-                    "entry {} `{}` ({jit:?}, {tier:?}, tier-up after {hot_calls} calls):\n  JIT:         {jit_entry:?}\n  interpreter: {reference_entry:?}",
+                    "entry {} `{}` ({jit:?}, {tier:?}, tier-up after {hot_calls} calls, executor {executor}):\n  JIT:         {jit_entry:?}\n  interpreter: {reference_entry:?}",
                     i + 1,
                     entries[i]
                 ));

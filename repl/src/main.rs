@@ -68,6 +68,11 @@ struct Cli {
     /// `:lib PATH` in a session).
     #[arg(long = "lib", value_name = "PATH")]
     libs: Vec<PathBuf>,
+    /// Where JIT code runs: `none` (in this process, the default: fastest) or `process` (in a child
+    /// process, so a crash, `abort()` or `exit()` in the code loses no definition or global: the child is
+    /// started again with all of them). The environment variable `KALEIDO_EXECUTOR` sets the default.
+    #[arg(long, value_name = "none|process")]
+    executor: Option<kaleido_engine::ExecutorMode>,
 }
 
 fn main() -> ExitCode {
@@ -111,6 +116,10 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         tier: cli.tier,
         pictures: cli.pictures.clone(),
         picture_color,
+        executor: match cli.executor {
+            Some(mode) => mode,
+            None => kaleido::session::executor_from_env()?,
+        },
     };
     let stdout = Stdout::detect();
     let closed_or_open = stdout.writer();

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use kaleido_engine::{Engine, EngineOptions, JitMode, ListingOf, Tier};
+use kaleido_engine::{Engine, EngineOptions, ExecutorMode, JitMode, ListingOf, Tier};
 use kaleido_view::disasm;
 pub use kaleido_view::present::SourceText;
 use kaleido_view::report::{tier_event_line, undo_entry_name};
@@ -34,6 +34,8 @@ pub struct SessionOptions {
     pub pictures: Option<std::path::PathBuf>,
     /// Draw pictures in colour (stdout is a terminal, unless `NO_COLOR` is set).
     pub picture_color: bool,
+    /// Where JIT code runs (`--executor`).
+    pub executor: ExecutorMode,
 }
 
 /// Which code to print for every new definition.
@@ -74,6 +76,7 @@ impl Default for SessionOptions {
             tier: Tier::Baseline,
             pictures: None,
             picture_color: false,
+            executor: ExecutorMode::InProcess,
         }
     }
 }
@@ -279,14 +282,24 @@ impl Session {
     }
 }
 
+/// The executor `KALEIDO_EXECUTOR` names (`none` when it is unset).
+pub fn executor_from_env() -> anyhow::Result<ExecutorMode> {
+    match std::env::var("KALEIDO_EXECUTOR") {
+        Ok(text) if !text.is_empty() => text.parse().map_err(|e| anyhow::anyhow!("KALEIDO_EXECUTOR: {e}")),
+        _ => Ok(ExecutorMode::InProcess),
+    }
+}
+
 /// A new engine for `options`; a problem that leaves it working (no perf map) is said on `err`.
 fn new_engine(options: &SessionOptions, output: Box<dyn Write>, err: &mut dyn Write) -> anyhow::Result<Engine> {
     let defaults = EngineOptions::default();
     let perf_map = options.perf_map || defaults.perf_map;
-    let tier = options.tier;
-    let engine =
-        Engine::new(EngineOptions { prelude: options.prelude, jit: options.jit, perf_map, tier, ..defaults }, output)
-            .map_err(|e| anyhow::anyhow!("cannot start the JIT engine: {e}"))?;
+    let (tier, executor) = (options.tier, options.executor);
+    let engine = Engine::new(
+        EngineOptions { prelude: options.prelude, jit: options.jit, perf_map, tier, executor, ..defaults },
+        output,
+    )
+    .map_err(|e| anyhow::anyhow!("cannot start the JIT engine: {e}"))?;
     if let Some(problem) = engine.perf_map_problem() {
         let _ = writeln!(err, "warning: no perf map: {problem}");
     }

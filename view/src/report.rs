@@ -1,7 +1,9 @@
 //! What the engine reports, as text: where an entry's time went, tier changes, the compile statistics,
 //! what an entry's module made, what an address in generated code is, and how entries are named.
 
-use kaleido_engine::{AddressOf, Engine, EntryTiming, ListingNote, Made, StubKind, Subject, TierEvent};
+use kaleido_engine::{
+    AddressOf, Engine, EntryTiming, ExecutorInfo, ExecutorMode, ListingNote, Made, StubKind, Subject, TierEvent,
+};
 
 /// `time: 0.012 ms analyzing, 0.310 ms compiling 2 functions, 1.204 ms running (1 function compiled lazily
 /// and 1 hot one optimized, in 0.200 ms)`, with its line end.
@@ -52,7 +54,7 @@ pub fn stats_text(engine: &Engine) -> String {
         "jit mode: {}, tier: {}\nfunctions compiled: {}\nhot functions recompiled by the optimizing tier: {}\n\
          optimized functions sent back to the baseline (a function they inlined changed): {}\n\
          machine code generated: {} bytes\ntime compiling: {:.3} ms\n\
-         code memory in use: {} bytes (high-water mark {} bytes)\n",
+         code memory in use: {} bytes (high-water mark {} bytes)\n{}\n",
         engine.jit_mode(),
         engine.tier(),
         stats.functions,
@@ -62,7 +64,22 @@ pub fn stats_text(engine: &Engine) -> String {
         stats.time.as_secs_f64() * 1000.0,
         engine.code_bytes(),
         engine.code_footprint(),
+        executor_text(&engine.executor_info()),
     )
+}
+
+/// Where code runs: `code runs: in this process`, or in an executor with its history.
+pub fn executor_text(info: &ExecutorInfo) -> String {
+    match (info.mode, info.pid) {
+        (ExecutorMode::InProcess, _) => "code runs: in this process (--executor none)".to_string(),
+        (ExecutorMode::Process, pid) => {
+            let now = match pid {
+                Some(pid) => format!("in executor process {pid}"),
+                None => "in an executor process (none running now)".to_string(),
+            };
+            format!("code runs: {now}; executors started: {}, ended by the code: {}", info.starts, info.deaths)
+        }
+    }
 }
 
 /// What one item of a module made: `fib v2`, `extern sin`, `var x`, `an expression`.

@@ -62,6 +62,116 @@ pub enum RuntimeErrorKind {
         /// The I/O error, in words.
         reason: String,
     },
+    /// The executor running the code ended (a crash, `abort`, `exit`, a kill) or had to be ended.
+    #[error("the code ended the executor: {end}; {}", restart_text(.restarted))]
+    ExecutorEnded {
+        /// How it ended.
+        end: ExecutorEnd,
+        /// Whether a new executor was started with every definition and global.
+        restarted: Restart,
+    },
+    /// No executor runs: it ended too many times in a row.
+    #[error("the executor ended {crashes} times in a row, so no new one was started; `:executor restart` starts one")]
+    ExecutorStopped {
+        /// Crashes in a row.
+        crashes: u32,
+    },
+}
+
+/// How an executor process ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExecutorEnd {
+    /// By a signal (its number).
+    Signal(i32),
+    /// By `exit` with this status.
+    Exit(i32),
+    /// It was still running long after an interrupt (code stuck in C), so it was killed.
+    Stuck {
+        /// How long it was given, in milliseconds.
+        grace_ms: u64,
+    },
+    /// It sent something the controller does not accept, so it was killed.
+    Protocol(ProtocolError),
+    /// No process could be started (the system refused a `fork` or a socket).
+    NotStarted(String),
+}
+
+/// What an executor did that the controller does not accept.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    /// A message that is not one (its header or fields, in the decoder's words).
+    #[error("{0}")]
+    Malformed(String),
+    /// A message of a kind the controller was not waiting for.
+    #[error("an unexpected {opcode:?} message with tag {tag}")]
+    Unexpected {
+        /// Its opcode.
+        opcode: crate::base::wire::Opcode,
+        /// Its tag.
+        tag: u64,
+    },
+    /// A request about a slot or a piece of code the controller never made.
+    #[error("it named a slot or code that does not exist")]
+    UnknownAddress,
+    /// No answer came in time.
+    #[error("it did not answer")]
+    NoAnswer,
+}
+
+impl std::fmt::Display for ExecutorEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExecutorEnd::Signal(number) => match signal_name(*number) {
+                Some((name, meaning)) => write!(f, "{name} ({meaning})"),
+                None => write!(f, "signal {number}"),
+            },
+            ExecutorEnd::Exit(status) => write!(f, "exit with status {status}"),
+            ExecutorEnd::Stuck { grace_ms } => {
+                write!(f, "it was still running {grace_ms} ms after the interrupt (stuck in C?), so it was killed")
+            }
+            ExecutorEnd::Protocol(why) => write!(f, "it broke the protocol ({why}), so it was killed"),
+            ExecutorEnd::NotStarted(why) => write!(f, "no process could be started: {why}"),
+        }
+    }
+}
+
+/// What happened after an executor ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restart {
+    /// A new one runs, with every definition and every global as after the last completed entry.
+    Restored,
+    /// It ended too many times in a row: none was started.
+    GaveUp,
+    /// A new one could not be started (the system refused a process).
+    Failed,
+}
+
+fn restart_text(restart: &Restart) -> &'static str {
+    match restart {
+        Restart::Restored => {
+            "a new executor was started with every definition, and every global as after the last completed entry"
+        }
+        Restart::GaveUp => "it ended too many times in a row, so no new one was started (`:executor restart`)",
+        Restart::Failed => "no new executor could be started (`:executor restart` tries again)",
+    }
+}
+
+/// A signal's name and what it usually means.
+fn signal_name(number: i32) -> Option<(&'static str, &'static str)> {
+    Some(match number {
+        libc::SIGSEGV => ("SIGSEGV", "segmentation fault"),
+        libc::SIGABRT => ("SIGABRT", "abort"),
+        libc::SIGBUS => ("SIGBUS", "bus error"),
+        libc::SIGILL => ("SIGILL", "illegal instruction"),
+        libc::SIGFPE => ("SIGFPE", "arithmetic exception"),
+        libc::SIGKILL => ("SIGKILL", "killed"),
+        libc::SIGTERM => ("SIGTERM", "terminated"),
+        libc::SIGINT => ("SIGINT", "interrupted"),
+        libc::SIGPIPE => ("SIGPIPE", "broken pipe"),
+        libc::SIGHUP => ("SIGHUP", "hang-up"),
+        libc::SIGQUIT => ("SIGQUIT", "quit"),
+        _ => return None,
+    })
 }
 
 /// One line of a backtrace: a frame (or a folded run of frames) and how many times it repeats.

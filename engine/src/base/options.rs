@@ -67,6 +67,38 @@ impl std::str::FromStr for Tier {
     }
 }
 
+/// Where JIT code runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExecutorMode {
+    /// In this process: fastest, but code that crashes or calls `abort` ends the session.
+    #[default]
+    InProcess,
+    /// In a child process forked from this one (`--executor process`): a crash, `abort`, `exit` or
+    /// `kill -9` of it ends only the child, which is started again with every definition and global.
+    Process,
+}
+
+impl std::fmt::Display for ExecutorMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ExecutorMode::InProcess => "none",
+            ExecutorMode::Process => "process",
+        })
+    }
+}
+
+impl std::str::FromStr for ExecutorMode {
+    type Err = UnknownOption;
+
+    fn from_str(text: &str) -> Result<ExecutorMode, UnknownOption> {
+        match text {
+            "none" => Ok(ExecutorMode::InProcess),
+            "process" => Ok(ExecutorMode::Process),
+            other => Err(UnknownOption::Executor(other.to_string())),
+        }
+    }
+}
+
 /// Calls after which a baseline function is recompiled by the optimizing tier: enough that code run a
 /// few times is never compiled twice, few enough that a hot recursion or loop body moves over within
 /// its first milliseconds (see BENCHMARKS.md, "Tiering").
@@ -95,6 +127,8 @@ pub struct EngineOptions {
     pub code_memory: usize,
     /// Write `/tmp/perf-PID.map` for profilers (`--perf-map`; also on when `KALEIDO_PERF_MAP=1`).
     pub perf_map: bool,
+    /// Where JIT code runs (`--executor`).
+    pub executor: ExecutorMode,
 }
 
 impl Default for EngineOptions {
@@ -108,6 +142,7 @@ impl Default for EngineOptions {
             hot_calls: DEFAULT_HOT_CALLS,
             code_memory: DEFAULT_CODE_MEMORY,
             perf_map: std::env::var_os("KALEIDO_PERF_MAP").is_some_and(|v| v == "1"),
+            executor: ExecutorMode::InProcess,
         }
     }
 }

@@ -16,6 +16,9 @@ pub enum StartError {
     /// Cranelift has no usable ISA for this host with the settings asked for.
     #[error("cannot set up code generation for this machine: {0}")]
     Isa(String),
+    /// Shared memory for the cells JIT code uses could not be mapped.
+    #[error("cannot map shared memory: {0}")]
+    SharedMemory(std::io::Error),
     /// The prelude did not compile (a bug in kaleido).
     #[error("the prelude failed: {0:?}")]
     Prelude(Vec<kaleido_lang::Diagnostic>),
@@ -100,6 +103,9 @@ pub enum UnknownOption {
     /// Not `baseline` or `optimized`.
     #[error("unknown tier `{0}`; use `baseline` or `optimized`")]
     Tier(String),
+    /// Not `none` or `process`.
+    #[error("unknown executor `{0}`; use `none` (run code in this process) or `process` (in a child process)")]
+    Executor(String),
 }
 
 /// Why the map for profilers is not written, when it was asked for.

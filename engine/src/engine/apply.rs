@@ -102,7 +102,11 @@ impl Engine {
         }
         outcome.warnings[warned..].iter().for_each(|warning| observer(Event::Warning(warning)));
         // What the entry drew is shown at its end, with what it drew before an error too.
-        outcome.drawing = self.runtime.take_drawing();
+        outcome.drawing = match self.executor {
+            Some(_) => self.take_executor_drawing(),
+            None => self.runtime.take_drawing(),
+        };
+        self.snapshot_globals();
         self.record_module(entry, &outcome, code_bytes, &eager);
         outcome
     }
@@ -172,7 +176,15 @@ impl Engine {
     /// and the frames it passed. Top-level code checks no frame of its own: a frame too big for the room
     /// the budget leaves is a stack overflow before the code is called (see `MAX_UNGUARDED_FRAME`).
     fn run(&mut self, thunk: &CompiledFunction) -> Result<f64, (Raised, RawFrames)> {
-        let (frame, thunk) = (thunk.frame as usize, thunk.code);
+        let (code, frame) = (thunk.code, thunk.frame as usize);
+        let result =
+            if self.executor.is_some() { self.run_in_executor(code, frame) } else { self.run_here(code, frame) };
+        self.applier().record_lazily_compiled();
+        result
+    }
+
+    /// Runs top-level code in this process (in-process mode, or in the executor itself).
+    pub(super) fn run_here(&mut self, thunk: usize, frame: usize) -> Result<f64, (Raised, RawFrames)> {
         // SAFETY: `thunk` is the finalized address of top-level code compiled with `thunk_signature` (one
         // pointer-sized argument, an f64 result, the host's C calling convention); its code is freed only
         // after the entry, so it is still mapped and executable.
@@ -191,7 +203,6 @@ impl Engine {
             }
             entry(0)
         });
-        self.applier().record_lazily_compiled();
         match self.runtime.disarm() {
             None => Ok(value),
             Some(error) => Err(error),
@@ -232,6 +243,8 @@ impl Engine {
             Raised::Drawing(error) => RuntimeErrorKind::Drawing(error),
             Raised::StackOverflow => RuntimeErrorKind::StackOverflow,
             Raised::Interrupted => RuntimeErrorKind::Interrupted,
+            Raised::ExecutorEnded(end, restarted) => RuntimeErrorKind::ExecutorEnded { end, restarted },
+            Raised::ExecutorStopped(crashes) => RuntimeErrorKind::ExecutorStopped { crashes },
         };
         RuntimeError { kind, backtrace, span, call_site: self.call_site(&frames) }
     }

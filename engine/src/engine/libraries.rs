@@ -11,8 +11,16 @@ impl Engine {
     /// are then found by `extern` as the process's own are. Returns whether it was new (loading one
     /// again does nothing). Its initialisers run: a library is trusted code, as the tutorial's JIT trusts
     /// what it links. It stays loaded for the life of the process.
+    ///
+    /// With an executor, the library is loaded here and the executor is replaced by a new fork (at the
+    /// next run), which has it at the same addresses: the controller resolves `extern`s, the executor
+    /// calls them. Globals and definitions are kept (they live in shared memory).
     pub fn load_library(&mut self, path: &Path) -> Result<bool, LibraryError> {
-        self.libraries.load(path)
+        let new = self.libraries.load(path)?;
+        if new {
+            self.retire_executor();
+        }
+        Ok(new)
     }
 
     /// The C libraries loaded, in order (canonical paths).

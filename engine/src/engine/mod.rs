@@ -16,7 +16,7 @@ use crate::backend::{Backend, CompileStats};
 use crate::base::drawing::Drawing;
 use crate::base::error::{Frame, FrameKind, Rejected, RuntimeError, RuntimeErrorKind};
 use crate::base::ids::EntryId;
-use crate::base::options::{EngineOptions, JitMode, Tier};
+use crate::base::options::{EngineOptions, ExecutorMode, JitMode, Tier};
 use crate::base::perf_map::PerfMap;
 use crate::base::request_error::{PerfMapProblem, StartError};
 use crate::codegen::RuntimeAddresses;
@@ -33,6 +33,8 @@ pub(crate) use apply::EntryContext;
 
 mod applier;
 mod apply;
+mod executor;
+pub use executor::ExecutorInfo;
 mod libraries;
 mod listing;
 mod undo;
@@ -195,6 +197,8 @@ pub struct Engine {
     tier_trace: Option<Vec<TierEvent>>,
     /// The C libraries loaded (`Engine::load_library`).
     libraries: crate::runtime::libraries::Libraries,
+    /// The executor process code runs in (`--executor process`); none when code runs in this process.
+    executor: Option<executor::Executor>,
 }
 
 impl Engine {
@@ -205,7 +209,7 @@ impl Engine {
         let eval_stack = stack(EVAL_ENTRY + EVAL_BUDGET + EVAL_MARGIN)?;
         let compile_stack = Rc::new(stack(COMPILE_STACK)?);
         // The state is boxed, so its address survives the move into the engine below.
-        let runtime = RuntimeState::new(output);
+        let runtime = RuntimeState::new(output).map_err(StartError::SharedMemory)?;
         let interrupt = runtime.interrupt_handle().clone();
         let addresses =
             RuntimeAddresses { state: &*runtime as *const RuntimeState as usize, signals: interrupt.signals_address() };
@@ -216,6 +220,10 @@ impl Engine {
         let tables = Tables::default();
         let (retired, entry_names, modules) = (Vec::new(), Vec::new(), Vec::new());
         let (perf_map, perf_map_problem) = PerfMap::open(options.perf_map);
+        let executor = match options.executor {
+            ExecutorMode::InProcess => None,
+            ExecutorMode::Process => Some(executor::Executor::default()),
+        };
         let mut engine = Engine {
             tables,
             backend,
@@ -231,6 +239,7 @@ impl Engine {
             perf_map_problem,
             tier_trace: None,
             libraries: Default::default(),
+            executor,
         };
         for builtin in BUILTINS {
             let binding = Binding::Builtin { arity: builtin.arity(), address: builtin.address() };

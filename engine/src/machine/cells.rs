@@ -1,30 +1,39 @@
 //! Address-stable storage: the indirection table's slots and the global variables' cells.
 //!
 //! JIT code embeds the address of a slot or a cell as a constant, so a cell must never move for the life
-//! of the engine. Cells live in fixed-size chunks that are allocated once and never reallocated; growing
-//! the store adds a chunk. Only this file decides where a cell lives; nothing here is `unsafe`.
+//! of the engine. Each store reserves room for all the cells it can ever have, in shared pages
+//! (`shared.rs`), so an executor forked from this process sees every cell at the same address, the ones
+//! made after the fork included. Only this file decides where a cell lives; nothing here
+//! is `unsafe`.
 
-/// How many cells one chunk holds.
-const CHUNK: usize = 1024;
+use crate::machine::shared::{SharedArray, ZeroCell};
+
+/// How many cells one store can hold: address space reserved up front (8 bytes a cell, 128 MiB, none of
+/// it used until written), because a mapping made after an executor was forked would not be shared with it.
+pub(crate) const CAPACITY: usize = 1 << 24;
 
 /// A growable array whose elements never move once created.
-pub(crate) struct StableCells<T> {
-    chunks: Vec<Box<[T]>>,
+pub(crate) struct StableCells<T: ZeroCell> {
+    cells: SharedArray<T>,
     len: usize,
 }
 
-impl<T: Default> Default for StableCells<T> {
+impl<T: ZeroCell> Default for StableCells<T> {
+    /// # Panics
+    /// When the system refuses the reservation (no address space left), as an allocation would.
     fn default() -> Self {
-        StableCells { chunks: Vec::new(), len: 0 }
+        let cells = SharedArray::new(CAPACITY).unwrap_or_else(|error| panic!("no memory for cells: {error}"));
+        StableCells { cells, len: 0 }
     }
 }
 
-impl<T: Default> StableCells<T> {
-    /// Appends a cell holding `T::default()` and returns its index.
+impl<T: ZeroCell> StableCells<T> {
+    /// Appends a cell holding zero and returns its index.
+    ///
+    /// # Panics
+    /// Past [`CAPACITY`] cells (sixteen million functions, globals or code ids).
     pub(crate) fn push(&mut self) -> u32 {
-        if self.len == self.chunks.len() * CHUNK {
-            self.chunks.push((0..CHUNK).map(|_| T::default()).collect());
-        }
+        assert!(self.len < CAPACITY, "more than {CAPACITY} cells");
         self.len += 1;
         (self.len - 1) as u32
     }
@@ -33,7 +42,7 @@ impl<T: Default> StableCells<T> {
     pub(crate) fn get(&self, index: u32) -> &T {
         let index = index as usize;
         assert!(index < self.len, "cell {index} out of range");
-        &self.chunks[index / CHUNK][index % CHUNK]
+        &self.cells.as_slice()[index]
     }
 
     /// The cell's address, as JIT code embeds it.
@@ -44,13 +53,9 @@ impl<T: Default> StableCells<T> {
     /// The index of the cell at `address`, if it is one of ours.
     pub(crate) fn index_of(&self, address: usize) -> Option<u32> {
         let size = std::mem::size_of::<T>();
-        self.chunks.iter().enumerate().find_map(|(chunk_index, chunk)| {
-            let base = chunk.as_ptr() as usize;
-            let offset = address.checked_sub(base)?;
-            let within = offset / size;
-            let index = chunk_index * CHUNK + within;
-            (offset % size == 0 && within < CHUNK && index < self.len).then_some(index as u32)
-        })
+        let offset = address.checked_sub(self.cells.as_slice().as_ptr() as usize)?;
+        let index = offset / size;
+        (offset % size == 0 && index < self.len).then_some(index as u32)
     }
 
     /// How many cells exist.
@@ -61,8 +66,8 @@ impl<T: Default> StableCells<T> {
     /// Forgets the cells from `len` on (an entry that failed to compile gives back what it took). The
     /// memory stays; the cells are reset and handed out again.
     pub(crate) fn truncate(&mut self, len: usize) {
-        for index in len..self.len {
-            self.chunks[index / CHUNK][index % CHUNK] = T::default();
+        for cell in &self.cells.as_slice()[len.min(self.len)..self.len] {
+            cell.reset();
         }
         self.len = self.len.min(len);
     }

@@ -4,4 +4,6 @@
 
 pub(crate) mod cells;
 pub(crate) mod code_memory;
+pub(crate) mod process;
+pub(crate) mod shared;
 pub(crate) mod stack;

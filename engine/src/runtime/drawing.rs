@@ -47,6 +47,11 @@ impl DrawingRecorder {
         Ok(())
     }
 
+    /// Whether anything was drawn since the last take.
+    pub(crate) fn has_drawn(&self) -> bool {
+        !self.pixels.is_empty() || !self.series.is_empty()
+    }
+
     /// Everything drawn since the last take, if anything was; the recorder is empty afterwards.
     pub(crate) fn take(&mut self) -> Option<Drawing> {
         let recorder = std::mem::take(self);

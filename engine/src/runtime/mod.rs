@@ -9,11 +9,15 @@ pub(crate) mod builtins;
 pub(crate) mod drawing;
 pub(crate) mod libraries;
 pub(crate) mod output;
+pub(crate) mod remote;
+pub(crate) mod remote_codec;
 
 use std::cell::{Cell, RefCell};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use crate::machine::shared::SharedArray;
 
 /// What a hook can raise; passed from JIT code as an integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -44,6 +48,10 @@ pub(crate) enum Raised {
     StackOverflow,
     /// The evaluation was interrupted.
     Interrupted,
+    /// The executor running the code ended (only the controller raises this, never JIT code).
+    ExecutorEnded(crate::base::error::ExecutorEnd, crate::base::error::Restart),
+    /// No executor runs (it ended too often in a row).
+    ExecutorStopped(u32),
     /// A drawing builtin refused its arguments.
     Drawing(crate::base::drawing::DrawingError),
     /// Generating the deferred code of the slot's function failed.
@@ -62,7 +70,8 @@ pub(crate) enum Raised {
 
 /// The words JIT code polls: they are shared with every [`InterruptHandle`], so another thread or a signal
 /// handler can stop running code. JIT code embeds this struct's address and reads `abort` and
-/// `stack_limit` at fixed offsets, so the layout is `repr(C)` and it lives behind an `Arc`.
+/// `stack_limit` at fixed offsets, so the layout is `repr(C)`; it lives in a shared page behind an `Arc`,
+/// so an executor forked from this process polls the very words the controller's handle sets.
 #[repr(C)]
 #[derive(Debug, Default)]
 pub(crate) struct Signals {
@@ -76,6 +85,15 @@ pub(crate) struct Signals {
     interrupted: AtomicU64,
 }
 
+// SAFETY: three atomic integers, whose all-zero bytes are valid, with no destructor.
+unsafe impl crate::machine::shared::ZeroCell for Signals {
+    fn reset(&self) {
+        self.abort.store(0, Ordering::SeqCst);
+        self.stack_limit.store(0, Ordering::SeqCst);
+        self.interrupted.store(0, Ordering::SeqCst);
+    }
+}
+
 /// Byte offset of the abort word in the signals, for JIT loads.
 pub(crate) const ABORT_OFFSET: i32 = std::mem::offset_of!(Signals, abort) as i32;
 /// Byte offset of the stack limit in the signals, for JIT loads.
@@ -85,7 +103,7 @@ pub(crate) const STACK_LIMIT_OFFSET: i32 = std::mem::offset_of!(Signals, stack_l
 /// every clone reaches the same engine, and a handle may outlive its engine (it then does nothing useful).
 #[derive(Clone, Debug)]
 pub struct InterruptHandle {
-    signals: Arc<Signals>,
+    signals: Arc<SharedArray<Signals>>,
 }
 
 impl InterruptHandle {
@@ -93,24 +111,29 @@ impl InterruptHandle {
     /// compile in progress is abandoned, and an entry not yet started is not run. The request stays until
     /// the engine acts on it. Async-signal-safe: two atomic stores.
     pub fn interrupt(&self) {
-        self.signals.interrupted.store(1, Ordering::SeqCst);
-        self.signals.stack_limit.store(usize::MAX, Ordering::SeqCst);
+        let signals = self.words();
+        signals.interrupted.store(1, Ordering::SeqCst);
+        signals.stack_limit.store(usize::MAX, Ordering::SeqCst);
     }
 
     /// Whether an interrupt was asked for and not acted on yet.
     pub fn is_requested(&self) -> bool {
-        self.signals.interrupted.load(Ordering::SeqCst) != 0
+        self.words().interrupted.load(Ordering::SeqCst) != 0
     }
 
     /// Drops a request nothing acted on (a front end does this when it shows a fresh prompt, so a stray
     /// Ctrl-C does not stop the next entry).
     pub fn clear(&self) {
-        self.signals.interrupted.store(0, Ordering::SeqCst);
+        self.words().interrupted.store(0, Ordering::SeqCst);
     }
 
     /// The address JIT code embeds.
     pub(crate) fn signals_address(&self) -> usize {
-        Arc::as_ptr(&self.signals) as usize
+        self.words() as *const Signals as usize
+    }
+
+    fn words(&self) -> &Signals {
+        &self.signals.as_slice()[0]
     }
 }
 
@@ -146,15 +169,21 @@ pub(crate) struct RuntimeState {
 
 impl RuntimeState {
     /// A fresh state writing program output to `output`.
-    pub(crate) fn new(output: Box<dyn Write>) -> Box<RuntimeState> {
-        Box::new(RuntimeState {
-            signals: InterruptHandle { signals: Arc::new(Signals::default()) },
+    pub(crate) fn new(output: Box<dyn Write>) -> std::io::Result<Box<RuntimeState>> {
+        let signals = Arc::new(SharedArray::new(1)?);
+        Ok(Box::new(RuntimeState {
+            signals: InterruptHandle { signals },
             raised: RefCell::new(None),
             frames: RefCell::new(Vec::new()),
             output: RefCell::new(output),
             drawing: RefCell::new(drawing::DrawingRecorder::default()),
             lazy: Cell::new(None),
-        })
+        }))
+    }
+
+    /// Sends program output to `output` from now on (an executor's, to its controller).
+    pub(crate) fn set_output(&self, output: Box<dyn Write>) {
+        self.output.replace(output);
     }
 
     /// The handle that interrupts code running on this state.
@@ -178,7 +207,7 @@ impl RuntimeState {
     /// kept: the limit is stored first and then the request re-checked, so a request landing at any point
     /// in between still stops the run at its first check.
     pub(crate) fn arm(&self, stack_limit: usize) {
-        let signals = &self.signals.signals;
+        let signals = self.signals.words();
         signals.abort.store(0, Ordering::SeqCst);
         self.raised.replace(None);
         self.frames.borrow_mut().clear();
@@ -192,7 +221,7 @@ impl RuntimeState {
     /// `(code id, repeat)`. Resets the abort word and the stack limit so nothing leaks into the next run;
     /// an interrupt request is consumed only if it stopped the run.
     pub(crate) fn disarm(&self) -> Option<(Raised, RawFrames)> {
-        let signals = &self.signals.signals;
+        let signals = self.signals.words();
         signals.abort.store(0, Ordering::SeqCst);
         signals.stack_limit.store(0, Ordering::SeqCst);
         let raised = self.raised.replace(None)?;
@@ -227,14 +256,14 @@ impl RuntimeState {
         if slot.is_none() {
             *slot = Some(raised);
         }
-        self.signals.signals.abort.store(1, Ordering::SeqCst);
-        self.signals.signals.stack_limit.store(usize::MAX, Ordering::SeqCst);
+        self.signals.words().abort.store(1, Ordering::SeqCst);
+        self.signals.words().stack_limit.store(usize::MAX, Ordering::SeqCst);
     }
 
     /// Takes an error raised outside a run (by [`RuntimeState::flush`] between items), if any.
     pub(crate) fn take_raised(&self) -> Option<Raised> {
-        self.signals.signals.abort.store(0, Ordering::SeqCst);
-        self.signals.signals.stack_limit.store(0, Ordering::SeqCst);
+        self.signals.words().abort.store(0, Ordering::SeqCst);
+        self.signals.words().stack_limit.store(0, Ordering::SeqCst);
         self.raised.replace(None)
     }
 
@@ -259,6 +288,11 @@ impl RuntimeState {
         if let Err(error) = result {
             self.raise(Raised::Drawing(error));
         }
+    }
+
+    /// Whether anything was drawn since the last take.
+    pub(crate) fn has_drawn(&self) -> bool {
+        self.drawing.borrow().has_drawn()
     }
 
     /// Everything drawn since the last take, if anything was.

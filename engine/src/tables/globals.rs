@@ -58,6 +58,18 @@ impl GlobalTable {
         self.order.iter().map(|name| (name.clone(), self.value(name).unwrap_or(0.0))).collect()
     }
 
+    /// Every cell's bits, in order: what an executor that dies is given back.
+    pub(crate) fn snapshot(&self) -> Vec<u64> {
+        (0..self.cells.len() as u32).map(|cell| self.cells.get(cell).load(Ordering::SeqCst)).collect()
+    }
+
+    /// Puts back the cells a snapshot holds (cells made since keep their values).
+    pub(crate) fn restore(&self, snapshot: &[u64]) {
+        for (cell, bits) in snapshot.iter().enumerate().take(self.cells.len()) {
+            self.cells.get(cell as u32).store(*bits, Ordering::SeqCst);
+        }
+    }
+
     /// How many cells exist (a mark to roll back to).
     pub(crate) fn len(&self) -> usize {
         self.cells.len()

@@ -105,7 +105,11 @@ impl Tables {
         CodeId(self.codes.len() as u32 - 1)
     }
 
-    /// The name a code id is shown as.
+    /// How many code ids exist.
+    pub(crate) fn code_count(&self) -> usize {
+        self.codes.len()
+    }
+
     /// The address of `code`'s call counter, set to count down from `calls`.
     pub(crate) fn counter(&self, code: CodeId, calls: u32) -> usize {
         self.counters.get(code.0).store(i64::from(calls), Ordering::SeqCst);
@@ -117,6 +121,7 @@ impl Tables {
         self.counters.index_of(address).map(CodeId)
     }
 
+    /// The name a code id is shown as.
     pub(crate) fn code_name(&self, code: CodeId) -> &str {
         &self.codes[code.0 as usize].name
     }

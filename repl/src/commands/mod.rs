@@ -92,6 +92,7 @@ fn run_unrecorded(session: &mut Session, line: &str) -> Result<Action, String> {
         ":show" => show(session, argument),
         ":load" => return load(session, argument),
         ":lib" => lib(session, argument),
+        ":executor" => executor(session, argument),
         ":save" => save(session, argument),
         ":reset" => reset(session),
         ":set" => set(session, argument),
@@ -376,6 +377,24 @@ fn reset(session: &mut Session) -> Result<(), String> {
         _ => " (the C libraries loaded stay loaded)",
     };
     write_out(session, &format!("the session was reset: every definition and global is gone{libraries}\n"))
+}
+
+/// `:executor [restart]`: where code runs, or a new executor.
+fn executor(session: &mut Session, argument: &str) -> Result<(), String> {
+    match argument {
+        "" => {}
+        "restart" => match session.engine().executor_info().mode {
+            kaleido_engine::ExecutorMode::InProcess => {
+                return Err("code runs in this process (`kaleido --executor process` runs it in another)".into());
+            }
+            kaleido_engine::ExecutorMode::Process => {
+                session.engine_mut().restart_executor().map_err(|e| e.to_string())?
+            }
+        },
+        other => return Err(format!("`:executor {other}`: use `:executor` or `:executor restart`")),
+    }
+    let text = format!("{}\n", report::executor_text(&session.engine().executor_info()));
+    write_out(session, &text)
 }
 
 /// `:lib [PATH]`: loads a C library, so `extern` can bind its functions; with no path, lists them.

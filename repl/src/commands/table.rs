@@ -174,6 +174,17 @@ pub const COMMANDS: &[Command] = &[
         replays: true,
     },
     Command {
+        name: ":executor",
+        aliases: &[],
+        usage: ":executor [restart]",
+        summary: "where code runs (this process, or an executor process), or start a new executor",
+        details: "With `kaleido --executor process` (the notebook's default) code runs in a child process: when \
+                  it crashes, aborts or exits, the entry fails saying how, and a new executor starts with \
+                  every definition, and every global as after the last completed entry. After 5 such ends in \
+                  a row no new one is started until `:executor restart`.",
+        replays: false,
+    },
+    Command {
         name: ":lib",
         aliases: &[],
         usage: ":lib [PATH]",

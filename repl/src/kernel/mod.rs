@@ -21,6 +21,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use jupyter_protocol::ConnectionInfo;
 
+use kaleido_engine::ExecutorMode;
+
 use crate::session::{Session, SessionOptions};
 
 /// `kaleido kernel`: run as a Jupyter kernel, or install or remove its kernelspec.
@@ -114,7 +116,14 @@ fn run(path: &std::path::Path) -> anyhow::Result<()> {
         let streams = streams.clone();
         Box::new(move || streams.writer(true)) as Box<dyn Fn() -> Box<dyn std::io::Write>>
     };
-    let options = SessionOptions { color: true, ..SessionOptions::default() };
+    // A notebook never loses its definitions to a crash: code runs in an executor process (unless
+    // `KALEIDO_EXECUTOR=none` says otherwise).
+    let executor = match std::env::var("KALEIDO_EXECUTOR") {
+        Ok(text) if !text.is_empty() => text.parse().map_err(|e| anyhow::anyhow!("KALEIDO_EXECUTOR: {e}"))?,
+        _ => ExecutorMode::Process,
+    };
+    info::set_executor(executor);
+    let options = SessionOptions { color: true, executor, ..SessionOptions::default() };
     let (presenter, cell) = streams.presenter();
     let mut session =
         Session::new(options, stdout, streams.writer(false), program)?.with_presenter(Box::new(presenter));

@@ -1,0 +1,103 @@
+//! Memory that a forked executor shares: zeroed, `MAP_SHARED` anonymous pages.
+//!
+//! JIT code embeds the addresses of the indirection table's slots, the globals' cells, the tier-up
+//! counters and the signals it polls. When code runs in an executor (a child forked from this process,
+//! `engine/executor.rs`), those addresses must name the same memory on both sides: the controller binds a
+//! slot or interrupts, the executor's code sees it at once. A `MAP_SHARED` mapping made before the fork is
+//! shared with every child forked after, at the same address; so every cell lives in one, in-process
+//! engines included (one kind of cell, one code path). This file holds the `unsafe` of those mappings.
+
+use std::io;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+
+/// A type that all-zero bytes are a valid value of and that can be reset to zero through a shared
+/// reference (so two processes may use it at once).
+///
+/// # Safety
+/// All-zero bytes must be a valid value of the type, and it must have no destructor that matters.
+pub(crate) unsafe trait ZeroCell: Sync {
+    /// Stores zero.
+    fn reset(&self);
+}
+
+macro_rules! zero_cell {
+    ($($t:ty),*) => {$(
+        // SAFETY: an atomic integer's zero is all-zero bytes, and it has no destructor.
+        unsafe impl ZeroCell for $t {
+            fn reset(&self) {
+                self.store(0, Ordering::SeqCst);
+            }
+        }
+    )*};
+}
+zero_cell!(AtomicU64, AtomicUsize, AtomicI64);
+
+/// `len` zeroed values of `T` in shared pages, unmapped when dropped.
+pub(crate) struct SharedArray<T: ZeroCell> {
+    base: *mut T,
+    len: usize,
+    bytes: usize,
+    _owns: PhantomData<T>,
+}
+
+// SAFETY: the memory holds `ZeroCell` values, which are `Sync` (atomics): any thread may use them.
+unsafe impl<T: ZeroCell> Send for SharedArray<T> {}
+// SAFETY: as above; the array hands out only shared references.
+unsafe impl<T: ZeroCell> Sync for SharedArray<T> {}
+
+impl<T: ZeroCell> SharedArray<T> {
+    /// Maps `len` zeroed values (at least one page). Pages are committed only when written.
+    pub(crate) fn new(len: usize) -> io::Result<SharedArray<T>> {
+        let bytes = (len.max(1) * std::mem::size_of::<T>()).next_multiple_of(4096);
+        // SAFETY: a new anonymous shared mapping at an address the kernel picks; it aliases nothing.
+        let address = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                bytes,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if address == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(SharedArray { base: address.cast(), len, bytes, _owns: PhantomData })
+    }
+
+    /// The values, in place.
+    pub(crate) fn as_slice(&self) -> &[T] {
+        // SAFETY: `base` maps `len` values, zero-filled by the kernel, which `ZeroCell` says is valid; the
+        // mapping lives as long as `self`, and only shared references are ever made.
+        unsafe { std::slice::from_raw_parts(self.base, self.len) }
+    }
+}
+
+impl<T: ZeroCell> std::fmt::Debug for SharedArray<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedArray").field("base", &self.base).field("len", &self.len).finish()
+    }
+}
+
+impl<T: ZeroCell> Drop for SharedArray<T> {
+    fn drop(&mut self) {
+        // SAFETY: the mapping was made by `new` and no reference into it outlives `self`.
+        unsafe { libc::munmap(self.base.cast(), self.bytes) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starts_zeroed_and_resets() {
+        let cells: SharedArray<AtomicU64> = SharedArray::new(3).expect("mapped");
+        assert!(cells.as_slice().iter().all(|c| c.load(Ordering::SeqCst) == 0));
+        cells.as_slice()[2].store(7, Ordering::SeqCst);
+        cells.as_slice()[2].reset();
+        assert_eq!(cells.as_slice()[2].load(Ordering::SeqCst), 0);
+    }
+}

@@ -36,4 +36,4 @@ fi
 cd "$root"
 "$venv/bin/python" -m unittest -v tests/jupyter/test_kernel.py tests/jupyter/test_protocol.py \
     tests/jupyter/test_pictures.py tests/jupyter/test_highlighting.py tests/jupyter/test_notebooks.py \
-    tests/jupyter/test_browser.py
+    tests/jupyter/test_executor.py tests/jupyter/test_browser.py

@@ -1,17 +1,21 @@
 //! C libraries (`--lib`, `:lib`): a small library the test builds with the machine's `cc`, loaded into
 //! the process so `extern` binds its functions; errors for what cannot be loaded; `:save` writes the
-//! `:lib` line back, and the saved script rebuilds the session.
+//! `:lib` line back, and the saved script rebuilds the session. With `--executor process`, a library loaded
+//! while an executor runs reaches it, and its function that segfaults ends only the executor: the session
+//! goes on with every definition and global, and the library bound again.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Builds `libkaltest.so` (with `triple(x)` and `hypot3(x y z)`) in `dir` with `cc`.
+/// Builds `libkaltest.so` (with `triple(x)`, `hypot3(x y z)` and `crash(x)`, which writes through a null
+/// pointer) in `dir` with `cc`.
 fn build_library(dir: &Path) -> PathBuf {
     let source = dir.join("kaltest.c");
     std::fs::write(
         &source,
         "#include <math.h>\ndouble triple(double x) { return 3 * x; }\n\
-         double hypot3(double x, double y, double z) { return sqrt(x * x + y * y + z * z); }\n",
+         double hypot3(double x, double y, double z) { return sqrt(x * x + y * y + z * z); }\n\
+         double crash(double x) { *(volatile double *)0 = x; return x; }\n",
     )
     .expect("write the C source");
     let library = dir.join("libkaltest.so");
@@ -114,4 +118,33 @@ fn a_reset_keeps_the_libraries_loaded() {
     assert!(stdout.contains("every definition and global is gone (the C libraries loaded stay loaded)\n"), "{stdout}");
     let canonical = std::fs::canonicalize(&library).expect("canonical");
     assert!(stdout.ends_with(&format!("{}\n3\n", canonical.display())), "{stdout}");
+}
+
+#[test]
+fn in_an_executor_a_library_that_crashes_loses_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let library = build_library(dir.path());
+    // The executor is running (`1 + 1`) before the library is loaded: loading it replaces the executor.
+    let script = format!(
+        "var kept = 5\n1 + 1\n:lib {}\nextern triple(x)\nextern crash(x)\ndef nine(x) triple(triple(x))\n\
+         kept = 6\nprintd(11) : kept = 7 : crash(1)\nnine(kept)\n:executor\n",
+        library.display()
+    );
+    let output = kaleido(&["--executor", "process", "--keep-going", "-e", &script]);
+    assert_eq!(output.status.code(), Some(70), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let (before, executor) = stdout.rsplit_once("code runs: in executor process ").expect("where code runs");
+    assert_eq!(
+        before,
+        format!("2\nloaded {}: `extern NAME(PARAMS)` binds its functions\n6\n11\n54\n", library.display())
+    );
+    assert!(executor.ends_with("; executors started: 3, ended by the code: 1\n"), "{executor}");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(
+            "<-e>:8:1: error: the code ended the executor: SIGSEGV (segmentation fault); a new executor was \
+             started with every definition, and every global as after the last completed entry"
+        ),
+        "{stderr}"
+    );
 }

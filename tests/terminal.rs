@@ -352,3 +352,59 @@ fn a_colour_terminal_shows_an_image_as_colour_half_blocks_and_a_plot_in_braille(
     p.send_control('d').unwrap();
     p.exp_eof().unwrap();
 }
+
+/// A shell whose code runs in an executor (`--executor process`).
+fn start_with_executor(history: &std::path::Path) -> PtySession {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kaleido"));
+    command.env("KALEIDO_HISTORY", history).env("TERM", "xterm").env("NO_COLOR", "1");
+    command.args(["--executor", "process"]);
+    let mut session = spawn_command(command, Some(TIMEOUT_MS)).expect("kaleido starts on a pty");
+    session.exp_string("In [1]: ").expect("first prompt");
+    session
+}
+
+#[test]
+fn with_an_executor_abort_and_exit_keep_the_shell_and_its_definitions() {
+    let history = temp_history("executor-crash");
+    let mut p = start_with_executor(&history);
+    p.send_line("def keep(x) x + 1").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    p.send_line("var g = 9").unwrap();
+    p.exp_string("In [3]: ").unwrap();
+    p.send_line("extern abort()").unwrap();
+    p.exp_string("In [4]: ").unwrap();
+    p.send_line("putchard(65) : g = 0 : abort()").unwrap();
+    p.exp_string("A").unwrap();
+    p.exp_string("<repl:4>:1:1: error: the code ended the executor: SIGABRT (abort); a new executor was started")
+        .unwrap();
+    p.exp_string("In [5]: ").unwrap();
+    p.send_line("g").unwrap();
+    p.exp_string("Out[5]: 9").unwrap();
+    p.exp_string("In [6]: ").unwrap();
+    p.send_line("extern exit(x)").unwrap();
+    p.exp_string("In [7]: ").unwrap();
+    p.send_line("exit(3)").unwrap();
+    p.exp_string("the code ended the executor: exit with status").unwrap();
+    still_alive(&mut p);
+}
+
+#[test]
+fn with_an_executor_ctrl_c_stops_a_loop_and_ends_code_stuck_in_c() {
+    let history = temp_history("executor-interrupt");
+    let mut p = start_with_executor(&history);
+    p.send_line("def keep(x) x + 1").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    p.send_line("for i = 0, 1 in keep(i)").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    p.send_control('c').unwrap();
+    p.exp_string("error: interrupted").unwrap();
+    p.exp_string("In [3]: ").unwrap();
+    // `pause` waits for a signal, in C, where no flag can stop it: the executor is ended after the grace.
+    p.send_line("extern pause()").unwrap();
+    p.exp_string("In [4]: ").unwrap();
+    p.send_line("pause()").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    p.send_control('c').unwrap();
+    p.exp_string("still running 500 ms after the interrupt (stuck in C?), so it was killed").unwrap();
+    still_alive(&mut p);
+}

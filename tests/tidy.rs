@@ -83,7 +83,6 @@ fn unsafe_stays_at_the_listed_boundaries_with_a_safety_comment() {
         "engine/src/runtime/mod.rs",
         "engine/src/runtime/builtins.rs",
         "engine/src/runtime/libraries.rs",
-        "engine/src/runtime/remote.rs",
         "engine/src/machine/shared.rs",
         "engine/src/machine/process.rs",
         "engine/src/engine/apply.rs",

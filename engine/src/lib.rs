@@ -21,9 +21,9 @@
 //!   cannot fail half-way.
 //! - `unsafe` lives only in `machine/code_memory.rs` (mapping the two views of code memory),
 //!   `machine/stack.rs` (stacks), `machine/shared.rs` (the shared pages of cells and signals),
-//!   `machine/process.rs` (forking the executor, its socket), `runtime/mod.rs`, `runtime/builtins.rs`,
-//!   `runtime/libraries.rs` and `runtime/remote.rs` (hooks, patching a slot, `dlsym`, `dlopen`, the
-//!   executor's crash handlers) and `engine/apply.rs` (calling JIT code), each with a `SAFETY:` comment.
+//!   `machine/process.rs` (forking the executor, its socket), `runtime/mod.rs`, `runtime/builtins.rs` and
+//!   `runtime/libraries.rs` (hooks, patching a slot, `dlsym`, `dlopen`) and `engine/apply.rs` (calling JIT
+//!   code), each with a `SAFETY:` comment.
 //! - With an executor (`--executor process`), the controller never runs JIT code: it compiles into memory
 //!   the executor shares, and the executor runs it (`engine/executor.rs`).
 //! - Folders import only downwards, in the order above: there is no import cycle (`tests/tidy.rs`).

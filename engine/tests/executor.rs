@@ -85,6 +85,23 @@ fn abort_exit_and_kill_lose_no_definition_or_global() {
 }
 
 #[test]
+fn output_written_before_a_kill_9_is_not_lost() {
+    let (mut engine, output) = engine(JitMode::Lazy);
+    engine.eval("<1>", "extern pause()").unwrap();
+    engine.eval("<2>", "1").unwrap();
+    let pid = engine.executor_info().pid.expect("an executor runs");
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().expect("kill runs")
+    });
+    // The output is still in the executor's buffer when it is killed: the controller takes it from there.
+    let outcome = engine.eval("<3>", "printd(7) : putchard(33) : pause()").unwrap();
+    assert!(killer.join().unwrap().success());
+    assert_eq!(ended(&outcome), (ExecutorEnd::Signal(libc::SIGKILL), Restart::Restored));
+    assert_eq!(output.take(), b"7\n!");
+}
+
+#[test]
 fn an_interrupt_stops_code_in_the_executor_and_one_stuck_in_c_is_killed() {
     let (mut engine, _) = engine(JitMode::Lazy);
     engine.eval("<1>", "def spin(n) for i = 0, 1 in n").unwrap();

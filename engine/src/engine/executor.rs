@@ -19,13 +19,14 @@
 //! are shared, so every definition is still in place) and the globals are put back as they were after the
 //! last completed entry (a snapshot the controller takes after each entry: a copy of the cells).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Engine;
 use crate::base::error::{ExecutorEnd, ProtocolError, Restart};
 use crate::base::wire::{Decoder, Message, Opcode, WireError};
 use crate::machine::process::{ChildProcess, Connection, Ended, Forked, Received, exit_now, fork_executor};
-use crate::runtime::remote::{ExecutorOutput, Link, RemoteHook, install_crash_handlers, refuse};
+use crate::runtime::remote::{ExecutorOutput, Link, PendingOutput, RemoteHook, refuse};
 use crate::runtime::remote_codec::{
     CodecError, TAG_LAZY_COMPILE, TAG_OUTPUT, TAG_RUN, TAG_TAKE_DRAWING, TAG_TIER_UP, push_drawing, push_frames,
     push_raised, read_drawing, read_frames, read_raised,
@@ -45,9 +46,10 @@ const POLL: Duration = Duration::from_millis(10);
 const SETUP_PATIENCE: Duration = Duration::from_secs(10);
 
 /// The controller's side of the executor: the child, if one runs, and what survives it.
-#[derive(Default)]
 pub(crate) struct Executor {
     child: Option<Running>,
+    /// The program output the executor has not sent yet, in shared pages.
+    pending: Arc<PendingOutput>,
     /// Executors started, the first included.
     pub(crate) starts: u32,
     /// Executors that died.
@@ -145,6 +147,12 @@ fn unexpected(message: &Message) -> ExecutorEnd {
 }
 
 impl Executor {
+    /// No executor yet, with the shared memory every one of them will use.
+    pub(crate) fn new() -> std::io::Result<Executor> {
+        let pending = Arc::new(PendingOutput::new()?);
+        Ok(Executor { child: None, pending, starts: 0, deaths: 0, deaths_in_row: 0, snapshot: Vec::new(), drew: false })
+    }
+
     /// The running child's process id.
     pub(crate) fn pid(&self) -> Option<i32> {
         self.child.as_ref().map(|child| child.process.pid)
@@ -349,6 +357,10 @@ impl Engine {
     fn executor_died(&mut self, end: ExecutorEnd) -> Raised {
         let Some(executor) = &mut self.executor else { return Raised::ExecutorEnded(end, Restart::Failed) };
         executor.child = None;
+        // What it wrote and had not sent yet is still in the shared buffer.
+        let unsent = executor.pending.take();
+        self.runtime.write(&unsent);
+        let Some(executor) = &mut self.executor else { return Raised::ExecutorEnded(end, Restart::Failed) };
         executor.deaths += 1;
         executor.deaths_in_row += 1;
         if executor.deaths_in_row >= MAX_CRASHES_IN_A_ROW {
@@ -392,11 +404,14 @@ impl Engine {
 
     /// The executor's life: answer the controller until it hangs up or goes.
     fn serve(&mut self, connection: Connection) -> ! {
-        let link: &'static Link = Box::leak(Box::new(Link::new(connection)));
-        install_crash_handlers();
+        let pending = match &self.executor {
+            Some(executor) => executor.pending.clone(),
+            None => exit_now(2),
+        };
+        let link: &'static Link = Box::leak(Box::new(Link::new(connection, pending)));
         let hook: &'static RemoteHook = Box::leak(Box::new(RemoteHook::new(link)));
         self.runtime.set_lazy_hook(hook);
-        self.runtime.set_output(Box::new(ExecutorOutput));
+        self.runtime.set_output(Box::new(ExecutorOutput::new(link)));
         link.send(Message::new(Opcode::Setup, 0, 0).push_u64(u64::from(std::process::id())));
         loop {
             let message = link.receive();

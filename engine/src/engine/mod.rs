@@ -222,7 +222,7 @@ impl Engine {
         let (perf_map, perf_map_problem) = PerfMap::open(options.perf_map);
         let executor = match options.executor {
             ExecutorMode::InProcess => None,
-            ExecutorMode::Process => Some(executor::Executor::default()),
+            ExecutorMode::Process => Some(executor::Executor::new().map_err(StartError::SharedMemory)?),
         };
         let mut engine = Engine {
             tables,

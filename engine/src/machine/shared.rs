@@ -9,7 +9,7 @@
 
 use std::io;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 
 /// A type that all-zero bytes are a valid value of and that can be reset to zero through a shared
 /// reference (so two processes may use it at once).
@@ -31,7 +31,7 @@ macro_rules! zero_cell {
         }
     )*};
 }
-zero_cell!(AtomicU64, AtomicUsize, AtomicI64);
+zero_cell!(AtomicU8, AtomicU64, AtomicUsize, AtomicI64);
 
 /// `len` zeroed values of `T` in shared pages, unmapped when dropped.
 pub(crate) struct SharedArray<T: ZeroCell> {

@@ -1,24 +1,27 @@
 //! The executor's side of the runtime: its connection to the controller, the lazy hook that asks the
-//! controller to compile, and program output sent as messages, including the output a crash would
-//! otherwise lose.
+//! controller to compile, and program output sent as messages from a buffer the controller shares, so a
+//! crash loses none of it.
 //!
 //! Everything here runs in the executor only. It trusts the controller as much as its own parent (it is
 //! a fork of it) but still checks what it reads: a message it cannot read ends it with a line on standard
 //! error, never a guess.
 
-use std::cell::{Cell, RefCell, UnsafeCell};
+use std::cell::{Cell, RefCell};
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use crate::base::error::ProtocolError;
 use crate::base::wire::{Decoder, Message, Opcode};
-use crate::machine::process::{Connection, Received, exit_now, write_all};
+use crate::machine::process::{Connection, Received, exit_now};
+use crate::machine::shared::SharedArray;
 use crate::runtime::remote_codec::{CodecError, TAG_LAZY_COMPILE, TAG_OUTPUT, TAG_TIER_UP, read_raised};
 use crate::runtime::{LazyHook, Raised};
 
 /// The executor's connection: messages out, messages in, sequence numbers for its own calls.
 pub(crate) struct Link {
     connection: Connection,
+    pending: Arc<PendingOutput>,
     decoder: RefCell<Decoder>,
     sequence: Cell<u64>,
     /// Where reads land: on the heap, because a hook may run near the end of the evaluation stack, whose
@@ -27,18 +30,25 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    /// Wraps the connection the fork left.
-    pub(crate) fn new(connection: Connection) -> Link {
-        PENDING.fd.store(connection.raw(), Ordering::SeqCst);
+    /// Wraps the connection the fork left, with the pending output it shares with the controller.
+    pub(crate) fn new(connection: Connection, pending: Arc<PendingOutput>) -> Link {
         let buffer = RefCell::new(vec![0; 64 * 1024]);
-        Link { connection, decoder: RefCell::new(Decoder::default()), sequence: Cell::new(0), buffer }
+        Link { connection, pending, decoder: RefCell::new(Decoder::default()), sequence: Cell::new(0), buffer }
     }
 
     /// Sends `message`, after the program output written before it. A controller that is gone ends the
     /// executor.
     pub(crate) fn send(&self, message: &Message) {
-        flush_pending();
+        self.flush_pending();
         if self.connection.send(&message.encode()).is_err() {
+            exit_now(0);
+        }
+    }
+
+    /// Sends the pending output, if any.
+    fn flush_pending(&self) {
+        let bytes = self.pending.take();
+        if !bytes.is_empty() && self.connection.send(&output_message(&bytes)).is_err() {
             exit_now(0);
         }
     }
@@ -128,102 +138,79 @@ impl LazyHook for RemoteHook {
 /// Bytes of program output kept before they are sent.
 const PENDING_CAPACITY: usize = 64 * 1024;
 
-/// Program output not sent yet. A static, so the crash handler can send it with `write(2)` alone.
-struct PendingOutput {
-    bytes: UnsafeCell<[u8; PENDING_CAPACITY]>,
-    len: AtomicUsize,
-    fd: AtomicI32,
+/// Program output the executor has written and not sent yet, in pages shared with the controller
+/// (mapped before the fork): when the executor dies, however it dies (`kill -9` included), the controller
+/// takes what is left here, so no output written before a crash is lost.
+pub(crate) struct PendingOutput {
+    bytes: SharedArray<AtomicU8>,
+    len: SharedArray<AtomicU64>,
 }
 
-// SAFETY: only the executor's one thread writes `bytes` (its main thread, in `ExecutorOutput`), and the
-// crash handler that reads them runs on that same thread, interrupting it: it reads at most `len` bytes,
-// which are always written before `len` is raised.
-unsafe impl Sync for PendingOutput {}
-
-static PENDING: PendingOutput =
-    PendingOutput { bytes: UnsafeCell::new([0; PENDING_CAPACITY]), len: AtomicUsize::new(0), fd: AtomicI32::new(-1) };
-
-/// The header and length field of an output message of `n` bytes.
-fn output_header(n: usize) -> [u8; 40] {
-    let mut header = [0u8; 40];
-    let words = [(40 + n) as u64, Opcode::Call as u64, 0, TAG_OUTPUT, n as u64];
-    for (i, word) in words.iter().enumerate() {
-        header[i * 8..i * 8 + 8].copy_from_slice(&word.to_le_bytes());
+impl PendingOutput {
+    /// An empty buffer.
+    pub(crate) fn new() -> io::Result<PendingOutput> {
+        Ok(PendingOutput { bytes: SharedArray::new(PENDING_CAPACITY)?, len: SharedArray::new(1)? })
     }
-    header
+
+    fn len(&self) -> usize {
+        self.len.as_slice()[0].load(Ordering::SeqCst) as usize
+    }
+
+    /// Takes what is pending (the controller, after a death; the executor, to send it).
+    pub(crate) fn take(&self) -> Vec<u8> {
+        let len = self.len().min(PENDING_CAPACITY);
+        let bytes = self.bytes.as_slice()[..len].iter().map(|b| b.load(Ordering::Relaxed)).collect();
+        self.len.as_slice()[0].store(0, Ordering::SeqCst);
+        bytes
+    }
+
+    /// Appends `data`, which must fit.
+    fn append(&self, data: &[u8]) {
+        let len = self.len();
+        for (cell, byte) in self.bytes.as_slice()[len..len + data.len()].iter().zip(data) {
+            cell.store(*byte, Ordering::Relaxed);
+        }
+        // The bytes are stored before the length that makes them visible.
+        self.len.as_slice()[0].store((len + data.len()) as u64, Ordering::SeqCst);
+    }
 }
 
-/// Sends the pending output, if any, with `write(2)` only (async-signal-safe).
-fn flush_pending() {
-    let len = PENDING.len.load(Ordering::SeqCst);
-    let fd = PENDING.fd.load(Ordering::SeqCst);
-    if len == 0 || fd < 0 {
-        return;
-    }
-    // SAFETY: see `PendingOutput`: the first `len` bytes are written and nothing writes them now.
-    let bytes = unsafe { &(&*PENDING.bytes.get())[..len] };
-    let _ = write_all(fd, &output_header(len)).and_then(|()| write_all(fd, bytes));
-    PENDING.len.store(0, Ordering::SeqCst);
+/// An output message carrying `bytes`.
+fn output_message(bytes: &[u8]) -> Vec<u8> {
+    let mut message = Message::new(Opcode::Call, 0, TAG_OUTPUT);
+    message.push_bytes(bytes);
+    message.encode()
 }
 
 /// The executor's program output: kept in the pending buffer, sent before every message the executor
-/// sends, when the buffer fills, and by the crash handler.
-pub(crate) struct ExecutorOutput;
+/// sends and when the buffer fills.
+pub(crate) struct ExecutorOutput {
+    link: &'static Link,
+}
+
+impl ExecutorOutput {
+    /// Output sent through `link`.
+    pub(crate) fn new(link: &'static Link) -> ExecutorOutput {
+        ExecutorOutput { link }
+    }
+}
 
 impl Write for ExecutorOutput {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let len = PENDING.len.load(Ordering::SeqCst);
-        if len + data.len() > PENDING_CAPACITY {
-            flush_pending();
+        let pending = &self.link.pending;
+        if pending.len() + data.len() > PENDING_CAPACITY {
+            self.link.flush_pending();
         }
         if data.len() > PENDING_CAPACITY {
-            let fd = PENDING.fd.load(Ordering::SeqCst);
-            write_all(fd, &output_header(data.len()))?;
-            write_all(fd, data)?;
-            return Ok(data.len());
+            self.link.connection.send(&output_message(data))?;
+        } else {
+            pending.append(data);
         }
-        let len = PENDING.len.load(Ordering::SeqCst);
-        // SAFETY: see `PendingOutput`; `len + data.len()` fits, checked above.
-        unsafe { (&mut *PENDING.bytes.get())[len..len + data.len()].copy_from_slice(data) };
-        PENDING.len.store(len + data.len(), Ordering::SeqCst);
         Ok(data.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        flush_pending();
+        self.link.flush_pending();
         Ok(())
-    }
-}
-
-extern "C" fn on_fatal_signal(signal: libc::c_int) {
-    flush_pending();
-    // SAFETY: `raise` is async-signal-safe; the handler was reset to the default on entry
-    // (`SA_RESETHAND`), so the signal, delivered when this handler returns, ends the process as it would
-    // have.
-    unsafe { libc::raise(signal) };
-}
-
-extern "C" fn on_exit() {
-    flush_pending();
-}
-
-/// Makes a crash, `abort`, `SIGTERM` or `exit` send the output written before it (on an alternate stack,
-/// so a stack overflow in C code is covered too).
-pub(crate) fn install_crash_handlers() {
-    const ALTERNATE_STACK: usize = 64 * 1024;
-    let stack = Box::leak(vec![0u8; ALTERNATE_STACK].into_boxed_slice());
-    // SAFETY: the alternate stack is leaked, so it lives as long as the process; `sigaction` is given a
-    // fully initialised struct; the handler only calls async-signal-safe functions (`write`, `raise`).
-    unsafe {
-        let alternate = libc::stack_t { ss_sp: stack.as_mut_ptr().cast(), ss_flags: 0, ss_size: ALTERNATE_STACK };
-        libc::sigaltstack(&alternate, std::ptr::null_mut());
-        let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = on_fatal_signal as *const () as libc::sighandler_t;
-        action.sa_flags = libc::SA_ONSTACK | libc::SA_RESETHAND;
-        libc::sigemptyset(&mut action.sa_mask);
-        for signal in [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGABRT, libc::SIGTERM] {
-            libc::sigaction(signal, &action, std::ptr::null_mut());
-        }
-        libc::atexit(on_exit);
     }
 }

@@ -254,8 +254,8 @@ mod tests {
         message.push_u64(99);
         assert_eq!(read_raised(&mut message.fields()), Err(CodecError::OutOfRange("error kind")));
         let mut message = Message::new(Opcode::Result, 1, 0);
-        message.push_u64(u64::MAX);
-        message.push_u64(1).push_u64(1).push_u64(2).push_u64(1);
+        // One group of one frame, repeated more times than the limit allows.
+        message.push_u64(1).push_u64(1).push_u64(u64::MAX).push_u64(2).push_u64(1).push_u64(0);
         assert_eq!(read_frames(&mut message.fields(), 100), Err(CodecError::OutOfRange("frame count")));
         let mut message = Message::new(Opcode::Result, 1, 0);
         message.push_u64(1).push_u64(1).push_u64(3000).push_u64(1).push_bytes(&[]);

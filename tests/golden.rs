@@ -23,7 +23,8 @@ fn observe(program: &Path, via_stdin: bool, jit: &str, executor: &str) -> datate
     let text = std::fs::read_to_string(root.join(program))?;
     let mut command = Command::new(env!("CARGO_BIN_EXE_kaleido"));
     command.current_dir(&root).env("TERM", "dumb").env("NO_COLOR", "1").env_remove("KALEIDO_HISTORY");
-    command.args(["--jit", jit, "--executor", executor]);
+    // Through the environment, so a program's own `# args: --executor ...` wins.
+    command.args(["--jit", jit]).env("KALEIDO_EXECUTOR", executor);
     if let Some(args) = text.lines().next().and_then(|line| line.strip_prefix("# args:")) {
         command.args(args.split_whitespace());
     }

@@ -411,7 +411,9 @@ impl Engine {
         let link: &'static Link = Box::leak(Box::new(Link::new(connection, pending)));
         let hook: &'static RemoteHook = Box::leak(Box::new(RemoteHook::new(link)));
         self.runtime.set_lazy_hook(hook);
-        self.runtime.set_output(Box::new(ExecutorOutput::new(link)));
+        // The parent's sink is not dropped: dropping it could take a lock another thread of the parent held
+        // when it forked (a notebook's stream writer), which no thread here will ever release.
+        std::mem::forget(self.runtime.set_output(Box::new(ExecutorOutput::new(link))));
         link.send(Message::new(Opcode::Setup, 0, 0).push_u64(u64::from(std::process::id())));
         loop {
             let message = link.receive();

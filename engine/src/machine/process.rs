@@ -185,6 +185,12 @@ impl Connection {
     }
 }
 
+/// Writes `bytes` to standard error with `write(2)` (no lock), as much as it takes.
+pub(crate) fn write_stderr(bytes: &[u8]) {
+    // SAFETY: `bytes` is valid for reads of its length.
+    let _ = unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+}
+
 /// Writes all of `bytes` to `fd`.
 fn write_all(fd: RawFd, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {

@@ -181,9 +181,10 @@ impl RuntimeState {
         }))
     }
 
-    /// Sends program output to `output` from now on (an executor's, to its controller).
-    pub(crate) fn set_output(&self, output: Box<dyn Write>) {
-        self.output.replace(output);
+    /// Sends program output to `output` from now on (an executor's, to its controller), and hands back
+    /// the sink it replaces.
+    pub(crate) fn set_output(&self, output: Box<dyn Write>) -> Box<dyn Write> {
+        self.output.replace(output)
     }
 
     /// The handle that interrupts code running on this state.

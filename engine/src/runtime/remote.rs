@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use crate::base::error::ProtocolError;
 use crate::base::wire::{Decoder, Message, Opcode};
-use crate::machine::process::{Connection, Received, exit_now};
+use crate::machine::process::{Connection, Received, exit_now, write_stderr};
 use crate::machine::shared::SharedArray;
 use crate::runtime::remote_codec::{CodecError, TAG_LAZY_COMPILE, TAG_OUTPUT, TAG_TIER_UP, read_raised};
 use crate::runtime::{LazyHook, Raised};
@@ -89,7 +89,8 @@ impl Link {
 /// error's `Display`).
 pub(crate) fn refuse(why: &dyn std::fmt::Display) -> ! {
     let line = ["kaleido executor: a bad message from the controller: ", &why.to_string(), "\n"].concat();
-    let _ = io::stderr().write_all(line.as_bytes());
+    // Straight to descriptor 2: Rust's `stderr` has a lock a thread of the parent may have held at the fork.
+    write_stderr(line.as_bytes());
     exit_now(2)
 }
 

@@ -388,7 +388,8 @@ fn executor(session: &mut Session, argument: &str) -> Result<(), String> {
                 return Err("code runs in this process (`kaleido --executor process` runs it in another)".into());
             }
             kaleido_engine::ExecutorMode::Process => {
-                session.engine_mut().restart_executor().map_err(|e| e.to_string())?
+                session.engine_mut().restart_executor().map_err(|e| format!("no executor could be started: {e}"))?;
+                return write_out(session, "a new executor was started\n");
             }
         },
         other => return Err(format!("`:executor {other}`: use `:executor` or `:executor restart`")),

@@ -1,6 +1,6 @@
 //! What running code in an executor process costs (issue 26, item 8), against running it in process, in
 //! one run: a one-line definition plus a call (with 100 globals, so the per-entry snapshot is in it), the
-//! redefine cycle, a lazy first call, fib(35), and a crash of a session of 1,000 definitions and 100
+//! redefine cycle, an expression after a pause (the executor asleep, as at a prompt), a lazy first call, fib(35), and a crash of a session of 1,000 definitions and 100
 //! globals: detecting it, forking a new executor and restoring the globals. Run with
 //! `cargo bench -p kaleido-engine --bench executor`.
 
@@ -50,6 +50,20 @@ fn entries(c: &mut Criterion) {
                 n += 1;
                 e.eval("<bench>", &format!("def f(x) x + {n}")).expect("redefine");
                 value(&mut e, "g(1)")
+            })
+        });
+        // As at a prompt or in a notebook: the entry comes after a pause, with the executor asleep.
+        let mut e = engine(mode);
+        group.bench_function(BenchmarkId::new("expression_after_a_pause", label), |b| {
+            b.iter_custom(|iterations| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iterations {
+                    std::thread::sleep(Duration::from_millis(2));
+                    let started = Instant::now();
+                    value(&mut e, "1 + 1");
+                    total += started.elapsed();
+                }
+                total
             })
         });
         let mut e = engine(mode);

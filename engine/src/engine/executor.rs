@@ -28,8 +28,8 @@ use crate::base::wire::{Decoder, Message, Opcode, WireError};
 use crate::machine::process::{ChildProcess, Connection, Ended, Forked, Received, exit_now, fork_executor};
 use crate::runtime::remote::{ExecutorOutput, Link, PendingOutput, RemoteHook, refuse};
 use crate::runtime::remote_codec::{
-    CodecError, TAG_LAZY_COMPILE, TAG_OUTPUT, TAG_RUN, TAG_TAKE_DRAWING, TAG_TIER_UP, push_drawing, push_frames,
-    push_raised, read_drawing, read_frames, read_raised,
+    CodecError, TAG_LAZY_COMPILE, TAG_OUTPUT, TAG_RUN, TAG_TAKE_DRAWING, TAG_TIER_UP, TAG_WAKE, push_drawing,
+    push_frames, push_raised, read_drawing, read_frames, read_raised,
 };
 use crate::runtime::{LazyHook, Raised, RawFrames};
 
@@ -42,6 +42,13 @@ pub(crate) const INTERRUPT_GRACE: Duration = Duration::from_millis(500);
 const MAX_FRAMES: usize = 1 << 26;
 /// How often the controller looks at the interrupt flag while the executor runs.
 const POLL: Duration = Duration::from_millis(10);
+/// How long the controller spins for the executor's next message before it blocks.
+const CONTROLLER_SPIN: Duration = Duration::from_micros(50);
+/// How long the executor spins for a run after a wake-up (an entry's compile phase takes tens of
+/// microseconds, a big one milliseconds: that one pays the executor's wake-up, a small part of it).
+const WOKEN_SPIN: Duration = Duration::from_micros(500);
+/// How long an idle executor spins for its next message before it blocks.
+const IDLE_SPIN: Duration = Duration::from_micros(50);
 /// How long a new executor may take to say it is ready.
 const SETUP_PATIENCE: Duration = Duration::from_secs(10);
 
@@ -97,7 +104,7 @@ impl Running {
                 Ok(None) => {}
                 Err(error) => return Heard::Died(self.kill(protocol(&error))),
             }
-            match self.process.connection.receive(&mut self.buffer, timeout) {
+            match self.process.connection.receive(&mut self.buffer, timeout, CONTROLLER_SPIN) {
                 Ok(Received::Bytes(n)) => self.decoder.push(&self.buffer[..n]),
                 Ok(Received::Timeout) => return Heard::Timeout,
                 Ok(Received::Closed) | Err(_) => return Heard::Died(self.died()),
@@ -208,6 +215,14 @@ impl Engine {
         if let Some(executor) = &mut self.executor {
             executor.child = None;
         }
+    }
+
+    /// Tells the executor an entry is starting (it spins, ready for the run, while the entry compiles).
+    pub(super) fn wake_executor(&mut self) {
+        let Ok(child) = self.child() else { return };
+        let message = Message::new(Opcode::Call, 0, TAG_WAKE);
+        // A dead executor is found out by the run that follows, with its cause.
+        let _ = child.process.connection.send(&message.encode());
     }
 
     /// Runs top-level code in the executor, serving its calls until it answers.
@@ -415,9 +430,12 @@ impl Engine {
         // when it forked (a notebook's stream writer), which no thread here will ever release.
         std::mem::forget(self.runtime.set_output(Box::new(ExecutorOutput::new(link))));
         link.send(Message::new(Opcode::Setup, 0, 0).push_u64(u64::from(std::process::id())));
+        let mut spin = IDLE_SPIN;
         loop {
-            let message = link.receive();
+            let message = link.receive_spinning(spin);
+            spin = IDLE_SPIN;
             match (message.opcode, message.tag) {
+                (Opcode::Call, TAG_WAKE) => spin = WOKEN_SPIN,
                 (Opcode::Call, TAG_RUN) => {
                     let mut fields = message.fields();
                     let (code, frame) = match (fields.u64(), fields.u64(), fields.finish()) {

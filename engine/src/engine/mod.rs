@@ -267,6 +267,9 @@ impl Engine {
         text: &str,
         observer: &mut dyn FnMut(Event<'_>),
     ) -> Result<Outcome, Rejected> {
+        if self.executor.is_some() {
+            self.wake_executor();
+        }
         self.eval_as(source_name, text, FunctionKind::User, observer)
     }
 

@@ -12,9 +12,6 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-/// How long a read spins before it blocks.
-const SPIN: Duration = Duration::from_micros(50);
-
 /// The descriptor the connection has in the child.
 const CHILD_FD: RawFd = 3;
 
@@ -131,10 +128,10 @@ impl Connection {
 
     /// Reads what has arrived into `buffer`, waiting at most `timeout` (forever: `None`).
     ///
-    /// It first spins for a few microseconds: an answer usually comes that fast, and a process that
-    /// blocks at once pays the machine's wake-up latency (tens of microseconds, far more than the work).
-    pub(crate) fn receive(&self, buffer: &mut [u8], timeout: Option<Duration>) -> io::Result<Received> {
-        let spin_until = std::time::Instant::now() + SPIN;
+    /// It first spins for `spin`: an answer usually comes that fast, and a process that blocks at once
+    /// pays the machine's wake-up latency (tens of microseconds, more than the work).
+    pub(crate) fn receive(&self, buffer: &mut [u8], timeout: Option<Duration>, spin: Duration) -> io::Result<Received> {
+        let spin_until = std::time::Instant::now() + spin;
         while std::time::Instant::now() < spin_until {
             // SAFETY: `buffer` is valid for writes of its length; `MSG_DONTWAIT` makes this one read
             // return at once.
@@ -143,7 +140,12 @@ impl Connection {
                 0 => return Ok(Received::Closed),
                 n if n > 0 => return Ok(Received::Bytes(n as usize)),
                 _ => match io::Error::last_os_error().kind() {
-                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => std::hint::spin_loop(),
+                    // Yield rather than spin: the other side may have been woken on this very CPU, and
+                    // a spin would keep it from running until the spin ends.
+                    // SAFETY: `sched_yield` has no preconditions.
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => unsafe {
+                        libc::sched_yield();
+                    },
                     io::ErrorKind::ConnectionReset => return Ok(Received::Closed),
                     _ => break,
                 },

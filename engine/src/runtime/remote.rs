@@ -10,6 +10,7 @@ use std::cell::{Cell, RefCell};
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::Duration;
 
 use crate::base::error::ProtocolError;
 use crate::base::wire::{Decoder, Message, Opcode};
@@ -17,6 +18,9 @@ use crate::machine::process::{Connection, Received, exit_now, write_stderr};
 use crate::machine::shared::SharedArray;
 use crate::runtime::remote_codec::{CodecError, TAG_LAZY_COMPILE, TAG_OUTPUT, TAG_TIER_UP, read_raised};
 use crate::runtime::{LazyHook, Raised};
+
+/// How long the executor spins for an answer to its own call (a compile takes tens of microseconds).
+pub(crate) const ANSWER_SPIN: Duration = Duration::from_micros(200);
 
 /// The executor's connection: messages out, messages in, sequence numbers for its own calls.
 pub(crate) struct Link {
@@ -53,8 +57,9 @@ impl Link {
         }
     }
 
-    /// The next message from the controller; its end ends the executor.
-    pub(crate) fn receive(&self) -> Message {
+    /// The next message from the controller; its end ends the executor. Waiting, it spins for `spin`
+    /// before it blocks.
+    pub(crate) fn receive_spinning(&self, spin: Duration) -> Message {
         let mut buffer = self.buffer.borrow_mut();
         loop {
             match self.decoder.borrow_mut().next_message() {
@@ -62,7 +67,7 @@ impl Link {
                 Ok(None) => {}
                 Err(error) => refuse(&error),
             }
-            match self.connection.receive(&mut buffer, None) {
+            match self.connection.receive(&mut buffer, None, spin) {
                 Ok(Received::Bytes(n)) => self.decoder.borrow_mut().push(&buffer[..n]),
                 Ok(Received::Closed) | Err(_) => exit_now(0),
                 Ok(Received::Timeout) => {}
@@ -77,7 +82,7 @@ impl Link {
         let mut message = Message::new(Opcode::Call, sequence, tag);
         fill(&mut message);
         self.send(&message);
-        let reply = self.receive();
+        let reply = self.receive_spinning(ANSWER_SPIN);
         if reply.opcode != Opcode::Result || reply.sequence != sequence {
             refuse(&ProtocolError::Unexpected { opcode: reply.opcode, tag: reply.tag });
         }

@@ -13,6 +13,9 @@ use crate::runtime::{Raised, RawFrames};
 pub(crate) const TAG_RUN: u64 = 1;
 /// Controller → executor: hand over what the entry drew.
 pub(crate) const TAG_TAKE_DRAWING: u64 = 2;
+/// Controller → executor: an entry is starting, its code will come soon (no result): the executor wakes
+/// and spins, so the run does not wait for it to be scheduled.
+pub(crate) const TAG_WAKE: u64 = 3;
 /// Executor → controller: compile the function deferred for a slot (field: the slot's address).
 pub(crate) const TAG_LAZY_COMPILE: u64 = 16;
 /// Executor → controller: tier up the code behind a slot (fields: slot, code id).

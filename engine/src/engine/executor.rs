@@ -42,8 +42,9 @@ pub(crate) const INTERRUPT_GRACE: Duration = Duration::from_millis(500);
 const MAX_FRAMES: usize = 1 << 26;
 /// How often the controller looks at the interrupt flag while the executor runs.
 const POLL: Duration = Duration::from_millis(10);
-/// How long the controller spins for the executor's next message before it blocks.
-const CONTROLLER_SPIN: Duration = Duration::from_micros(50);
+/// How long the controller waits awake for the executor's next message before it blocks (it has nothing
+/// else to do while the code runs, and a lazy compile's request often comes after the executor woke).
+const CONTROLLER_SPIN: Duration = Duration::from_micros(200);
 /// How long the executor spins for a run after a wake-up (an entry's compile phase takes tens of
 /// microseconds, a big one milliseconds: that one pays the executor's wake-up, a small part of it).
 const WOKEN_SPIN: Duration = Duration::from_micros(500);
@@ -154,6 +155,15 @@ fn unexpected(message: &Message) -> ExecutorEnd {
 }
 
 impl Executor {
+    /// Tells the executor code is about to run (it waits awake, ready for the run, while the entry
+    /// compiles, rather than be woken by the run itself).
+    pub(crate) fn wake(&mut self) {
+        let Some(child) = &mut self.child else { return };
+        let message = Message::new(Opcode::Call, 0, TAG_WAKE);
+        // A dead executor is found out by the run that follows, with its cause.
+        let _ = child.process.connection.send(&message.encode());
+    }
+
     /// No executor yet, with the shared memory every one of them will use.
     pub(crate) fn new() -> std::io::Result<Executor> {
         let pending = Arc::new(PendingOutput::new()?);
@@ -215,14 +225,6 @@ impl Engine {
         if let Some(executor) = &mut self.executor {
             executor.child = None;
         }
-    }
-
-    /// Tells the executor an entry is starting (it spins, ready for the run, while the entry compiles).
-    pub(super) fn wake_executor(&mut self) {
-        let Ok(child) = self.child() else { return };
-        let message = Message::new(Opcode::Call, 0, TAG_WAKE);
-        // A dead executor is found out by the run that follows, with its cause.
-        let _ = child.process.connection.send(&message.encode());
     }
 
     /// Runs top-level code in the executor, serving its calls until it answers.

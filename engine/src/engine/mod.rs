@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::rc::Rc;
 
+use kaleido_lang::ast::ItemKind;
 use kaleido_lang::parser::Parsed;
 use kaleido_lang::{Completeness, Diagnostic, Limits, Operators, Span, analyze_until, has_errors};
 
@@ -267,9 +268,6 @@ impl Engine {
         text: &str,
         observer: &mut dyn FnMut(Event<'_>),
     ) -> Result<Outcome, Rejected> {
-        if self.executor.is_some() {
-            self.wake_executor();
-        }
         self.eval_as(source_name, text, FunctionKind::User, observer)
     }
 
@@ -335,6 +333,7 @@ impl Engine {
     ) -> (Result<CompiledEntry, StagingError>, std::time::Instant) {
         let interrupt = self.runtime.interrupt_handle().clone();
         let (tables, backend, lazy) = (&mut self.tables, &self.backend, &self.lazy);
+        let executor = &mut self.executor;
         let mut analyzed = std::time::Instant::now();
         let interrupted = || interruptible && interrupt.is_requested();
         let compiled = self.compile_stack.run(|| {
@@ -344,6 +343,13 @@ impl Engine {
             let analysis = analysis.ok_or(StagingError::Interrupted)?;
             if has_errors(&analysis.diagnostics) {
                 return Err(StagingError::Rejected(analysis.diagnostics));
+            }
+            // Code will run: the executor wakes while the entry compiles.
+            let runs = |kind: &ItemKind| matches!(kind, ItemKind::Expr(_) | ItemKind::Global(_));
+            if let Some(executor) = executor
+                && analysis.items.iter().any(|item| runs(&item.kind))
+            {
+                executor.wake();
             }
             let (mut backend, bodies) = (backend.borrow_mut(), lazy.borrow());
             let staged = Staging::new((tables, &mut backend, &bodies), options, text, &interrupted);

@@ -1,7 +1,13 @@
 //! Tiering keeps its promises (issue 23, items 12 and 13): a tier-up that failed is tried again, and a
 //! mutual recursion tiers up as a self-recursion does, and recurses as deep as in the optimizing tier.
 
+#[path = "common/mod.rs"]
 mod common;
+
+/// Where the code runs: in this process here; `tiers_in_executor.rs` runs these tests again with its own
+/// `EXECUTOR` (this file is a module there, and `crate::EXECUTOR` is that crate's).
+#[allow(dead_code)]
+const EXECUTOR: kaleido_engine::ExecutorMode = kaleido_engine::ExecutorMode::InProcess;
 
 use common::value;
 use kaleido_engine::{Engine, EngineOptions, JitMode, RuntimeErrorKind, Tier};
@@ -10,7 +16,8 @@ const EVEN: &str = "def even(n) if n < 1 then 1 else odd(n - 1)";
 const ODD: &str = "def odd(n) if n < 1 then 0 else even(n - 1)";
 
 fn engine(options: EngineOptions) -> Engine {
-    Engine::new(EngineOptions { prelude: false, ..options }, Box::new(std::io::sink())).expect("engine")
+    let options = EngineOptions { prelude: false, executor: crate::EXECUTOR, ..options };
+    Engine::new(options, Box::new(std::io::sink())).expect("engine")
 }
 
 fn optimized(e: &Engine, name: &str) -> bool {

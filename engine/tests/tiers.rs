@@ -2,7 +2,13 @@
 //! changes afterwards reach every caller, and errors and interrupts in optimized code behave as in the
 //! baseline.
 
+#[path = "common/mod.rs"]
 mod common;
+
+/// Where the code runs: in this process here; `tiers_in_executor.rs` runs these tests again with its own
+/// `EXECUTOR` (this file is a module there, and `crate::EXECUTOR` is that crate's).
+#[allow(dead_code)]
+const EXECUTOR: kaleido_engine::ExecutorMode = kaleido_engine::ExecutorMode::InProcess;
 
 use std::time::Duration;
 
@@ -12,7 +18,7 @@ use kaleido_engine::{Engine, EngineOptions, JitMode, RuntimeErrorKind, Tier};
 const FIB: &str = "def fib(x) if x < 3 then 1 else fib(x - 1) + fib(x - 2)";
 
 fn engine(options: EngineOptions) -> Engine {
-    Engine::new(options, Box::new(std::io::sink())).expect("engine")
+    Engine::new(EngineOptions { executor: crate::EXECUTOR, ..options }, Box::new(std::io::sink())).expect("engine")
 }
 
 /// A fresh engine with the default options, in each JIT mode.

@@ -264,4 +264,29 @@ mod tests {
         message.push_u64(1).push_u64(1).push_u64(3000).push_u64(1).push_bytes(&[]);
         assert_eq!(read_drawing(&mut message.fields()).err(), Some(CodecError::OutOfRange("image width")));
     }
+
+    proptest::proptest! {
+        /// What the controller reads from an executor is refused or read, never a panic or a huge
+        /// allocation: valid results with bytes changed, cut or added.
+        #[test]
+        fn changed_results_are_refused_or_read(
+            changes in proptest::collection::vec((0usize..400, proptest::num::u8::ANY), 0..8),
+            cut in 0usize..400,
+            extra in proptest::collection::vec(proptest::num::u8::ANY, 0..16),
+        ) {
+            let mut message = Message::new(Opcode::Result, 1, 0);
+            push_raised(&mut message, &Raised::CompileFailed { slot: 8, reason: "r".into() });
+            push_frames(&mut message, &vec![(1, 1, 0), (2, 1, 1), (1, 1, 0), (2, 1, 1)]);
+            let image = PixelImage { width: 2, height: 2, values: vec![1.0; 4] };
+            push_drawing(&mut message, Some(&Drawing { image: Some(image), series: vec![Series { id: 1, points: vec![(0.0, 1.0)] }] }));
+            for (at, byte) in changes {
+                let len = message.payload.len();
+                message.payload[at % len] = byte;
+            }
+            message.payload.truncate(cut.max(1));
+            message.payload.extend(extra);
+            let mut fields = message.fields();
+            let _ = read_raised(&mut fields).and_then(|_| read_frames(&mut fields, 1 << 16)).and_then(|_| read_drawing(&mut fields));
+        }
+    }
 }

@@ -67,6 +67,14 @@ fn collect(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
+/// Where the program's code runs: an executor when its `# args:` line asks for one (a program that
+/// crashes on purpose), as the notebook's kernel always does; otherwise in process.
+fn executor_of(program: &str) -> &'static str {
+    let text = std::fs::read_to_string(root().join(program)).unwrap_or_default();
+    let args = text.lines().next().and_then(|line| line.strip_prefix("# args:")).unwrap_or("");
+    if args.contains("--executor process") { "process" } else { "none" }
+}
+
 /// `kaleido [--keep-going] FILE` with stdout and stderr in one pipe, so their order is kept.
 fn script(program: &str, keep_going: bool) -> String {
     let flag = if keep_going { "--keep-going " } else { "" };
@@ -76,6 +84,7 @@ fn script(program: &str, keep_going: bool) -> String {
         .current_dir(root())
         .env("NO_COLOR", "1")
         .env("TERM", "dumb")
+        .env("KALEIDO_EXECUTOR", executor_of(program))
         .env_remove("KALEIDO_HISTORY")
         .output()
         .expect("kaleido runs");
@@ -93,6 +102,7 @@ fn shell(program: &str) -> String {
         .current_dir(root())
         .env("TERM", "dumb")
         .env("NO_COLOR", "1")
+        .env("KALEIDO_EXECUTOR", executor_of(program))
         .env("KALEIDO_HISTORY", &history);
     let mut session = rexpect::session::spawn_command(command, Some(60_000)).expect("a pty");
     session.exp_string("In [1]: ").expect("the first prompt");

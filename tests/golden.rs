@@ -5,8 +5,9 @@
 //! Every program runs twice, with lazy compilation (the default) and with `--jit eager`, and both runs
 //! must show exactly the same thing, except where a `NAME.eager.out` holds what the eager run shows (a
 //! program that lists what is compiled). Each also runs a third time, lazily with `--executor process`
-//! (the code in a child process), which must show what the lazy run shows, or its `NAME.executor.out`
-//! (a program that asks where code runs). A first line `# args: ...` passes command-line flags. Regenerate the
+//! (the code in a child process), and a fourth with `--executor 'kaleido executor'` (in another process
+//! image, over a pipe), which must both show what the lazy run shows, or its `NAME.executor.out` (a
+//! program that asks where code runs). A first line `# args: ...` passes command-line flags. Regenerate the
 //! `.out` files with `KALEIDO_BLESS=1 cargo test --test golden`.
 
 use std::path::{Path, PathBuf};
@@ -83,7 +84,10 @@ fn fold_depths(text: &str) -> String {
 fn compare(program: &Path, expected_path: &Path, via_stdin: bool) -> datatest_stable::Result<()> {
     let lazy = observe(program, via_stdin, "lazy", "none")?;
     let eager = observe(program, via_stdin, "eager", "none")?;
-    let remote = observe(program, via_stdin, "lazy", "process")?;
+    let forked = observe(program, via_stdin, "lazy", "process")?;
+    // An executor started as a command: another process image, sent the code and every cell it uses.
+    let command = [env!("CARGO_BIN_EXE_kaleido"), " executor"].concat();
+    let copied = observe(program, via_stdin, "lazy", &command)?;
     let expected_file = workspace_root().join(expected_path);
     // A program that shows compile state (`:list`, `:show`, `:asm` of a lazy definition) may differ between
     // the modes: its eager run then has a `.eager.out` file of its own.
@@ -91,7 +95,7 @@ fn compare(program: &Path, expected_path: &Path, via_stdin: bool) -> datatest_st
     let executor_file = expected_file.with_extension("executor.out");
     if std::env::var_os("KALEIDO_BLESS").is_some() {
         std::fs::write(&expected_file, &lazy)?;
-        for (file, seen) in [(&eager_file, &eager), (&executor_file, &remote)] {
+        for (file, seen) in [(&eager_file, &eager), (&executor_file, &forked)] {
             if *seen != lazy {
                 std::fs::write(file, seen)?;
             } else if file.exists() {
@@ -109,7 +113,8 @@ fn compare(program: &Path, expected_path: &Path, via_stdin: bool) -> datatest_st
     let runs = [
         ("lazy", &lazy, &expected),
         ("eager", &eager, &expected_eager),
-        ("lazy, --executor process", &remote, &expected_executor),
+        ("lazy, --executor process", &forked, &expected_executor),
+        ("lazy, --executor 'kaleido executor'", &copied, &expected_executor),
     ];
     for (mode, seen, expected) in runs {
         if seen != expected {

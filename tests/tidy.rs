@@ -85,6 +85,7 @@ fn unsafe_stays_at_the_listed_boundaries_with_a_safety_comment() {
         "engine/src/runtime/libraries.rs",
         "engine/src/machine/shared.rs",
         "engine/src/machine/process.rs",
+        "engine/src/machine/trampolines.rs",
         "engine/src/engine/apply.rs",
         "repl/src/interrupt.rs",
         "repl/src/stdio.rs",

@@ -33,7 +33,7 @@ fn entries(c: &mut Criterion) {
     let mut group = c.benchmark_group("executor");
     group.measurement_time(Duration::from_secs(3));
     for (label, mode) in MODES {
-        let mut e = engine(mode);
+        let mut e = engine(mode.clone());
         let mut n = 0u64;
         group.bench_function(BenchmarkId::new("one_line_def_and_call", label), |b| {
             b.iter(|| {
@@ -42,7 +42,7 @@ fn entries(c: &mut Criterion) {
                 value(&mut e, &format!("f{n}(3)"))
             })
         });
-        let mut e = engine(mode);
+        let mut e = engine(mode.clone());
         e.eval("<bench>", "def f(x) x + 1").expect("def");
         e.eval("<bench>", "def g(x) f(x) * 2").expect("def");
         group.bench_function(BenchmarkId::new("redefine_cycle", label), |b| {
@@ -53,7 +53,7 @@ fn entries(c: &mut Criterion) {
             })
         });
         // As at a prompt or in a notebook: the entry comes after a pause, with the executor asleep.
-        let mut e = engine(mode);
+        let mut e = engine(mode.clone());
         group.bench_function(BenchmarkId::new("expression_after_a_pause", label), |b| {
             b.iter_custom(|iterations| {
                 let mut total = Duration::ZERO;
@@ -66,7 +66,7 @@ fn entries(c: &mut Criterion) {
                 total
             })
         });
-        let mut e = engine(mode);
+        let mut e = engine(mode.clone());
         group.bench_function(BenchmarkId::new("lazy_first_call", label), |b| {
             b.iter_custom(|iterations| {
                 let mut total = Duration::ZERO;
@@ -88,7 +88,7 @@ fn fib35(c: &mut Criterion) {
     let mut group = c.benchmark_group("executor_fib35");
     group.sample_size(10).measurement_time(Duration::from_secs(8));
     for (label, mode) in MODES {
-        let mut e = engine(mode);
+        let mut e = engine(mode.clone());
         e.eval("<bench>", "def fib(x) if x < 3 then 1 else fib(x - 1) + fib(x - 2)").expect("def");
         value(&mut e, "fib(25)");
         group.bench_function(label, |b| b.iter(|| value(&mut e, black_box("fib(35)"))));

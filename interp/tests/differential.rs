@@ -142,7 +142,8 @@ const MODES: [Mode; 7] = [
 /// The first disagreement, described, if any; `None` also when the interpreter ran out of fuel.
 fn disagreement(entries: &[String]) -> Option<String> {
     let reference = on_interpreter(entries)?;
-    for mode @ (jit, tier, hot_calls, executor) in MODES {
+    for mode in MODES {
+        let (jit, tier, hot_calls, executor) = mode.clone();
         let observed = on_jit(entries, mode);
         for (i, (jit_entry, reference_entry)) in observed.iter().zip(&reference).enumerate() {
             if jit_entry != reference_entry {

@@ -68,10 +68,11 @@ struct Cli {
     /// `:lib PATH` in a session).
     #[arg(long = "lib", value_name = "PATH")]
     libs: Vec<PathBuf>,
-    /// Where JIT code runs: `none` (in this process, the default: fastest) or `process` (in a child
+    /// Where JIT code runs: `none` (in this process, the default: fastest), `process` (in a child
     /// process, so a crash, `abort()` or `exit()` in the code loses no definition or global: the child is
-    /// started again with all of them). The environment variable `KALEIDO_EXECUTOR` sets the default.
-    #[arg(long, value_name = "none|process")]
+    /// started again with all of them), or a command that runs `kaleido executor` (`'ssh HOST kaleido
+    /// executor'`: the code runs there). The environment variable `KALEIDO_EXECUTOR` sets the default.
+    #[arg(long, value_name = "none|process|COMMAND")]
     executor: Option<kaleido_engine::ExecutorMode>,
 }
 
@@ -79,8 +80,12 @@ fn main() -> ExitCode {
     // `kaleido kernel ...` is the Jupyter kernel, with options of its own (a script named `kernel` runs
     // as `kaleido ./kernel`).
     let mut args = std::env::args().skip(1);
-    if args.next().as_deref() == Some("kernel") {
-        return ExitCode::from(kaleido::kernel::main(args.collect()) as u8);
+    match args.next().as_deref() {
+        Some("kernel") => return ExitCode::from(kaleido::kernel::main(args.collect()) as u8),
+        // `kaleido executor`: runs code for a controller speaking the protocol on stdin and stdout
+        // (`--executor 'ssh HOST kaleido executor'`).
+        Some("executor") if args.next().is_none() => kaleido_engine::serve_executor_command(),
+        _ => {}
     }
     // `--version` names the target the JIT generates code for, as the banner does.
     let version = format!("{} (JIT for {})", env!("CARGO_PKG_VERSION"), kaleido_engine::host_triple());
@@ -116,7 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         tier: cli.tier,
         pictures: cli.pictures.clone(),
         picture_color,
-        executor: match cli.executor {
+        executor: match cli.executor.clone() {
             Some(mode) => mode,
             None => kaleido::session::executor_from_env()?,
         },

@@ -294,7 +294,7 @@ pub fn executor_from_env() -> anyhow::Result<ExecutorMode> {
 fn new_engine(options: &SessionOptions, output: Box<dyn Write>, err: &mut dyn Write) -> anyhow::Result<Engine> {
     let defaults = EngineOptions::default();
     let perf_map = options.perf_map || defaults.perf_map;
-    let (tier, executor) = (options.tier, options.executor);
+    let (tier, executor) = (options.tier, options.executor.clone());
     let engine = Engine::new(
         EngineOptions { prelude: options.prelude, jit: options.jit, perf_map, tier, executor, ..defaults },
         output,

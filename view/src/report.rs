@@ -70,14 +70,16 @@ pub fn stats_text(engine: &Engine) -> String {
 
 /// Where code runs: `code runs: in this process`, or in an executor with its history.
 pub fn executor_text(info: &ExecutorInfo) -> String {
-    match (info.mode, info.pid) {
-        (ExecutorMode::InProcess, _) => "code runs: in this process (--executor none)".to_string(),
-        (ExecutorMode::Process, pid) => {
-            let now = match pid {
-                Some(pid) => format!("in executor process {pid}"),
-                None => "in an executor process (none running now)".to_string(),
-            };
-            format!("code runs: {now}; executors started: {}, ended by the code: {}", info.starts, info.deaths)
+    let history = format!("executors started: {}, ended by the code: {}", info.starts, info.deaths);
+    let now = |what: &str| match info.pid {
+        Some(pid) => format!("in {what} {pid}"),
+        None => format!("in {what} (none running now)"),
+    };
+    match &info.mode {
+        ExecutorMode::InProcess => "code runs: in this process (--executor none)".to_string(),
+        ExecutorMode::Process => format!("code runs: {}; {history}", now("executor process")),
+        ExecutorMode::Command(command) => {
+            format!("code runs: {} started by `{command}`; {history}", now("the executor process"))
         }
     }
 }

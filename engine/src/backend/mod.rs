@@ -309,6 +309,11 @@ impl Backend {
         self.keep_clif = keep;
     }
 
+    /// The code arena (to copy what it holds to an executor in another process image).
+    pub(crate) fn arena(&self) -> &SharedArena {
+        &self.arena
+    }
+
     /// A new unit, allocating its code in the arena.
     pub(crate) fn unit(&self) -> Unit {
         let (provider, allocations) = ArenaProvider::new(self.arena.clone());

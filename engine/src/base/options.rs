@@ -68,7 +68,7 @@ impl std::str::FromStr for Tier {
 }
 
 /// Where JIT code runs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum ExecutorMode {
     /// In this process: fastest, but code that crashes or calls `abort` ends the session.
     #[default]
@@ -76,6 +76,10 @@ pub enum ExecutorMode {
     /// In a child process forked from this one (`--executor process`): a crash, `abort`, `exit` or
     /// `kill -9` of it ends only the child, which is started again with every definition and global.
     Process,
+    /// In the process a command starts (`--executor 'ssh HOST kaleido executor'`), whose standard input
+    /// and output carry the protocol: code compiled here is sent there, with every change to the cells it
+    /// uses. The command must run the same build of kaleido.
+    Command(String),
 }
 
 impl std::fmt::Display for ExecutorMode {
@@ -83,6 +87,7 @@ impl std::fmt::Display for ExecutorMode {
         f.write_str(match self {
             ExecutorMode::InProcess => "none",
             ExecutorMode::Process => "process",
+            ExecutorMode::Command(command) => command,
         })
     }
 }
@@ -91,10 +96,11 @@ impl std::str::FromStr for ExecutorMode {
     type Err = UnknownOption;
 
     fn from_str(text: &str) -> Result<ExecutorMode, UnknownOption> {
-        match text {
+        match text.trim() {
             "none" => Ok(ExecutorMode::InProcess),
             "process" => Ok(ExecutorMode::Process),
-            other => Err(UnknownOption::Executor(other.to_string())),
+            "" => Err(UnknownOption::Executor(text.to_string())),
+            command => Ok(ExecutorMode::Command(command.to_string())),
         }
     }
 }

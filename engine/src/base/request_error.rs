@@ -104,7 +104,10 @@ pub enum UnknownOption {
     #[error("unknown tier `{0}`; use `baseline` or `optimized`")]
     Tier(String),
     /// Not `none` or `process`.
-    #[error("unknown executor `{0}`; use `none` (run code in this process) or `process` (in a child process)")]
+    #[error(
+        "no executor named `{0}`; use `none` (run code in this process), `process` (in a child process) or a \
+         command that runs `kaleido executor`"
+    )]
     Executor(String),
 }
 

@@ -11,8 +11,8 @@ use crate::backend::CompiledFunction;
 use crate::base::error::{CallSite, FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
 use crate::base::ids::{CodeId, EntryId};
 use crate::compile::{CompiledEntry, CompiledItem, DefBody};
-use crate::machine::stack::{EVAL_BUDGET, frame_fits};
-use crate::runtime::{Raised, RawFrames};
+use crate::machine::stack::{EVAL_BUDGET, EVAL_MARGIN, Stack, frame_fits};
+use crate::runtime::{Raised, RawFrames, RuntimeState};
 use crate::tables::index::FunctionKind;
 
 /// Which entry is being applied, and what its definitions are.
@@ -185,28 +185,7 @@ impl Engine {
 
     /// Runs top-level code in this process (in-process mode, or in the executor itself).
     pub(super) fn run_here(&mut self, thunk: usize, frame: usize) -> Result<f64, (Raised, RawFrames)> {
-        // SAFETY: `thunk` is the finalized address of top-level code compiled with `thunk_signature` (one
-        // pointer-sized argument, an f64 result, the host's C calling convention); its code is freed only
-        // after the entry, so it is still mapped and executable.
-        let entry: extern "C" fn(usize) -> f64 = unsafe { std::mem::transmute(thunk) };
-        let runtime = &self.runtime;
-        let value = self.on_eval_stack(|floor| {
-            // The budget is measured from this frame, the one that makes the call: the first JIT frame
-            // then sits at a fixed distance below it, whatever the Rust frames above take (they differ
-            // between debug and release builds), so recursion depth is the same in every build.
-            let sp = psm::stack_pointer() as usize;
-            let limit = sp.saturating_sub(EVAL_BUDGET).max(floor);
-            runtime.arm(limit);
-            if !frame_fits(sp, frame, limit) {
-                runtime.raise(Raised::StackOverflow);
-                return 0.0;
-            }
-            entry(0)
-        });
-        match self.runtime.disarm() {
-            None => Ok(value),
-            Some(error) => Err(error),
-        }
+        run_on(&self.runtime, &self.eval_stack, thunk, frame)
     }
 
     fn runtime_error(&self, raised: Raised, frames: RawFrames, span: Span, entry: &EntryContext) -> RuntimeError {
@@ -266,5 +245,37 @@ fn item_code_bytes(item: &CompiledItem) -> usize {
         CompiledItem::Extern { adapter: Some(code), .. } => code.size,
         CompiledItem::Global(globals) => globals.iter().map(|(_, _, code)| code.size).sum(),
         CompiledItem::Def { body: DefBody::Lazy(_), .. } | CompiledItem::Extern { adapter: None, .. } => 0,
+    }
+}
+
+/// Runs the top-level code at `thunk` on `stack` with `runtime` (an engine's, or an executor's), and
+/// returns its value, or the error it raised and the frames it passed.
+pub(super) fn run_on(
+    runtime: &RuntimeState,
+    stack: &Stack,
+    thunk: usize,
+    frame: usize,
+) -> Result<f64, (Raised, RawFrames)> {
+    // SAFETY: `thunk` is the finalized address of top-level code compiled with `thunk_signature` (one
+    // pointer-sized argument, an f64 result, the host's C calling convention); its code is freed only
+    // after the entry, so it is still mapped and executable.
+    let entry: extern "C" fn(usize) -> f64 = unsafe { std::mem::transmute(thunk) };
+    let floor = stack.floor(EVAL_MARGIN);
+    let value = stack.run(|| {
+        // The budget is measured from this frame, the one that makes the call: the first JIT frame
+        // then sits at a fixed distance below it, whatever the Rust frames above take (they differ
+        // between debug and release builds), so recursion depth is the same in every build.
+        let sp = psm::stack_pointer() as usize;
+        let limit = sp.saturating_sub(EVAL_BUDGET).max(floor);
+        runtime.arm(limit);
+        if !frame_fits(sp, frame, limit) {
+            runtime.raise(Raised::StackOverflow);
+            return 0.0;
+        }
+        entry(0)
+    });
+    match runtime.disarm() {
+        None => Ok(value),
+        Some(error) => Err(error),
     }
 }

@@ -23,13 +23,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Engine;
+use super::executor_side::serve_loop;
 use crate::base::error::{ExecutorEnd, ProtocolError, Restart};
 use crate::base::wire::{Decoder, Message, Opcode, WireError};
-use crate::machine::process::{ChildProcess, Connection, Ended, Forked, Received, exit_now, fork_executor};
-use crate::runtime::remote::{ExecutorOutput, Link, PendingOutput, RemoteHook, refuse};
+use crate::machine::process::{
+    ChildProcess, Connection, Ended, Forked, Received, exit_now, fork_executor, spawn_executor,
+};
+use crate::runtime::remote::{ExecutorOutput, Link, PendingOutput, RemoteHook};
 use crate::runtime::remote_codec::{
-    CodecError, TAG_LAZY_COMPILE, TAG_OUTPUT, TAG_RUN, TAG_TAKE_DRAWING, TAG_TIER_UP, TAG_WAKE, push_drawing,
-    push_frames, push_raised, read_drawing, read_frames, read_raised,
+    CodecError, TAG_INTERRUPT, TAG_LAZY_COMPILE, TAG_OUTPUT, TAG_RUN, TAG_TAKE_DRAWING, TAG_TIER_UP, TAG_WAKE,
+    push_raised, read_drawing, read_frames, read_raised,
 };
 use crate::runtime::{LazyHook, Raised, RawFrames};
 
@@ -40,16 +43,13 @@ pub(crate) const MAX_CRASHES_IN_A_ROW: u32 = 5;
 pub(crate) const INTERRUPT_GRACE: Duration = Duration::from_millis(500);
 /// The most frames an error's backtrace may bring back (a runaway recursion passes millions).
 const MAX_FRAMES: usize = 1 << 26;
+/// The most changed cells a run's result may bring back (all the globals and counters there can be).
+const MAX_CHANGED: u64 = 2 * crate::machine::cells::CAPACITY as u64;
 /// How often the controller looks at the interrupt flag while the executor runs.
 const POLL: Duration = Duration::from_millis(10);
 /// How long the controller waits awake for the executor's next message before it blocks (it has nothing
 /// else to do while the code runs, and a lazy compile's request often comes after the executor woke).
 const CONTROLLER_SPIN: Duration = Duration::from_micros(200);
-/// How long the executor spins for a run after a wake-up (an entry's compile phase takes tens of
-/// microseconds, a big one milliseconds: that one pays the executor's wake-up, a small part of it).
-const WOKEN_SPIN: Duration = Duration::from_micros(500);
-/// How long an idle executor spins for its next message before it blocks.
-const IDLE_SPIN: Duration = Duration::from_micros(50);
 /// How long a new executor may take to say it is ready.
 const SETUP_PATIENCE: Duration = Duration::from_secs(10);
 
@@ -68,6 +68,10 @@ pub(crate) struct Executor {
     snapshot: Vec<u64>,
     /// Whether the executor's code drew something in this entry (it says so in each run's result).
     drew: bool,
+    /// The command that starts the executor, when it is not a fork of this process.
+    command: Option<String>,
+    /// What an executor in another image has been sent (none for a fork, which shares the memory).
+    pub(super) copying: Option<super::remote::Copying>,
 }
 
 /// A live child and its connection's state.
@@ -165,9 +169,10 @@ impl Executor {
     }
 
     /// No executor yet, with the shared memory every one of them will use.
-    pub(crate) fn new() -> std::io::Result<Executor> {
+    pub(crate) fn new(command: Option<String>) -> std::io::Result<Executor> {
         let pending = Arc::new(PendingOutput::new()?);
-        Ok(Executor { child: None, pending, starts: 0, deaths: 0, deaths_in_row: 0, snapshot: Vec::new(), drew: false })
+        let (starts, deaths, deaths_in_row, snapshot, drew) = (0, 0, 0, Vec::new(), false);
+        Ok(Executor { child: None, pending, starts, deaths, deaths_in_row, snapshot, drew, command, copying: None })
     }
 
     /// The running child's process id.
@@ -189,14 +194,19 @@ impl Engine {
         self.start_executor().map_err(|end| Raised::ExecutorEnded(end, Restart::Failed))
     }
 
-    /// Forks a new executor and waits until it is ready. In the child this never returns.
+    /// Starts a new executor (a fork, or the command) and waits until it is ready. In a forked child this
+    /// never returns.
     pub(crate) fn start_executor(&mut self) -> Result<(), ExecutorEnd> {
-        let forked = fork_executor().map_err(|error| ExecutorEnd::NotStarted(error.to_string()))?;
-        let process = match forked {
-            Forked::Child(connection) => self.serve(connection),
-            Forked::Parent(process) => process,
+        let command = self.executor.as_ref().and_then(|executor| executor.command.clone());
+        let process = match &command {
+            Some(command) => spawn_executor(command).map_err(|error| ExecutorEnd::NotStarted(error.to_string()))?,
+            None => match fork_executor().map_err(|error| ExecutorEnd::NotStarted(error.to_string()))? {
+                Forked::Child(connection) => self.serve(connection),
+                Forked::Parent(process) => process,
+            },
         };
-        let mut running = Running { process, decoder: Decoder::default(), sequence: 0, buffer: vec![0; 64 * 1024] };
+        let buffer = vec![0; 64 * 1024];
+        let mut running = Running { process, decoder: Decoder::default(), sequence: 0, buffer };
         match running.hear(Some(SETUP_PATIENCE)) {
             Heard::Message(m) if m.opcode == Opcode::Setup => {}
             Heard::Message(m) => return Err(running.kill(unexpected(&m))),
@@ -206,8 +216,33 @@ impl Engine {
         if let Some(executor) = &mut self.executor {
             executor.child = Some(running);
             executor.starts += 1;
+            executor.copying = None;
+        }
+        if command.is_some()
+            && let Err(end) = self.set_up_copy()
+        {
+            let end = self.kill_for(end);
+            if let Some(executor) = &mut self.executor {
+                executor.child = None;
+            }
+            return Err(end);
         }
         Ok(())
+    }
+
+    /// Calls the executor and waits for the result.
+    pub(super) fn call_child(&mut self, mut message: Message) -> Result<Message, ExecutorEnd> {
+        let child = self.child()?;
+        child.sequence += 1;
+        message.sequence = child.sequence;
+        child.send(&message)?;
+        let sequence = child.sequence;
+        child.result(sequence)
+    }
+
+    /// Sends the executor a message that has no result.
+    pub(super) fn send_child(&mut self, message: &Message) -> Result<(), ExecutorEnd> {
+        self.child()?.send(message)
     }
 
     /// Stops the executor, if one runs, and starts a new one with the crash count cleared
@@ -240,8 +275,13 @@ impl Engine {
     /// One run: `Ok` with its result when the executor answered, `Err` when it died.
     #[allow(clippy::type_complexity)]
     fn converse(&mut self, code: usize, frame: usize) -> Result<Result<f64, (Raised, RawFrames)>, ExecutorEnd> {
+        self.sync_copy()?;
+        let stores = self.stores_to_copy_back();
         let sequence = self.child()?.call(TAG_RUN, |m| {
-            m.push_u64(code as u64).push_u64(frame as u64);
+            m.push_u64(code as u64).push_u64(frame as u64).push_u64(stores.len() as u64);
+            for (base, count) in stores {
+                m.push_u64(base).push_u64(count);
+            }
         })?;
         let mut interrupted_at: Option<Instant> = None;
         loop {
@@ -251,6 +291,10 @@ impl Engine {
                 Heard::Died(end) => return Err(end),
                 Heard::Timeout => {
                     if self.runtime.interrupt_handle().is_requested() {
+                        if interrupted_at.is_none() && self.copying() {
+                            // An executor in another image polls its own signals: tell it.
+                            self.send_child(&Message::new(Opcode::Call, 0, TAG_INTERRUPT))?;
+                        }
                         let since = *interrupted_at.get_or_insert_with(Instant::now);
                         if since.elapsed() > INTERRUPT_GRACE {
                             self.runtime.interrupt_handle().clear();
@@ -303,7 +347,11 @@ impl Engine {
             return Err(self.kill_for(ExecutorEnd::Protocol(ProtocolError::UnknownAddress)));
         };
         let mut reply = Message::new(Opcode::Result, message.sequence, 0);
-        match LazyHook::compile(&*self.lazy, slot) {
+        let compiled = LazyHook::compile(&*self.lazy, slot);
+        if let Ok(code) = compiled {
+            self.repoint_for_copy(slot, code)?;
+        }
+        match compiled {
             Ok(code) => reply.push_u64(0).push_u64(code as u64),
             Err(raised) => {
                 push_raised(reply.push_u64(1), &raised);
@@ -322,7 +370,11 @@ impl Engine {
             return Err(self.kill_for(ExecutorEnd::Protocol(ProtocolError::UnknownAddress)));
         };
         let mut reply = Message::new(Opcode::Result, message.sequence, 0);
-        match LazyHook::tier_up(&*self.lazy, slot, code) {
+        let tiered = LazyHook::tier_up(&*self.lazy, slot, code);
+        if let Ok(Some(code)) = tiered {
+            self.repoint_for_copy(slot, code)?;
+        }
+        match tiered {
             Ok(None) => reply.push_u64(0),
             Ok(Some(code)) => reply.push_u64(1).push_u64(code as u64),
             Err(raised) => {
@@ -333,10 +385,22 @@ impl Engine {
         self.child()?.send(&reply)
     }
 
+    /// In another image the executor points its own slot at new code; this side's slot (which a fork
+    /// shares) must say the same, and the code be sent before the answer.
+    fn repoint_for_copy(&mut self, slot: usize, code: usize) -> Result<(), ExecutorEnd> {
+        if !self.copying() {
+            return Ok(());
+        }
+        if let Some(id) = self.tables.slots.at_address(slot) {
+            self.tables.slots.repoint(id, code);
+        }
+        self.sync_copy()
+    }
+
     #[allow(clippy::type_complexity)]
     fn read_run_result(&mut self, message: &Message) -> Result<Result<f64, (Raised, RawFrames)>, ExecutorEnd> {
         #[allow(clippy::type_complexity)]
-        let decoded = (|| -> Result<(Result<f64, (Raised, RawFrames)>, bool), CodecError> {
+        let decoded = (|| -> Result<(Result<f64, (Raised, RawFrames)>, bool, Vec<(u64, u64)>), CodecError> {
             let mut fields = message.fields();
             let result = match fields.u64()? {
                 0 => Ok(fields.f64()?),
@@ -346,10 +410,23 @@ impl Engine {
                 }
             };
             let drew = fields.u64()? != 0;
+            let count = fields.u64()?;
+            if count > MAX_CHANGED {
+                return Err(CodecError::OutOfRange("changed cells"));
+            }
+            let changed =
+                (0..count).map(|_| Ok((fields.u64()?, fields.u64()?))).collect::<Result<Vec<_>, WireError>>()?;
             fields.finish()?;
-            Ok((result, drew))
+            Ok((result, drew, changed))
         })();
-        let (result, drew) = decoded.map_err(|error| self.kill_for(protocol(&error)))?;
+        let (result, drew, changed) = decoded.map_err(|error| self.kill_for(protocol(&error)))?;
+        if self.copying() {
+            self.copy_back(&changed);
+            if matches!(result, Err((Raised::Interrupted, _))) {
+                // The executor acted on the interrupt this side asked for.
+                self.runtime.interrupt_handle().clear();
+            }
+        }
         if let Err((raised, frames)) = &result {
             let slot_ok = |slot: usize| self.tables.slots.at_address(slot).is_some();
             let raised_ok = match raised {
@@ -419,7 +496,7 @@ impl Engine {
         }
     }
 
-    /// The executor's life: answer the controller until it hangs up or goes.
+    /// A forked executor's life: answer the controller until it hangs up or goes.
     fn serve(&mut self, connection: Connection) -> ! {
         let pending = match &self.executor {
             Some(executor) => executor.pending.clone(),
@@ -432,39 +509,7 @@ impl Engine {
         // when it forked (a notebook's stream writer), which no thread here will ever release.
         std::mem::forget(self.runtime.set_output(Box::new(ExecutorOutput::new(link))));
         link.send(Message::new(Opcode::Setup, 0, 0).push_u64(u64::from(std::process::id())));
-        let mut spin = IDLE_SPIN;
-        loop {
-            let message = link.receive_spinning(spin);
-            spin = IDLE_SPIN;
-            match (message.opcode, message.tag) {
-                (Opcode::Call, TAG_WAKE) => spin = WOKEN_SPIN,
-                (Opcode::Call, TAG_RUN) => {
-                    let mut fields = message.fields();
-                    let (code, frame) = match (fields.u64(), fields.u64(), fields.finish()) {
-                        (Ok(code), Ok(frame), Ok(())) => (code as usize, frame as usize),
-                        _ => refuse(&WireError::FieldCut { field: "u64" }),
-                    };
-                    let mut reply = Message::new(Opcode::Result, message.sequence, 0);
-                    match self.run_here(code, frame) {
-                        Ok(value) => reply.push_u64(0).push_f64(value),
-                        Err((raised, frames)) => {
-                            push_raised(reply.push_u64(1), &raised);
-                            push_frames(&mut reply, &frames);
-                            &mut reply
-                        }
-                    };
-                    reply.push_u64(u64::from(self.runtime.has_drawn()));
-                    link.send(&reply);
-                }
-                (Opcode::Call, TAG_TAKE_DRAWING) => {
-                    let mut reply = Message::new(Opcode::Result, message.sequence, 0);
-                    push_drawing(&mut reply, self.runtime.take_drawing().as_ref());
-                    link.send(&reply);
-                }
-                (Opcode::Hangup, _) => exit_now(0),
-                (opcode, tag) => refuse(&ProtocolError::Unexpected { opcode, tag }),
-            }
-        }
+        serve_loop(link, &self.runtime, &self.eval_stack, None)
     }
 }
 
@@ -487,7 +532,10 @@ impl Engine {
         match &self.executor {
             None => ExecutorInfo { mode: crate::ExecutorMode::InProcess, pid: None, starts: 0, deaths: 0 },
             Some(executor) => ExecutorInfo {
-                mode: crate::ExecutorMode::Process,
+                mode: match &executor.command {
+                    Some(command) => crate::ExecutorMode::Command(command.clone()),
+                    None => crate::ExecutorMode::Process,
+                },
                 pid: executor.pid(),
                 starts: executor.starts,
                 deaths: executor.deaths,

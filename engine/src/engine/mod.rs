@@ -35,7 +35,11 @@ pub(crate) use apply::EntryContext;
 mod applier;
 mod apply;
 mod executor;
+mod executor_side;
+mod natives;
+mod remote;
 pub use executor::ExecutorInfo;
+pub use executor_side::serve_executor_command;
 mod libraries;
 mod listing;
 mod undo;
@@ -221,9 +225,14 @@ impl Engine {
         let tables = Tables::default();
         let (retired, entry_names, modules) = (Vec::new(), Vec::new(), Vec::new());
         let (perf_map, perf_map_problem) = PerfMap::open(options.perf_map);
-        let executor = match options.executor {
+        let executor = match &options.executor {
             ExecutorMode::InProcess => None,
-            ExecutorMode::Process => Some(executor::Executor::new().map_err(StartError::SharedMemory)?),
+            ExecutorMode::Process => Some(executor::Executor::new(None).map_err(StartError::SharedMemory)?),
+            ExecutorMode::Command(command) => {
+                // Code written and freed must be sent to an executor that does not share this memory.
+                crate::machine::code_memory::lock(backend.borrow().arena()).track_changes();
+                Some(executor::Executor::new(Some(command.clone())).map_err(StartError::SharedMemory)?)
+            }
         };
         let mut engine = Engine {
             tables,
@@ -500,12 +509,6 @@ impl Engine {
     fn collect(&mut self) {
         let retired = std::mem::take(&mut self.retired);
         self.backend.borrow().free(&retired);
-    }
-
-    /// Runs `f` on the evaluation stack, giving it the lowest address the stack checks may ever allow.
-    fn on_eval_stack<R>(&self, f: impl FnOnce(usize) -> R) -> R {
-        let floor = self.eval_stack.floor(EVAL_MARGIN);
-        self.eval_stack.run(|| f(floor))
     }
 }
 

@@ -6,7 +6,7 @@
 //! made after the fork included. Only this file decides where a cell lives; nothing here
 //! is `unsafe`.
 
-use crate::machine::shared::{SharedArray, ZeroCell};
+use crate::machine::shared::{SharedArray, WordCell, ZeroCell};
 
 /// How many cells one store can hold: address space reserved up front (8 bytes a cell, 128 MiB, none of
 /// it used until written), because a mapping made after an executor was forked would not be shared with it.
@@ -58,6 +58,11 @@ impl<T: ZeroCell> StableCells<T> {
         (offset % size == 0 && index < self.len).then_some(index as u32)
     }
 
+    /// Where the store's cells start, and how many bytes it reserves.
+    pub(crate) fn region(&self) -> (usize, usize) {
+        (self.cells.address(), CAPACITY * std::mem::size_of::<T>())
+    }
+
     /// How many cells exist.
     pub(crate) fn len(&self) -> usize {
         self.len
@@ -70,6 +75,18 @@ impl<T: ZeroCell> StableCells<T> {
             cell.reset();
         }
         self.len = self.len.min(len);
+    }
+}
+
+impl<T: WordCell> StableCells<T> {
+    /// Every cell's bits, in order.
+    pub(crate) fn all_bits(&self) -> Vec<u64> {
+        self.cells.as_slice()[..self.len].iter().map(WordCell::bits).collect()
+    }
+
+    /// Sets the cell at `index` (which must exist) to `bits`.
+    pub(crate) fn set_bits(&self, index: usize, bits: u64) {
+        self.cells.as_slice()[..self.len][index].set_bits(bits);
     }
 }
 

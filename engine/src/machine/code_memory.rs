@@ -51,6 +51,9 @@ pub(crate) struct CodeArena {
     free: Vec<CodeRange>,
     /// Bytes currently allocated.
     live: usize,
+    /// The ranges written or freed since the last `take_changes`, when an executor in another process
+    /// image must be sent them.
+    changes: Option<Vec<CodeRange>>,
 }
 
 /// The arena, shared by the engine and the providers of its modules.
@@ -71,7 +74,7 @@ impl CodeArena {
         unsafe { libc::close(fd) };
         let (base, write) = views?;
         let write_offset = write.wrapping_sub(base);
-        let arena = CodeArena { base, size, write_offset, bump: 0, free: Vec::new(), live: 0 };
+        let arena = CodeArena { base, size, write_offset, bump: 0, free: Vec::new(), live: 0, changes: None };
         Ok(Arc::new(Mutex::new(arena)))
     }
 
@@ -83,6 +86,26 @@ impl CodeArena {
     /// The execute-view address of write-view `address`.
     pub(crate) fn executable(&self, address: usize) -> usize {
         address.wrapping_sub(self.write_offset)
+    }
+
+    /// Starts recording what is written and freed (for an executor that does not share this memory).
+    pub(crate) fn track_changes(&mut self) {
+        self.changes.get_or_insert_with(Vec::new);
+    }
+
+    /// The ranges written or freed since the last call (nothing unless tracking).
+    pub(crate) fn take_changes(&mut self) -> Vec<CodeRange> {
+        self.changes.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Where the arena is (its execute view) and how big it is.
+    pub(crate) fn region(&self) -> CodeRange {
+        (self.base, self.size)
+    }
+
+    /// Everything ever handed out, from the base: what a new executor in another image is sent.
+    pub(crate) fn used(&self) -> CodeRange {
+        (self.base, self.bump)
     }
 
     /// Bytes of code currently allocated.
@@ -126,6 +149,9 @@ impl CodeArena {
             }
         };
         self.live += size;
+        if let Some(changes) = &mut self.changes {
+            changes.push((start, size));
+        }
         Ok(start)
     }
 
@@ -138,6 +164,9 @@ impl CodeArena {
             // is mapped read-write; the caller guarantees no code in it runs again.
             unsafe { std::ptr::write_bytes(self.writable(start) as *mut u8, 0xCC, len) };
             self.live -= len.min(self.live);
+            if let Some(changes) = &mut self.changes {
+                changes.push((start, len));
+            }
             self.release(start, len);
         }
     }
@@ -215,6 +244,63 @@ pub(crate) fn copy_code(code: usize, size: usize) -> Vec<u8> {
     // single-threaded and only writes code for a module that is being compiled, which this is not).
     unsafe { std::ptr::copy_nonoverlapping(code as *const u8, bytes.as_mut_ptr(), size) };
     bytes
+}
+
+/// An executor's copy of a controller's arena, in another process image: the same addresses, read-execute,
+/// and a write view where the controller's bytes are copied in.
+pub(crate) struct ArenaCopy {
+    base: usize,
+    size: usize,
+    write: usize,
+}
+
+impl ArenaCopy {
+    /// Maps `size` bytes at exactly `base` for execution, and a view to write them; fails if anything is
+    /// mapped there already.
+    pub(crate) fn map_at(base: usize, size: usize) -> io::Result<ArenaCopy> {
+        // SAFETY: a new memory file owned by this function, closed once both views map it.
+        let fd = unsafe { libc::memfd_create(c"kaleido-code".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let length = libc::off_t::try_from(size).map_err(io::Error::other);
+        let map = |at: usize, protection, flags| {
+            // SAFETY: a new shared mapping of the memory file; with `MAP_FIXED_NOREPLACE` it never replaces
+            // an existing mapping.
+            let got = unsafe { libc::mmap(at as *mut libc::c_void, size, protection, libc::MAP_SHARED | flags, fd, 0) };
+            if got == libc::MAP_FAILED { Err(io::Error::last_os_error()) } else { Ok(got as usize) }
+        };
+        let views = length.and_then(|length| {
+            // SAFETY: `fd` is the memory file just made; growing it commits nothing.
+            if unsafe { libc::ftruncate(fd, length) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let execute = map(base, libc::PROT_READ | libc::PROT_EXEC, libc::MAP_FIXED_NOREPLACE)?;
+            if execute != base {
+                return Err(io::Error::from(io::ErrorKind::AddrInUse));
+            }
+            Ok((execute, map(0, libc::PROT_READ | libc::PROT_WRITE, 0)?))
+        });
+        // SAFETY: `fd` is ours; the views hold their own references.
+        unsafe { libc::close(fd) };
+        let (base, write) = views?;
+        Ok(ArenaCopy { base, size, write })
+    }
+
+    /// Copies `bytes` to `address` (an execute-view address); refuses a range outside the arena.
+    pub(crate) fn write(&self, address: usize, bytes: &[u8]) -> io::Result<()> {
+        let inside = address >= self.base && address.saturating_add(bytes.len()) <= self.base + self.size;
+        if !inside {
+            return Err(io::Error::from(io::ErrorKind::InvalidInput));
+        }
+        // SAFETY: the range lies inside the write view (checked above), which nothing else writes; the
+        // executor writes code only between runs, never into code that runs.
+        unsafe {
+            let to = (address - self.base + self.write) as *mut u8;
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), to, bytes.len());
+        }
+        Ok(())
+    }
 }
 
 /// Maps `size` bytes of `fd` twice: read-execute and read-write. Returns both addresses.

@@ -7,3 +7,4 @@ pub(crate) mod code_memory;
 pub(crate) mod process;
 pub(crate) mod shared;
 pub(crate) mod stack;
+pub(crate) mod trampolines;

@@ -40,9 +40,11 @@ pub(crate) enum Ended {
     Exit(i32),
 }
 
-/// One end of a stream socket between controller and executor.
+/// One end of the byte stream between controller and executor: a socket (a forked executor), or two
+/// pipes (a command's standard input and output). Reads never block but in `receive`'s `poll`.
 pub(crate) struct Connection {
-    fd: OwnedFd,
+    read: OwnedFd,
+    write: OwnedFd,
 }
 
 /// What a read with a deadline got.
@@ -79,8 +81,57 @@ pub(crate) fn fork_executor() -> io::Result<Forked> {
             drop(ours);
             Ok(Forked::Child(become_executor(theirs, parent)))
         }
-        pid => Ok(Forked::Parent(ChildProcess { pid, connection: Connection { fd: ours } })),
+        pid => Ok(Forked::Parent(ChildProcess { pid, connection: Connection::socket(ours)? })),
     }
+}
+
+/// Starts `command` (run by `sh -c`, so quoting works) with the connection on its standard input and
+/// output, in a process group of its own; its standard error is ours.
+pub(crate) fn spawn_executor(command: &str) -> io::Result<ChildProcess> {
+    use std::os::unix::process::CommandExt;
+    let mut builder = std::process::Command::new("sh");
+    builder
+        .arg("-c")
+        .arg(["exec ", command].concat())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .process_group(0);
+    // SAFETY: the closure runs in the child between `fork` and `exec`, after its standard streams are set
+    // up, and makes one async-signal-safe system call: it closes every other descriptor it inherited.
+    unsafe {
+        builder.pre_exec(|| {
+            libc::syscall(libc::SYS_close_range, 3, u32::MAX, 0);
+            Ok(())
+        });
+    }
+    let mut child = builder.spawn()?;
+    let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
+        return Err(io::Error::other("the command's standard input or output is missing"));
+    };
+    let connection = Connection::new(OwnedFd::from(output), OwnedFd::from(input))?;
+    // The child is reaped by `ChildProcess::reap` with `waitpid`, not by `std`'s handle.
+    Ok(ChildProcess { pid: child.id() as i32, connection })
+}
+
+/// In a process started as an executor command: the connection on standard input and output, which
+/// become `/dev/null` and a copy of standard error (so C code that reads or prints cannot touch it).
+pub(crate) fn adopt_standard_streams() -> io::Result<Connection> {
+    // SAFETY: `dup`, `open` and `dup2` on this process's own descriptors 0, 1 and 2.
+    let (read, write) = unsafe {
+        let (read, write) = (libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 3), libc::fcntl(1, libc::F_DUPFD_CLOEXEC, 3));
+        if read < 0 || write < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+        if null >= 0 {
+            libc::dup2(null, 0);
+            libc::close(null);
+        }
+        libc::dup2(2, 1);
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        (OwnedFd::from_raw_fd(read), OwnedFd::from_raw_fd(write))
+    };
+    Connection::new(read, write)
 }
 
 /// In the child: detaches from the terminal and the parent's descriptors, and returns the connection.
@@ -112,18 +163,43 @@ fn become_executor(connection: OwnedFd, parent: i32) -> Connection {
     }
     std::mem::forget(connection);
     // SAFETY: descriptor 3 was made a copy of the connection just above, and nothing else owns it.
-    Connection { fd: unsafe { OwnedFd::from_raw_fd(CHILD_FD) } }
+    let fd = unsafe { OwnedFd::from_raw_fd(CHILD_FD) };
+    Connection::socket(fd).unwrap_or_else(|_| exit_now(1))
 }
 
 impl Connection {
-    /// Its raw descriptor (for a signal handler's last write).
-    pub(crate) fn raw(&self) -> RawFd {
-        self.fd.as_raw_fd()
+    /// A connection reading from `read` and writing to `write`.
+    pub(crate) fn new(read: OwnedFd, write: OwnedFd) -> io::Result<Connection> {
+        // SAFETY: `fcntl` on a descriptor this connection owns.
+        let nonblocking = unsafe {
+            let flags = libc::fcntl(read.as_raw_fd(), libc::F_GETFL);
+            flags >= 0 && libc::fcntl(read.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK) == 0
+        };
+        if !nonblocking {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Connection { read, write })
+    }
+
+    /// A connection over one socket (read and written through two descriptors of it).
+    fn socket(fd: OwnedFd) -> io::Result<Connection> {
+        let write = fd.try_clone()?;
+        Connection::new(fd, write)
+    }
+
+    /// The descriptor reads come from.
+    fn raw(&self) -> RawFd {
+        self.read.as_raw_fd()
     }
 
     /// Writes all of `bytes`.
     pub(crate) fn send(&self, bytes: &[u8]) -> io::Result<()> {
-        write_all(self.raw(), bytes)
+        write_all(self.write.as_raw_fd(), bytes)
+    }
+
+    /// Another handle on the same connection (for a thread that reads while this one writes).
+    pub(crate) fn try_clone(&self) -> io::Result<Connection> {
+        Ok(Connection { read: self.read.try_clone()?, write: self.write.try_clone()? })
     }
 
     /// Reads what has arrived into `buffer`, waiting at most `timeout` (forever: `None`).
@@ -133,9 +209,8 @@ impl Connection {
     pub(crate) fn receive(&self, buffer: &mut [u8], timeout: Option<Duration>, spin: Duration) -> io::Result<Received> {
         let spin_until = std::time::Instant::now() + spin;
         while std::time::Instant::now() < spin_until {
-            // SAFETY: `buffer` is valid for writes of its length; `MSG_DONTWAIT` makes this one read
-            // return at once.
-            let n = unsafe { libc::recv(self.raw(), buffer.as_mut_ptr().cast(), buffer.len(), libc::MSG_DONTWAIT) };
+            // SAFETY: `buffer` is valid for writes of its length; the descriptor does not block.
+            let n = unsafe { libc::read(self.raw(), buffer.as_mut_ptr().cast(), buffer.len()) };
             match n {
                 0 => return Ok(Received::Closed),
                 n if n > 0 => return Ok(Received::Bytes(n as usize)),
@@ -166,10 +241,7 @@ impl Connection {
             if ready == 0 {
                 return Ok(Received::Timeout);
             }
-            break;
-        }
-        loop {
-            // SAFETY: `buffer` is valid for writes of its length.
+            // SAFETY: `buffer` is valid for writes of its length; the descriptor does not block.
             let n = unsafe { libc::read(self.raw(), buffer.as_mut_ptr().cast(), buffer.len()) };
             match n {
                 0 => return Ok(Received::Closed),
@@ -177,7 +249,7 @@ impl Connection {
                 _ => {
                     let error = io::Error::last_os_error();
                     match error.kind() {
-                        io::ErrorKind::Interrupted => continue,
+                        io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock => continue,
                         io::ErrorKind::ConnectionReset => return Ok(Received::Closed),
                         _ => return Err(error),
                     }
@@ -196,8 +268,9 @@ pub(crate) fn write_stderr(bytes: &[u8]) {
 /// Writes all of `bytes` to `fd`.
 fn write_all(fd: RawFd, mut bytes: &[u8]) -> io::Result<()> {
     while !bytes.is_empty() {
-        // SAFETY: `bytes` is valid for reads of its length; `MSG_NOSIGNAL` turns a closed peer into EPIPE.
-        let n = unsafe { libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_NOSIGNAL) };
+        // SAFETY: `bytes` is valid for reads of its length; SIGPIPE is ignored (Rust's runtime does it, and
+        // an executor does it first thing), so a closed peer is EPIPE.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
         if n < 0 {
             let error = io::Error::last_os_error();
             if error.kind() == io::ErrorKind::Interrupted {

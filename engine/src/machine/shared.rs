@@ -21,6 +21,14 @@ pub(crate) unsafe trait ZeroCell: Sync {
     fn reset(&self);
 }
 
+/// A cell of one machine word, read and written as its bits (to copy cells to another process).
+pub(crate) trait WordCell: ZeroCell {
+    /// Its bits.
+    fn bits(&self) -> u64;
+    /// Stores `bits`.
+    fn set_bits(&self, bits: u64);
+}
+
 macro_rules! zero_cell {
     ($($t:ty),*) => {$(
         // SAFETY: an atomic integer's zero is all-zero bytes, and it has no destructor.
@@ -32,6 +40,20 @@ macro_rules! zero_cell {
     )*};
 }
 zero_cell!(AtomicU8, AtomicU64, AtomicUsize, AtomicI64);
+
+macro_rules! word_cell {
+    ($($t:ty => $v:ty),*) => {$(
+        impl WordCell for $t {
+            fn bits(&self) -> u64 {
+                self.load(Ordering::SeqCst) as u64
+            }
+            fn set_bits(&self, bits: u64) {
+                self.store(bits as $v, Ordering::SeqCst);
+            }
+        }
+    )*};
+}
+word_cell!(AtomicU64 => u64, AtomicUsize => usize, AtomicI64 => i64);
 
 /// `len` zeroed values of `T` in shared pages, unmapped when dropped.
 pub(crate) struct SharedArray<T: ZeroCell> {
@@ -65,6 +87,32 @@ impl<T: ZeroCell> SharedArray<T> {
             return Err(io::Error::last_os_error());
         }
         Ok(SharedArray { base: address.cast(), len, bytes, _owns: PhantomData })
+    }
+
+    /// Maps `len` zeroed values at exactly `address` (an executor copying a controller's layout); fails if
+    /// anything is mapped there already.
+    pub(crate) fn new_at(address: usize, len: usize) -> io::Result<SharedArray<T>> {
+        let bytes = (len.max(1) * std::mem::size_of::<T>()).next_multiple_of(4096);
+        let flags = libc::MAP_SHARED | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED_NOREPLACE;
+        let protection = libc::PROT_READ | libc::PROT_WRITE;
+        // SAFETY: `MAP_FIXED_NOREPLACE` maps at `address` only if nothing is there: it never replaces a
+        // mapping, so nothing aliases the new one.
+        let got = unsafe { libc::mmap(address as *mut libc::c_void, bytes, protection, flags, -1, 0) };
+        if got == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        if got as usize != address {
+            // A kernel older than 4.17 takes the flag as a hint.
+            // SAFETY: the mapping was just made and nothing uses it.
+            unsafe { libc::munmap(got, bytes) };
+            return Err(io::Error::from(io::ErrorKind::AddrInUse));
+        }
+        Ok(SharedArray { base: got.cast(), len, bytes, _owns: PhantomData })
+    }
+
+    /// Where the values start.
+    pub(crate) fn address(&self) -> usize {
+        self.base as usize
     }
 
     /// The values, in place.

@@ -170,15 +170,46 @@ pub(crate) struct RuntimeState {
 impl RuntimeState {
     /// A fresh state writing program output to `output`.
     pub(crate) fn new(output: Box<dyn Write>) -> std::io::Result<Box<RuntimeState>> {
-        let signals = Arc::new(SharedArray::new(1)?);
-        Ok(Box::new(RuntimeState {
+        Ok(Box::new(RuntimeState::polling(Arc::new(SharedArray::new(1)?), output)))
+    }
+
+    /// A state polling `signals`, with nothing raised or drawn.
+    fn polling(signals: Arc<SharedArray<Signals>>, output: Box<dyn Write>) -> RuntimeState {
+        RuntimeState {
             signals: InterruptHandle { signals },
             raised: RefCell::new(None),
             frames: RefCell::new(Vec::new()),
             output: RefCell::new(output),
             drawing: RefCell::new(drawing::DrawingRecorder::default()),
             lazy: Cell::new(None),
-        }))
+        }
+    }
+
+    /// For an executor in another process image: a state at exactly `state_at` (where the controller's
+    /// code passes it to every hook) polling signals at exactly `signals_at`, in pages mapped there (it
+    /// fails if anything is mapped there already). It lives as long as the process.
+    pub(crate) fn place_at(
+        state_at: usize,
+        signals_at: usize,
+        output: Box<dyn Write>,
+    ) -> std::io::Result<&'static RuntimeState> {
+        let state = RuntimeState::polling(Arc::new(SharedArray::new_at(signals_at, 1)?), output);
+        let page = state_at & !4095;
+        let length = (state_at + std::mem::size_of::<RuntimeState>()).next_multiple_of(4096) - page;
+        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE;
+        let protection = libc::PROT_READ | libc::PROT_WRITE;
+        // SAFETY: `MAP_FIXED_NOREPLACE` maps the pages only if nothing is there; they hold nothing else.
+        let got = unsafe { libc::mmap(page as *mut libc::c_void, length, protection, flags, -1, 0) };
+        if got as usize != page || !state_at.is_multiple_of(std::mem::align_of::<RuntimeState>()) {
+            return Err(std::io::Error::from(std::io::ErrorKind::AddrInUse));
+        }
+        let place = state_at as *mut RuntimeState;
+        // SAFETY: `place` is aligned (checked) and lies in pages just mapped for it, which are never
+        // unmapped: the state lives as long as the process, as the returned reference says.
+        unsafe {
+            place.write(state);
+            Ok(&*place)
+        }
     }
 
     /// Sends program output to `output` from now on (an executor's, to its controller), and hands back

@@ -31,13 +31,49 @@ pub(crate) struct Link {
     /// Where reads land: on the heap, because a hook may run near the end of the evaluation stack, whose
     /// margin has room for small frames only.
     buffer: RefCell<Vec<u8>>,
+    /// For an executor started as a command: messages from its reader thread (which also acts on
+    /// interrupts at once, and ends the process when the controller goes), instead of reading here.
+    incoming: Option<std::sync::mpsc::Receiver<Message>>,
+    /// Sends program output at once rather than keep it (a command executor: its buffer is not shared
+    /// with the controller, so output kept when it crashed would be lost).
+    eager_output: Cell<bool>,
+    /// What a command executor does with the controller's writes (code, cells, binds), which may come at
+    /// any time, also while it waits for the answer to its own call.
+    writes: RefCell<Option<Writes>>,
 }
+
+/// A handler of the controller's writes: takes a message, says whether it was one.
+pub(crate) type Writes = Box<dyn FnMut(&Message) -> bool>;
 
 impl Link {
     /// Wraps the connection the fork left, with the pending output it shares with the controller.
     pub(crate) fn new(connection: Connection, pending: Arc<PendingOutput>) -> Link {
         let buffer = RefCell::new(vec![0; 64 * 1024]);
-        Link { connection, pending, decoder: RefCell::new(Decoder::default()), sequence: Cell::new(0), buffer }
+        let decoder = RefCell::new(Decoder::default());
+        let writes = RefCell::new(None);
+        let eager_output = Cell::new(false);
+        Link { connection, pending, decoder, sequence: Cell::new(0), buffer, incoming: None, writes, eager_output }
+    }
+
+    /// A link whose messages arrive from a reader thread.
+    pub(crate) fn with_reader(
+        connection: Connection,
+        pending: Arc<PendingOutput>,
+        incoming: std::sync::mpsc::Receiver<Message>,
+    ) -> Link {
+        let link = Link { incoming: Some(incoming), ..Link::new(connection, pending) };
+        link.eager_output.set(true);
+        link
+    }
+
+    /// Sets what is done with the controller's writes.
+    pub(crate) fn set_writes(&self, writes: Writes) {
+        self.writes.replace(Some(writes));
+    }
+
+    /// Applies `message` if it is one of the controller's writes; says whether it was.
+    pub(crate) fn apply_write(&self, message: &Message) -> bool {
+        self.writes.borrow_mut().as_mut().is_some_and(|writes| writes(message))
     }
 
     /// Sends `message`, after the program output written before it. A controller that is gone ends the
@@ -60,6 +96,9 @@ impl Link {
     /// The next message from the controller; its end ends the executor. Waiting, it spins for `spin`
     /// before it blocks.
     pub(crate) fn receive_spinning(&self, spin: Duration) -> Message {
+        if let Some(incoming) = &self.incoming {
+            return incoming.recv().unwrap_or_else(|_| exit_now(0));
+        }
         let mut buffer = self.buffer.borrow_mut();
         loop {
             match self.decoder.borrow_mut().next_message() {
@@ -82,11 +121,40 @@ impl Link {
         let mut message = Message::new(Opcode::Call, sequence, tag);
         fill(&mut message);
         self.send(&message);
-        let reply = self.receive_spinning(ANSWER_SPIN);
-        if reply.opcode != Opcode::Result || reply.sequence != sequence {
-            refuse(&ProtocolError::Unexpected { opcode: reply.opcode, tag: reply.tag });
+        loop {
+            let reply = self.receive_spinning(ANSWER_SPIN);
+            if reply.opcode == Opcode::Result && reply.sequence == sequence {
+                return reply;
+            }
+            // Before it answers, the controller sends what the answer needs (the new code, cells).
+            if !self.apply_write(&reply) {
+                refuse(&ProtocolError::Unexpected { opcode: reply.opcode, tag: reply.tag });
+            }
         }
-        reply
+    }
+}
+
+/// Reads messages from `connection` for ever, handing each to `deliver` (which returns whether it took it
+/// or acted on it itself); the connection's end, or a message that cannot be read, ends the process.
+pub(crate) fn read_messages(connection: Connection, mut deliver: impl FnMut(Message) -> bool) -> ! {
+    let (mut decoder, mut buffer) = (Decoder::default(), vec![0u8; 64 * 1024]);
+    loop {
+        match connection.receive(&mut buffer, None, Duration::ZERO) {
+            Ok(Received::Bytes(n)) => decoder.push(&buffer[..n]),
+            Ok(Received::Timeout) => continue,
+            Ok(Received::Closed) | Err(_) => exit_now(0),
+        }
+        loop {
+            match decoder.next_message() {
+                Ok(Some(message)) => {
+                    if !deliver(message) {
+                        exit_now(0);
+                    }
+                }
+                Ok(None) => break,
+                Err(error) => refuse(&error),
+            }
+        }
     }
 }
 
@@ -211,6 +279,9 @@ impl Write for ExecutorOutput {
             self.link.connection.send(&output_message(data))?;
         } else {
             pending.append(data);
+            if self.link.eager_output.get() {
+                self.link.flush_pending();
+            }
         }
         Ok(data.len())
     }

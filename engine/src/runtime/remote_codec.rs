@@ -16,6 +16,18 @@ pub(crate) const TAG_TAKE_DRAWING: u64 = 2;
 /// Controller → executor: an entry is starting, its code will come soon (no result): the executor wakes
 /// and spins, so the run does not wait for it to be scheduled.
 pub(crate) const TAG_WAKE: u64 = 3;
+/// Controller → executor in another image: map my layout (arena, stores, signals, state, natives).
+pub(crate) const TAG_LAYOUT: u64 = 4;
+/// Controller → executor in another image: code bytes at an address (no result).
+pub(crate) const TAG_WRITE_CODE: u64 = 5;
+/// Controller → executor in another image: cells' new bits, (address, bits) pairs (no result).
+pub(crate) const TAG_WRITE_WORDS: u64 = 6;
+/// Controller → executor in another image: a C function by name, at the controller's address of it.
+pub(crate) const TAG_BIND: u64 = 7;
+/// Controller → executor in another image: load a C library (a path).
+pub(crate) const TAG_LOAD_LIBRARY: u64 = 8;
+/// Controller → executor in another image: stop the running code (acted on by its reader thread).
+pub(crate) const TAG_INTERRUPT: u64 = 9;
 /// Executor → controller: compile the function deferred for a slot (field: the slot's address).
 pub(crate) const TAG_LAZY_COMPILE: u64 = 16;
 /// Executor → controller: tier up the code behind a slot (fields: slot, code id).

@@ -70,6 +70,11 @@ impl GlobalTable {
         }
     }
 
+    /// The cells (to copy them to an executor in another process image).
+    pub(crate) fn cells(&self) -> &StableCells<AtomicU64> {
+        &self.cells
+    }
+
     /// How many cells exist (a mark to roll back to).
     pub(crate) fn len(&self) -> usize {
         self.cells.len()

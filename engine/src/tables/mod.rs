@@ -20,6 +20,16 @@ use crate::tables::globals::GlobalTable;
 use crate::tables::index::Index;
 use crate::tables::slots::SlotTable;
 
+/// A store of cells as an executor in another process image needs it.
+pub(crate) struct StoreImage {
+    /// Where its cells start (the same address in the executor).
+    pub(crate) base: usize,
+    /// Bytes reserved for it.
+    pub(crate) bytes: usize,
+    /// Each cell's bits.
+    pub(crate) bits: Vec<u64>,
+}
+
 /// The session's tables.
 #[derive(Default)]
 pub(crate) struct Tables {
@@ -103,6 +113,22 @@ impl Tables {
         self.codes.push(CodeOrigin { name: name.to_string(), ..CodeOrigin::default() });
         self.counters.push();
         CodeId(self.codes.len() as u32 - 1)
+    }
+
+    /// The three stores of cells JIT code uses (slots, globals, call counters), as an executor in another
+    /// process image must copy them: where each is, its size, what it holds.
+    pub(crate) fn store_images(&self) -> [StoreImage; 3] {
+        let image = |region: (usize, usize), bits| StoreImage { base: region.0, bytes: region.1, bits };
+        [
+            image(self.slots.cells().region(), self.slots.cells().all_bits()),
+            image(self.globals.cells().region(), self.globals.cells().all_bits()),
+            image(self.counters.region(), self.counters.all_bits()),
+        ]
+    }
+
+    /// The call counters' cells (to copy them to and from an executor in another process image).
+    pub(crate) fn counters(&self) -> &StableCells<AtomicI64> {
+        &self.counters
     }
 
     /// How many code ids exist.

@@ -79,6 +79,11 @@ impl SlotTable {
         self.cells.get(slot.0).store(target, Ordering::SeqCst);
     }
 
+    /// The cells (to copy them to an executor in another process image).
+    pub(crate) fn cells(&self) -> &StableCells<AtomicUsize> {
+        &self.cells
+    }
+
     /// How many slots exist (a mark to roll back to).
     pub(crate) fn len(&self) -> usize {
         self.keys.len()

@@ -387,7 +387,7 @@ fn executor(session: &mut Session, argument: &str) -> Result<(), String> {
             kaleido_engine::ExecutorMode::InProcess => {
                 return Err("code runs in this process (`kaleido --executor process` runs it in another)".into());
             }
-            kaleido_engine::ExecutorMode::Process => {
+            kaleido_engine::ExecutorMode::Process | kaleido_engine::ExecutorMode::Command(_) => {
                 session.engine_mut().restart_executor().map_err(|e| format!("no executor could be started: {e}"))?;
                 return write_out(session, "a new executor was started\n");
             }

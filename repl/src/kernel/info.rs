@@ -16,8 +16,8 @@ pub(crate) fn set_executor(mode: ExecutorMode) {
 
 /// The banner's sentence on where code runs.
 fn where_code_runs() -> &'static str {
-    match EXECUTOR.get().copied().unwrap_or_default() {
-        ExecutorMode::Process => {
+    match EXECUTOR.get().cloned().unwrap_or_default() {
+        ExecutorMode::Process | ExecutorMode::Command(_) => {
             "Code runs in an executor process: if it crashes, aborts or exits, a new one is started with every              definition and global, and the kernel carries on."
         }
         ExecutorMode::InProcess => "Code runs in the kernel's own process (KALEIDO_EXECUTOR=none).",

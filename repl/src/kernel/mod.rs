@@ -122,7 +122,7 @@ fn run(path: &std::path::Path) -> anyhow::Result<()> {
         Ok(text) if !text.is_empty() => text.parse().map_err(|e| anyhow::anyhow!("KALEIDO_EXECUTOR: {e}"))?,
         _ => ExecutorMode::Process,
     };
-    info::set_executor(executor);
+    info::set_executor(executor.clone());
     let options = SessionOptions { color: true, executor, ..SessionOptions::default() };
     let (presenter, cell) = streams.presenter();
     let mut session =

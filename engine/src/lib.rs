@@ -21,11 +21,13 @@
 //!   cannot fail half-way.
 //! - `unsafe` lives only in `machine/code_memory.rs` (mapping the two views of code memory),
 //!   `machine/stack.rs` (stacks), `machine/shared.rs` (the shared pages of cells and signals),
-//!   `machine/process.rs` (forking the executor, its socket), `runtime/mod.rs`, `runtime/builtins.rs` and
+//!   `machine/process.rs` (forking the executor, its socket), `machine/trampolines.rs` (jumps placed at
+//!   another process's addresses), `runtime/mod.rs`, `runtime/builtins.rs` and
 //!   `runtime/libraries.rs` (hooks, patching a slot, `dlsym`, `dlopen`) and `engine/apply.rs` (calling JIT
 //!   code), each with a `SAFETY:` comment.
-//! - With an executor (`--executor process`), the controller never runs JIT code: it compiles into memory
-//!   the executor shares, and the executor runs it (`engine/executor.rs`).
+//! - With an executor (`--executor process` or a command), the controller never runs JIT code: it compiles
+//!   into memory a forked executor shares, or sends the code to one in another image, which runs it
+//!   (`engine/executor.rs`, `engine/remote.rs`, `engine/executor_side.rs`).
 //! - Folders import only downwards, in the order above: there is no import cycle (`tests/tidy.rs`).
 #![deny(missing_docs, unreachable_pub)]
 

@@ -408,3 +408,24 @@ fn with_an_executor_ctrl_c_stops_a_loop_and_ends_code_stuck_in_c() {
     p.exp_string("still running 500 ms after the interrupt (stuck in C?), so it was killed").unwrap();
     still_alive(&mut p);
 }
+
+#[test]
+fn with_an_executor_a_kill_9_of_it_keeps_the_shell_and_its_definitions() {
+    let history = temp_history("executor-kill");
+    let mut p = start_with_executor(&history);
+    p.send_line("def keep(x) x + 1").unwrap();
+    p.exp_string("In [2]: ").unwrap();
+    // The executor starts with the first code that runs.
+    p.send_line("keep(0)").unwrap();
+    p.exp_string("In [3]: ").unwrap();
+    p.send_line(":executor").unwrap();
+    let (_, pid) = p.exp_regex(r"in executor process (\d+)").unwrap();
+    let pid = pid.trim_start_matches("in executor process ").to_string();
+    // A command takes no entry number.
+    p.exp_string("In [3]: ").unwrap();
+    let killed = std::process::Command::new("kill").args(["-9", &pid]).status().expect("kill runs");
+    assert!(killed.success());
+    p.send_line("keep(1)").unwrap();
+    p.exp_string("the code ended the executor: SIGKILL (killed); a new executor was started").unwrap();
+    still_alive(&mut p);
+}

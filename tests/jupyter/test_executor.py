@@ -8,6 +8,8 @@ An interrupt stops a loop in the executor, and ends code stuck in C after the gr
 
 import os
 import signal
+import subprocess
+import tempfile
 import time
 import unittest
 
@@ -96,6 +98,21 @@ class ExecutorTests(unittest.TestCase):
             self.assertLess(time.monotonic() - started, 5)
         reply, text = run(self.client, "keep(21)")
         self.assertEqual((reply["status"], text), ("ok", "42"))
+
+    def test_a_segfault_in_a_c_library_loses_nothing(self):
+        with tempfile.TemporaryDirectory() as directory:
+            source = os.path.join(directory, "crash.c")
+            library = os.path.join(directory, "libcrash.so")
+            with open(source, "w") as file:
+                file.write("double crash(double x) { *(volatile double *)0 = x; return x; }\n"
+                           "double twice(double x) { return 2 * x; }\n")
+            subprocess.run(["cc", "-shared", "-fPIC", "-o", library, source], check=True)
+            run(self.client, f"def keep(x) x + 1\nvar g = 41\n:lib {library}\nextern crash(x)\nextern twice(x)")
+            reply, _ = run(self.client, "g = 0 : crash(1)")
+            self.assertEqual(reply["status"], "error")
+            self.assertIn("the code ended the executor: SIGSEGV (segmentation fault)", reply["evalue"])
+            reply, text = run(self.client, "keep(g) + twice(1)")
+            self.assertEqual((reply["status"], text), ("ok", "44"))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ use cranelift_frontend::FunctionBuilder;
 use super::{Backend, CodegenError, Isa};
 use crate::base::ids::CodeId;
 use crate::codegen::{RuntimeAddresses, emit_native_void_call, kaleido_signature};
-use crate::runtime::{ABORT_OFFSET, RaiseKind, k_lazy_compile, k_raise};
+use crate::runtime::{ABORT_OFFSET, HOOKS, RaiseKind};
 
 /// The stubs a slot can point at when it holds no code of its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -86,7 +86,7 @@ fn emit_raise(
 ) {
     let state = builder.ins().iconst(types::I64, runtime.state as i64);
     let kind = builder.ins().iconst(types::I64, kind as i64);
-    emit_native_void_call(builder, native, k_raise as *const () as usize, &[state, kind, slot]);
+    emit_native_void_call(builder, native, HOOKS.raise(), &[state, kind, slot]);
     let zero = builder.ins().f64const(0.0);
     builder.ins().return_(&[zero]);
 }
@@ -106,7 +106,7 @@ fn emit_lazy_forward(
     hook.params.extend([ir::AbiParam::new(types::I64), ir::AbiParam::new(types::I64)]);
     hook.returns.push(ir::AbiParam::new(types::I64));
     let hook = builder.import_signature(hook);
-    let hook_address = builder.ins().iconst(types::I64, k_lazy_compile as *const () as i64);
+    let hook_address = builder.ins().iconst(types::I64, HOOKS.lazy_compile() as i64);
     let call = builder.ins().call_indirect(hook, hook_address, &[state, args[0]]);
     let code = builder.inst_results(call)[0];
     let signals = builder.ins().iconst(types::I64, runtime.signals as i64);

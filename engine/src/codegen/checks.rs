@@ -7,7 +7,7 @@ use cranelift_codegen::ir::{Block, InstBuilder, MemFlagsData, Value, types};
 use kaleido_lang::Span;
 
 use super::{FunctionTranslator, NO_SITE, emit_native_void_call};
-use crate::runtime::{ABORT_OFFSET, RaiseKind, STACK_LIMIT_OFFSET, k_frame, k_raise, k_tier_up};
+use crate::runtime::{ABORT_OFFSET, HOOKS, RaiseKind, STACK_LIMIT_OFFSET};
 
 impl FunctionTranslator<'_, '_> {
     /// After the call at `span`, which may raise: leave through the exit block if the abort word is set. A
@@ -84,12 +84,7 @@ impl FunctionTranslator<'_, '_> {
         let state = self.address_const(self.runtime.state);
         let slot = self.address_const(slot);
         let code = self.builder.ins().iconst(types::I64, i64::from(self.spec.code_id.0));
-        emit_native_void_call(
-            &mut self.builder,
-            self.native_conv,
-            k_tier_up as *const () as usize,
-            &[state, slot, code],
-        );
+        emit_native_void_call(&mut self.builder, self.native_conv, HOOKS.tier_up(), &[state, slot, code]);
         self.builder.ins().jump(go_on, &[]);
         self.builder.seal_block(go_on);
         self.builder.switch_to_block(go_on);
@@ -99,7 +94,7 @@ impl FunctionTranslator<'_, '_> {
         let state = self.address_const(self.runtime.state);
         let kind = self.builder.ins().iconst(types::I64, kind as i64);
         let slot = self.builder.ins().iconst(self.pointer, slot);
-        emit_native_void_call(&mut self.builder, self.native_conv, k_raise as *const () as usize, &[state, kind, slot]);
+        emit_native_void_call(&mut self.builder, self.native_conv, HOOKS.raise(), &[state, kind, slot]);
     }
 
     pub(super) fn exit_block(&mut self) -> Block {
@@ -131,7 +126,7 @@ impl FunctionTranslator<'_, '_> {
         let state = self.address_const(self.runtime.state);
         let code_id = self.builder.ins().iconst(types::I32, i64::from(self.spec.code_id.0));
         let args = [state, code_id, site];
-        emit_native_void_call(&mut self.builder, self.native_conv, k_frame as *const () as usize, &args);
+        emit_native_void_call(&mut self.builder, self.native_conv, HOOKS.frame(), &args);
     }
 
     pub(super) fn address_const(&mut self, address: usize) -> Value {

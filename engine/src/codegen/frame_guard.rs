@@ -21,7 +21,7 @@ use cranelift_module::FuncId;
 use crate::base::ids::CodeId;
 use crate::codegen::{NO_SITE, RuntimeAddresses, emit_native_void_call};
 use crate::machine::stack::GUARD_SLACK;
-use crate::runtime::{RaiseKind, STACK_LIMIT_OFFSET, k_frame, k_raise};
+use crate::runtime::{HOOKS, RaiseKind, STACK_LIMIT_OFFSET};
 
 /// Translates into `func` (of the guarded function's kaleido signature) a guard for a body whose frame
 /// takes `frame` bytes: it fails when the stack pointer minus the frame (and [`GUARD_SLACK`]) is below
@@ -64,11 +64,11 @@ pub(crate) fn translate_frame_guard(
     let state = builder.ins().iconst(types::I64, runtime.state as i64);
     let kind = builder.ins().iconst(types::I64, RaiseKind::CheckFailed as i64);
     let no_slot = builder.ins().iconst(types::I64, 0);
-    emit_native_void_call(&mut builder, native, k_raise as *const () as usize, &[state, kind, no_slot]);
+    emit_native_void_call(&mut builder, native, HOOKS.raise(), &[state, kind, no_slot]);
     if code != CodeId::TOP_LEVEL {
         let code = builder.ins().iconst(types::I32, i64::from(code.0));
         let site = builder.ins().iconst(types::I32, NO_SITE);
-        emit_native_void_call(&mut builder, native, k_frame as *const () as usize, &[state, code, site]);
+        emit_native_void_call(&mut builder, native, HOOKS.frame(), &[state, code, site]);
     }
     let zero = builder.ins().f64const(0.0);
     builder.ins().return_(&[zero]);

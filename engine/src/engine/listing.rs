@@ -14,7 +14,7 @@ use crate::base::request_error::RequestError;
 use crate::compile::{CompiledItem, DefBody, StagingError};
 use crate::machine::code_memory::copy_code;
 use crate::runtime::builtins::BUILTINS;
-use crate::runtime::{ABORT_OFFSET, Raised, STACK_LIMIT_OFFSET, k_frame, k_lazy_compile, k_raise, k_tier_up};
+use crate::runtime::{ABORT_OFFSET, HOOKS, Raised, STACK_LIMIT_OFFSET};
 use crate::tables::index::{Code, FunctionKind, FunctionState};
 
 /// One function's generated code.
@@ -284,10 +284,10 @@ impl Engine {
             (runtime.signals + ABORT_OFFSET as usize, AddressOf::AbortWord),
             (runtime.signals + STACK_LIMIT_OFFSET as usize, AddressOf::StackLimit),
             (runtime.state, AddressOf::RuntimeState),
-            (k_raise as *const () as usize, AddressOf::Hook("k_raise")),
-            (k_frame as *const () as usize, AddressOf::Hook("k_frame")),
-            (k_lazy_compile as *const () as usize, AddressOf::Hook("k_lazy_compile")),
-            (k_tier_up as *const () as usize, AddressOf::Hook("k_tier_up")),
+            (HOOKS.raise(), AddressOf::Hook("k_raise")),
+            (HOOKS.frame(), AddressOf::Hook("k_frame")),
+            (HOOKS.lazy_compile(), AddressOf::Hook("k_lazy_compile")),
+            (HOOKS.tier_up(), AddressOf::Hook("k_tier_up")),
         ];
         if let Some((_, what)) = signals.into_iter().find(|(at, _)| *at == address) {
             return Some(what);

@@ -5,15 +5,15 @@
 use cranelift_codegen::ir::LibCall;
 
 use crate::runtime::builtins::BUILTINS;
-use crate::runtime::{k_frame, k_lazy_compile, k_raise, k_tier_up, lookup_c_symbol};
+use crate::runtime::{HOOKS, lookup_c_symbol};
 
 /// Every native function of this process that generated code may call, with its address.
 pub(crate) fn own_natives() -> Vec<(String, usize)> {
     let mut natives = vec![
-        ("hook k_raise".to_string(), k_raise as *const () as usize),
-        ("hook k_frame".to_string(), k_frame as *const () as usize),
-        ("hook k_lazy_compile".to_string(), k_lazy_compile as *const () as usize),
-        ("hook k_tier_up".to_string(), k_tier_up as *const () as usize),
+        ("hook k_raise".to_string(), HOOKS.raise()),
+        ("hook k_frame".to_string(), HOOKS.frame()),
+        ("hook k_lazy_compile".to_string(), HOOKS.lazy_compile()),
+        ("hook k_tier_up".to_string(), HOOKS.tier_up()),
     ];
     natives.extend(BUILTINS.iter().map(|builtin| (["builtin ", builtin.name].concat(), builtin.address())));
     let names = cranelift_module::default_libcall_names();

@@ -65,7 +65,8 @@ const fn binary(name: &'static str, f: extern "C" fn(f64, f64) -> f64) -> Builti
 }
 
 /// Every builtin, in the order listings show them.
-pub(crate) const BUILTINS: &[Builtin] = &[
+/// A static, not a constant: every use reads the same function pointers (see `runtime::HOOKS`).
+pub(crate) static BUILTINS: &[Builtin] = &[
     output("putchard", k_putchard),
     output("printd", k_printd),
     draw("pixel", k_pixel),

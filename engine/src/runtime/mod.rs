@@ -430,6 +430,42 @@ pub(crate) unsafe extern "C" fn k_tier_up(state: *const RuntimeState, slot: usiz
     }
 }
 
+/// The hooks' addresses, from one static, so that every piece of generated code, the listings and an
+/// executor's jumps name the same address for a hook (rustc may copy a small function into several codegen
+/// units, each copy at an address of its own).
+pub(crate) struct HookTable {
+    raise: unsafe extern "C" fn(*const RuntimeState, i64, usize),
+    frame: unsafe extern "C" fn(*const RuntimeState, u32, u32),
+    lazy_compile: unsafe extern "C" fn(*const RuntimeState, usize) -> usize,
+    tier_up: unsafe extern "C" fn(*const RuntimeState, usize, u64),
+}
+
+/// The one table of the hooks.
+pub(crate) static HOOKS: HookTable =
+    HookTable { raise: k_raise, frame: k_frame, lazy_compile: k_lazy_compile, tier_up: k_tier_up };
+
+impl HookTable {
+    /// `k_raise`'s address.
+    pub(crate) fn raise(&self) -> usize {
+        self.raise as usize
+    }
+
+    /// `k_frame`'s address.
+    pub(crate) fn frame(&self) -> usize {
+        self.frame as usize
+    }
+
+    /// `k_lazy_compile`'s address.
+    pub(crate) fn lazy_compile(&self) -> usize {
+        self.lazy_compile as usize
+    }
+
+    /// `k_tier_up`'s address.
+    pub(crate) fn tier_up(&self) -> usize {
+        self.tier_up as usize
+    }
+}
+
 /// Finds a C function of the process by name, as the tutorial's JIT does for `extern`.
 pub(crate) fn lookup_c_symbol(name: &str) -> Option<usize> {
     let c_name = std::ffi::CString::new(name).ok()?;

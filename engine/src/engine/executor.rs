@@ -45,6 +45,8 @@ pub(crate) const INTERRUPT_GRACE: Duration = Duration::from_millis(500);
 const MAX_FRAMES: usize = 1 << 26;
 /// The most changed cells a run's result may bring back (all the globals and counters there can be).
 const MAX_CHANGED: u64 = 2 * crate::machine::cells::CAPACITY as u64;
+/// How many command executors are started, one after another, before giving up on placing the layout.
+const LAYOUT_ATTEMPTS: u32 = 5;
 /// How often the controller looks at the interrupt flag while the executor runs.
 const POLL: Duration = Duration::from_millis(10);
 /// How long the controller waits awake for the executor's next message before it blocks (it has nothing
@@ -198,7 +200,23 @@ impl Engine {
     /// never returns.
     pub(crate) fn start_executor(&mut self) -> Result<(), ExecutorEnd> {
         let command = self.executor.as_ref().and_then(|executor| executor.command.clone());
-        let process = match &command {
+        if command.is_none() {
+            return self.start_once(None);
+        }
+        // A command executor maps this process's layout at its addresses, which its own mappings (placed at
+        // random, as ours) take now and then (a few times in a thousand): a new process is placed elsewhere.
+        let mut attempt = 0;
+        loop {
+            match self.start_once(command.as_deref()) {
+                Err(ExecutorEnd::NotStarted(_)) if attempt + 1 < LAYOUT_ATTEMPTS => attempt += 1,
+                done => return done,
+            }
+        }
+    }
+
+    /// Starts one executor: a fork, or the command.
+    fn start_once(&mut self, command: Option<&str>) -> Result<(), ExecutorEnd> {
+        let process = match command {
             Some(command) => spawn_executor(command).map_err(|error| ExecutorEnd::NotStarted(error.to_string()))?,
             None => match fork_executor().map_err(|error| ExecutorEnd::NotStarted(error.to_string()))? {
                 Forked::Child(connection) => self.serve(connection),
@@ -215,7 +233,6 @@ impl Engine {
         }
         if let Some(executor) = &mut self.executor {
             executor.child = Some(running);
-            executor.starts += 1;
             executor.copying = None;
         }
         if command.is_some()
@@ -226,6 +243,9 @@ impl Engine {
                 executor.child = None;
             }
             return Err(end);
+        }
+        if let Some(executor) = &mut self.executor {
+            executor.starts += 1;
         }
         Ok(())
     }

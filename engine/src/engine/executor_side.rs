@@ -267,8 +267,9 @@ fn map_layout(link: &'static Link, layout: &Message) -> Result<(&'static Runtime
     let in_use = |what: &str, e: std::io::Error| {
         ["cannot map the ", what, " at the controller's address: ", &e.to_string()].concat()
     };
+    // Everything at a fixed address first, the arena's write view (at an address the kernel picks) last,
+    // so that view cannot take a place the controller's layout needs.
     let (base, size) = (fields.u64().map_err(bad)?, fields.u64().map_err(bad)?);
-    let arena = ArenaCopy::map_at(base as usize, size as usize).map_err(|e| in_use("code arena", e))?;
     let mut reported = Reported::default();
     for _ in 0..3 {
         let (at, bytes) = (fields.u64().map_err(bad)?, fields.u64().map_err(bad)?);
@@ -291,6 +292,7 @@ fn map_layout(link: &'static Link, layout: &Message) -> Result<(&'static Runtime
         jumps.place(at as usize, target).map_err(|e| in_use(&name, e))?;
     }
     fields.finish().map_err(bad)?;
+    let arena = ArenaCopy::map_at(base as usize, size as usize).map_err(|e| in_use("code arena", e))?;
     let reported = std::rc::Rc::new(std::cell::RefCell::new(reported));
     Ok((runtime, Copied { arena, jumps, reported }))
 }

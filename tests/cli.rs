@@ -279,21 +279,31 @@ fn emit_prints_each_definitions_code() {
 }
 
 /// `--perf-map` writes `/tmp/perf-PID.map` with a line per compiled function, named as `:show` names
-/// versions (`fib@1`) and top-level code by its entry.
+/// versions (`fib@1`) and top-level code by its entry; top-level code without a loop runs in tier 0 and
+/// has no machine code to name.
 #[test]
 fn perf_map_names_compiled_code() {
     let child = Command::new(env!("CARGO_BIN_EXE_kaleido"))
-        .args(["--perf-map", "-e", "def fib(x) if x < 3 then 1 else fib(x-1) + fib(x-2)", "-e", "fib(10)"])
+        .args([
+            "--perf-map",
+            "-e",
+            "def fib(x) if x < 3 then 1 else fib(x-1) + fib(x-2)",
+            "-e",
+            "fib(10)",
+            "-e",
+            "for i = 0, i < 2 in fib(i)",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .expect("kaleido starts");
     let map = format!("/tmp/perf-{}.map", child.id());
     let output = child.wait_with_output().expect("kaleido finishes");
-    assert_eq!(stdout(&output), "55\n");
+    assert_eq!(stdout(&output), "55\n0\n");
     let lines = std::fs::read_to_string(&map).expect("the perf map was written");
     let _ = std::fs::remove_file(&map);
     let names: Vec<&str> = lines.lines().filter_map(|line| line.splitn(3, ' ').nth(2)).collect();
-    assert!(names.contains(&"fib@1") && names.contains(&"<-e:2>:1"), "{lines}");
+    assert!(names.contains(&"fib@1") && names.contains(&"<-e:3>:1"), "{lines}");
+    assert!(!names.contains(&"<-e:2>:1"), "top-level code without a loop is not compiled: {lines}");
     for line in lines.lines() {
         let mut fields = line.split(' ');
         let (start, size) = (fields.next().unwrap_or(""), fields.next().unwrap_or(""));

@@ -32,8 +32,11 @@ fn enter(session: &mut Session, out: &CapturedOutput, entries: &[&str]) -> Strin
 #[test]
 fn list_shows_arity_version_state_and_entry() {
     let (mut s, out) = session();
-    let text = enter(&mut s, &out, &["def f(x) g(x)", "def f(x y) x", "def h(x) x", "h(1)", ":list"]);
-    assert!(text.contains("f                (x y)          v2       user       not yet    <repl:2>\n"), "{text}");
+    let entries = ["def f(x) g(x)", "def f(x y) x", "def h(x) x", "def k(x) x", "h(1)", "h(2)", "k(3)", ":list"];
+    let text = enter(&mut s, &out, &entries);
+    // Never called: its first call runs in tier 0. Called once (in tier 0): its next call compiles it.
+    assert!(text.contains("f                (x y)          v2       user       tier 0     <repl:2>\n"), "{text}");
+    assert!(text.contains("k                (x)            v1       user       not yet    <repl:4>\n"), "{text}");
     assert!(!text.contains("\ng "), "a name only ever called has no row:\n{text}");
     assert!(text.contains("h                (x)            v1       user       baseline   <repl:3>\n"), "{text}");
     assert!(text.contains("builtins: putchard printd pixel plotpoint sin"), "{text}");
@@ -45,7 +48,9 @@ fn show_prints_versions_and_callers() {
     let entries = ["def sq(x) x * x", "def quad(x) sq(sq(x))", ":show sq", ":show binary|", ":show nope"];
     let text = enter(&mut s, &out, &entries);
     assert!(
-        text.contains("sq(x): 1 version; version 1 is current (lazy, not compiled yet)\ncalled by: quad (1 arg)\n"),
+        text.contains(
+            "sq(x): 1 version; version 1 is current (lazy, its next call runs in tier 0)\ncalled by: quad (1 arg)\n"
+        ),
         "{text}"
     );
     assert!(text.contains("def binary| 5 (LHS RHS) if LHS then 1 else if RHS then 1 else 0"), "{text}");
@@ -131,12 +136,21 @@ fn set_jit_and_stats() {
         &[":set jit eager", "def f(x) x * 2", ":stats", ":set jit lazy", "def g(x) f(x)", ":list", ":set jit fast"],
     );
     assert!(text.contains("jit mode eager: definitions are compiled when they are entered"), "{text}");
-    assert!(text.contains("jit mode lazy: definitions are compiled on their first call"), "{text}");
+    assert!(
+        text.contains(
+            "jit mode lazy: definitions are compiled when they are called again (a first call runs in tier 0"
+        ),
+        "{text}"
+    );
     assert!(text.contains("jit mode: eager, tier: baseline\nfunctions compiled: "), "{text}");
     assert!(text.contains("hot functions recompiled by the optimizing tier: 0\n"), "{text}");
     assert!(text.contains("machine code generated: ") && text.contains("time compiling: "), "{text}");
     assert!(text.contains("f                (x)            v1       user       baseline"), "{text}");
-    assert!(text.contains("g                (x)            v1       user       not yet"), "{text}");
+    assert!(text.contains("g                (x)            v1       user       tier 0"), "{text}");
+    assert!(
+        text.contains("calls run in tier 0 (evaluated, not compiled): 0; top-level entries run in tier 0: 0\n"),
+        "{text}"
+    );
     assert!(text.contains("error: unknown JIT mode `fast`; use `lazy` or `eager`"), "{text}");
 }
 
@@ -356,8 +370,16 @@ fn time_reports_where_an_entry_went() {
     let text = enter(&mut s, &out, &["def fib(x) if x < 3 then 1 else fib(x-1) + fib(x-2)", ":time fib(20)"]);
     assert!(text.contains("Out[2]: 6765\n"), "{text}");
     let line = text.lines().find(|l| l.starts_with("time: ")).unwrap_or_else(|| panic!("no timing:\n{text}"));
-    assert!(line.contains(" ms analyzing, ") && line.contains(" ms compiling 1 function, "), "{line}");
-    assert!(line.contains(" ms running (1 function compiled lazily and 1 hot one optimized, in "), "{line}");
+    // The top level has no loop: it runs in tier 0, and so does fib's first call; fib's second call
+    // compiles it, and it soon becomes hot.
+    assert!(
+        line.contains(" ms analyzing, ") && line.contains(" ms compiling 0 functions (top level in tier 0), "),
+        "{line}"
+    );
+    assert!(
+        line.contains(" ms running (1 call in tier 0; 1 function compiled lazily and 1 hot one optimized, in "),
+        "{line}"
+    );
     let text = enter(&mut s, &out, &[":set timing on", "fib(10)", ":set timing off", "fib(11)"]);
     assert_eq!(text.matches("time: ").count(), 1, "{text}");
     assert_eq!(run_command(&mut s, ":time"), Next::Failed);
@@ -395,7 +417,8 @@ fn time_counts_a_lazy_compile_whole() {
     let (mut s, out) = session();
     let names: Vec<String> = (0..20_000).map(|i| format!("a{i} = x + {i}")).collect();
     enter(&mut s, &out, &[&format!("def big(x) var {} in a0 + a19999", names.join(", "))]);
-    let text = enter(&mut s, &out, &[":time big(1)"]);
+    // The second call compiles it (the first runs in tier 0).
+    let text = enter(&mut s, &out, &["big(1)", ":time big(1)"]);
     let line = text.lines().find(|l| l.starts_with("time: ")).unwrap_or_else(|| panic!("no timing:\n{text}"));
     let number_before = |marker: &str| -> f64 {
         let head = &line[..line.find(marker).unwrap_or_else(|| panic!("no {marker:?} in {line}"))];

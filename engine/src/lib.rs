@@ -2,7 +2,7 @@
 //!
 //! One folder per layer, from the bottom: `machine` (the code arena, stacks, cells), `base` (ids, typed
 //! errors, options, the perf map), `runtime` (what JIT code calls: hooks, builtins, output), `codegen`
-//! (AST to Cranelift IR), `backend` (the one place machine code is made), `tables` (the index, the
+//! (AST to Cranelift IR), `tier0` (code that runs once, evaluated without compiling it), `backend` (the one place machine code is made), `tables` (the index, the
 //! indirection table, globals, with rollback), `tiers` (lazy compiles and tier-ups), `compile` (an entry's
 //! compile phase) and `engine` (the public API and the apply phase). An entry goes `engine` → `compile` →
 //! `backend` → `engine/apply.rs`. It returns data: text for people is made by the `kaleido-view` crate.
@@ -23,7 +23,8 @@
 //!   `machine/stack.rs` (stacks), `machine/shared.rs` (the shared pages of cells and signals),
 //!   `machine/process.rs` (forking the executor, its socket), `machine/trampolines.rs` (jumps placed at
 //!   another process's addresses), `runtime/mod.rs`, `runtime/builtins.rs` and
-//!   `runtime/libraries.rs` (hooks, patching a slot, `dlsym`, `dlopen`) and `engine/apply.rs` (calling JIT
+//!   `runtime/libraries.rs` (hooks, patching a slot, `dlsym`, `dlopen`), `tier0/calls.rs` (tier 0 calling
+//!   kaleido code, builtins and C functions, reading and writing cells) and `engine/apply.rs` (calling JIT
 //!   code), each with a `SAFETY:` comment.
 //! - With an executor (`--executor process` or a command), the controller never runs JIT code: it compiles
 //!   into memory a forked executor shares, or sends the code to one in another image, which runs it
@@ -39,6 +40,7 @@ mod engine;
 mod machine;
 mod runtime;
 mod tables;
+mod tier0;
 mod tiers;
 
 pub use backend::{CompileStats, StubKind, host_triple};
@@ -49,7 +51,7 @@ pub use base::error::{
     CallSite, ExecutorEnd, Frame, FrameKind, ProtocolError, Rejected, Restart, RuntimeError, RuntimeErrorKind,
 };
 pub use base::ids::{CodeAddr, EntryId};
-pub use base::options::{DEFAULT_HOT_CALLS, EngineOptions, ExecutorMode, JitMode, Tier};
+pub use base::options::{DEFAULT_HOT_CALLS, DEFAULT_TIER0_CALLS, EngineOptions, ExecutorMode, JitMode, Tier};
 pub use base::request_error::{PerfMapProblem, RequestError, StartError, UnknownOption};
 pub use base::wire;
 pub use engine::{

@@ -73,23 +73,23 @@ pub fn resolve<'e>(engine: &'e Engine, query: &str) -> Result<Target<'e>, String
 pub fn show(engine: &Engine, query: &str) -> Result<String, String> {
     match resolve(engine, query)? {
         Target::Global(name, value) => Ok(show_global(engine, &name, value)),
-        Target::Function(info, Some(k)) => Ok(version_block(info, &info.history[k as usize - 1])),
+        Target::Function(info, Some(k)) => Ok(version_block(engine, info, &info.history[k as usize - 1])),
         Target::Function(info, None) => Ok(show_function(engine, info)),
     }
 }
 
 fn show_function(engine: &Engine, info: &FunctionInfo) -> String {
-    let mut text = headline(info);
+    let mut text = headline(engine, info);
     text.push_str(&relations(engine, info));
     for version in &info.history {
         text.push('\n');
-        text.push_str(&version_block(info, version));
+        text.push_str(&version_block(engine, info, version));
     }
     text
 }
 
 /// One line saying what the name is.
-fn headline(info: &FunctionInfo) -> String {
+fn headline(engine: &Engine, info: &FunctionInfo) -> String {
     let arity = info.arity.unwrap_or(0);
     match (info.kind, info.current()) {
         (FunctionKind::Builtin, _) => format!("{}: a builtin taking {arity} argument{}\n", info.name, plural(arity)),
@@ -103,7 +103,11 @@ fn headline(info: &FunctionInfo) -> String {
         }
         (_, Some(current)) => {
             let count = info.history.len();
-            let code = if info.is_compiled() { info.code_state() } else { "lazy, not compiled yet" };
+            let code = match info.is_compiled() {
+                true => info.code_state(),
+                false if runs_in_tier0(engine, info) => "lazy, its next call runs in tier 0",
+                false => "lazy, not compiled yet",
+            };
             format!(
                 "{}({}): {count} version{}; version {} is current ({code})\n",
                 info.name,
@@ -157,11 +161,13 @@ fn describe_callee(engine: &Engine, callee: &str, passed: usize) -> String {
 }
 
 /// One version: its number, where it came from, its state, and its source.
-pub fn version_block(info: &FunctionInfo, version: &Version) -> String {
+pub fn version_block(engine: &Engine, info: &FunctionInfo, version: &Version) -> String {
     let state = if version.retired {
         "retired".to_string()
     } else if info.is_compiled() {
         format!("current, {}", info.code_state())
+    } else if runs_in_tier0(engine, info) {
+        "current, not compiled yet: its next call runs in tier 0".to_string()
     } else {
         "current, not compiled yet".to_string()
     };
@@ -272,6 +278,11 @@ pub fn list(engine: &Engine, pattern: Option<&str>) -> String {
     text
 }
 
+/// Whether `info`'s next call is evaluated in tier 0 rather than compiled first.
+fn runs_in_tier0(engine: &Engine, info: &FunctionInfo) -> bool {
+    info.current().is_some_and(|version| engine.next_call_in_tier0(&info.name, version.params.len()))
+}
+
 fn function_row(engine: &Engine, info: &FunctionInfo) -> String {
     let params = match info.current() {
         Some(version) => format!("({})", version.params.join(" ")),
@@ -289,6 +300,7 @@ fn function_row(engine: &Engine, info: &FunctionInfo) -> String {
         (FunctionKind::Extern, _) => "native",
         (_, true) if info.is_optimized() => "optimized",
         (_, true) => "baseline",
+        (_, false) if runs_in_tier0(engine, info) => "tier 0",
         (_, false) => "not yet",
     };
     let entry = info.current().map_or("-", |v| v.entry_name.as_str());
@@ -353,7 +365,7 @@ pub fn deps(engine: &Engine, name: &str, dot: bool) -> Result<String, String> {
     if dot {
         return Ok(dot_graph(engine, &info.name, &callers, &callees));
     }
-    let mut text = format!("{}\n", headline(info).trim_end());
+    let mut text = format!("{}\n", headline(engine, info).trim_end());
     let label = |n: &String| match engine.index().get(n).map(|f| f.kind) {
         Some(FunctionKind::Builtin) => format!("{n} (builtin)"),
         Some(FunctionKind::Extern) => format!("{n} (extern)"),

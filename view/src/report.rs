@@ -6,27 +6,38 @@ use kaleido_engine::{
 };
 
 /// `time: 0.012 ms analyzing, 0.310 ms compiling 2 functions, 1.204 ms running (1 function compiled lazily
-/// and 1 hot one optimized, in 0.200 ms)`, with its line end.
+/// and 1 hot one optimized, in 0.200 ms)`, with its line end. Top-level code and calls that ran in tier 0
+/// (evaluated without being compiled) are said so: `compiling 0 functions (top level in tier 0)`,
+/// `running (2 calls in tier 0; 1 function compiled lazily, in 0.100 ms)`.
 pub fn timing_line(timing: &EntryTiming) -> String {
     let ms = |d: std::time::Duration| format!("{:.3} ms", d.as_secs_f64() * 1000.0);
     let own = timing.functions - timing.lazy_functions;
     let plural = |n: u64| if n == 1 { "" } else { "s" };
     let mut line = format!(
-        "time: {} analyzing, {} compiling {own} function{}, {} running",
+        "time: {} analyzing, {} compiling {own} function{}{}, {} running",
         ms(timing.analyze),
         ms(timing.compile),
         plural(own),
+        if timing.tier0_top_level { " (top level in tier 0)" } else { "" },
         ms(timing.run)
     );
     let (lazy, hot) = (timing.lazy_functions - timing.tier_ups, timing.tier_ups);
-    let while_running = match (lazy, hot) {
+    let compiled = match (lazy, hot) {
         (0, 0) => None,
         (n, 0) => Some(format!("{n} function{} compiled lazily", plural(n))),
         (0, h) => Some(format!("{h} hot function{} optimized", plural(h))),
         (n, h) => Some(format!("{n} function{} compiled lazily and {h} hot one{} optimized", plural(n), plural(h))),
     };
+    let tier0 = (timing.tier0_calls > 0)
+        .then(|| format!("{} call{} in tier 0", timing.tier0_calls, plural(timing.tier0_calls)));
+    let while_running = match (tier0, compiled) {
+        (None, None) => None,
+        (Some(tier0), None) => Some(tier0),
+        (None, Some(compiled)) => Some(format!("{compiled}, in {}", ms(timing.lazy))),
+        (Some(tier0), Some(compiled)) => Some(format!("{tier0}; {compiled}, in {}", ms(timing.lazy))),
+    };
     if let Some(what) = while_running {
-        line.push_str(&format!(" ({what}, in {})", ms(timing.lazy)));
+        line.push_str(&format!(" ({what})"));
     }
     line.push('\n');
     line
@@ -51,13 +62,16 @@ pub fn tier_event_line(event: &TierEvent) -> String {
 pub fn stats_text(engine: &Engine) -> String {
     let stats = engine.stats();
     format!(
-        "jit mode: {}, tier: {}\nfunctions compiled: {}\nhot functions recompiled by the optimizing tier: {}\n\
+        "jit mode: {}, tier: {}\nfunctions compiled: {}\n\
+         calls run in tier 0 (evaluated, not compiled): {}; top-level entries run in tier 0: {}\nhot functions recompiled by the optimizing tier: {}\n\
          optimized functions sent back to the baseline (a function they inlined changed): {}\n\
          machine code generated: {} bytes\ntime compiling: {:.3} ms\n\
          code memory in use: {} bytes (high-water mark {} bytes)\n{}\n",
         engine.jit_mode(),
         engine.tier(),
         stats.functions,
+        stats.tier0_calls,
+        stats.tier0_top_level,
         stats.tier_ups,
         stats.invalidations,
         stats.code_bytes,
@@ -116,6 +130,7 @@ pub fn address_text(address: &AddressOf) -> String {
                 StubKind::Undefined => "not-defined stub",
                 StubKind::ArityMismatch => "wrong-arity stub",
                 StubKind::Lazy => "lazy stub",
+                StubKind::Enter => "tier-0 entry stub",
             };
             format!("{what}/{arity}")
         }

@@ -93,6 +93,10 @@ pub struct CompileStats {
     pub time: Duration,
     /// Hot baseline functions recompiled by the optimizing tier.
     pub tier_ups: u64,
+    /// Calls of deferred functions run in tier 0, without compiling them.
+    pub tier0_calls: u64,
+    /// Top-level items (expressions, global initialisers) evaluated in tier 0, without compiling them.
+    pub tier0_top_level: u64,
     /// Optimized functions sent back to the baseline because a function they inlined changed.
     pub invalidations: u64,
 }

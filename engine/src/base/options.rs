@@ -110,6 +110,12 @@ impl std::str::FromStr for ExecutorMode {
 /// its first milliseconds (see BENCHMARKS.md, "Tiering").
 pub const DEFAULT_HOT_CALLS: u32 = 1_000;
 
+/// Calls of a deferred function that run in tier 0 before the baseline compiles it: its first call only.
+/// A function called once (a redefinition tried once, a chain of setup code) is never compiled; a second
+/// call means it is likely called again, and compiling costs about as much as 10 to 50 tier-0 calls of a
+/// one-line body (see BENCHMARKS.md, "Tier 0").
+pub const DEFAULT_TIER0_CALLS: u32 = 1;
+
 /// How an engine starts.
 #[derive(Clone, Debug)]
 pub struct EngineOptions {
@@ -128,6 +134,10 @@ pub struct EngineOptions {
     /// How many calls a baseline definition that can recurse or loop makes before the optimizing tier
     /// recompiles it (0: never). Only the baseline tier counts.
     pub hot_calls: u32,
+    /// In lazy mode, how many calls of a deferred function without loops run in tier 0 before it is
+    /// compiled (0: none, and top-level code is compiled too). Top-level code without loops runs in
+    /// tier 0 whenever this is not 0. Only an in-process engine has tier 0: an executor compiles.
+    pub tier0_calls: u32,
     /// Bytes of address space reserved for machine code (1 GiB). Tests make it small to see what happens
     /// when it runs out.
     pub code_memory: usize,
@@ -146,6 +156,7 @@ impl Default for EngineOptions {
             checks: true,
             direct_self_calls: true,
             hot_calls: DEFAULT_HOT_CALLS,
+            tier0_calls: DEFAULT_TIER0_CALLS,
             code_memory: DEFAULT_CODE_MEMORY,
             perf_map: std::env::var_os("KALEIDO_PERF_MAP").is_some_and(|v| v == "1"),
             executor: ExecutorMode::InProcess,

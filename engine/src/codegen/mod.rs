@@ -80,6 +80,16 @@ impl MathInstruction {
             _ => return None,
         })
     }
+
+    /// What the instruction computes, for tier 0 (the same bits: each is exact or correctly rounded).
+    pub(crate) fn apply(self, value: f64) -> f64 {
+        match self {
+            MathInstruction::Sqrt => value.sqrt(),
+            MathInstruction::Floor => value.floor(),
+            MathInstruction::Ceil => value.ceil(),
+            MathInstruction::Fabs => value.abs(),
+        }
+    }
 }
 
 /// What code generation asks the engine while translating: where calls and globals go.

@@ -18,7 +18,7 @@ use kaleido_lang::diagnostic::{shorten, some_of};
 use kaleido_lang::packed::PackedFunction;
 use kaleido_lang::{Diagnostic, OperatorUses, Span};
 
-use crate::backend::{Backend, CodegenError, CompiledFunction, Unit, optimizable};
+use crate::backend::{Backend, CodegenError, CompiledFunction, StubKind, Unit, optimizable};
 use crate::base::ids::CodeId;
 use crate::base::options::Tier;
 use crate::codegen::{
@@ -30,7 +30,9 @@ use crate::runtime::builtins::{builtin, builtin_names};
 use crate::runtime::lookup_c_symbol;
 use crate::tables::Tables;
 use crate::tables::call_graph::on_a_cycle;
-use crate::tiers::lazy::{Answer, Compiler, Deferred, Recording, Replay, optimize_with_inlining, self_reference};
+use crate::tier0::Tier0Code;
+use crate::tier0::lower::{Body, lower};
+use crate::tiers::lazy::{Answer, Compiler, Deferred, Recording, Replay, optimize_with_inlining};
 
 /// How definitions are compiled.
 #[derive(Clone, Copy, Debug)]
@@ -44,6 +46,9 @@ pub(crate) struct CodeOptions {
     /// Baseline code of a definition that can recurse or loop counts its calls from this many down, then
     /// asks for the optimizing tier (none: the optimizing tier compiles everything, or tiering is off).
     pub(crate) hot_calls: Option<u32>,
+    /// Calls of a deferred function without loops that run in tier 0 (0: no tier 0, and top-level code is
+    /// compiled).
+    pub(crate) tier0_calls: u32,
 }
 
 /// Why the compile phase did not produce an entry to apply. Either way the session is to be rolled back.
@@ -74,10 +79,18 @@ pub(crate) enum CompiledItem<F = CompiledFunction> {
     /// An `extern`, bound to a builtin or a C function at `address`; `adapter` is a kaleido-signature
     /// function that calls it, for calls compiled before the binding (through the name's slots).
     Extern { proto: Prototype, address: usize, builtin: bool, adapter: Option<F> },
-    /// Top-level code: a thunk to run, and the functions it calls.
-    Expr { thunk: F, calls: BTreeSet<String> },
-    /// Global variables: for each, its cell and a thunk computing its initial value.
-    Global(Vec<(String, u32, F)>),
+    /// Top-level code: code to run, and the functions it calls.
+    Expr { thunk: TopLevel<F>, calls: BTreeSet<String> },
+    /// Global variables: for each, its cell and code computing its initial value.
+    Global(Vec<(String, u32, TopLevel<F>)>),
+}
+
+/// Top-level code, to run once: compiled (a thunk), or lowered to run in tier 0.
+pub(crate) enum TopLevel<F = CompiledFunction> {
+    /// A thunk in the entry's unit.
+    Compiled(F),
+    /// Tier-0 code (no loops, tier 0 on).
+    Tier0(Box<Tier0Code>),
 }
 
 /// What a definition's body uses besides calls.
@@ -166,7 +179,7 @@ impl<'a> Staging<'a> {
             ItemKind::Extern(proto) => self.compile_extern(unit, proto),
             ItemKind::Expr(expr) => {
                 self.resolver.in_definition = false;
-                let thunk = self.compile_top_level(unit, &expr, span)?;
+                let thunk = self.stage_top_level(unit, &expr, span)?;
                 let calls = std::mem::take(&mut self.resolver.calls).into_iter().map(|(name, _)| name).collect();
                 self.resolver.globals_used.clear();
                 Ok(CompiledItem::Expr { thunk, calls })
@@ -217,8 +230,9 @@ impl<'a> Staging<'a> {
         Ok(CompiledItem::Def { function, source, body, calls, code, uses, hot })
     }
 
-    /// Translates a definition once, into IR that is thrown away, so that every diagnostic appears now;
-    /// keeps what is needed to translate it again when it is first called.
+    /// Checks a definition without building IR: lowering it to tier-0 code asks the resolver every
+    /// question translation would (so every diagnostic and warning appears now) and finds its call sites;
+    /// the answers are kept, with the packed body, to run it in tier 0 or compile it on its first calls.
     fn check_deferred(
         &mut self,
         name: &str,
@@ -226,11 +240,20 @@ impl<'a> Staging<'a> {
         body: &Expr,
         span: Span,
     ) -> Result<Deferred, Diagnostic> {
-        let signature = kaleido_signature(params.len());
-        let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), signature);
-        let spec = self.definition_spec(&mut func, (name, params, body), span, self_reference);
-        let answers = self.translate_into(&mut func, &spec, true, span)?;
-        Ok(self.deferred(&spec, answers))
+        let counts = self.counts_calls(name, body);
+        let mut spec = self.spec(Some(name), params, body, None, span);
+        spec.hot_counter = counts.then(|| self.hot_counter(name, params.len(), spec.code_id));
+        let code_id = Some(spec.code_id);
+        let mut recording = Recording { inner: &mut self.resolver, answers: Vec::new() };
+        let lowered = lower(&Body { params, body, code_id, origin: span.start }, &mut recording, self.interrupted)?;
+        let answers = recording.answers;
+        self.resolver.tables.set_call_sites(spec.code_id, lowered.sites);
+        self.ensure_call_stubs(span)?;
+        let mut deferred = self.deferred(&spec, answers);
+        if !lowered.code.is_some_and(|code| code.has_loop()) {
+            deferred.tier0_calls = self.options.tier0_calls;
+        }
+        Ok(deferred)
     }
 
     /// What a deferred (or watched) body keeps until it is compiled: as compact as it can be, because it
@@ -244,6 +267,7 @@ impl<'a> Staging<'a> {
             checks: spec.checks,
             direct_self_calls: self.options.direct_self_calls,
             hot_counter: spec.hot_counter,
+            tier0_calls: 0,
         }
     }
 
@@ -333,10 +357,16 @@ impl<'a> Staging<'a> {
         if spec.code_id != CodeId::TOP_LEVEL {
             self.resolver.tables.set_call_sites(spec.code_id, sites);
         }
+        self.ensure_call_stubs(span)?;
+        Ok(answers)
+    }
+
+    /// The stubs of every arity the code just translated or lowered calls with.
+    fn ensure_call_stubs(&mut self, span: Span) -> Result<(), Diagnostic> {
         for arity in std::mem::take(&mut self.resolver.call_arities) {
             self.ensure_stubs(arity, span)?;
         }
-        Ok(answers)
+        Ok(())
     }
 
     /// Whatever a slot of `arity` may point at (a raising stub, a lazy stub) exists before apply.
@@ -447,7 +477,7 @@ impl<'a> Staging<'a> {
         for binding in bindings {
             let zero = Expr { kind: ExprKind::Number(0.0), span: binding.span };
             let init = binding.init.as_ref().unwrap_or(&zero);
-            let thunk = self.compile_top_level(unit, init, span)?;
+            let thunk = self.stage_top_level(unit, init, span)?;
             self.resolver.calls.clear();
             self.resolver.globals_used.clear();
             let cell = self.resolver.global_cell(&binding.name);
@@ -475,6 +505,29 @@ impl<'a> Staging<'a> {
         let hot = tiering.then(|| Box::new(self.deferred(&spec, answers))).filter(|body| body.worth_keeping());
         self.backend.define(unit, id, func, spec.code_id).map_err(|e| codegen_diagnostic(e, span))?;
         Ok((id, spec.code_id, hot))
+    }
+
+    /// Top-level code: without loops and with tier 0 on, lowered to run in tier 0 (no code is generated
+    /// for it at all); else compiled into the unit.
+    fn stage_top_level(&mut self, unit: &mut Unit, body: &Expr, span: Span) -> Result<TopLevel<FuncId>, Diagnostic> {
+        if self.options.tier0_calls == 0 || has_loop(body) {
+            return self.compile_top_level(unit, body, span).map(TopLevel::Compiled);
+        }
+        let warned = self.resolver.warnings.len();
+        let spec = Body { params: &[], body, code_id: None, origin: span.start };
+        let lowered = lower(&spec, &mut self.resolver, self.interrupted)?;
+        self.ensure_call_stubs(span)?;
+        match lowered.code {
+            Some(mut code) => {
+                code.link(|arity| self.backend.stub(StubKind::Enter, arity));
+                Ok(TopLevel::Tier0(Box::new(code)))
+            }
+            None => {
+                // A call tier 0 cannot make: compiled after all (its warnings are found again).
+                self.resolver.warnings.truncate(warned);
+                self.compile_top_level(unit, body, span).map(TopLevel::Compiled)
+            }
+        }
     }
 
     /// Translates and compiles top-level code into the unit; returns its id in the unit.
@@ -543,10 +596,39 @@ impl CompiledItem<FuncId> {
             CompiledItem::Extern { proto, address, builtin, adapter } => {
                 CompiledItem::Extern { proto, address, builtin, adapter: adapter.map(take) }
             }
-            CompiledItem::Expr { thunk, calls } => CompiledItem::Expr { thunk: take(thunk), calls },
-            CompiledItem::Global(globals) => {
-                CompiledItem::Global(globals.into_iter().map(|(name, cell, id)| (name, cell, take(id))).collect())
-            }
+            CompiledItem::Expr { thunk, calls } => CompiledItem::Expr { thunk: thunk.resolve(&mut take), calls },
+            CompiledItem::Global(globals) => CompiledItem::Global(
+                globals.into_iter().map(|(name, cell, code)| (name, cell, code.resolve(&mut take))).collect(),
+            ),
+        }
+    }
+}
+
+impl TopLevel<FuncId> {
+    fn resolve(self, take: &mut impl FnMut(FuncId) -> CompiledFunction) -> TopLevel {
+        match self {
+            TopLevel::Compiled(id) => TopLevel::Compiled(take(id)),
+            TopLevel::Tier0(code) => TopLevel::Tier0(code),
+        }
+    }
+}
+
+impl TopLevel {
+    /// The code memory it holds (none for tier-0 code).
+    pub(crate) fn ranges(&self) -> impl Iterator<Item = crate::machine::code_memory::CodeRange> + '_ {
+        match self {
+            TopLevel::Compiled(code) => Some(code.ranges()),
+            TopLevel::Tier0(_) => None,
+        }
+        .into_iter()
+        .flatten()
+    }
+
+    /// Bytes of machine code it has.
+    pub(crate) fn size(&self) -> usize {
+        match self {
+            TopLevel::Compiled(code) => code.size,
+            TopLevel::Tier0(_) => 0,
         }
     }
 }

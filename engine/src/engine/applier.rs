@@ -15,7 +15,7 @@ use super::{EntryContext, ItemOutcome, TierEvent};
 use crate::backend::{Backend, CompiledFunction, StubKind};
 use crate::base::ids::{CodeId, SlotAddr, SlotId};
 use crate::base::perf_map::{PerfMap, Symbol};
-use crate::compile::{CompiledItem, DefBody, Uses};
+use crate::compile::{CompiledItem, DefBody, TopLevel, Uses};
 use crate::machine::code_memory::CodeRange;
 use crate::tables::Tables;
 use crate::tables::call_graph::{cycle_through, on_a_cycle};
@@ -54,11 +54,12 @@ impl Applier<'_> {
                 let version = self.tables.index.get(name).map_or(0, |f| f.history.len()) + 1;
                 self.perf_map.record(code.code, code.size, Symbol::Function { name, version: version as u32 });
             }
-            CompiledItem::Expr { thunk, .. } => {
+            CompiledItem::Expr { thunk: TopLevel::Compiled(thunk), .. } => {
                 self.perf_map.record(thunk.code, thunk.size, Symbol::TopLevel { entry: &entry.name })
             }
             CompiledItem::Global(globals) => {
                 for (name, _, thunk) in globals {
+                    let TopLevel::Compiled(thunk) = thunk else { continue };
                     self.perf_map.record(
                         thunk.code,
                         thunk.size,
@@ -76,9 +77,8 @@ impl Applier<'_> {
     /// Frees the code of an item that will never run.
     pub(crate) fn retire_item(&mut self, item: CompiledItem) {
         match item {
-            CompiledItem::Def { body: DefBody::Eager(code), .. } | CompiledItem::Expr { thunk: code, .. } => {
-                self.retired.extend(code.ranges());
-            }
+            CompiledItem::Def { body: DefBody::Eager(code), .. } => self.retired.extend(code.ranges()),
+            CompiledItem::Expr { thunk, .. } => self.retired.extend(thunk.ranges()),
             CompiledItem::Extern { adapter: Some(code), .. } => self.retired.extend(code.ranges()),
             CompiledItem::Global(globals) => self.retired.extend(globals.iter().flat_map(|(_, _, code)| code.ranges())),
             CompiledItem::Def { body: DefBody::Lazy(_), .. } | CompiledItem::Extern { adapter: None, .. } => {}

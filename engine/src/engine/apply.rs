@@ -7,13 +7,13 @@ use kaleido_lang::Span;
 
 use super::applier::Applier;
 use super::{Engine, Event, ItemOutcome, Made, ModuleRecord, Outcome};
-use crate::backend::CompiledFunction;
 use crate::base::error::{CallSite, FrameKind, RuntimeError, RuntimeErrorKind, fold_frames};
 use crate::base::ids::{CodeId, EntryId};
-use crate::compile::{CompiledEntry, CompiledItem, DefBody};
+use crate::compile::{CompiledEntry, CompiledItem, DefBody, TopLevel};
 use crate::machine::stack::{EVAL_BUDGET, EVAL_MARGIN, Stack, frame_fits};
 use crate::runtime::{Raised, RawFrames, RuntimeState};
 use crate::tables::index::FunctionKind;
+use crate::tier0::{Tier0Code, eval};
 
 /// Which entry is being applied, and what its definitions are.
 #[derive(Clone, Debug)]
@@ -172,13 +172,22 @@ impl Engine {
         }
     }
 
-    /// Runs compiled top-level code on the evaluation stack and returns its value, or the error it raised
-    /// and the frames it passed. Top-level code checks no frame of its own: a frame too big for the room
-    /// the budget leaves is a stack overflow before the code is called (see `MAX_UNGUARDED_FRAME`).
-    fn run(&mut self, thunk: &CompiledFunction) -> Result<f64, (Raised, RawFrames)> {
-        let (code, frame) = (thunk.code, thunk.frame as usize);
-        let result =
-            if self.executor.is_some() { self.run_in_executor(code, frame) } else { self.run_here(code, frame) };
+    /// Runs top-level code on the evaluation stack (compiled, or in tier 0) and returns its value, or the
+    /// error it raised and the frames it passed. Top-level code checks no frame of its own: a frame too big
+    /// for the room the budget leaves is a stack overflow before the code is called (see
+    /// `MAX_UNGUARDED_FRAME`).
+    fn run(&mut self, thunk: &TopLevel) -> Result<f64, (Raised, RawFrames)> {
+        let result = match thunk {
+            TopLevel::Compiled(thunk) => {
+                let (code, frame) = (thunk.code, thunk.frame as usize);
+                if self.executor.is_some() { self.run_in_executor(code, frame) } else { self.run_here(code, frame) }
+            }
+            // Only an engine without an executor lowers top-level code (`Engine::code_options`).
+            TopLevel::Tier0(code) => {
+                self.backend.borrow_mut().stats.tier0_top_level += 1;
+                run_tier0_on(&self.runtime, &self.eval_stack, code)
+            }
+        };
         self.applier().record_lazily_compiled();
         result
     }
@@ -241,9 +250,10 @@ impl Engine {
 /// The bytes of machine code an item's module holds for it.
 fn item_code_bytes(item: &CompiledItem) -> usize {
     match item {
-        CompiledItem::Def { body: DefBody::Eager(code), .. } | CompiledItem::Expr { thunk: code, .. } => code.size,
+        CompiledItem::Def { body: DefBody::Eager(code), .. } => code.size,
+        CompiledItem::Expr { thunk, .. } => thunk.size(),
         CompiledItem::Extern { adapter: Some(code), .. } => code.size,
-        CompiledItem::Global(globals) => globals.iter().map(|(_, _, code)| code.size).sum(),
+        CompiledItem::Global(globals) => globals.iter().map(|(_, _, code)| code.size()).sum(),
         CompiledItem::Def { body: DefBody::Lazy(_), .. } | CompiledItem::Extern { adapter: None, .. } => 0,
     }
 }
@@ -260,6 +270,22 @@ pub(super) fn run_on(
     // pointer-sized argument, an f64 result, the host's C calling convention); its code is freed only
     // after the entry, so it is still mapped and executable.
     let entry: extern "C" fn(usize) -> f64 = unsafe { std::mem::transmute(thunk) };
+    on_evaluation_stack(runtime, stack, frame, || entry(0))
+}
+
+/// Runs top-level tier-0 code on `stack` with `runtime`, as [`run_on`] runs compiled code.
+fn run_tier0_on(runtime: &RuntimeState, stack: &Stack, code: &Tier0Code) -> Result<f64, (Raised, RawFrames)> {
+    on_evaluation_stack(runtime, stack, 0, || eval::run(code, &[], runtime))
+}
+
+/// Runs `run` (which takes a frame of `frame` bytes) on `stack`, armed with the evaluation budget, and
+/// returns its value or the error it raised and the frames it passed.
+fn on_evaluation_stack(
+    runtime: &RuntimeState,
+    stack: &Stack,
+    frame: usize,
+    run: impl FnOnce() -> f64,
+) -> Result<f64, (Raised, RawFrames)> {
     let floor = stack.floor(EVAL_MARGIN);
     let value = stack.run(|| {
         // The budget is measured from this frame, the one that makes the call: the first JIT frame
@@ -272,7 +298,7 @@ pub(super) fn run_on(
             runtime.raise(Raised::StackOverflow);
             return 0.0;
         }
-        entry(0)
+        run()
     });
     match runtime.disarm() {
         None => Ok(value),

@@ -11,7 +11,7 @@ use kaleido_lang::Operators;
 use super::Engine;
 use crate::backend::{CompiledFunction, StubKind};
 use crate::base::request_error::RequestError;
-use crate::compile::{CompiledItem, DefBody, StagingError};
+use crate::compile::{CompiledItem, DefBody, StagingError, TopLevel};
 use crate::machine::code_memory::copy_code;
 use crate::runtime::builtins::BUILTINS;
 use crate::runtime::{ABORT_OFFSET, HOOKS, Raised, STACK_LIMIT_OFFSET};
@@ -94,7 +94,7 @@ pub enum AddressOf {
     StackLimit,
     /// The runtime state.
     RuntimeState,
-    /// A runtime hook (`k_raise`, `k_frame`, `k_lazy_compile`, `k_tier_up`).
+    /// A runtime hook (`k_raise`, `k_frame`, `k_lazy_enter`, `k_tier_up`).
     Hook(&'static str),
     /// The call counter of a code (named as backtraces name it).
     CallCounter(String),
@@ -244,7 +244,7 @@ impl Engine {
         for (item, _) in entry.items {
             let (name, function): (Option<String>, CompiledFunction) = match item {
                 CompiledItem::Def { function, body: DefBody::Eager(code), .. } => (Some(function.proto.name), code),
-                CompiledItem::Expr { thunk, .. } => (None, thunk),
+                CompiledItem::Expr { thunk: TopLevel::Compiled(thunk), .. } => (None, thunk),
                 _ => continue,
             };
             let clif = function.clif.clone().unwrap_or_default();
@@ -286,7 +286,7 @@ impl Engine {
             (runtime.state, AddressOf::RuntimeState),
             (HOOKS.raise(), AddressOf::Hook("k_raise")),
             (HOOKS.frame(), AddressOf::Hook("k_frame")),
-            (HOOKS.lazy_compile(), AddressOf::Hook("k_lazy_compile")),
+            (HOOKS.lazy_enter(), AddressOf::Hook("k_lazy_enter")),
             (HOOKS.tier_up(), AddressOf::Hook("k_tier_up")),
         ];
         if let Some((_, what)) = signals.into_iter().find(|(at, _)| *at == address) {

@@ -134,6 +134,10 @@ pub struct EntryTiming {
     pub lazy_functions: u64,
     /// Of those, the hot ones recompiled by the optimizing tier.
     pub tier_ups: u64,
+    /// Calls that ran a function's body in tier 0 (evaluated, not compiled) while it ran.
+    pub tier0_calls: u64,
+    /// Whether its top-level code ran in tier 0 (it has no loop).
+    pub tier0_top_level: bool,
 }
 
 /// What [`Engine::eval_observed`] reports while an entry is applied.
@@ -324,6 +328,8 @@ impl Engine {
             functions: stats_after.functions - stats_before.functions,
             lazy_functions: stats_after.functions - stats_compiled.functions,
             tier_ups: stats_after.tier_ups - stats_compiled.tier_ups,
+            tier0_calls: stats_after.tier0_calls - stats_compiled.tier0_calls,
+            tier0_top_level: stats_after.tier0_top_level > stats_compiled.tier0_top_level,
         };
         self.collect();
         Ok(outcome)
@@ -376,6 +382,13 @@ impl Engine {
         self.perf_map_problem.as_ref()
     }
 
+    /// Whether the next call of `name` with `arity` arguments runs in tier 0: its body is deferred and
+    /// has tier-0 calls left (`EngineOptions::tier0_calls`), so it is evaluated without being compiled.
+    pub fn next_call_in_tier0(&self, name: &str, arity: usize) -> bool {
+        let Some(slot) = self.tables.slots.get(name, arity) else { return false };
+        self.lazy.borrow().next_call_in_tier0(self.tables.slots.slot_addr(slot))
+    }
+
     /// What compiling has cost so far (functions, bytes of code, time).
     pub fn stats(&self) -> CompileStats {
         self.backend.borrow().stats
@@ -394,6 +407,7 @@ impl Engine {
             checks: self.options.checks,
             direct_self_calls: self.options.direct_self_calls,
             hot_calls: counting.then_some(self.options.hot_calls),
+            tier0_calls: if lazy && self.executor.is_none() { self.options.tier0_calls } else { 0 },
         }
     }
 

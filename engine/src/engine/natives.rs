@@ -12,7 +12,7 @@ pub(crate) fn own_natives() -> Vec<(String, usize)> {
     let mut natives = vec![
         ("hook k_raise".to_string(), HOOKS.raise()),
         ("hook k_frame".to_string(), HOOKS.frame()),
-        ("hook k_lazy_compile".to_string(), HOOKS.lazy_compile()),
+        ("hook k_lazy_enter".to_string(), HOOKS.lazy_enter()),
         ("hook k_tier_up".to_string(), HOOKS.tier_up()),
     ];
     natives.extend(BUILTINS.iter().map(|builtin| (["builtin ", builtin.name].concat(), builtin.address())));

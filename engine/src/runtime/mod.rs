@@ -141,12 +141,28 @@ impl InterruptHandle {
 /// of the call site the innermost of them left from).
 pub(crate) type RawFrames = Vec<(u32, u64, u32)>;
 
-/// What a lazy stub asks for, through [`k_lazy_compile`]: the code of the function deferred for a slot.
-/// The engine's lazy compiler implements it; declaring it here keeps the runtime below the compiler.
+/// What a lazy stub's call came to: code to hand the call over to, or (tier 0) the value the call returned.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Entered {
+    /// The function's machine code: the stub tail-calls it with the same arguments.
+    Code(usize),
+    /// The call was evaluated in tier 0; this is its value.
+    Value(f64),
+}
+
+/// What a lazy stub asks for, through [`k_lazy_enter`]: the code of the function deferred for a slot, or
+/// the call run in tier 0. The engine's lazy compiler implements it; declaring it here keeps the runtime
+/// below the compiler.
 pub(crate) trait LazyHook {
     /// Compiles the body deferred for the slot at address `slot` and returns its code's address, or the
     /// error to raise (the slot then still points at the lazy stub, and a later call tries again).
     fn compile(&self, slot: usize) -> Result<usize, Raised>;
+
+    /// A call through the slot at `slot` with `args` reached its lazy stub: run it in tier 0 (the value),
+    /// or compile the body (the code, which the stub calls). Compiles, unless the hook has a tier 0.
+    fn enter(&self, _runtime: &RuntimeState, slot: usize, _args: &[f64]) -> Result<Entered, Raised> {
+        self.compile(slot).map(Entered::Code)
+    }
 
     /// Recompiles version `code` of the function behind the slot at `slot` with the optimizing tier, if it
     /// is still what the slot runs; returns the new code's address (`None`: nothing to do, or it could not
@@ -299,6 +315,33 @@ impl RuntimeState {
         self.raised.replace(None)
     }
 
+    /// The stack limit code compares its stack pointer with (`usize::MAX` once an error or an interrupt
+    /// fails every check).
+    pub(crate) fn stack_limit(&self) -> usize {
+        self.signals.words().stack_limit.load(Ordering::Relaxed)
+    }
+
+    /// Whether an error was raised: every caller returns at once.
+    pub(crate) fn aborted(&self) -> bool {
+        self.signals.words().abort.load(Ordering::Relaxed) != 0
+    }
+
+    /// A stack check failed: raises an interrupt if one is pending, else a stack overflow.
+    pub(crate) fn check_failed(&self) {
+        let raised = if self.signals.is_requested() { Raised::Interrupted } else { Raised::StackOverflow };
+        self.raise(raised);
+    }
+
+    /// A function leaving through the abort path records itself, and the index of its call site that
+    /// aborted (kept for the innermost of a run of repeated frames).
+    pub(crate) fn record_frame(&self, code_id: u32, site: u32) {
+        let mut frames = self.frames.borrow_mut();
+        match frames.last_mut() {
+            Some((last, repeat, _)) if *last == code_id => *repeat += 1,
+            _ => frames.push((code_id, 1, site)),
+        }
+    }
+
     /// Writes program output; a failure stops the evaluation.
     pub(crate) fn write(&self, bytes: &[u8]) {
         // Output that cannot be written (a closed pipe, a full disk) stops the program: it would
@@ -358,13 +401,11 @@ pub fn format_value(value: f64) -> String {
 pub(crate) unsafe extern "C" fn k_raise(state: *const RuntimeState, kind: i64, slot: usize) {
     // SAFETY: the caller guarantees `state` is live.
     let state = unsafe { &*state };
-    let raised = match kind {
-        k if k == RaiseKind::Undefined as i64 => Raised::Undefined { slot },
-        k if k == RaiseKind::ArityMismatch as i64 => Raised::ArityMismatch { slot },
-        _ if state.signals.is_requested() => Raised::Interrupted,
-        _ => Raised::StackOverflow,
-    };
-    state.raise(raised);
+    match kind {
+        k if k == RaiseKind::Undefined as i64 => state.raise(Raised::Undefined { slot }),
+        k if k == RaiseKind::ArityMismatch as i64 => state.raise(Raised::ArityMismatch { slot }),
+        _ => state.check_failed(),
+    }
 }
 
 /// `k_frame(state, code_id, site)`: a function leaving through the abort path records itself, and the
@@ -375,35 +416,46 @@ pub(crate) unsafe extern "C" fn k_raise(state: *const RuntimeState, kind: i64, s
 pub(crate) unsafe extern "C" fn k_frame(state: *const RuntimeState, code_id: u32, site: u32) {
     // SAFETY: the caller guarantees `state` is live.
     let state = unsafe { &*state };
-    let mut frames = state.frames.borrow_mut();
-    match frames.last_mut() {
-        Some((last, repeat, _)) if *last == code_id => *repeat += 1,
-        _ => frames.push((code_id, 1, site)),
-    }
+    state.record_frame(code_id, site);
 }
 
-/// `k_lazy_compile(state, slot)`: compiles the body deferred for `slot`, points the slot at it and returns
-/// its address. On failure it raises, and the stub returns through the abort path without calling.
+/// `k_lazy_enter(state, slot, args, arity)`: a call reached the lazy stub of `slot` with its `arity`
+/// arguments stored at `args` (room for at least one value). Either the call runs in tier 0: its value is
+/// stored at `args[0]` and 0 is returned; or the deferred body is compiled, the slot pointed at it, and its
+/// address returned, which the stub tail-calls. On failure it raises, stores 0 at `args[0]` and returns 0.
 ///
 /// # Safety
 /// As for [`k_raise`]; `slot` must be the address of one of the engine's slots (the stub was reached
-/// through it).
-pub(crate) unsafe extern "C" fn k_lazy_compile(state: *const RuntimeState, slot: usize) -> usize {
+/// through it), and `args` must point at `max(arity, 1)` writable values, the first `arity` initialised.
+pub(crate) unsafe extern "C" fn k_lazy_enter(
+    state: *const RuntimeState,
+    slot: usize,
+    args: *mut f64,
+    arity: usize,
+) -> usize {
     // SAFETY: the caller guarantees `state` is live.
     let state = unsafe { &*state };
+    // SAFETY: the caller guarantees `args` points at `max(arity, 1)` values, in the stub's frame, which
+    // outlives this call.
+    let values = unsafe { std::slice::from_raw_parts_mut(args, arity.max(1)) };
     let result = match state.lazy_hook() {
-        Some(hook) => hook.compile(slot),
+        Some(hook) => hook.enter(state, slot, &values[..arity]),
         None => Err(Raised::CompileFailed { slot, reason: "no compiler is attached".into() }),
     };
     match result {
-        Ok(code) => {
+        Ok(Entered::Code(code)) => {
             // SAFETY: the caller guarantees `slot` is a live slot; slots never move or go away while the
             // engine lives.
             unsafe { &*(slot as *const AtomicUsize) }.store(code, Ordering::SeqCst);
             code
         }
+        Ok(Entered::Value(value)) => {
+            values[0] = value;
+            0
+        }
         Err(raised) => {
             state.raise(raised);
+            values[0] = 0.0;
             0
         }
     }
@@ -415,7 +467,7 @@ pub(crate) unsafe extern "C" fn k_lazy_compile(state: *const RuntimeState, slot:
 /// an interrupt while compiling is raised.
 ///
 /// # Safety
-/// As for [`k_lazy_compile`].
+/// As for [`k_lazy_enter`].
 pub(crate) unsafe extern "C" fn k_tier_up(state: *const RuntimeState, slot: usize, code: u64) {
     // SAFETY: the caller guarantees `state` is live.
     let state = unsafe { &*state };
@@ -423,7 +475,7 @@ pub(crate) unsafe extern "C" fn k_tier_up(state: *const RuntimeState, slot: usiz
         return;
     };
     match hook.tier_up(slot, code as u32) {
-        // SAFETY: as in `k_lazy_compile`: `slot` is a live slot, and slots never move.
+        // SAFETY: as in `k_lazy_enter`: `slot` is a live slot, and slots never move.
         Ok(Some(optimized)) => unsafe { &*(slot as *const AtomicUsize) }.store(optimized, Ordering::SeqCst),
         Ok(None) => {}
         Err(raised) => state.raise(raised),
@@ -436,13 +488,13 @@ pub(crate) unsafe extern "C" fn k_tier_up(state: *const RuntimeState, slot: usiz
 pub(crate) struct HookTable {
     raise: unsafe extern "C" fn(*const RuntimeState, i64, usize),
     frame: unsafe extern "C" fn(*const RuntimeState, u32, u32),
-    lazy_compile: unsafe extern "C" fn(*const RuntimeState, usize) -> usize,
+    lazy_enter: unsafe extern "C" fn(*const RuntimeState, usize, *mut f64, usize) -> usize,
     tier_up: unsafe extern "C" fn(*const RuntimeState, usize, u64),
 }
 
 /// The one table of the hooks.
 pub(crate) static HOOKS: HookTable =
-    HookTable { raise: k_raise, frame: k_frame, lazy_compile: k_lazy_compile, tier_up: k_tier_up };
+    HookTable { raise: k_raise, frame: k_frame, lazy_enter: k_lazy_enter, tier_up: k_tier_up };
 
 impl HookTable {
     /// `k_raise`'s address.
@@ -455,9 +507,9 @@ impl HookTable {
         self.frame as usize
     }
 
-    /// `k_lazy_compile`'s address.
-    pub(crate) fn lazy_compile(&self) -> usize {
-        self.lazy_compile as usize
+    /// `k_lazy_enter`'s address.
+    pub(crate) fn lazy_enter(&self) -> usize {
+        self.lazy_enter as usize
     }
 
     /// `k_tier_up`'s address.

@@ -22,18 +22,21 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use cranelift_codegen::ir::{self, ExtFuncData, ExternalName, UserExternalName};
+use cranelift_codegen::ir;
 use cranelift_module::FuncId;
 use kaleido_lang::packed::PackedFunction;
 use kaleido_lang::{Diagnostic, Span};
 use rustc_hash::FxHashMap as HashMap;
 
+use crate::backend::StubKind;
 use crate::backend::{Backend, CodegenError, CompiledFunction, Unit, optimizable};
 use crate::base::ids::{CodeId, SlotAddr};
 use crate::base::options::Tier;
 use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate, wants_slot_locals};
 use crate::machine::stack::Stack;
-use crate::runtime::{LazyHook, Raised};
+use crate::runtime::{Entered, LazyHook, Raised, RuntimeState};
+use crate::tier0::lower::{Body, lower};
+use crate::tier0::{Tier0Code, eval};
 
 /// One answer of the resolver during translation.
 #[derive(Clone, Copy, Debug)]
@@ -136,6 +139,8 @@ pub(crate) struct Deferred {
     /// (`(counter, slot)`); none when the function cannot become hot (no calls or loops, or the
     /// optimizing tier compiles everything).
     pub hot_counter: Option<(usize, usize)>,
+    /// How many more calls run in tier 0 before the body is compiled (0: the next call compiles it).
+    pub tier0_calls: u32,
 }
 
 impl Deferred {
@@ -256,6 +261,11 @@ impl Compiler {
         Some(code)
     }
 
+    /// Whether the next call through `slot` runs its deferred body in tier 0.
+    pub(crate) fn next_call_in_tier0(&self, slot: SlotAddr) -> bool {
+        self.pending.get(&slot).is_some_and(|pending| pending.tier0_calls > 0)
+    }
+
     /// The functions compiled lazily since the last call.
     pub(crate) fn take_compiled(&mut self) -> Vec<LazilyCompiled> {
         std::mem::take(&mut self.compiled)
@@ -264,6 +274,31 @@ impl Compiler {
     /// The code whose tier-up failed since the last call, to count its calls again.
     pub(crate) fn take_retries(&mut self) -> Vec<CodeId> {
         std::mem::take(&mut self.retry)
+    }
+
+    /// The tier-0 code of the body deferred for `slot`, if its next call is to run in tier 0 (that call is
+    /// counted); none when it is to be compiled.
+    fn tier0(&mut self, slot: SlotAddr) -> Option<Result<Tier0Code, CodegenError>> {
+        let pending = self.pending.get_mut(&slot).filter(|pending| pending.tier0_calls > 0)?;
+        pending.tier0_calls -= 1;
+        let (params, body) = pending.function.unpack();
+        let spec = Body { params: &params, body: &body, code_id: Some(pending.code_id), origin: 0 };
+        let mut replay = Replay::new(&pending.answers, &[]);
+        let mut backend = self.backend.borrow_mut();
+        let interrupt = backend.interrupt_handle().clone();
+        let lowered = match lower(&spec, &mut replay, &|| interrupt.is_requested()) {
+            Ok(lowered) => lowered,
+            Err(_) if interrupt.is_requested() => return Some(Err(CodegenError::Interrupted)),
+            Err(diagnostic) => return Some(Err(CodegenError::Internal(diagnostic.message))),
+        };
+        let Some(mut code) = lowered.code else {
+            // It calls a C function with more arguments than tier 0 passes: compile it now.
+            pending.tier0_calls = 0;
+            return None;
+        };
+        code.link(|arity| backend.stub(StubKind::Enter, arity));
+        backend.stats.tier0_calls += 1;
+        Some(Ok(code))
     }
 
     fn compile(&mut self, slot: SlotAddr) -> Result<usize, CodegenError> {
@@ -362,15 +397,31 @@ impl Compiler {
 impl LazyHook for RefCell<Compiler> {
     fn compile(&self, slot: usize) -> Result<usize, Raised> {
         let compile_stack = self.borrow().compile_stack.clone();
-        compile_stack.run(|| self.borrow_mut().compile(SlotAddr(slot))).map_err(|error| match error {
-            CodegenError::Interrupted => Raised::Interrupted,
-            error => Raised::CompileFailed { slot, reason: error.to_string() },
-        })
+        compile_stack.run(|| self.borrow_mut().compile(SlotAddr(slot))).map_err(|error| raised(slot, error))
+    }
+
+    fn enter(&self, runtime: &RuntimeState, slot: usize, args: &[f64]) -> Result<Entered, Raised> {
+        let compile_stack = self.borrow().compile_stack.clone();
+        // Lowered on the compile stack (its recursion is the body's nesting); run here, on the evaluation
+        // stack, with no borrow held, so the code it calls can compile or run tier 0 in turn.
+        match compile_stack.run(|| self.borrow_mut().tier0(SlotAddr(slot))) {
+            Some(Ok(code)) => Ok(Entered::Value(eval::run(&code, args, runtime))),
+            Some(Err(error)) => Err(raised(slot, error)),
+            None => self.compile(slot).map(Entered::Code),
+        }
     }
 
     fn tier_up(&self, slot: usize, code: u32) -> Result<Option<usize>, Raised> {
         let compile_stack = self.borrow().compile_stack.clone();
         compile_stack.run(|| self.borrow_mut().tier_up(SlotAddr(slot), code)).map_err(|_| Raised::Interrupted)
+    }
+}
+
+/// What a failed compile of the slot's body raises.
+fn raised(slot: usize, error: CodegenError) -> Raised {
+    match error {
+        CodegenError::Interrupted => Raised::Interrupted,
+        error => Raised::CompileFailed { slot, reason: error.to_string() },
     }
 }
 
@@ -486,12 +537,4 @@ fn translate_deferred(
         if interrupt.is_requested() { CodegenError::Interrupted } else { CodegenError::Internal(d.message) }
     })?;
     Ok(func)
-}
-
-/// A direct reference from a function to itself, as function 0 of the module it will be compiled in.
-pub(crate) fn self_reference(func: &mut ir::Function) -> ir::FuncRef {
-    let signature = func.signature.clone();
-    let signature = func.import_signature(signature);
-    let name = func.declare_imported_user_function(UserExternalName { namespace: 0, index: 0 });
-    func.import_function(ExtFuncData { name: ExternalName::user(name), signature, colocated: true, patchable: false })
 }

@@ -314,7 +314,7 @@ fn set(session: &mut Session, argument: &str) -> Result<(), String> {
             let mode: JitMode = mode.parse().map_err(|e: kaleido_engine::UnknownOption| e.to_string())?;
             session.set_jit_mode(mode);
             let when = match mode {
-                JitMode::Lazy => "on their first call",
+                JitMode::Lazy => "when they are called again (a first call runs in tier 0, evaluated)",
                 JitMode::Eager => "when they are entered",
             };
             write_out(session, &format!("jit mode {mode}: definitions are compiled {when}\n"))

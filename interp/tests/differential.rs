@@ -44,9 +44,9 @@ enum Observed {
     Applied { items: Vec<Item>, error: Option<Error>, output: String },
 }
 
-fn on_jit(entries: &[String], (jit, tier, hot_calls, executor): Mode) -> Vec<Observed> {
+fn on_jit(entries: &[String], (jit, tier, hot_calls, executor, tier0_calls): Mode) -> Vec<Observed> {
     let buffer = CapturedOutput::default();
-    let options = EngineOptions { jit, tier, hot_calls, executor, ..EngineOptions::default() };
+    let options = EngineOptions { jit, tier, hot_calls, executor, tier0_calls, ..EngineOptions::default() };
     let mut engine = Engine::new(options, Box::new(buffer.clone())).expect("engine");
     entries
         .iter()
@@ -121,34 +121,38 @@ fn on_interpreter(entries: &[String]) -> Option<Vec<Observed>> {
     Some(observed)
 }
 
-/// How a JIT runs a session: JIT mode, tier, calls before a baseline function is optimized (0: never), and
-/// where the code runs.
-type Mode = (JitMode, Tier, u32, ExecutorMode);
+/// How a JIT runs a session: JIT mode, tier, calls before a baseline function is optimized (0: never),
+/// where the code runs, and calls that run in tier 0 before a function is compiled (lazy, in process).
+type Mode = (JitMode, Tier, u32, ExecutorMode, u32);
 
 /// Both tiers (the baseline's code must mean what the optimized tier's does), and tiering up after one to
 /// three calls, so that sessions redefine functions, operators and arities after their callers, or they
 /// themselves, were recompiled by the optimizing tier, and frames of baseline code finish after it. The
-/// last two run the code in an executor process: lazy compiles and tier-ups cross the boundary.
-const MODES: [Mode; 7] = [
-    (JitMode::Eager, Tier::Optimized, 0, ExecutorMode::InProcess),
-    (JitMode::Lazy, Tier::Optimized, 0, ExecutorMode::InProcess),
-    (JitMode::Lazy, Tier::Baseline, 0, ExecutorMode::InProcess),
-    (JitMode::Lazy, Tier::Baseline, 1, ExecutorMode::InProcess),
-    (JitMode::Eager, Tier::Baseline, 3, ExecutorMode::InProcess),
-    (JitMode::Lazy, Tier::Baseline, 1, ExecutorMode::Process),
-    (JitMode::Eager, Tier::Optimized, 3, ExecutorMode::Process),
+/// last two run the code in an executor process: lazy compiles and tier-ups cross the boundary. The lazy
+/// modes in process run tier 0 for no, one or three calls before the baseline, which is then optimized
+/// after one or three calls (tier 0 -> baseline -> optimized).
+const MODES: [Mode; 9] = [
+    (JitMode::Eager, Tier::Optimized, 0, ExecutorMode::InProcess, 0),
+    (JitMode::Lazy, Tier::Optimized, 0, ExecutorMode::InProcess, 1),
+    (JitMode::Lazy, Tier::Baseline, 0, ExecutorMode::InProcess, 3),
+    (JitMode::Lazy, Tier::Baseline, 1, ExecutorMode::InProcess, 1),
+    (JitMode::Lazy, Tier::Baseline, 1, ExecutorMode::InProcess, 0),
+    (JitMode::Lazy, Tier::Baseline, 3, ExecutorMode::InProcess, 3),
+    (JitMode::Eager, Tier::Baseline, 3, ExecutorMode::InProcess, 0),
+    (JitMode::Lazy, Tier::Baseline, 1, ExecutorMode::Process, 0),
+    (JitMode::Eager, Tier::Optimized, 3, ExecutorMode::Process, 0),
 ];
 
 /// The first disagreement, described, if any; `None` also when the interpreter ran out of fuel.
 fn disagreement(entries: &[String]) -> Option<String> {
     let reference = on_interpreter(entries)?;
     for mode in MODES {
-        let (jit, tier, hot_calls, executor) = mode.clone();
+        let (jit, tier, hot_calls, executor, tier0_calls) = mode.clone();
         let observed = on_jit(entries, mode);
         for (i, (jit_entry, reference_entry)) in observed.iter().zip(&reference).enumerate() {
             if jit_entry != reference_entry {
                 return Some(format!(
-                    "entry {} `{}` ({jit:?}, {tier:?}, tier-up after {hot_calls} calls, executor {executor}):\n  JIT:         {jit_entry:?}\n  interpreter: {reference_entry:?}",
+                    "entry {} `{}` ({jit:?}, {tier:?}, tier-up after {hot_calls} calls, executor {executor}, {tier0_calls} tier-0 calls):\n  JIT:         {jit_entry:?}\n  interpreter: {reference_entry:?}",
                     i + 1,
                     entries[i]
                 ));

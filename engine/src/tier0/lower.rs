@@ -30,7 +30,7 @@ pub(crate) struct Body<'a> {
 /// in the order of their indices).
 pub(crate) struct Lowered {
     /// The code, or none when it cannot run in tier 0 (it calls a C function of more parameters than a
-    /// Rust call can pass): it is compiled instead.
+    /// Rust call can pass, or it is bigger than [`MAX_NODES`]): it is compiled instead.
     pub(crate) code: Option<Tier0Code>,
     /// The call sites.
     pub(crate) sites: Vec<Span>,
@@ -67,8 +67,14 @@ pub(crate) fn lower(body: &Body, resolve: &mut dyn Resolve, stop: &dyn Fn() -> b
         code_id: body.code_id,
         loops: lowering.loops,
     };
-    Ok(Lowered { code: lowering.runnable.then_some(code), sites: lowering.sites })
+    let runnable = lowering.runnable && code.nodes.len() <= MAX_NODES;
+    Ok(Lowered { code: runnable.then_some(code), sites: lowering.sites })
 }
+
+/// The biggest body tier 0 runs; a bigger one is compiled at once. The evaluator recurses on nesting, and
+/// its frames are bigger than compiled code's: a body of 30,000 nested sums runs compiled near the stack
+/// limit where evaluating it would overflow (engine/tests/frames.rs). Code that runs once is small.
+const MAX_NODES: usize = 1024;
 
 struct Lowering<'a, 'r> {
     nodes: Vec<Node>,

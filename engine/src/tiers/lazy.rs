@@ -1,10 +1,12 @@
-//! Lazy compilation: a definition's machine code is generated on its first call.
+//! Lazy compilation: a definition's machine code is generated when it is called again after its tier-0
+//! calls (its first, by default).
 //!
-//! When an entry is applied in lazy mode, a definition is translated once (so every diagnostic and warning
-//! appears at once) while a [`Recording`] notes each answer the engine's resolver gives; the IR is thrown
-//! away and the packed body (`kaleido_lang::packed`) and the answers are kept, keyed by the address of
-//! the function's slot, which points at a lazy stub. The stub calls [`k_lazy_compile`], which unpacks and
-//! translates the body again, replaying the answers (translation is deterministic, so it asks the same
+//! When an entry is applied in lazy mode, a definition is checked once by lowering it to tier 0 (so every
+//! diagnostic and warning appears at once, and no IR is built) while a [`Recording`] notes each answer the
+//! engine's resolver gives; the packed body (`kaleido_lang::packed`) and the answers are kept, keyed by the address of
+//! the function's slot, which points at a lazy stub. The stub calls [`k_lazy_enter`](crate::runtime::k_lazy_enter); the first
+//! `tier0_calls` calls run the body in tier 0 (`crate::tier0`, evaluated, the value handed back), and the
+//! next one unpacks and translates the body again, replaying the answers (translation is deterministic, so it asks the same
 //! questions in the same order, in every tier), compiles it into a module of its own, patches the slot and
 //! returns the code's address; the stub then tail-calls it with the same arguments. Later calls go straight
 //! to the code. A definition replaced before it was ever called is never compiled. The packed body costs
@@ -292,7 +294,7 @@ impl Compiler {
             Err(diagnostic) => return Some(Err(CodegenError::Internal(diagnostic.message))),
         };
         let Some(mut code) = lowered.code else {
-            // It calls a C function with more arguments than tier 0 passes: compile it now.
+            // It calls a C function with more arguments than tier 0 passes, or it is too big: compile it now.
             pending.tier0_calls = 0;
             return None;
         };

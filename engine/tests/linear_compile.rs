@@ -30,7 +30,8 @@ fn program(construct: &str, n: usize) -> String {
 
 /// The bytes allocated to run `text` in a fresh engine.
 fn work(jit: JitMode, text: &str) -> u64 {
-    let options = EngineOptions { jit, ..EngineOptions::default() };
+    // Tier 0 off: this measures what compiling costs, and a small size may run in tier 0 where a large one compiles.
+    let options = EngineOptions { jit, tier0_calls: 0, ..EngineOptions::default() };
     let mut engine = Engine::new(options, Box::new(std::io::sink())).expect("engine");
     engine.eval("<warm>", "def warm(x) x + 1; warm(1)").expect("warm up");
     let info = allocation_counter::measure(|| {

@@ -2,9 +2,10 @@
 //!
 //! One folder per layer, from the bottom: `machine` (the code arena, stacks, cells), `base` (ids, typed
 //! errors, options, the perf map), `runtime` (what JIT code calls: hooks, builtins, output), `codegen`
-//! (AST to Cranelift IR), `tier0` (code that runs once, evaluated without compiling it), `backend` (the one place machine code is made), `tables` (the index, the
-//! indirection table, globals, with rollback), `tiers` (lazy compiles and tier-ups), `compile` (an entry's
-//! compile phase) and `engine` (the public API and the apply phase). An entry goes `engine` → `compile` →
+//! (AST to Cranelift IR), `tier0` (code that runs once, evaluated without compiling it), `backend` (the
+//! one place machine code is made), `tables` (the index, the indirection table, globals, with rollback),
+//! `tiers` (lazy compiles and tier-ups), `compile` (an entry's compile phase) and `engine` (the public API
+//! and the apply phase). An entry goes `engine` → `compile` →
 //! `backend` → `engine/apply.rs`. It returns data: text for people is made by the `kaleido-view` crate.
 //! ARCHITECTURE.md has the map.
 //!

@@ -26,10 +26,12 @@ pub enum StubKind {
 }
 
 impl Backend {
-    /// Compiles the three stubs of `arity` if they do not exist yet. Called in the compile phase, so that
-    /// applying an entry never needs to generate code (and so never fails).
-    pub(crate) fn ensure_stubs(&mut self, arity: usize) -> Result<(), CodegenError> {
-        for kind in [StubKind::Undefined, StubKind::ArityMismatch, StubKind::Lazy, StubKind::Enter] {
+    /// Compiles the stubs of `arity` if they do not exist yet: the three a slot can point at, and the entry
+    /// stub when tier 0 is on (`enter`; code compiled with tier 0 off never needs it). Called in the
+    /// compile phase, so that applying an entry never needs to generate code (and so never fails).
+    pub(crate) fn ensure_stubs(&mut self, arity: usize, enter: bool) -> Result<(), CodegenError> {
+        let kinds = [StubKind::Undefined, StubKind::ArityMismatch, StubKind::Lazy, StubKind::Enter];
+        for kind in kinds.into_iter().filter(|&kind| enter || kind != StubKind::Enter) {
             if !self.stubs.contains_key(&(kind, arity)) {
                 let address = self.compile_stub(kind, arity)?;
                 self.stubs.insert((kind, arity), address);

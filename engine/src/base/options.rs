@@ -111,9 +111,9 @@ impl std::str::FromStr for ExecutorMode {
 pub const DEFAULT_HOT_CALLS: u32 = 1_000;
 
 /// Calls of a deferred function that run in tier 0 before the baseline compiles it: its first call only.
-/// A function called once (a redefinition tried once, a chain of setup code) is never compiled; a second
-/// call means it is likely called again, and compiling costs about as much as 10 to 50 tier-0 calls of a
-/// one-line body (see BENCHMARKS.md, "Tier 0").
+/// A function called once (a redefinition tried once, a chain of setup code) is never compiled, and a
+/// recursion reaches compiled code at its second call. Not tuned by measurement yet (BENCHMARKS.md,
+/// "Issue 27").
 pub const DEFAULT_TIER0_CALLS: u32 = 1;
 
 /// How an engine starts.

@@ -250,7 +250,7 @@ impl<'a> Staging<'a> {
         self.resolver.tables.set_call_sites(spec.code_id, lowered.sites);
         self.ensure_call_stubs(span)?;
         let mut deferred = self.deferred(&spec, answers);
-        if !lowered.code.is_some_and(|code| code.has_loop()) {
+        if lowered.code.is_some() {
             deferred.tier0_calls = self.options.tier0_calls;
         }
         Ok(deferred)
@@ -371,7 +371,7 @@ impl<'a> Staging<'a> {
 
     /// Whatever a slot of `arity` may point at (a raising stub, a lazy stub) exists before apply.
     fn ensure_stubs(&mut self, arity: usize, span: Span) -> Result<(), Diagnostic> {
-        self.backend.ensure_stubs(arity).map_err(|e| codegen_diagnostic(e, span))
+        self.backend.ensure_stubs(arity, self.options.tier0_calls > 0).map_err(|e| codegen_diagnostic(e, span))
     }
 
     /// Redefining with another arity leaves callers passing the old count: say who they are.
@@ -507,10 +507,10 @@ impl<'a> Staging<'a> {
         Ok((id, spec.code_id, hot))
     }
 
-    /// Top-level code: without loops and with tier 0 on, lowered to run in tier 0 (no code is generated
-    /// for it at all); else compiled into the unit.
+    /// Top-level code: with tier 0 on, lowered to run in tier 0 (no code is generated for it at all)
+    /// unless lowering says it is not for tier 0 (a loop, most often); else compiled into the unit.
     fn stage_top_level(&mut self, unit: &mut Unit, body: &Expr, span: Span) -> Result<TopLevel<FuncId>, Diagnostic> {
-        if self.options.tier0_calls == 0 || has_loop(body) {
+        if self.options.tier0_calls == 0 {
             return self.compile_top_level(unit, body, span).map(TopLevel::Compiled);
         }
         let warned = self.resolver.warnings.len();
@@ -523,7 +523,7 @@ impl<'a> Staging<'a> {
                 Ok(TopLevel::Tier0(Box::new(code)))
             }
             None => {
-                // A call tier 0 cannot make: compiled after all (its warnings are found again).
+                // Not for tier 0: compiled after all (its warnings are found again).
                 self.resolver.warnings.truncate(warned);
                 self.compile_top_level(unit, body, span).map(TopLevel::Compiled)
             }

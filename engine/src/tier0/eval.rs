@@ -1,6 +1,6 @@
 //! Evaluating tier-0 code, by the rules compiled code follows (see the module above): calls through the
-//! slots, the abort word tested after each slot call, the stack limit checked at function entry, at each
-//! level of nesting and at each loop iteration.
+//! slots, the abort word tested after each slot call, the stack limit checked at function entry and at
+//! each level of nesting.
 
 use super::{Arith, Node, NodeId, Tier0Code, calls};
 use crate::runtime::RuntimeState;
@@ -25,7 +25,7 @@ pub(crate) fn run(code: &Tier0Code, args: &[f64], runtime: &RuntimeState) -> f64
         &mut large
     };
     locals[..args.len()].copy_from_slice(args);
-    let mut frame = Frame { code, locals, runtime, state: runtime as *const RuntimeState as usize };
+    let mut frame = Frame { code, locals, runtime };
     if code.code_id.is_some() && !frame.stack_ok() {
         frame.stack_failed();
         return 0.0;
@@ -37,8 +37,6 @@ struct Frame<'a> {
     code: &'a Tier0Code,
     locals: &'a mut [f64],
     runtime: &'a RuntimeState,
-    /// The runtime state's address, which builtins that take it get first.
-    state: usize,
 }
 
 /// A condition is true when it is non-zero and not NaN (LLVM's `fcmp one`, as compiled code tests it).
@@ -109,7 +107,8 @@ impl Frame<'_> {
                 value
             }
             Node::Native { address, takes_state, args } => {
-                let state = takes_state.then_some(self.state);
+                // Builtins that take the runtime state get its address first.
+                let state = takes_state.then_some(self.runtime as *const RuntimeState as usize);
                 self.with_args(args, |args| calls::call_native(address, state, args))?
             }
             Node::Math(instruction, operand) => {
@@ -123,7 +122,6 @@ impl Frame<'_> {
                     self.eval(otherwise)?
                 }
             }
-            Node::For { var, start, end, step, body } => self.for_loop(var, (start, end, step), body)?,
             Node::Seq(run) => {
                 let mut value = 0.0;
                 for i in 0..run.len() {
@@ -150,33 +148,5 @@ impl Frame<'_> {
             values.push(self.eval(operand)?);
         }
         Ok(call(&values))
-    }
-
-    /// forexpr, as compiled code runs it: the body runs, the step is evaluated, the end condition is
-    /// evaluated with the variable's old value, then the variable is incremented; loop while the end
-    /// condition holds. Each iteration checks the stack first (an interrupt stops a loop that makes no calls).
-    fn for_loop(
-        &mut self,
-        var: u32,
-        (start, end, step): (NodeId, NodeId, Option<NodeId>),
-        body: NodeId,
-    ) -> Result<f64, Abort> {
-        let start = self.eval(start)?;
-        self.locals[var as usize] = start;
-        loop {
-            if !self.stack_ok() {
-                return Err(self.stack_failed());
-            }
-            self.eval(body)?;
-            let step = match step {
-                Some(step) => self.eval(step)?,
-                None => 1.0,
-            };
-            let go_on = truth(self.eval(end)?);
-            self.locals[var as usize] += step;
-            if !go_on {
-                return Ok(0.0);
-            }
-        }
     }
 }

@@ -29,8 +29,9 @@ pub(crate) struct Body<'a> {
 /// A lowered body and its call sites (the spans of calls that can abort, relative to the body's origin,
 /// in the order of their indices).
 pub(crate) struct Lowered {
-    /// The code, or none when it cannot run in tier 0 (it calls a C function of more parameters than a
-    /// Rust call can pass, or it is bigger than [`MAX_NODES`]): it is compiled instead.
+    /// The code, or none when it is not to run in tier 0: it loops (a loop is worth compiling, even run
+    /// once), calls a C function of more parameters than a Rust call can pass, or is bigger than
+    /// [`MAX_NODES`]. It is compiled instead.
     pub(crate) code: Option<Tier0Code>,
     /// The call sites.
     pub(crate) sites: Vec<Span>,
@@ -51,7 +52,6 @@ pub(crate) fn lower(body: &Body, resolve: &mut dyn Resolve, stop: &dyn Fn() -> b
         origin: body.origin,
         poll: Poll::new(stop),
         runnable: true,
-        loops: false,
     };
     for param in body.params {
         let local = lowering.new_local();
@@ -65,7 +65,6 @@ pub(crate) fn lower(body: &Body, resolve: &mut dyn Resolve, stop: &dyn Fn() -> b
         locals: lowering.locals,
         arity: body.params.len() as u32,
         code_id: body.code_id,
-        loops: lowering.loops,
     };
     let runnable = lowering.runnable && code.nodes.len() <= MAX_NODES;
     Ok(Lowered { code: runnable.then_some(code), sites: lowering.sites })
@@ -87,8 +86,8 @@ struct Lowering<'a, 'r> {
     sites: Vec<Span>,
     origin: u32,
     poll: Poll<'r>,
+    /// Whether tier 0 may run it (see [`Lowered::code`]).
     runnable: bool,
-    loops: bool,
 }
 
 impl<'a> Lowering<'a, '_> {
@@ -207,21 +206,21 @@ impl<'a> Lowering<'a, '_> {
         self.sites.len() as u32 - 1
     }
 
-    /// forexpr: start, then (with the variable bound) body, step and end.
+    /// forexpr: start, then (with the variable bound) body, step and end, lowered for their questions and
+    /// call sites only: code with a loop is compiled, never run in tier 0.
     fn for_loop(&mut self, f: &'a ForLoop) -> Result<NodeId, Diagnostic> {
-        self.loops = true;
-        let start = self.expr(&f.start)?;
+        self.runnable = false;
+        self.expr(&f.start)?;
         let var = self.new_local();
         let depth = self.scopes.depth();
         self.scopes.bind(&f.var, var);
-        let body = self.expr(&f.body)?;
-        let step = match &f.step {
-            Some(step) => Some(self.expr(step)?),
-            None => None,
-        };
-        let end = self.expr(&f.end)?;
+        self.expr(&f.body)?;
+        if let Some(step) = &f.step {
+            self.expr(step)?;
+        }
+        self.expr(&f.end)?;
         self.scopes.leave(depth);
-        Ok(self.push(Node::For { var, start, end, step, body }))
+        Ok(self.push(Node::Number(0.0)))
     }
 
     /// varexpr: each initialiser sees the bindings before it; an uninitialised local is 0.

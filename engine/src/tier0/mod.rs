@@ -10,12 +10,13 @@
 //! [`eval`] runs lowered code on the evaluation stack, by the rules compiled code follows: calls go
 //! through the slots (the same table, so redefinition, arity changes and forward references behave the
 //! same); after each slot call the abort word is tested and, when set, the function records its frame
-//! with that call site's index and returns; function entries, loop back-edges and each level of nesting
-//! compare the stack with the runtime's limit, so Ctrl-C and runaway recursion stop it as they stop
-//! compiled code. A tier-0 frame is bigger than a compiled one (about 0.5 KiB in release builds, a few
-//! KiB in debug builds), so a chain of distinct functions each called once overflows at a smaller depth
-//! than compiled code would; a recursion reaches compiled code at its second call and recurses as deep
-//! as ever (see `engine/tests/tier0.rs`).
+//! with that call site's index and returns; function entries and each level of nesting compare the stack
+//! with the runtime's limit, so Ctrl-C and runaway recursion stop it as they stop compiled code. Code
+//! with a loop, a call of a C function of more than 8 parameters, or more than 1,024 nodes is compiled
+//! instead ([`lower::Lowered::code`]). A tier-0 frame is bigger than a compiled one, so a chain of
+//! distinct functions each called once overflows at a smaller depth than compiled code would; a
+//! recursion reaches compiled code at its second call and loses only the levels its first tier-0 frames
+//! take (`engine/tests/tier0.rs` measures both).
 
 pub(crate) mod calls;
 pub(crate) mod eval;
@@ -54,8 +55,6 @@ pub(crate) enum Node {
     Math(MathInstruction, NodeId),
     /// `if c then t else e`.
     If(NodeId, NodeId, NodeId),
-    /// A `for` loop over local `var`.
-    For { var: u32, start: NodeId, end: NodeId, step: Option<NodeId>, body: NodeId },
     /// Each operand in order; the value is the last one's (a `var ... in` and its body).
     Seq(Operands),
 }
@@ -89,22 +88,16 @@ pub(crate) struct Tier0Code {
     nodes: Vec<Node>,
     operands: Vec<NodeId>,
     root: NodeId,
-    /// Parameters first, then every `for` and `var` local (each binding its own number).
+    /// Parameters first, then every `var` local (each binding its own number; a `for` variable is counted
+    /// too, though code with a loop never runs here).
     locals: u32,
     arity: u32,
     /// For a function: its code id, which a frame leaving through the abort path records. Top-level code
     /// records no frame (the engine adds the entry's).
     code_id: Option<CodeId>,
-    /// Whether it contains a loop.
-    loops: bool,
 }
 
 impl Tier0Code {
-    /// Whether it contains a loop (top-level loops go to the optimizing tier instead).
-    pub(crate) fn has_loop(&self) -> bool {
-        self.loops
-    }
-
     /// Fills in the entry stub of each slot call: `enter` gives the stub of an arity.
     pub(crate) fn link(&mut self, enter: impl Fn(usize) -> usize) {
         for node in &mut self.nodes {

@@ -2,15 +2,16 @@
 //! calls (its first, by default).
 //!
 //! When an entry is applied in lazy mode, a definition is checked once by lowering it to tier 0 (so every
-//! diagnostic and warning appears at once, and no IR is built) while a [`Recording`] notes each answer the
-//! engine's resolver gives; the packed body (`kaleido_lang::packed`) and the answers are kept, keyed by the address of
-//! the function's slot, which points at a lazy stub. The stub calls [`k_lazy_enter`](crate::runtime::k_lazy_enter); the first
-//! `tier0_calls` calls run the body in tier 0 (`crate::tier0`, evaluated, the value handed back), and the
-//! next one unpacks and translates the body again, replaying the answers (translation is deterministic, so it asks the same
-//! questions in the same order, in every tier), compiles it into a module of its own, patches the slot and
-//! returns the code's address; the stub then tail-calls it with the same arguments. Later calls go straight
-//! to the code. A definition replaced before it was ever called is never compiled. The packed body costs
-//! tens of bytes per definition; the IR would cost several KiB.
+//! diagnostic and warning appears at once, and no IR is built) while a [`Recording`] notes each answer
+//! the engine's resolver gives; the packed body (`kaleido_lang::packed`) and the answers are kept, keyed
+//! by the address of the function's slot, which points at a lazy stub. The stub calls
+//! [`k_lazy_enter`](crate::runtime::k_lazy_enter); the first `tier0_calls` calls run the body in tier 0
+//! (`crate::tier0`, evaluated, the value handed back), and the next one unpacks and translates the body
+//! again, replaying the answers (translation is deterministic, so it asks the same questions in the same
+//! order, in every tier), compiles it into a module of its own, patches the slot and returns the code's
+//! address; the stub then tail-calls it with the same arguments. Later calls go straight to the code. A
+//! definition replaced before it was ever called is never compiled. The packed body costs tens of bytes
+//! per definition; the IR would cost several KiB.
 //!
 //! With tiering on, compiled bodies worth keeping stay too: a hot one is recompiled by the optimizing
 //! tier ([`k_tier_up`](crate::runtime::k_tier_up)), with the small bodies it calls inlined; the compiler

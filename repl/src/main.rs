@@ -56,6 +56,11 @@ struct Cli {
     /// several times lower) or `optimized` (code about twice as fast, for long-running numeric work).
     #[arg(long, value_name = "TIER", default_value = "baseline")]
     tier: kaleido_engine::Tier,
+    /// How many calls of each definition are evaluated in tier 0, without compiling it, before it is
+    /// compiled (lazy mode only; `0` compiles every first call). Top-level code without loops is always
+    /// evaluated in tier 0 unless this is `0`.
+    #[arg(long, value_name = "N", default_value_t = kaleido_engine::DEFAULT_TIER0_CALLS)]
+    tier0_calls: u32,
     /// Write `/tmp/perf-PID.map`, so `perf report` names JIT-compiled functions (`fib@2`); the
     /// environment variable `KALEIDO_PERF_MAP=1` does the same.
     #[arg(long)]
@@ -119,6 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         timing: false,
         perf_map: cli.perf_map,
         tier: cli.tier,
+        tier0_calls: cli.tier0_calls,
         pictures: cli.pictures.clone(),
         picture_color,
         executor: match cli.executor.clone() {

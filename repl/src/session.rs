@@ -36,6 +36,8 @@ pub struct SessionOptions {
     pub picture_color: bool,
     /// Where JIT code runs (`--executor`).
     pub executor: ExecutorMode,
+    /// How many calls of a definition run in tier 0 before it is compiled (`--tier0-calls`; 0: none).
+    pub tier0_calls: u32,
 }
 
 /// Which code to print for every new definition.
@@ -77,6 +79,7 @@ impl Default for SessionOptions {
             pictures: None,
             picture_color: false,
             executor: ExecutorMode::InProcess,
+            tier0_calls: kaleido_engine::DEFAULT_TIER0_CALLS,
         }
     }
 }
@@ -294,9 +297,9 @@ pub fn executor_from_env() -> anyhow::Result<ExecutorMode> {
 fn new_engine(options: &SessionOptions, output: Box<dyn Write>, err: &mut dyn Write) -> anyhow::Result<Engine> {
     let defaults = EngineOptions::default();
     let perf_map = options.perf_map || defaults.perf_map;
-    let (tier, executor) = (options.tier, options.executor.clone());
+    let (tier, executor, tier0_calls) = (options.tier, options.executor.clone(), options.tier0_calls);
     let engine = Engine::new(
-        EngineOptions { prelude: options.prelude, jit: options.jit, perf_map, tier, executor, ..defaults },
+        EngineOptions { prelude: options.prelude, jit: options.jit, perf_map, tier, executor, tier0_calls, ..defaults },
         output,
     )
     .map_err(|e| anyhow::anyhow!("cannot start the JIT engine: {e}"))?;

@@ -57,7 +57,7 @@ pub use base::request_error::{PerfMapProblem, RequestError, StartError, UnknownO
 pub use base::wire;
 pub use engine::{
     AddressOf, Engine, EntryTiming, Event, ExecutorInfo, ItemOutcome, Listing, ListingNote, ListingOf, Made,
-    ModuleRecord, Outcome, PRELUDE, SlotRow, Subject, TierEvent, serve_executor_command,
+    ModuleRecord, Outcome, PRELUDE, ScriptItem, SlotRow, Subject, TierEvent, serve_executor_command,
 };
 pub use runtime::builtins::putchard_byte;
 pub use runtime::libraries::LibraryError;

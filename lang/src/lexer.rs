@@ -15,7 +15,7 @@ pub fn lex(source: &str) -> (Vec<Token>, Vec<Diagnostic>) {
 
 /// As [`lex`], asking `stop` every few thousand tokens whether to give up (`None`: it did).
 pub fn lex_until(source: &str, stop: &dyn Fn() -> bool) -> Option<(Vec<Token>, Vec<Diagnostic>)> {
-    let mut lexer = Lexer { source, pos: 0, diagnostics: Vec::new() };
+    let mut lexer = Lexer::new(source);
     let mut tokens = Vec::new();
     let mut poll = Poll::new(stop);
     loop {
@@ -34,7 +34,7 @@ pub fn lex_until(source: &str, stop: &dyn Fn() -> bool) -> Option<(Vec<Token>, V
 
 /// Splits `source` into tokens including comments, for syntax highlighting; malformed input is skipped.
 pub fn lex_with_comments(source: &str) -> Vec<Token> {
-    let mut lexer = Lexer { source, pos: 0, diagnostics: Vec::new() };
+    let mut lexer = Lexer::new(source);
     let mut tokens = Vec::new();
     loop {
         let token = lexer.next_token();
@@ -45,14 +45,31 @@ pub fn lex_with_comments(source: &str) -> Vec<Token> {
     }
 }
 
-struct Lexer<'a> {
+/// The lexer's state: where it is in the source and what it found wrong so far.
+pub(crate) struct Lexer<'a> {
     source: &'a str,
     pos: usize,
     diagnostics: Vec<Diagnostic>,
 }
 
-impl Lexer<'_> {
-    fn next_token(&mut self) -> Token {
+impl<'a> Lexer<'a> {
+    /// A lexer at the start of `source`.
+    pub(crate) fn new(source: &'a str) -> Lexer<'a> {
+        Lexer::at(source, 0)
+    }
+
+    /// A lexer at byte `pos` of `source` (a character boundary).
+    pub(crate) fn at(source: &'a str, pos: usize) -> Lexer<'a> {
+        Lexer { source, pos, diagnostics: Vec::new() }
+    }
+
+    /// The diagnostics found so far, in source order.
+    pub(crate) fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The next token, comments included; at the end, [`TokenKind::Eof`] (again and again).
+    pub(crate) fn next_token(&mut self) -> Token {
         loop {
             let bytes = self.source.as_bytes();
             while self.pos < bytes.len() && bytes[self.pos].is_ascii_whitespace() {

@@ -15,6 +15,7 @@ pub mod complete;
 pub mod diagnostic;
 pub mod lexer;
 pub mod line_ends;
+pub mod next_item;
 pub mod operators;
 pub mod packed;
 pub mod parser;
@@ -23,6 +24,7 @@ pub mod printer;
 pub mod scopes;
 pub mod span;
 pub mod token;
+mod token_stream;
 
 pub use check::{Scope, nearest};
 pub use complete::{Completeness, completeness};
@@ -71,6 +73,15 @@ pub fn analyze_until(
         diagnostics.extend(check::check_until(&parsed.items, scope, stop)?);
     }
     parsed.diagnostics = diagnostics;
+    Some(parsed)
+}
+
+/// The rest of [`analyze_until`] for items already parsed without errors (a script's item, from
+/// [`next_item::parse_next_item`]): checks them against `scope`, adding what it finds to `parsed`'s
+/// diagnostics. `None` when `stop` said to give up.
+pub fn check_parsed(mut parsed: Analysis, scope: &dyn Scope, stop: &dyn Fn() -> bool) -> Option<Analysis> {
+    debug_assert!(!has_errors(&parsed.diagnostics), "only a parse without errors is checked");
+    parsed.diagnostics.extend(check::check_until(&parsed.items, scope, stop)?);
     Some(parsed)
 }
 

@@ -9,12 +9,15 @@
 //! calls, `if`s, unary operators...) is reported as an error, which also bounds every later recursive walk
 //! of the tree. A left-associative chain (`1+1+...+1`, a `:` sequence) is one node, not nesting.
 
+use std::borrow::Cow;
+
 use crate::ast::*;
 use crate::diagnostic::{Diagnostic, shorten};
 use crate::operators::{DEFAULT_PRECEDENCE, Operators, PRECEDENCE_RANGE};
 use crate::poll::Poll;
 use crate::span::Span;
 use crate::token::{Token, TokenKind, is_operator_char};
+use crate::token_stream::TokenStream;
 
 /// The stack one level of nesting may need, summed over every pass that walks the tree recursively
 /// (parser, checker, the engine's resolver and code generator): 5.5 KiB measured for nested calls in a
@@ -74,20 +77,44 @@ pub fn parse_until(
     limits: Limits,
     stop: &dyn Fn() -> bool,
 ) -> Option<Parsed> {
-    let mut parser = Parser {
-        source,
-        tokens,
-        pos: 0,
-        ops: operators.clone(),
-        diagnostics: Vec::new(),
-        depth: 0,
-        operands: 0,
-        limits,
-        item_spans: Vec::new(),
-        poll: Poll::new(stop),
-    };
+    let mut parser = Parser::new(source, TokenStream::Lexed(tokens), operators, (limits, stop));
     let items = parser.parse_entry();
     (!parser.poll.stopped()).then_some(Parsed { items, diagnostics: parser.diagnostics, item_spans: parser.item_spans })
+}
+
+/// The first item of `source`, which starts at that item's first token, parsed against `operators`
+/// with its tokens lexed only as far as the parse reads (a script's next item).
+pub(crate) struct FirstItem {
+    /// The item, when it parsed (`None` also for an item parsed and ignored with a warning).
+    pub(crate) item: Option<Item>,
+    /// Where it stands: up to its last token, or, after an error, to where parsing would resume.
+    pub(crate) span: Span,
+    /// The parser's errors and warnings.
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    /// Where the lexer found something wrong, as far as it read.
+    pub(crate) lexer_errors: Vec<Span>,
+}
+
+/// Parses the first item of `source` (see [`FirstItem`]); `None` when `stop` said to give up.
+pub(crate) fn parse_first_item(
+    source: &str,
+    operators: &Operators,
+    limits: Limits,
+    stop: &dyn Fn() -> bool,
+) -> Option<FirstItem> {
+    let mut parser = Parser::new(source, TokenStream::lazy(source), operators, (limits, stop));
+    let start = parser.peek().span;
+    let item = match parser.parse_item() {
+        Ok(item) => item,
+        Err(Reported) => {
+            parser.recover();
+            None
+        }
+    };
+    let span = start.to(parser.previous_span());
+    let lexer_errors = parser.tokens.lexer_diagnostics();
+    let Parser { poll, diagnostics, .. } = parser;
+    (!poll.stopped()).then_some(FirstItem { item, span, diagnostics, lexer_errors })
 }
 
 /// Marks an error that has already been pushed to the parser's diagnostics.
@@ -97,9 +124,10 @@ type PResult<T> = Result<T, Reported>;
 
 struct Parser<'a> {
     source: &'a str,
-    tokens: &'a [Token],
+    tokens: TokenStream<'a>,
     pos: usize,
-    ops: Operators,
+    /// The session's table, copied only when the entry defines an operator.
+    ops: Cow<'a, Operators>,
     diagnostics: Vec<Diagnostic>,
     depth: u32,
     /// Operands in the current item so far.
@@ -110,7 +138,29 @@ struct Parser<'a> {
     poll: Poll<'a>,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    fn new(
+        source: &'a str,
+        tokens: TokenStream<'a>,
+        operators: &'a Operators,
+        (limits, stop): (Limits, &'a dyn Fn() -> bool),
+    ) -> Parser<'a> {
+        let ops = Cow::Borrowed(operators);
+        let poll = Poll::new(stop);
+        Parser {
+            source,
+            tokens,
+            pos: 0,
+            ops,
+            diagnostics: Vec::new(),
+            depth: 0,
+            operands: 0,
+            limits,
+            item_spans: Vec::new(),
+            poll,
+        }
+    }
+
     /// entry ::= (item ';'*)*
     fn parse_entry(&mut self) -> Vec<Item> {
         let mut items = Vec::new();
@@ -184,7 +234,9 @@ impl Parser<'_> {
         let assignment = matches!(proto.kind, ProtoKind::Binary { op: '=', .. });
         if !assignment {
             // An operator is usable in its own body (for recursion) and by every later item of the entry.
-            self.ops.define(&proto.kind);
+            if proto.kind != ProtoKind::Plain {
+                self.ops.to_mut().define(&proto.kind);
+            }
         }
         let body = self.parse_expression()?;
         if assignment {
@@ -607,7 +659,7 @@ impl Parser<'_> {
     }
 
     fn peek(&self) -> Token {
-        self.tokens[self.pos.min(self.tokens.len() - 1)]
+        self.tokens.get(self.pos)
     }
 
     fn at(&self, kind: TokenKind) -> bool {
@@ -621,13 +673,13 @@ impl Parser<'_> {
         }
         // Told to stop: the input ends here, so every rule finishes at once (the caller drops the result).
         if self.poll.tick() {
-            self.pos = self.tokens.len() - 1;
+            self.pos = self.tokens.end_at(self.pos);
         }
         token
     }
 
     fn previous_span(&self) -> Span {
-        if self.pos == 0 { Span::default() } else { self.tokens[self.pos - 1].span }
+        if self.pos == 0 { Span::default() } else { self.tokens.get(self.pos - 1).span }
     }
 
     fn text(&self, span: Span) -> &str {

@@ -14,8 +14,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use kaleido_engine::{Drawing, Rejected, RuntimeErrorKind, io_reason};
+use kaleido_engine::{Drawing, Rejected, RuntimeErrorKind, ScriptItem, io_reason};
 use kaleido_lang::Span;
+use kaleido_lang::next_item::next_item_start;
 use kaleido_view::picture;
 use kaleido_view::present::SourceText;
 use kaleido_view::report::timing_line;
@@ -57,27 +58,30 @@ pub struct Ran {
 
 /// Runs `source` in `session`, piece by piece, showing what happens as it happens.
 pub fn run_source(session: &mut Session, source: &Source<'_>) -> Ran {
-    let Some(pieces) = pieces(session, source.text) else {
-        session.engine().interrupt_handle().clear();
-        let message = "interrupted while reading the script; nothing of it ran".to_string();
-        let rendered = format!("{}: error: {message}\n", source.origin.name());
-        let failure = Failure { status: EntryStatus::Interrupted, message, rendered };
-        report(session, &failure);
-        return Ran { status: EntryStatus::Interrupted, quit: false };
-    };
     let name = source.origin.name();
     let whole = SourceText::new(&name, source.text).colored(session.color());
+    let mut pieces = Pieces::new(source.text);
     let enclosing_tail = session.tail;
     let mut ran = Ran { status: EntryStatus::Ok, quit: false };
-    for (index, piece) in pieces.iter().enumerate() {
-        session.tail = enclosing_tail && index + 1 == pieces.len();
-        let text = &source.text[piece.span.range()];
+    loop {
+        let Some(piece) = pieces.next(session) else {
+            interrupted_reading(session, &source.origin);
+            ran.status = EntryStatus::Interrupted;
+            break;
+        };
+        let Some(piece) = piece else { break };
+        session.tail = enclosing_tail && pieces.after_last(&piece);
+        let span = match piece.item {
+            Some(item) => kaleido_lang::with_trailing_comment(source.text, item.span),
+            None => piece.span,
+        };
+        let text = &source.text[span.range()];
         if source.echo {
             session.echo(text);
         }
-        let line = whole.line_of(piece.span.start as usize);
-        let status = match piece.command {
-            true => match run_command_piece(session, &source.origin, text, line) {
+        let line = whole.line_of(span.start as usize);
+        let status = match piece.item {
+            None => match run_command_piece(session, &source.origin, text, line) {
                 Next::Quit => {
                     ran.quit = true;
                     break;
@@ -86,7 +90,7 @@ pub fn run_source(session: &mut Session, source: &Source<'_>) -> Ran {
                 Next::Stopped(status) => status,
                 Next::Continue => EntryStatus::Ok,
             },
-            false => run_item(session, &source.origin, &whole, piece.span, line),
+            Some(item) => run_item(session, &source.origin, &whole, (span, item), line),
         };
         if status == EntryStatus::Ok {
             continue;
@@ -102,6 +106,14 @@ pub fn run_source(session: &mut Session, source: &Source<'_>) -> Ran {
     let _ = session.out.flush();
     let _ = session.err.flush();
     ran
+}
+
+/// Says that an interrupt stopped the parse of a source's next item; nothing from there on ran.
+fn interrupted_reading(session: &mut Session, origin: &Origin) {
+    session.engine().interrupt_handle().clear();
+    let message = "interrupted while reading the script; nothing more of it ran".to_string();
+    let rendered = format!("{}: error: {message}\n", origin.name());
+    report(session, &Failure { status: EntryStatus::Interrupted, message, rendered });
 }
 
 /// Runs a command line of a source; its failure is reported like any other (prefixed with where it
@@ -260,11 +272,17 @@ pub(crate) fn report(session: &mut Session, failure: &Failure) {
     session.presenter.failure(&mut *session.err, failure);
 }
 
-/// Runs one item (`whole.text[span]`) as an entry and shows what happened.
-fn run_item(session: &mut Session, origin: &Origin, whole: &SourceText<'_>, span: Span, line: usize) -> EntryStatus {
+/// Runs one item (`whole.text[span]`, found as `item`) as an entry and shows what happened.
+fn run_item(
+    session: &mut Session,
+    origin: &Origin,
+    whole: &SourceText<'_>,
+    (span, item): (Span, ScriptItem),
+    line: usize,
+) -> EntryStatus {
     let entry_name = origin.entry_name(line);
     recorded(session, &whole.text[span.range()], |session| {
-        eval_and_show(session, origin, &entry_name, whole, span, line)
+        eval_and_show(session, origin, &entry_name, whole, (span, item), line)
     })
 }
 
@@ -275,7 +293,7 @@ fn eval_and_show(
     origin: &Origin,
     entry_name: &str,
     whole: &SourceText<'_>,
-    span: Span,
+    (span, item): (Span, ScriptItem),
     line: usize,
 ) -> EntryStatus {
     let (text, offset) = (&whole.text[span.range()], span.start as usize);
@@ -284,8 +302,9 @@ fn eval_and_show(
     shower.silenced = silenced || session.options().quiet;
     let result = {
         let Session { engine, out, err, presenter, .. } = &mut *session;
-        engine
-            .eval_observed(entry_name, text, &mut |event| shower.show(event, &mut **out, &mut **err, &mut **presenter))
+        engine.eval_script_item(entry_name, text, item, &mut |event| {
+            shower.show(event, &mut **out, &mut **err, &mut **presenter)
+        })
     };
     let ItemShower { defined, last_value, write_failed, .. } = shower;
     session.show_code_of(&defined);
@@ -372,34 +391,61 @@ fn output_failed(session: &mut Session, reason: &str) -> EntryStatus {
     EntryStatus::OutputFailed
 }
 
-/// One thing a source does: an item (run as an entry) or a command line.
+/// One thing a source does: a command line, or an item (run as an entry).
 struct Piece {
+    /// Where it stands in the source (an item's span is [`ScriptItem::span`]).
     span: Span,
-    command: bool,
+    /// The item, found and parsed by the engine; `None` for a command line.
+    item: Option<ScriptItem>,
 }
 
-/// The items and command lines of `text`, in order (`None`: an interrupt stopped the parse). A command
-/// line (see [`is_command_line`]) stands between items: it ends the item before it, as a `;` would, so
+/// The pieces of a source, found one at a time: the engine parses each item when the loop reaches it,
+/// under the operators the session has then, and that parse is the one it runs. A command line (see
+/// [`is_command_line`]) stands between items: it ends the item before it, as a `;` would, so
 /// `def f(x) x * 2`, `:list f`, `+ 1` is a definition, a command and a (bad) item of its own, never one
-/// item with the command inside. While items are found, the line is masked as a `;` and blanks, so offsets
-/// stay put and the parse splits exactly where the loop runs the command.
-fn pieces(session: &Session, text: &str) -> Option<Vec<Piece>> {
-    let commands = command_lines(text);
-    let mut masked = text.to_string();
-    for span in &commands {
-        let blank: String = std::iter::once(';').chain(std::iter::repeat_n(' ', span.range().len() - 1)).collect();
-        masked.replace_range(span.range(), &blank);
+/// item with the command inside. Items are found in a copy of the text with each command line masked as a `;` and
+/// blanks, so offsets stay put and the parse splits exactly where the loop runs the command.
+struct Pieces {
+    masked: String,
+    /// The command lines not run yet, last first.
+    commands: Vec<Span>,
+    /// Where the next piece is looked for.
+    pos: usize,
+}
+
+impl Pieces {
+    fn new(text: &str) -> Pieces {
+        let mut commands = command_lines(text);
+        let mut masked = text.to_string();
+        for span in &commands {
+            let blank: String = std::iter::once(';').chain(std::iter::repeat_n(' ', span.range().len() - 1)).collect();
+            masked.replace_range(span.range(), &blank);
+        }
+        commands.reverse();
+        Pieces { masked, commands, pos: 0 }
     }
-    // The text is parsed once here only to find where items start and end; each item is then analyzed
-    // again as its own entry, against the session as the items before it left it (their operators,
-    // globals and failures), which a single up-front parse cannot know.
-    let items = session.engine().item_spans(&masked)?;
-    let mut pieces: Vec<Piece> = commands.into_iter().map(|span| Piece { span, command: true }).collect();
-    pieces.extend(
-        items.into_iter().map(|span| Piece { span: kaleido_lang::with_trailing_comment(text, span), command: false }),
-    );
-    pieces.sort_by_key(|piece| piece.span.start);
-    Some(pieces)
+
+    /// The next piece (`Some(None)`: there are no more); `None` when an interrupt stopped the parse.
+    fn next(&mut self, session: &Session) -> Option<Option<Piece>> {
+        let start = next_item_start(&self.masked, self.pos);
+        if let Some(&command) = self.commands.last()
+            && (command.start as usize) < start
+        {
+            self.commands.pop();
+            self.pos = command.end as usize;
+            return Some(Some(Piece { span: command, item: None }));
+        }
+        let item = session.engine().next_script_item(&self.masked, start)?;
+        Some(item.map(|item| {
+            self.pos = item.span.end as usize;
+            Piece { span: item.span, item: Some(item) }
+        }))
+    }
+
+    /// Whether `piece`, just found, is the source's last.
+    fn after_last(&self, piece: &Piece) -> bool {
+        self.commands.is_empty() && next_item_start(&self.masked, piece.span.end as usize) == self.masked.len()
+    }
 }
 
 /// Where the command lines of `text` are: each line's text from its colon to its end (line ends of any

@@ -176,7 +176,9 @@ impl Applier<'_> {
         self.bind(name, Binding::Definition { kind: entry.kind, operator: proto.kind, arity, code });
         self.tables.index.set_calls(name, calls);
         self.tables.index.entry(name).globals = uses.globals;
-        self.tables.operators.define(&proto.kind);
+        if proto.kind != kaleido_lang::ast::ProtoKind::Plain {
+            self.tables.change_operators(|operators| operators.define(&proto.kind));
+        }
         self.invalidate(invalidated, name);
         self.count_cycle_calls(name);
         ItemOutcome::Defined { name: proto.name, params, version: number }

@@ -221,7 +221,7 @@ impl Engine {
         self.backend.borrow_mut().keep_clif(true);
         let options = self.code_options(false);
         let slots_before = self.tables.slots.len();
-        let (compiled, _) = self.stage(text, Some(operators), options, false);
+        let (compiled, _) = self.stage(text, super::Parse::Text(Some(operators)), options, false);
         let slots = &self.tables.slots;
         let names: Vec<(usize, AddressOf)> = (slots.since(slots_before))
             .map(|slot| {

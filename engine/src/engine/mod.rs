@@ -42,7 +42,9 @@ pub use executor::ExecutorInfo;
 pub use executor_side::serve_executor_command;
 mod libraries;
 mod listing;
+mod script;
 mod undo;
+pub use script::ScriptItem;
 
 pub use listing::{AddressOf, Listing, ListingNote, ListingOf, SlotRow, Subject};
 
@@ -177,6 +179,14 @@ pub enum Made {
     Expression,
 }
 
+/// What an entry's compile phase starts from.
+enum Parse<'a> {
+    /// Its text, to analyze under these operators (the session's when `None`).
+    Text(Option<&'a Operators>),
+    /// Its tree, parsed under the session's operators as they are now: only checked.
+    Tree(Parsed),
+}
+
 /// The JIT engine. See the crate documentation for the invariants it keeps.
 pub struct Engine {
     /// What the user has built up: the index, the table, the globals, the operators.
@@ -208,6 +218,8 @@ pub struct Engine {
     libraries: crate::runtime::libraries::Libraries,
     /// The executor process code runs in (`--executor process`); none when code runs in this process.
     executor: Option<executor::Executor>,
+    /// The tree of the script item last found, until it is evaluated (`script.rs`).
+    pending_parse: RefCell<Option<script::PendingParse>>,
 }
 
 impl Engine {
@@ -254,6 +266,7 @@ impl Engine {
             tier_trace: None,
             libraries: Default::default(),
             executor,
+            pending_parse: RefCell::new(None),
         };
         for builtin in BUILTINS {
             let binding = Binding::Builtin { arity: builtin.arity(), address: builtin.address() };
@@ -261,7 +274,7 @@ impl Engine {
         }
         if engine.options.prelude {
             engine
-                .eval_as("<prelude>", PRELUDE, FunctionKind::Prelude, &mut |_| {})
+                .eval_as("<prelude>", PRELUDE, FunctionKind::Prelude, None, &mut |_| {})
                 .map_err(|e| StartError::Prelude(e.diagnostics))?;
         }
         Ok(engine)
@@ -281,14 +294,17 @@ impl Engine {
         text: &str,
         observer: &mut dyn FnMut(Event<'_>),
     ) -> Result<Outcome, Rejected> {
-        self.eval_as(source_name, text, FunctionKind::User, observer)
+        self.eval_as(source_name, text, FunctionKind::User, None, observer)
     }
 
+    /// Evaluates an entry of `text`; `parsed`, when given, is its tree, parsed under the operators the
+    /// session has now (a script's item: see [`Engine::next_script_item`]).
     fn eval_as(
         &mut self,
         source_name: &str,
         text: &str,
         kind: FunctionKind,
+        parsed: Option<Parsed>,
         observer: &mut dyn FnMut(Event<'_>),
     ) -> Result<Outcome, Rejected> {
         // An interrupt that arrived before the entry (between a script's items) stops it before it starts.
@@ -300,7 +316,11 @@ impl Engine {
         let code_options = self.code_options(self.options.jit == JitMode::Lazy);
         let stats_before = self.backend.borrow().stats;
         let started = std::time::Instant::now();
-        let (compiled, analyzed) = self.stage(text, None, code_options, true);
+        let parse = match parsed {
+            Some(tree) => Parse::Tree(tree),
+            None => Parse::Text(None),
+        };
+        let (compiled, analyzed) = self.stage(text, parse, code_options, true);
         let compiled_at = std::time::Instant::now();
         let stats_compiled = self.backend.borrow().stats;
         let compiled = match compiled {
@@ -335,14 +355,15 @@ impl Engine {
         Ok(outcome)
     }
 
-    /// The compile phase of an entry: analyzes `text` (under `operators`, the session's when `None`) and
-    /// compiles it into one unit, on the compile stack. Returns the compiled entry (parse warnings joined
+    /// The compile phase of an entry: analyzes `text` (under `operators`, the session's when `None`; or
+    /// only checks `parsed`, its tree under the session's operators) and compiles it into one unit, on the
+    /// compile stack. Returns the compiled entry (parse warnings joined
     /// to the rest, in source order) and when analysis ended. The caller rolls the session back when it
     /// does not apply the entry. An interrupt abandons the compile only when `interruptible`.
     fn stage(
         &mut self,
         text: &str,
-        operators: Option<&Operators>,
+        parse: Parse<'_>,
         options: CodeOptions,
         interruptible: bool,
     ) -> (Result<CompiledEntry, StagingError>, std::time::Instant) {
@@ -352,8 +373,13 @@ impl Engine {
         let mut analyzed = std::time::Instant::now();
         let interrupted = || interruptible && interrupt.is_requested();
         let compiled = self.compile_stack.run(|| {
-            let operators = operators.unwrap_or(&tables.operators);
-            let analysis = analyze_until(text, operators, &*tables, entry_limits(), &interrupted);
+            let analysis = match parse {
+                Parse::Tree(parsed) => kaleido_lang::check_parsed(parsed, &*tables, &interrupted),
+                Parse::Text(operators) => {
+                    let operators = operators.unwrap_or(&tables.operators);
+                    analyze_until(text, operators, &*tables, entry_limits(), &interrupted)
+                }
+            };
             analyzed = std::time::Instant::now();
             let analysis = analysis.ok_or(StagingError::Interrupted)?;
             if has_errors(&analysis.diagnostics) {
@@ -441,15 +467,6 @@ impl Engine {
     /// The operators defined so far (for the shell's completeness check and highlighting).
     pub fn operators(&self) -> &Operators {
         &self.tables.operators
-    }
-
-    /// Where the top-level items of a script `text` start and end (see [`kaleido_lang::item_spans`]), parsed
-    /// on the compile stack like every entry, so a script may nest as deeply as an entry may. `None` when
-    /// an interrupt stopped the parse (the interrupt stays pending, so the script's first item reports it).
-    pub fn item_spans(&self, text: &str) -> Option<Vec<Span>> {
-        let (operators, interrupt) = (&self.tables.operators, self.runtime.interrupt_handle());
-        let stop = || interrupt.is_requested();
-        self.compile_stack.run(|| kaleido_lang::item_spans_until(text, operators, entry_limits(), &stop))
     }
 
     /// Whether `text` is a complete entry (see [`kaleido_lang::completeness`]), parsed on the compile stack

@@ -22,14 +22,14 @@ impl Engine {
         let previous = self.undo_target(name)?;
         let (source, meanings, number) = (previous.source.clone(), previous.parsed_under.clone(), previous.number);
         let operators = self.tables.operators.clone();
-        self.tables.operators = operators.with_meanings(&meanings);
+        self.tables.change_operators(|table| *table = operators.with_meanings(&meanings));
         let outcome = self.eval_observed(entry_name, &source, observer);
         // The table is the one before, with the restored definition's operator (if it is one) as it is now.
-        self.tables.operators = operators;
-        if let Some(info) = self.tables.index.get(name) {
-            let kind = info.operator;
-            self.tables.operators.define(&kind);
-        }
+        let kind = self.tables.index.get(name).map(|info| info.operator);
+        self.tables.change_operators(|table| {
+            *table = operators;
+            kind.iter().for_each(|kind| table.define(kind));
+        });
         outcome.map_err(|rejected| {
             let message = rejected.diagnostics.iter().rev().find(|d| d.is_error()).map(|d| d.message.clone());
             RequestError::NoLongerCompiles {
@@ -71,7 +71,7 @@ impl Engine {
         self.applier().bind(name, Binding::Unbound);
         self.tables.index.set_calls(name, Default::default());
         self.applier().invalidate(invalidated, name);
-        self.tables.operators.remove(&operator);
+        self.tables.change_operators(|table| table.remove(&operator));
         self.collect();
         Ok(())
     }

@@ -39,8 +39,11 @@ pub(crate) struct Tables {
     pub(crate) slots: SlotTable,
     /// Global variables.
     pub(crate) globals: GlobalTable,
-    /// The operators defined so far (an input to parsing).
+    /// The operators defined so far (an input to parsing); changed only through
+    /// [`Tables::change_operators`], which counts the changes.
     pub(crate) operators: Operators,
+    /// How many times the operators have changed (a parse made before a change is stale after it).
+    operators_generation: u64,
     /// What each code id is: the function it is a version of, for backtraces.
     codes: Vec<CodeOrigin>,
     /// Each code's call counter (used by baseline definitions that may become hot), by code id; cells
@@ -95,6 +98,17 @@ pub(crate) struct Mark {
 }
 
 impl Tables {
+    /// Changes the operator table with `change`.
+    pub(crate) fn change_operators(&mut self, change: impl FnOnce(&mut Operators)) {
+        change(&mut self.operators);
+        self.operators_generation += 1;
+    }
+
+    /// Which state of the operator table this is: equal numbers, equal tables.
+    pub(crate) fn operators_generation(&self) -> u64 {
+        self.operators_generation
+    }
+
     /// Where the growing tables stand now.
     pub(crate) fn mark(&self) -> Mark {
         Mark { slots: self.slots.len(), globals: self.globals.len(), code_names: self.codes.len() }

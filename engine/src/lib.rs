@@ -64,4 +64,5 @@ pub use runtime::libraries::LibraryError;
 pub use runtime::output::CapturedOutput;
 pub use runtime::{InterruptHandle, format_value, io_reason};
 pub use tables::index::{FunctionInfo, FunctionKind, FunctionState, Index, Version};
+pub use tables::names::Name;
 pub use target_lexicon::Triple;

@@ -63,7 +63,7 @@ pub fn resolve<'e>(engine: &'e Engine, query: &str) -> Result<Target<'e>, String
             "`{op}` is a built-in operator, not a function: it cannot be shown, forgotten or redefined"
         ));
     }
-    let near = kaleido_lang::nearest(name, index.functions().map(|f| f.name.clone()));
+    let near = kaleido_lang::nearest(name, index.functions().map(|f| f.name.to_string()));
     let hint = near.map(|n| format!("; did you mean `{n}`?")).unwrap_or_else(|| "; `:list` shows them all".into());
     Err(format!("no function or global named `{name}`{hint}"))
 }
@@ -182,10 +182,10 @@ fn show_global(engine: &Engine, name: &str, value: f64) -> String {
     let mut writers = Vec::new();
     for info in engine.index().functions().filter(|f| f.current().is_some()) {
         if info.globals.contains(&(name.to_string(), false)) {
-            readers.push(info.name.as_str());
+            readers.push(&*info.name);
         }
         if info.globals.contains(&(name.to_string(), true)) {
-            writers.push(info.name.as_str());
+            writers.push(&*info.name);
         }
     }
     let list = |names: &[&str]| if names.is_empty() { "no function".to_string() } else { names.join(", ") };
@@ -248,7 +248,7 @@ pub fn list(engine: &Engine, pattern: Option<&str>) -> String {
     let mut builtins = Vec::new();
     for info in index.functions().filter(|f| matches(&f.name)) {
         match (info.kind, info.state) {
-            (FunctionKind::Builtin, _) => builtins.push(info.name.as_str()),
+            (FunctionKind::Builtin, _) => builtins.push(&*info.name),
             // A name only ever mentioned by calls is flagged on its callers' rows, not listed.
             (_, FunctionState::NotYetDefined) => {}
             _ => rows.push(function_row(engine, info)),
@@ -387,7 +387,7 @@ pub fn deps(engine: &Engine, name: &str, dot: bool) -> Result<String, String> {
 /// The functions whose current optimized code inlined `name`'s body.
 fn inlined_into(engine: &Engine, name: &str) -> Vec<String> {
     let functions = engine.index().functions();
-    functions.filter(|f| f.inlined().iter().any(|n| n == name)).map(|f| f.name.clone()).collect()
+    functions.filter(|f| f.inlined().iter().any(|n| n == name)).map(|f| f.name.to_string()).collect()
 }
 
 fn or_none(items: &[String]) -> String {

@@ -132,7 +132,7 @@ impl Names {
                     None if f.kind == FunctionKind::Builtin && f.arity == Some(2) => vec!["x".into(), "y".into()],
                     None => (0..f.arity.unwrap_or(0)).map(|i| format!("a{i}")).collect(),
                 };
-                (f.name.clone(), params)
+                (f.name.to_string(), params)
             })
             .collect();
         let globals = engine.globals().into_iter().map(|(name, _)| name).collect();

@@ -78,14 +78,14 @@ fn forgotten_operators(
         let prefix = meanings.prefix().iter().map(|&op| (unary_name(op), ProtoKind::Unary(op), 1));
         for (name, kind, arity) in infix.chain(prefix) {
             // A definition may use its own operator: defining it defines that.
-            if name != info.name && is_gone(&name) {
+            if *name != *info.name && is_gone(&name) {
                 let placeholder = (!from_prelude(&name)).then_some((kind, arity));
                 gone.entry(name).or_insert(placeholder);
             }
         }
     }
     for info in index.functions().filter(|f| f.state != FunctionState::Defined && from_prelude(&f.name)) {
-        gone.entry(info.name.clone()).or_insert(None);
+        gone.entry(info.name.to_string()).or_insert(None);
     }
     gone.into_iter().collect()
 }
@@ -151,7 +151,7 @@ struct Step {
 /// dependencies (operators whose bodies use each other) is broken by declaring one operator early.
 fn definition_order(definitions: &[(&FunctionInfo, &Version)]) -> Vec<Step> {
     let position: HashMap<&str, usize> =
-        definitions.iter().enumerate().map(|(i, (info, _))| (info.name.as_str(), i)).collect();
+        definitions.iter().enumerate().map(|(i, (info, _))| (&*info.name, i)).collect();
     let n = definitions.len();
     let (mut hard_dependents, mut soft_dependents) = (vec![Vec::new(); n], vec![Vec::new(); n]);
     let (mut hard_left, mut soft_left) = (vec![0usize; n], vec![0usize; n]);

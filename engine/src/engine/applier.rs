@@ -146,7 +146,7 @@ impl Applier<'_> {
             lazy.watch(self.tables.slots.slot_addr(own_slot), hot);
         }
         let code = match body {
-            DefBody::Eager(code) => Code::Compiled(code),
+            DefBody::Eager(code) => Code::Compiled(Box::new(code)),
             DefBody::Lazy(deferred) => {
                 lazy.defer(self.tables.slots.slot_addr(own_slot), deferred);
                 Code::Deferred
@@ -248,7 +248,7 @@ impl Applier<'_> {
             if let (true, Some(trace)) = (tier_up, self.tier_trace.as_mut()) {
                 trace.push(TierEvent::Optimized { name: name.clone(), inlined: function.inlined.clone() });
             }
-            let replaced = self.tables.index.entry(&name).recompiled(Code::Compiled(function));
+            let replaced = self.tables.index.entry(&name).recompiled(Code::Compiled(Box::new(function)));
             if tier_up {
                 self.backend.borrow_mut().stats.tier_ups += 1;
                 // The baseline code it replaces may have been running until the run ended; now no frame is.

@@ -243,7 +243,7 @@ impl Engine {
         let &(code, _, site) = frames.first()?;
         let origin = self.tables.code_origin(CodeId(code));
         let span = *origin.call_sites.get(site as usize)?;
-        (origin.version > 0).then(|| CallSite { function: origin.name.clone(), version: origin.version, span })
+        (origin.version > 0).then(|| CallSite { function: origin.name.to_string(), version: origin.version, span })
     }
 }
 

@@ -306,13 +306,13 @@ impl Engine {
         for info in self.tables.index.functions() {
             match &info.code {
                 Code::Compiled(function) if function.code == address => {
-                    return Some(AddressOf::Function(info.name.clone(), info.version()));
+                    return Some(AddressOf::Function(info.name.to_string(), info.version()));
                 }
                 Code::Native { address: native, .. } if *native == address => {
-                    return Some(AddressOf::Extern(info.name.clone()));
+                    return Some(AddressOf::Extern(info.name.to_string()));
                 }
                 Code::Native { adapter: Some(adapter), .. } if adapter.code == address => {
-                    return Some(AddressOf::ExternAdapter(info.name.clone()));
+                    return Some(AddressOf::ExternAdapter(info.name.to_string()));
                 }
                 _ => {}
             }

@@ -94,7 +94,7 @@ impl Engine {
         let externs: Vec<(String, usize)> = (self.tables.index.functions())
             .filter(|info| info.kind == FunctionKind::Extern)
             .filter_map(|info| match info.code {
-                Code::Native { address, .. } => Some((info.name.clone(), address)),
+                Code::Native { address, .. } => Some((info.name.to_string(), address)),
                 _ => None,
             })
             .collect();

@@ -12,6 +12,8 @@ use kaleido_lang::ast::ProtoKind;
 
 use crate::backend::CompiledFunction;
 use crate::base::ids::{CodeAddr, EntryId};
+use crate::tables::names::{Name, Names};
+use std::rc::Rc;
 
 /// What kind of function a name is bound to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,8 +60,8 @@ pub struct Version {
 /// Everything the engine knows about one function name.
 #[derive(Clone, Debug)]
 pub struct FunctionInfo {
-    /// The name (`fib`, `binary|`, `unary!`).
-    pub name: String,
+    /// The name (`fib`, `binary|`, `unary!`), interned.
+    pub name: Name,
     /// User, prelude, builtin or extern.
     pub kind: FunctionKind,
     /// Defined, or only referenced so far.
@@ -90,12 +92,13 @@ pub(crate) enum Code {
     Missing,
     /// Defined, but its machine code is generated on its first call (its slot points at the lazy stub).
     Deferred,
-    /// Machine code the engine owns, freed once replaced.
-    Compiled(CompiledFunction),
+    /// Machine code the engine owns, freed once replaced (boxed: most functions of a big session are
+    /// deferred, and an inline record would make every one of them 128 bytes bigger).
+    Compiled(Box<CompiledFunction>),
     /// A builtin (called directly at `address`, since nothing can rebind it) or a C function bound by
     /// `extern`, whose calls all go through the name's slots to `adapter`, a function of the kaleido
     /// signature that calls it (so forgetting or redefining the name reaches every caller).
-    Native { address: usize, adapter: Option<CompiledFunction> },
+    Native { address: usize, adapter: Option<Box<CompiledFunction>> },
 }
 
 /// What a name is bound to. Only [`FunctionInfo::bind`] changes a name's kind, state, operator, arity and
@@ -123,7 +126,12 @@ impl FunctionInfo {
             }
             Binding::Extern { arity, params, address, adapter } => {
                 self.extern_params = params;
-                (FunctionKind::Extern, FunctionState::Defined, Some(arity), Code::Native { address, adapter })
+                (
+                    FunctionKind::Extern,
+                    FunctionState::Defined,
+                    Some(arity),
+                    Code::Native { address, adapter: adapter.map(Box::new) },
+                )
             }
             Binding::Builtin { arity, address } => {
                 (FunctionKind::Builtin, FunctionState::Defined, Some(arity), Code::Native { address, adapter: None })
@@ -144,9 +152,9 @@ impl FunctionInfo {
     }
 
     /// A function that is only referenced so far.
-    pub fn referenced(name: &str) -> FunctionInfo {
+    pub(crate) fn referenced(name: Name) -> FunctionInfo {
         FunctionInfo {
-            name: name.to_string(),
+            name,
             kind: FunctionKind::User,
             state: FunctionState::NotYetDefined,
             operator: ProtoKind::Plain,
@@ -214,15 +222,16 @@ impl FunctionInfo {
 }
 
 /// The queryable index of all functions, with the reverse call graph.
-#[derive(Default)]
 pub struct Index {
     /// Boxed: growing the table then moves pointers, not whole records (which made `entry` a sixth of
     /// loading 100,000 definitions), and its spare buckets cost a pointer each.
-    functions: HashMap<String, Box<FunctionInfo>>,
+    functions: HashMap<Name, Box<FunctionInfo>>,
     /// Names in the order they were first seen, so listings are stable.
-    order: Vec<String>,
+    order: Vec<Name>,
     /// callee -> caller -> arity the caller passes.
-    callers: HashMap<String, BTreeMap<String, usize>>,
+    callers: HashMap<Name, BTreeMap<Name, usize>>,
+    /// Where its names come from.
+    names: Rc<Names>,
 }
 
 impl Index {
@@ -231,11 +240,17 @@ impl Index {
         self.functions.get(name).map(|info| &**info)
     }
 
+    /// An empty index whose names are interned in `names`.
+    pub(crate) fn new(names: Rc<Names>) -> Index {
+        Index { functions: HashMap::default(), order: Vec::new(), callers: HashMap::default(), names }
+    }
+
     /// The function called `name`, created as "not yet defined" if new.
     pub(crate) fn entry(&mut self, name: &str) -> &mut FunctionInfo {
         if !self.functions.contains_key(name) {
-            self.order.push(name.to_string());
-            self.functions.insert(name.to_string(), Box::new(FunctionInfo::referenced(name)));
+            let name = self.names.intern(name);
+            self.order.push(name.clone());
+            self.functions.insert(name.clone(), Box::new(FunctionInfo::referenced(name)));
         }
         self.functions.get_mut(name).expect("just inserted")
     }
@@ -257,19 +272,21 @@ impl Index {
 
     /// The functions whose current definitions call `name`, with how many arguments each passes.
     pub fn callers_of(&self, name: &str) -> Vec<(String, usize)> {
-        self.callers.get(name).map(|m| m.iter().map(|(c, &a)| (c.clone(), a)).collect()).unwrap_or_default()
+        self.callers.get(name).map(|m| m.iter().map(|(c, &a)| (c.to_string(), a)).collect()).unwrap_or_default()
     }
 
     /// Replaces `caller`'s outgoing call edges with `calls`.
     pub(crate) fn set_calls(&mut self, caller: &str, calls: BTreeSet<(String, usize)>) {
         let old = std::mem::take(&mut self.entry(caller).calls);
         for (callee, _) in &old {
-            if let Some(map) = self.callers.get_mut(callee) {
+            if let Some(map) = self.callers.get_mut(callee.as_str()) {
                 map.remove(caller);
             }
         }
+        let caller_name = self.names.intern(caller);
         for (callee, arity) in &calls {
-            self.callers.entry(callee.clone()).or_default().insert(caller.to_string(), *arity);
+            let callee = self.names.intern(callee);
+            self.callers.entry(callee).or_default().insert(caller_name.clone(), *arity);
         }
         self.entry(caller).calls = calls;
     }

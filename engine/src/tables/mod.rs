@@ -8,6 +8,7 @@
 pub(crate) mod call_graph;
 pub(crate) mod globals;
 pub(crate) mod index;
+pub(crate) mod names;
 pub(crate) mod slots;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -18,7 +19,9 @@ use crate::base::ids::CodeId;
 use crate::machine::cells::StableCells;
 use crate::tables::globals::GlobalTable;
 use crate::tables::index::Index;
+use crate::tables::names::{Name, Names};
 use crate::tables::slots::SlotTable;
+use std::rc::Rc;
 
 /// A store of cells as an executor in another process image needs it.
 pub(crate) struct StoreImage {
@@ -31,7 +34,6 @@ pub(crate) struct StoreImage {
 }
 
 /// The session's tables.
-#[derive(Default)]
 pub(crate) struct Tables {
     /// Every function ever named, its state and history.
     pub(crate) index: Index,
@@ -46,16 +48,34 @@ pub(crate) struct Tables {
     operators_generation: u64,
     /// What each code id is: the function it is a version of, for backtraces.
     codes: Vec<CodeOrigin>,
+    /// The names every table holds, one copy each.
+    names: Rc<Names>,
     /// Each code's call counter (used by baseline definitions that may become hot), by code id; cells
     /// never move, because code embeds their addresses.
     counters: StableCells<AtomicI64>,
 }
 
+impl Default for Tables {
+    fn default() -> Tables {
+        let names = Rc::new(Names::default());
+        Tables {
+            index: Index::new(names.clone()),
+            slots: SlotTable::new(names.clone()),
+            globals: GlobalTable::default(),
+            operators: Operators::default(),
+            operators_generation: 0,
+            codes: Vec::new(),
+            names,
+            counters: StableCells::default(),
+        }
+    }
+}
+
 /// What a code id is the code of.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct CodeOrigin {
     /// The function's name.
-    pub(crate) name: String,
+    pub(crate) name: Name,
     /// Which of its versions (0 until the definition is applied).
     pub(crate) version: u32,
     /// The spans of its calls that can abort, relative to that version's source, by site index.
@@ -85,7 +105,7 @@ impl Tables {
             return None;
         }
         let defined = self.index.functions().filter(|f| f.state == crate::tables::index::FunctionState::Defined);
-        kaleido_lang::nearest(name, defined.map(|f| f.name.clone()))
+        kaleido_lang::nearest(name, defined.map(|f| f.name.to_string()))
     }
 }
 
@@ -124,7 +144,7 @@ impl Tables {
 
     /// A new code id, shown as `name` in backtraces.
     pub(crate) fn new_code_id(&mut self, name: &str) -> CodeId {
-        self.codes.push(CodeOrigin { name: name.to_string(), ..CodeOrigin::default() });
+        self.codes.push(CodeOrigin { name: self.names.intern(name), version: 0, call_sites: Vec::new() });
         self.counters.push();
         CodeId(self.codes.len() as u32 - 1)
     }

@@ -8,21 +8,30 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use std::rc::Rc;
+
 use crate::base::ids::{SlotAddr, SlotId};
 use crate::machine::cells::StableCells;
+use crate::tables::names::{Name, Names};
 
 /// The slots, their keys and the lookup by name.
-#[derive(Default)]
 pub(crate) struct SlotTable {
     cells: StableCells<AtomicUsize>,
     /// Slot `i` is for calls to `keys[i].0` passing `keys[i].1` arguments.
-    keys: Vec<(String, usize)>,
+    keys: Vec<(Name, usize)>,
     /// name -> (arity, slot), sorted by arity. Nearly every name has one arity, and a one-element vector
     /// costs 16 bytes where a B-tree's first node costs ~200 (100,000 definitions hold 100,000 of these).
-    by_name: HashMap<String, Vec<(usize, SlotId)>>,
+    by_name: HashMap<Name, Vec<(usize, SlotId)>>,
+    /// Where its names come from.
+    names: Rc<Names>,
 }
 
 impl SlotTable {
+    /// An empty table whose names are interned in `names`.
+    pub(crate) fn new(names: Rc<Names>) -> SlotTable {
+        SlotTable { cells: StableCells::default(), keys: Vec::new(), by_name: HashMap::default(), names }
+    }
+
     /// The slot for calls to `name` passing `arity` arguments, if one exists.
     pub(crate) fn get(&self, name: &str, arity: usize) -> Option<SlotId> {
         let arities = self.by_name.get(name)?;
@@ -35,8 +44,9 @@ impl SlotTable {
             return slot;
         }
         let slot = SlotId(self.cells.push());
-        self.keys.push((name.to_string(), arity));
-        let arities = self.by_name.entry(name.to_string()).or_default();
+        let name = self.names.intern(name);
+        self.keys.push((name.clone(), arity));
+        let arities = self.by_name.entry(name).or_default();
         let at = arities.partition_point(|(a, _)| *a < arity);
         arities.reserve_exact(1);
         arities.insert(at, (arity, slot));
@@ -114,7 +124,7 @@ mod tests {
 
     #[test]
     fn one_slot_per_name_and_arity_and_rollback_forgets_new_ones() {
-        let mut table = SlotTable::default();
+        let mut table = SlotTable::new(Rc::default());
         let f1 = table.get_or_create("f", 1);
         assert_eq!(table.get_or_create("f", 1), f1);
         let mark = table.len();

@@ -172,7 +172,7 @@ fn code(session: &mut Session, argument: &str, asm: bool) -> Result<(), String> 
         return Err(format!("usage: `{command} NAME[@K]` or `{command} EXPRESSION`, e.g. `{command} fib(30)`"));
     }
     let what = match inspect::resolve(session.engine(), argument) {
-        Ok(inspect::Target::Function(info, version)) => ListingOf::Function { name: info.name.clone(), version },
+        Ok(inspect::Target::Function(info, version)) => ListingOf::Function { name: info.name.to_string(), version },
         Ok(inspect::Target::Global(..)) | Err(_) => ListingOf::Expression(argument.to_string()),
     };
     let listing = session.engine_mut().listing(&what).map_err(|e| e.to_string())?;
@@ -206,7 +206,7 @@ fn undo(session: &mut Session, argument: &str) -> Result<(), String> {
     }
     let of_source = |entry: kaleido_engine::EntryId| (first..=end).contains(&entry.0);
     let names: Vec<(String, u32)> = (engine.index().functions().filter(current))
-        .filter_map(|f| f.current().filter(|v| of_source(v.entry)).map(|v| (f.name.clone(), v.number)))
+        .filter_map(|f| f.current().filter(|v| of_source(v.entry)).map(|v| (f.name.to_string(), v.number)))
         .collect();
     let globals: Vec<String> = (engine.modules().iter().filter(|m| of_source(m.entry)))
         .flat_map(|m| {
@@ -267,7 +267,7 @@ fn compile(session: &mut Session, argument: &str) -> Result<(), String> {
         "" | "all" => (session.engine().index().functions())
             .filter(|f| f.state == kaleido_engine::FunctionState::Defined && !f.is_compiled())
             .filter(|f| matches!(f.kind, kaleido_engine::FunctionKind::User | kaleido_engine::FunctionKind::Prelude))
-            .map(|f| f.name.clone())
+            .map(|f| f.name.to_string())
             .collect(),
         name => vec![resolve_function(session, name)?],
     };
@@ -291,7 +291,7 @@ fn compile(session: &mut Session, argument: &str) -> Result<(), String> {
 
 fn resolve_function(session: &Session, name: &str) -> Result<String, String> {
     match inspect::resolve(session.engine(), name)? {
-        inspect::Target::Function(info, _) => Ok(info.name.clone()),
+        inspect::Target::Function(info, _) => Ok(info.name.to_string()),
         inspect::Target::Global(name, _) => Err(format!("`{name}` is a global, not a function")),
     }
 }

@@ -20,10 +20,11 @@ pub struct Operators {
 /// that agrees on these parses it the same. Kept with each version of a definition.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OperatorMeanings {
-    /// Operators used infix, with the precedence each had.
-    infix: Vec<(char, u8)>,
+    /// Operators used infix, with the precedence each had (boxed slices: a session keeps one of these
+    /// per version of every definition, and nearly all are empty).
+    infix: Box<[(char, u8)]>,
     /// Operators used prefix.
-    prefix: Vec<char>,
+    prefix: Box<[char]>,
 }
 
 impl OperatorMeanings {
@@ -135,7 +136,7 @@ impl Operators {
             _ => self.binary.get(&op).copied(),
         };
         let infix = (uses.infix.iter()).filter_map(|&op| Some((op, precedence(op)?))).collect();
-        OperatorMeanings { infix, prefix: uses.prefix.clone() }
+        OperatorMeanings { infix, prefix: uses.prefix.as_slice().into() }
     }
 
     /// Whether every operator in `meanings` means the same here (so the definition parses the same).

@@ -303,7 +303,7 @@ fn function_row(engine: &Engine, info: &FunctionInfo) -> String {
         (_, false) if runs_in_tier0(engine, info) => "tier 0",
         (_, false) => "not yet",
     };
-    let entry = info.current().map_or("-", |v| v.entry_name.as_str());
+    let entry = info.current().map_or("-", |v| &*v.entry_name);
     let mut row = format!("{:<16} {params:<14} {version:<8} {kind:<10} {compiled:<10} {entry}", info.name);
     let problems = stale_calls(engine, info);
     if !problems.is_empty() {

@@ -97,9 +97,9 @@ fn render_call_site(site: &CallSite, engine: &Engine, color: bool) -> String {
     let (name, first_line) = match version.entry_name.rsplit_once(':') {
         Some((file, line)) => match line.parse::<usize>() {
             Ok(line) if line > 0 => (file, line),
-            _ => (version.entry_name.as_str(), 1),
+            _ => (&*version.entry_name, 1),
         },
-        None => (version.entry_name.as_str(), 1),
+        None => (&*version.entry_name, 1),
     };
     // Blank lines in front put the definition at its place in the file; only the lines the span touches
     // are rendered.
@@ -127,7 +127,7 @@ impl Names {
         let functions = (engine.index().functions().filter(plain))
             .map(|f| {
                 let params = match f.current() {
-                    Some(version) => version.params.clone(),
+                    Some(version) => version.params.iter().map(|p| p.to_string()).collect(),
                     None if !f.extern_params.is_empty() => f.extern_params.clone(),
                     None if f.kind == FunctionKind::Builtin && f.arity == Some(2) => vec!["x".into(), "y".into()],
                     None => (0..f.arity.unwrap_or(0)).map(|i| format!("a{i}")).collect(),

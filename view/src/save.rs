@@ -69,7 +69,7 @@ fn forgotten_operators(
     let index = engine.index();
     let is_gone = |name: &str| index.get(name).is_none_or(|f| f.state != FunctionState::Defined);
     let from_prelude =
-        |name: &str| index.get(name).and_then(|f| f.history.first()).is_some_and(|v| v.entry_name == "<prelude>");
+        |name: &str| index.get(name).and_then(|f| f.history.first()).is_some_and(|v| &*v.entry_name == "<prelude>");
     let mut gone: BTreeMap<String, Option<(ProtoKind, usize)>> = BTreeMap::new();
     for (info, version) in definitions {
         let meanings = &version.parsed_under;

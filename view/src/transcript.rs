@@ -19,18 +19,18 @@ pub enum StepKind {
 }
 
 /// One entry or command and what it printed.
-#[derive(Clone, Debug)]
-pub struct Step {
+#[derive(Clone, Copy, Debug)]
+pub struct Step<'a> {
     /// What it was.
     pub kind: StepKind,
     /// Its text, as typed.
-    pub text: String,
+    pub text: &'a str,
     /// What it printed (colours stripped).
-    pub output: String,
+    pub output: &'a str,
 }
 
 /// The transcript of `steps` as a script: entries live, everything else as comments.
-pub fn transcript_text(steps: &[Step]) -> String {
+pub fn transcript_text<'a>(steps: impl IntoIterator<Item = Step<'a>>) -> String {
     let mut text = String::from(
         "# A kaleido transcript (`:save --transcript`): every entry as typed, what it printed as `#` comments.\n\
          # Run it with `kaleido --keep-going FILE` (an entry that failed at run time fails again).\n",
@@ -39,8 +39,8 @@ pub fn transcript_text(steps: &[Step]) -> String {
         text.push('\n');
         match step.kind {
             StepKind::Ran | StepKind::Command { replays: true } => text.push_str(&format!("{}\n", step.text)),
-            StepKind::Rejected => text.push_str(&commented(&step.text, "(rejected) ")),
-            StepKind::Command { replays: false } => text.push_str(&commented(&step.text, "")),
+            StepKind::Rejected => text.push_str(&commented(step.text, "(rejected) ")),
+            StepKind::Command { replays: false } => text.push_str(&commented(step.text, "")),
         }
         text.push_str(&commented(step.output.trim_end(), ""));
     }

@@ -260,7 +260,7 @@ impl<'a> Staging<'a> {
     /// may wait for the whole session.
     fn deferred(&self, spec: &FunctionSpec, answers: Vec<Answer>) -> Deferred {
         Deferred {
-            name: spec.name.unwrap_or_default().into(),
+            name: self.resolver.tables.intern(spec.name.unwrap_or_default()),
             function: PackedFunction::pack(spec.params, spec.body),
             code_id: spec.code_id,
             answers: answers.into_boxed_slice(),

@@ -155,21 +155,15 @@ impl Applier<'_> {
         drop(lazy);
         // The table its text was parsed under: the session's before this item, with its own operator.
         let parsed_under = self.tables.operators.meanings_of(&uses.operators, &proto.kind);
+        let param_names = params.iter().map(|param| self.tables.intern(param)).collect();
         let info = self.tables.index.entry(name);
         if let Some(current) = info.history.last_mut() {
             current.retired = true;
         }
         let number = info.history.len() as u32 + 1;
         let (entry_id, entry_name) = (entry.id, entry.name.clone());
-        let version = Version {
-            number,
-            entry: entry_id,
-            entry_name,
-            params: params.clone(),
-            source,
-            parsed_under,
-            retired: false,
-        };
+        let version =
+            Version { number, entry: entry_id, entry_name, params: param_names, source, parsed_under, retired: false };
         // Exactly one more: most functions have one version, and a vector's first growth makes room for four.
         info.history.reserve_exact(1);
         info.history.push(version);

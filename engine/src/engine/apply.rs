@@ -13,6 +13,7 @@ use crate::compile::{CompiledEntry, CompiledItem, DefBody, TopLevel};
 use crate::machine::stack::{EVAL_BUDGET, EVAL_MARGIN, Stack, frame_fits};
 use crate::runtime::{Raised, RawFrames, RuntimeState};
 use crate::tables::index::FunctionKind;
+use crate::tables::names::Name;
 use crate::tier0::{Tier0Code, eval};
 
 /// Which entry is being applied, and what its definitions are.
@@ -20,8 +21,8 @@ use crate::tier0::{Tier0Code, eval};
 pub(crate) struct EntryContext {
     /// Its number.
     pub(crate) id: EntryId,
-    /// Its name: `<repl:3>`, `fib.kal:12`, `<prelude>`.
-    pub(crate) name: String,
+    /// Its name: `<repl:3>`, `fib.kal:12`, `<prelude>` (shared with the records that name it).
+    pub(crate) name: Name,
     /// What its definitions are (user or prelude).
     pub(crate) kind: FunctionKind,
 }
@@ -118,16 +119,18 @@ impl Engine {
         for item in &outcome.items {
             match item {
                 ItemOutcome::Defined { name, version, .. } => {
-                    made.push(Made::Definition(name.clone(), *version));
-                    if eager.contains(name) {
+                    let name = self.tables.intern(name);
+                    if eager.iter().any(|eager| **eager == *name) {
                         definitions.push((name.clone(), *version));
                     }
+                    made.push(Made::Definition(name, *version));
                 }
-                ItemOutcome::Declared { name, .. } => made.push(Made::Extern(name.clone())),
-                ItemOutcome::Global { name, .. } => made.push(Made::Global(name.clone())),
+                ItemOutcome::Declared { name, .. } => made.push(Made::Extern(self.tables.intern(name))),
+                ItemOutcome::Global { name, .. } => made.push(Made::Global(self.tables.intern(name))),
                 ItemOutcome::Value(_) => made.push(Made::Expression),
             }
         }
+        let (made, definitions) = (made.into_boxed_slice(), definitions.into_boxed_slice());
         self.modules.push(ModuleRecord { entry: entry.id, name: entry.name.clone(), made, code_bytes, definitions });
     }
 
@@ -202,7 +205,7 @@ impl Engine {
         let mut named: Vec<(FrameKind, u64)> =
             frames.iter().map(|&(code, repeat, _)| (function(code), repeat)).collect();
         // The outermost frame is the entry's top-level code, which records no frame of its own.
-        named.push((FrameKind::TopLevel(entry.name.clone()), 1));
+        named.push((FrameKind::TopLevel(entry.name.to_string()), 1));
         let backtrace = fold_frames(named);
         let slot_key = |slot: usize| {
             let slot = self.tables.slots.at_address(slot).expect("a stub is only reached through a slot");

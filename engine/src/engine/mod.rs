@@ -28,6 +28,7 @@ use crate::runtime::builtins::BUILTINS;
 use crate::runtime::{InterruptHandle, LazyHook, RuntimeState};
 use crate::tables::Tables;
 use crate::tables::index::{Binding, FunctionKind, Index};
+use crate::tables::names::Name;
 use crate::tiers::lazy::Compiler;
 
 pub(crate) use apply::EntryContext;
@@ -157,24 +158,24 @@ pub struct ModuleRecord {
     /// The entry.
     pub entry: EntryId,
     /// Its name (`<repl:3>`, `fib.kal:12`).
-    pub name: String,
+    pub name: Name,
     /// What it made, item by item.
-    pub made: Vec<Made>,
+    pub made: Box<[Made]>,
     /// Bytes of machine code compiled into it (definitions compiled eagerly, top-level code, adapters).
     pub code_bytes: usize,
     /// The definitions whose code it holds (compiled eagerly), with their versions.
-    pub definitions: Vec<(String, u32)>,
+    pub definitions: Box<[(Name, u32)]>,
 }
 
 /// What one item of an entry made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Made {
     /// A version of a definition.
-    Definition(String, u32),
+    Definition(Name, u32),
     /// An extern binding.
-    Extern(String),
+    Extern(Name),
     /// A global.
-    Global(String),
+    Global(Name),
     /// A top-level expression, run once.
     Expression,
 }
@@ -205,7 +206,7 @@ pub struct Engine {
     retired: Vec<CodeRange>,
     options: EngineOptions,
     /// The name of every entry applied (`<repl:3>`, `fib.kal:12`), by entry id less one.
-    entry_names: Vec<String>,
+    entry_names: Vec<Name>,
     /// What each applied entry's module held.
     modules: Vec<ModuleRecord>,
     /// Names for profilers, when asked for.
@@ -336,8 +337,9 @@ impl Engine {
                 };
             }
         };
-        self.entry_names.push(source_name.to_string());
-        let entry = EntryContext { id: EntryId(self.entry_names.len() as u32), name: source_name.to_string(), kind };
+        let name = Name::from(source_name);
+        self.entry_names.push(name.clone());
+        let entry = EntryContext { id: EntryId(self.entry_names.len() as u32), name, kind };
         let mut outcome = self.apply(compiled, slots_before, &entry, observer);
         let stats_after = self.backend.borrow().stats;
         outcome.timing = EntryTiming {
@@ -492,7 +494,7 @@ impl Engine {
 
     /// The name an entry was applied under (`<repl:3>`, `fib.kal:12`).
     pub fn entry_name(&self, id: EntryId) -> Option<&str> {
-        self.entry_names.get((id.0 as usize).checked_sub(1)?).map(String::as_str)
+        self.entry_names.get((id.0 as usize).checked_sub(1)?).map(|name| &**name)
     }
 
     /// The engine index: every function, its state and history.

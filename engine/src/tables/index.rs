@@ -45,9 +45,9 @@ pub struct Version {
     /// The entry that defined it.
     pub entry: EntryId,
     /// That entry's name: `<repl:3>`, `fib.kal:12`, `<prelude>`.
-    pub entry_name: String,
-    /// Its parameter names.
-    pub params: Vec<String>,
+    pub entry_name: Name,
+    /// Its parameter names (interned: most functions name theirs `x`, `a`, `b`...).
+    pub params: Box<[Name]>,
     /// Its source text, as written.
     pub source: String,
     /// What its parse depended on in the operator table (so `:save` can tell whether the text still

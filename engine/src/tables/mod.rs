@@ -129,6 +129,11 @@ impl Tables {
         self.operators_generation
     }
 
+    /// The one copy of `name` every table shares.
+    pub(crate) fn intern(&self, name: &str) -> Name {
+        self.names.intern(name)
+    }
+
     /// Where the growing tables stand now.
     pub(crate) fn mark(&self) -> Mark {
         Mark { slots: self.slots.len(), globals: self.globals.len(), code_names: self.codes.len() }

@@ -38,6 +38,7 @@ use crate::base::options::Tier;
 use crate::codegen::{Callee, FunctionSpec, Resolve, kaleido_signature, translate, wants_slot_locals};
 use crate::machine::stack::Stack;
 use crate::runtime::{Entered, LazyHook, Raised, RuntimeState};
+use crate::tables::names::Name;
 use crate::tier0::lower::{Body, lower};
 use crate::tier0::{Tier0Code, eval};
 
@@ -126,7 +127,7 @@ impl Resolve for Replay<'_> {
 #[derive(Clone)]
 pub(crate) struct Deferred {
     /// The function's name.
-    pub name: Box<str>,
+    pub name: Name,
     /// Its parameters and body, packed: a few bytes per node rather than a tree.
     pub function: PackedFunction,
     /// Its code id for backtraces.

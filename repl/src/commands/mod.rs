@@ -211,7 +211,7 @@ fn undo(session: &mut Session, argument: &str) -> Result<(), String> {
     let globals: Vec<String> = (engine.modules().iter().filter(|m| of_source(m.entry)))
         .flat_map(|m| {
             m.made.iter().filter_map(|made| match made {
-                kaleido_engine::Made::Global(name) => Some(name.clone()),
+                kaleido_engine::Made::Global(name) => Some(name.to_string()),
                 _ => None,
             })
         })

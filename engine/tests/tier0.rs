@@ -124,3 +124,28 @@ fn loops_are_compiled_at_once() {
     assert_eq!(value(&mut e, "var t = 0 in (for i = 0, i < 3 in t = t + spin(i)) + t"), 10.0);
     assert_eq!(e.stats().tier0_top_level, before.tier0_top_level, "a top-level loop is compiled");
 }
+
+/// Ctrl-C reaches code running in tier 0: a recursion evaluated wholly in tier 0 (every call is a tier-0
+/// call) stops at the interrupt with the runtime error compiled code gives, nothing was compiled, and
+/// the session goes on with every definition and global intact.
+#[test]
+fn an_interrupt_stops_code_running_in_tier0() {
+    let mut e = engine(JitMode::Lazy, u32::MAX);
+    e.eval("<t>", "var calls = 0").expect("global");
+    e.eval("<t>", "def fib(x) (calls = calls + 1) * 0 + if x < 3 then 1 else fib(x - 1) + fib(x - 2)").expect("fib");
+    let before = e.stats();
+    let handle = e.interrupt_handle();
+    let interrupter = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        handle.interrupt();
+    });
+    // fib(60) would take years; only the interrupt ends it.
+    let outcome = e.eval("<t>", "fib(60)").expect("accepted");
+    interrupter.join().expect("interrupter");
+    let error = outcome.error.expect("interrupted");
+    assert_eq!(error.kind, RuntimeErrorKind::Interrupted);
+    assert!(error.backtrace.len() >= 2, "the tier-0 frames are in the backtrace: {:?}", error.backtrace);
+    assert_eq!(e.stats().functions, before.functions, "it ran in tier 0 only");
+    assert!(value(&mut e, "calls") > 1000.0, "it ran for a while first");
+    assert_eq!(value(&mut e, "fib(10)"), 55.0, "the session goes on");
+}

@@ -3,7 +3,7 @@
 //! definitions of which 10 are called, eager versus lazy; issue 16's compile-bound programs (a chain of
 //! 10,000 definitions each calling the previous, then one call; 100,000 one-line definitions and one
 //! call) and the Mandelbrot under both tiers; and how fast a running program is stopped by Ctrl-C or
-//! reports a stack overflow. Run with `cargo bench -p kaleido --bench programs`.
+//! reports a stack overflow; and issue 27's cold code, with tier 0 and without. Run with `cargo bench -p kaleido --bench programs`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -95,6 +95,37 @@ fn compile_bound(c: &mut Criterion) {
     group.finish();
 }
 
+/// Issue 27's cold code, start to exit, with tier 0 (the default) and without (`--tier0-calls 0`): an
+/// empty program (start-up), 10,000 cycles of redefining `f` and calling it through `g`, 10,000 one-line
+/// definitions and one call, a chain of 10,000 functions called once, and fib(35). `scripts/cold-bench.py`
+/// runs the same workloads against Node and LuaJIT.
+fn cold_code(c: &mut Criterion) {
+    let mut redefine = String::from("def f(x) x\ndef g(x) f(x) + 1\n");
+    redefine.extend((0..10_000).map(|i| format!("def f(x) x + {i}\ng(1)\n")));
+    let mut chain = String::from("def c0(x) x\n");
+    chain.extend((1..10_000).map(|i| format!("def c{i}(x) c{}(x) + 1\n", i - 1)));
+    chain.push_str("c9999(1)\n");
+    let mut defs: String = (0..10_000).map(|i| format!("def d{i}(x) x + {i}\n")).collect();
+    defs.push_str("d9999(1)\n");
+    let workloads = [
+        ("empty", script("empty.kal", "")),
+        ("redefine_10000_cycles", script("redefine.kal", &redefine)),
+        ("10000_one_line_defs_1_call", script("defs10k.kal", &defs)),
+        ("chain_10000_1_call", script("cold-chain.kal", &chain)),
+        ("fib35", script("fib35.kal", "def fib(x) if x < 3 then 1 else fib(x-1) + fib(x-2)\nfib(35)\n")),
+    ];
+    let mut group = c.benchmark_group("cold_code");
+    group.sample_size(10).measurement_time(Duration::from_secs(5));
+    for (name, path) in &workloads {
+        for calls in ["1", "0"] {
+            group.bench_function(BenchmarkId::new(*name, format!("tier0_calls_{calls}")), |b| {
+                b.iter(|| run_with(path, &["--tier0-calls", calls]))
+            });
+        }
+    }
+    group.finish();
+}
+
 /// Issue 5's latencies, measured on the binary: how long after SIGINT a running loop (with no calls in
 /// it) has stopped and the process has exited, and how long a runaway recursion takes to be reported.
 fn interruption(c: &mut Criterion) {
@@ -135,5 +166,5 @@ fn interruption(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, programs, compile_bound, interruption);
+criterion_group!(benches, programs, compile_bound, cold_code, interruption);
 criterion_main!(benches);

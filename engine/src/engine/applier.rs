@@ -103,7 +103,7 @@ impl Applier<'_> {
     pub(crate) fn forget_bodies(&mut self, name: &str) -> Vec<(SlotAddr, CodeId)> {
         let mut lazy = self.lazy.borrow_mut();
         let slots = self.tables.slots.of_name(name);
-        slots.into_iter().flat_map(|(_, slot)| lazy.forget(self.tables.slots.slot_addr(slot))).collect()
+        slots.flat_map(|(_, slot)| lazy.forget(self.tables.slots.slot_addr(slot))).collect()
     }
 
     /// Binds an `extern` (a C function; builtins need no binding) and points the name's slots at it.
@@ -167,9 +167,9 @@ impl Applier<'_> {
         // Exactly one more: most functions have one version, and a vector's first growth makes room for four.
         info.history.reserve_exact(1);
         info.history.push(version);
+        info.globals = uses.globals;
         self.bind(name, Binding::Definition { kind: entry.kind, operator: proto.kind, arity, code });
         self.tables.index.set_calls(name, calls);
-        self.tables.index.entry(name).globals = uses.globals;
         if proto.kind != kaleido_lang::ast::ProtoKind::Plain {
             self.tables.change_operators(|operators| operators.define(&proto.kind));
         }

@@ -277,7 +277,11 @@ impl Index {
 
     /// Replaces `caller`'s outgoing call edges with `calls`.
     pub(crate) fn set_calls(&mut self, caller: &str, calls: BTreeSet<(String, usize)>) {
-        let old = std::mem::take(&mut self.entry(caller).calls);
+        let info = self.entry(caller);
+        if info.calls.is_empty() && calls.is_empty() {
+            return;
+        }
+        let old = std::mem::take(&mut info.calls);
         for (callee, _) in &old {
             if let Some(map) = self.callers.get_mut(callee.as_str()) {
                 map.remove(caller);

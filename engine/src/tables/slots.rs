@@ -19,9 +19,9 @@ pub(crate) struct SlotTable {
     cells: StableCells<AtomicUsize>,
     /// Slot `i` is for calls to `keys[i].0` passing `keys[i].1` arguments.
     keys: Vec<(Name, usize)>,
-    /// name -> (arity, slot), sorted by arity. Nearly every name has one arity, and a one-element vector
-    /// costs 16 bytes where a B-tree's first node costs ~200 (100,000 definitions hold 100,000 of these).
-    by_name: HashMap<Name, Vec<(usize, SlotId)>>,
+    /// name -> (arity, slot), sorted by arity. Nearly every name has one arity, kept inline (100,000
+    /// definitions hold 100,000 of these).
+    by_name: HashMap<Name, Arities>,
     /// Where its names come from.
     names: Rc<Names>,
 }
@@ -35,7 +35,7 @@ impl SlotTable {
     /// The slot for calls to `name` passing `arity` arguments, if one exists.
     pub(crate) fn get(&self, name: &str, arity: usize) -> Option<SlotId> {
         let arities = self.by_name.get(name)?;
-        arities.iter().find(|(a, _)| *a == arity).map(|&(_, slot)| slot)
+        arities.as_slice().iter().find(|(a, _)| *a == arity).map(|&(_, slot)| slot)
     }
 
     /// The slot for calls to `name` passing `arity` arguments, created (pointing nowhere) if new.
@@ -46,16 +46,23 @@ impl SlotTable {
         let slot = SlotId(self.cells.push());
         let name = self.names.intern(name);
         self.keys.push((name.clone(), arity));
-        let arities = self.by_name.entry(name).or_default();
-        let at = arities.partition_point(|(a, _)| *a < arity);
-        arities.reserve_exact(1);
-        arities.insert(at, (arity, slot));
+        match self.by_name.entry(name) {
+            std::collections::hash_map::Entry::Occupied(mut known) => known.get_mut().insert(arity, slot),
+            std::collections::hash_map::Entry::Vacant(new) => {
+                new.insert(Arities::One((arity, slot)));
+            }
+        }
         slot
     }
 
-    /// Every slot of `name`, by arity.
-    pub(crate) fn of_name(&self, name: &str) -> Vec<(usize, SlotId)> {
-        self.by_name.get(name).cloned().unwrap_or_default()
+    /// Every slot of `name`, by arity (a copy, so the caller may change the table meanwhile; nothing is
+    /// allocated for a name of one arity).
+    pub(crate) fn of_name(&self, name: &str) -> impl Iterator<Item = (usize, SlotId)> + use<> {
+        let arities = self.by_name.get(name).cloned();
+        arities.into_iter().flat_map(|arities| match arities {
+            Arities::One(pair) => Some(pair).into_iter().chain(Vec::new()),
+            Arities::Many(all) => None.into_iter().chain(all),
+        })
     }
 
     /// The cell's address, as JIT code embeds it.
@@ -107,14 +114,48 @@ impl SlotTable {
     /// Forgets every slot from `len` on (an entry that failed to compile gives back what it took).
     pub(crate) fn truncate(&mut self, len: usize) {
         for (name, arity) in self.keys.drain(len..) {
-            if let Some(arities) = self.by_name.get_mut(&name) {
-                arities.retain(|(a, _)| *a != arity);
-                if arities.is_empty() {
-                    self.by_name.remove(&name);
-                }
+            if let Some(arities) = self.by_name.get_mut(&name)
+                && arities.remove(arity)
+            {
+                self.by_name.remove(&name);
             }
         }
         self.cells.truncate(len);
+    }
+}
+
+/// The slots of one name, by arity: one inline (nearly every name), or several, sorted.
+#[derive(Clone)]
+enum Arities {
+    One((usize, SlotId)),
+    Many(Vec<(usize, SlotId)>),
+}
+
+impl Arities {
+    fn as_slice(&self) -> &[(usize, SlotId)] {
+        match self {
+            Arities::One(pair) => std::slice::from_ref(pair),
+            Arities::Many(all) => all,
+        }
+    }
+
+    /// Adds the slot for `arity` (which has none yet).
+    fn insert(&mut self, arity: usize, slot: SlotId) {
+        let mut all = self.as_slice().to_vec();
+        let at = all.partition_point(|(a, _)| *a < arity);
+        all.insert(at, (arity, slot));
+        *self = Arities::Many(all);
+    }
+
+    /// Removes the slot for `arity`; whether none is left.
+    fn remove(&mut self, arity: usize) -> bool {
+        match self {
+            Arities::One((only, _)) => *only == arity,
+            Arities::Many(all) => {
+                all.retain(|(a, _)| *a != arity);
+                all.is_empty()
+            }
+        }
     }
 }
 
@@ -130,11 +171,11 @@ mod tests {
         let mark = table.len();
         let f2 = table.get_or_create("f", 2);
         let g = table.get_or_create("g", 0);
-        assert_eq!(table.of_name("f"), vec![(1, f1), (2, f2)]);
+        assert_eq!(table.of_name("f").collect::<Vec<_>>(), vec![(1, f1), (2, f2)]);
         assert_eq!(table.at_address(table.address(g)), Some(g));
         assert_eq!(table.key(f2), ("f", 2));
         table.truncate(mark);
-        assert_eq!(table.of_name("f"), vec![(1, f1)]);
+        assert_eq!(table.of_name("f").collect::<Vec<_>>(), vec![(1, f1)]);
         assert_eq!(table.get("g", 0), None);
         assert_eq!(table.get_or_create("g", 0), f2, "the cell is handed out again");
     }

@@ -30,6 +30,8 @@ CYCLES = 10_000
 def kaleido_sources():
     redefine = "def f(x) x\ndef g(x) f(x) + 1\n" + "".join(f"def f(x) x + {i}\ng(1)\n" for i in range(CYCLES))
     chain = "def c0(x) x\n" + "".join(f"def c{i}(x) c{i - 1}(x) + 1\n" for i in range(1, 10_000)) + "c9999(1)\n"
+    # Each function called 3 and 10 times: where tier 0 and compiling trade places (tuning N).
+    chain3, chain10 = chain + "c9999(2)\nc9999(3)\n", chain + "".join(f"c9999({i})\n" for i in range(2, 11))
     defs = lambda n: "".join(f"def d{i}(x) x + {i}\n" for i in range(n)) + f"d{n - 1}(1)\n"
     fib = "def fib(x) if x < 3 then 1 else fib(x-1) + fib(x-2)\nfib(35)\n"
     here = os.path.dirname(os.path.abspath(__file__))
@@ -39,6 +41,8 @@ def kaleido_sources():
         "empty": "",
         "redefine": redefine,
         "chain": chain,
+        "chain3": chain3,
+        "chain10": chain10,
         "defs10k": defs(10_000),
         "defs100k": defs(100_000),
         "fib35": fib,
@@ -53,10 +57,11 @@ def js_sources():
     chain = "function c0(x) { return x; }\n" + "".join(
         f"function c{i}(x) {{ return c{i - 1}(x) + 1; }}\n" for i in range(1, 10_000)
     ) + "c9999(1);\n"
+    chain3, chain10 = chain + "c9999(2);\nc9999(3);\n", chain + "".join(f"c9999({i});\n" for i in range(2, 11))
     defs = lambda n: "".join(f"function d{i}(x) {{ return x + {i}; }}\n" for i in range(n)) + f"d{n - 1}(1);\n"
     fib = "function fib(x) { return x < 3 ? 1 : fib(x - 1) + fib(x - 2); }\nfib(35);\n"
-    return {"empty": "", "redefine": redefine, "chain": chain, "defs10k": defs(10_000),
-            "defs100k": defs(100_000), "fib35": fib}
+    return {"empty": "", "redefine": redefine, "chain": chain, "chain3": chain3, "chain10": chain10,
+            "defs10k": defs(10_000), "defs100k": defs(100_000), "fib35": fib}
 
 
 def lua_sources():
@@ -66,14 +71,15 @@ def lua_sources():
     chain = "function c0(x) return x end\n" + "".join(
         f"function c{i}(x) return c{i - 1}(x) + 1 end\n" for i in range(1, 10_000)
     ) + "c9999(1)\n"
+    chain3, chain10 = chain + "c9999(2)\nc9999(3)\n", chain + "".join(f"c9999({i})\n" for i in range(2, 11))
     # A Lua function may hold 65,536 constants (each global name is one): 10,000 definitions per chunk.
     chunk = lambda lines: "".join(
         f"do local chunk = function ()\n{''.join(lines[i:i + 10_000])}end chunk() end\n" for i in range(0, len(lines), 10_000)
     )
     defs = lambda n: chunk([f"function d{i}(x) return x + {i} end\n" for i in range(n)]) + f"d{n - 1}(1)\n"
     fib = "function fib(x) if x < 3 then return 1 else return fib(x - 1) + fib(x - 2) end end\nfib(35)\n"
-    return {"empty": "", "redefine": redefine, "chain": chain, "defs10k": defs(10_000),
-            "defs100k": defs(100_000), "fib35": fib}
+    return {"empty": "", "redefine": redefine, "chain": chain, "chain3": chain3, "chain10": chain10,
+            "defs10k": defs(10_000), "defs100k": defs(100_000), "fib35": fib}
 
 
 def run(command, work):

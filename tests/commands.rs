@@ -6,10 +6,14 @@ use kaleido::session::{Session, SessionOptions};
 use kaleido_engine::CapturedOutput;
 
 fn session() -> (Session, CapturedOutput) {
+    session_with(SessionOptions::default())
+}
+
+fn session_with(options: SessionOptions) -> (Session, CapturedOutput) {
     let out = CapturedOutput::default();
     let program = out.clone();
     let session = Session::new(
-        SessionOptions::default(),
+        options,
         Box::new(out.clone()),
         Box::new(out.clone()),
         Box::new(move || Box::new(program.clone())),
@@ -31,10 +35,11 @@ fn enter(session: &mut Session, out: &CapturedOutput, entries: &[&str]) -> Strin
 
 #[test]
 fn list_shows_arity_version_state_and_entry() {
-    let (mut s, out) = session();
+    // One call in tier 0 (the default is 32), so every state shows in a few entries.
+    let (mut s, out) = session_with(SessionOptions { tier0_calls: 1, ..SessionOptions::default() });
     let entries = ["def f(x) g(x)", "def f(x y) x", "def h(x) x", "def k(x) x", "h(1)", "h(2)", "k(3)", ":list"];
     let text = enter(&mut s, &out, &entries);
-    // Never called: its first call runs in tier 0. Called once (in tier 0): its next call compiles it.
+    // Never called: its next call runs in tier 0. Called once (in tier 0): its next call compiles it.
     assert!(text.contains("f                (x y)          v2       user       tier 0     <repl:2>\n"), "{text}");
     assert!(text.contains("k                (x)            v1       user       not yet    <repl:4>\n"), "{text}");
     assert!(!text.contains("\ng "), "a name only ever called has no row:\n{text}");
@@ -370,14 +375,14 @@ fn time_reports_where_an_entry_went() {
     let text = enter(&mut s, &out, &["def fib(x) if x < 3 then 1 else fib(x-1) + fib(x-2)", ":time fib(20)"]);
     assert!(text.contains("Out[2]: 6765\n"), "{text}");
     let line = text.lines().find(|l| l.starts_with("time: ")).unwrap_or_else(|| panic!("no timing:\n{text}"));
-    // The top level has no loop: it runs in tier 0, and so does fib's first call; fib's second call
+    // The top level has no loop: it runs in tier 0, and so do fib's first 32 calls; the next one
     // compiles it, and it soon becomes hot.
     assert!(
         line.contains(" ms analyzing, ") && line.contains(" ms compiling 0 functions (top level in tier 0), "),
         "{line}"
     );
     assert!(
-        line.contains(" ms running (1 call in tier 0; 1 function compiled lazily and 1 hot one optimized, in "),
+        line.contains(" ms running (32 calls in tier 0; 1 function compiled lazily and 1 hot one optimized, in "),
         "{line}"
     );
     let text = enter(&mut s, &out, &[":set timing on", "fib(10)", ":set timing off", "fib(11)"]);

@@ -6,7 +6,8 @@ use kaleido_engine::{Engine, EngineOptions};
 use std::os::unix::fs::PermissionsExt;
 
 fn engine() -> Engine {
-    let options = EngineOptions { perf_map: true, prelude: false, ..EngineOptions::default() };
+    // One call in tier 0, so a function's second call compiles it.
+    let options = EngineOptions { perf_map: true, prelude: false, tier0_calls: 1, ..EngineOptions::default() };
     Engine::new(options, Box::new(std::io::sink())).expect("engine")
 }
 

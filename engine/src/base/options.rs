@@ -110,11 +110,12 @@ impl std::str::FromStr for ExecutorMode {
 /// its first milliseconds (see BENCHMARKS.md, "Tiering").
 pub const DEFAULT_HOT_CALLS: u32 = 1_000;
 
-/// Calls of a deferred function that run in tier 0 before the baseline compiles it: its first call only.
-/// A function called once (a redefinition tried once, a chain of setup code) is never compiled, and a
-/// recursion reaches compiled code at its second call. Not tuned by measurement yet (BENCHMARKS.md,
-/// "Issue 27").
-pub const DEFAULT_TIER0_CALLS: u32 = 1;
+/// Calls of a deferred function that run in tier 0 before the baseline compiles it. Measured
+/// (BENCHMARKS.md, "Issue 27"): a tier-0 call of a small function costs about 0.6 µs and compiling it about
+/// 21 µs, so, as in renting skis, compiling once the calls have cost about what the compile would keeps
+/// the worst case within twice the best: 32 calls. A function called a few times (setup code, a chain
+/// run three times) is never compiled; a hot one pays about one compile's worth of tier-0 calls.
+pub const DEFAULT_TIER0_CALLS: u32 = 32;
 
 /// How an engine starts.
 #[derive(Clone, Debug)]

@@ -172,7 +172,12 @@ struct Defined {
 
 /// One module being filled: the functions of one entry (or one lazy compile, or one stub).
 pub(crate) struct Unit {
-    module: JITModule,
+    /// Made on first use: most entries (a lazy definition, top-level code in tier 0) compile nothing, and
+    /// a module costs a few microseconds to make.
+    module: Option<JITModule>,
+    /// What the module is made with.
+    isa: OwnedTargetIsa,
+    arena: SharedArena,
     allocations: Arc<Mutex<Vec<CodeRange>>>,
     clifs: HashMap<FuncId, String>,
     /// What was noted of each function defined.
@@ -182,12 +187,21 @@ pub(crate) struct Unit {
 impl Unit {
     /// Declares a function of `signature`, to be defined with [`Backend::define`].
     pub(crate) fn declare(&mut self, signature: &ir::Signature) -> Result<FuncId, CodegenError> {
-        self.module.declare_anonymous_function(signature).map_err(|e| CodegenError::Internal(e.to_string()))
+        self.module().declare_anonymous_function(signature).map_err(|e| CodegenError::Internal(e.to_string()))
     }
 
     /// A reference from `func` to function `id` of this unit (a direct call, for recursion).
     pub(crate) fn reference(&mut self, id: FuncId, func: &mut ir::Function) -> ir::FuncRef {
-        self.module.declare_func_in_func(id, func)
+        self.module().declare_func_in_func(id, func)
+    }
+
+    fn module(&mut self) -> &mut JITModule {
+        let Unit { module, isa, arena, allocations, .. } = self;
+        module.get_or_insert_with(|| {
+            let mut builder = JITBuilder::with_isa(isa.clone(), default_libcall_names());
+            builder.memory_provider(Box::new(ArenaProvider::new(arena.clone(), allocations.clone())));
+            JITModule::new(builder)
+        })
     }
 }
 
@@ -320,10 +334,14 @@ impl Backend {
 
     /// A new unit, allocating its code in the arena.
     pub(crate) fn unit(&self) -> Unit {
-        let (provider, allocations) = ArenaProvider::new(self.arena.clone());
-        let mut builder = JITBuilder::with_isa(self.isa.clone(), default_libcall_names());
-        builder.memory_provider(Box::new(provider));
-        Unit { module: JITModule::new(builder), allocations, clifs: HashMap::new(), defined: HashMap::new() }
+        Unit {
+            module: None,
+            isa: self.isa.clone(),
+            arena: self.arena.clone(),
+            allocations: Arc::default(),
+            clifs: HashMap::new(),
+            defined: HashMap::new(),
+        }
     }
 
     /// Compiles `func` and defines it as `id` in `unit`; counts it in the statistics. `code` is the code id
@@ -424,7 +442,7 @@ impl Backend {
 
     /// Defines `emitted` as `id` in `unit`.
     fn place(&self, unit: &mut Unit, id: FuncId, emitted: &Emitted, defined: Defined) -> Result<(), CodegenError> {
-        unit.module
+        unit.module()
             .define_function_bytes(id, emitted.alignment, &emitted.bytes, &emitted.relocs)
             .map_err(|e| self.module_error(e))?;
         unit.defined.insert(id, defined);
@@ -453,21 +471,23 @@ impl Backend {
     /// Makes the unit's code executable and returns its functions, in the order they were declared.
     /// On failure the unit's code is freed.
     pub(crate) fn finish(&self, mut unit: Unit) -> Result<Vec<CompiledFunction>, CodegenError> {
-        if let Err(error) = unit.module.finalize_definitions() {
+        let Some(module) = unit.module.as_mut() else { return Ok(Vec::new()) };
+        if let Err(error) = module.finalize_definitions() {
             let error = self.module_error(error);
             self.abandon(unit);
             return Err(error);
         }
         let mut functions = Vec::new();
         let arena = lock(&self.arena);
+        let Some(module) = unit.module.as_ref() else { return Ok(functions) };
         // Cranelift knows the write view; the code runs at its twin in the execute view.
         let placed = |id: FuncId| {
-            let code = arena.executable(unit.module.get_finalized_function(id) as usize);
+            let code = arena.executable(module.get_finalized_function(id) as usize);
             (code, range_of(&unit.allocations, code).unwrap_or((code, 0)))
         };
         // One entry per declared function, in id order (callers take theirs by id). A frame guard's body is
         // declared too: its entry is never taken, since its code and range travel in the guard's `guarded`.
-        for (id, _) in unit.module.declarations().get_functions() {
+        for (id, _) in module.declarations().get_functions() {
             let (code, range) = placed(id);
             let defined = unit.defined.get(&id).copied().unwrap_or_default();
             let guarded = defined.body.map(|body| {

@@ -204,9 +204,8 @@ pub(crate) struct ArenaProvider {
 
 impl ArenaProvider {
     /// A provider for one module, and the list its allocations will be recorded in.
-    pub(crate) fn new(arena: SharedArena) -> (ArenaProvider, Arc<Mutex<Vec<CodeRange>>>) {
-        let allocations = Arc::new(Mutex::new(Vec::new()));
-        (ArenaProvider { arena, allocations: allocations.clone() }, allocations)
+    pub(crate) fn new(arena: SharedArena, allocations: Arc<Mutex<Vec<CodeRange>>>) -> ArenaProvider {
+        ArenaProvider { arena, allocations }
     }
 }
 

@@ -28,7 +28,8 @@ CYCLES = 10_000
 
 
 def kaleido_sources():
-    redefine = "def f(x) x\ndef g(x) f(x) + 1\n" + "".join(f"def f(x) x + {i}\ng(1)\n" for i in range(CYCLES))
+    # `g(1);`: the value is not printed (the JavaScript and Lua versions print nothing either).
+    redefine = "def f(x) x\ndef g(x) f(x) + 1\n" + "".join(f"def f(x) x + {i}\ng(1);\n" for i in range(CYCLES))
     chain = "def c0(x) x\n" + "".join(f"def c{i}(x) c{i - 1}(x) + 1\n" for i in range(1, 10_000)) + "c9999(1)\n"
     # Each function called 3 and 10 times: where tier 0 and compiling trade places (tuning N).
     chain3, chain10 = chain + "c9999(2)\nc9999(3)\n", chain + "".join(f"c9999({i})\n" for i in range(2, 11))

@@ -25,7 +25,8 @@ pub(crate) struct Lazy<'a> {
 impl<'a> TokenStream<'a> {
     /// Tokens lexed from `source` as they are asked for.
     pub(crate) fn lazy(source: &'a str) -> TokenStream<'a> {
-        TokenStream::Lazy(RefCell::new(Lazy { lexer: Lexer::new(source), tokens: Vec::new() }))
+        // Room for a one-line item's tokens at once: growing from empty would allocate three times.
+        TokenStream::Lazy(RefCell::new(Lazy { lexer: Lexer::new(source), tokens: Vec::with_capacity(32) }))
     }
 
     /// Token `i`; past the end, the final `Eof`.
@@ -33,6 +34,9 @@ impl<'a> TokenStream<'a> {
         match self {
             TokenStream::Lexed(tokens) => tokens[i.min(tokens.len() - 1)],
             TokenStream::Lazy(state) => {
+                if let Some(&token) = state.borrow().tokens.get(i) {
+                    return token;
+                }
                 let Lazy { lexer, tokens } = &mut *state.borrow_mut();
                 while tokens.len() <= i && tokens.last().is_none_or(|t| t.kind != TokenKind::Eof) {
                     let token = lexer.next_token();

@@ -142,7 +142,7 @@ impl<'a> Staging<'a> {
     /// Compiles every item into one new unit and finishes it.
     pub(crate) fn compile(mut self, items: Vec<Item>) -> Result<CompiledEntry, StagingError> {
         let mut unit = self.backend.unit();
-        let mut staged = Vec::new();
+        let mut staged = Vec::with_capacity(items.len());
         for item in items {
             let span = item.span;
             let result = self.compile_item(&mut unit, item);

@@ -372,7 +372,7 @@ impl Engine {
         let interrupt = self.runtime.interrupt_handle().clone();
         let (tables, backend, lazy) = (&mut self.tables, &self.backend, &self.lazy);
         let executor = &mut self.executor;
-        let mut analyzed = std::time::Instant::now();
+        let mut analyzed = None;
         let interrupted = || interruptible && interrupt.is_requested();
         let compiled = self.compile_stack.run(|| {
             let analysis = match parse {
@@ -382,7 +382,7 @@ impl Engine {
                     analyze_until(text, operators, &*tables, entry_limits(), &interrupted)
                 }
             };
-            analyzed = std::time::Instant::now();
+            analyzed = Some(std::time::Instant::now());
             let analysis = analysis.ok_or(StagingError::Interrupted)?;
             if has_errors(&analysis.diagnostics) {
                 return Err(StagingError::Rejected(analysis.diagnostics));
@@ -401,7 +401,7 @@ impl Engine {
             compiled.warnings.sort_by_key(|w| w.span.start);
             Ok(compiled)
         });
-        (compiled, analyzed)
+        (compiled, analyzed.unwrap_or_else(std::time::Instant::now))
     }
 
     /// Why the map of JIT code for profilers (`EngineOptions::perf_map`) is not being written, when it

@@ -95,7 +95,8 @@ fn compile_bound(c: &mut Criterion) {
     group.finish();
 }
 
-/// Issue 27's cold code, start to exit, with tier 0 (the default) and without (`--tier0-calls 0`): an
+/// Issue 27's cold code, start to exit, with tier 0 (the default number of calls) and without
+/// (`--tier0-calls 0`): an
 /// empty program (start-up), 10,000 cycles of redefining `f` and calling it through `g`, 10,000 one-line
 /// definitions and one call, a chain of 10,000 functions called once, and fib(35). `scripts/cold-bench.py`
 /// runs the same workloads against Node and LuaJIT.
@@ -118,7 +119,8 @@ fn cold_code(c: &mut Criterion) {
     let mut group = c.benchmark_group("cold_code");
     group.sample_size(10).measurement_time(Duration::from_secs(5));
     for (name, path) in &workloads {
-        for calls in ["1", "0"] {
+        let default = kaleido_engine::DEFAULT_TIER0_CALLS.to_string();
+        for calls in [default.as_str(), "0"] {
             group.bench_function(BenchmarkId::new(*name, format!("tier0_calls_{calls}")), |b| {
                 b.iter(|| run_with(path, &["--tier0-calls", calls]))
             });

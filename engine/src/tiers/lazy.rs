@@ -1,5 +1,5 @@
 //! Lazy compilation: a definition's machine code is generated when it is called again after its tier-0
-//! calls (its first, by default).
+//! calls (its first 32, by default).
 //!
 //! When an entry is applied in lazy mode, a definition is checked once by lowering it to tier 0 (so every
 //! diagnostic and warning appears at once, and no IR is built) while a [`Recording`] notes each answer

@@ -15,8 +15,8 @@
 //! with a loop, a call of a C function of more than 8 parameters, or more than 1,024 nodes is compiled
 //! instead ([`lower::Lowered::code`]). A tier-0 frame is bigger than a compiled one, so a chain of
 //! distinct functions each called once overflows at a smaller depth than compiled code would; a
-//! recursion reaches compiled code once its tier-0 calls are spent (32 by default) and loses only the levels its first tier-0 frames
-//! take (`engine/tests/tier0.rs` measures both).
+//! recursion reaches compiled code once its tier-0 calls are spent (32 by default) and loses only the
+//! levels its first tier-0 frames take (`engine/tests/tier0.rs` measures both).
 
 pub(crate) mod calls;
 pub(crate) mod eval;

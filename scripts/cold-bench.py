@@ -27,60 +27,59 @@ import time
 CYCLES = 10_000
 
 
-def kaleido_sources():
-    # `g(1);`: the value is not printed (the JavaScript and Lua versions print nothing either).
-    redefine = "def f(x) x\ndef g(x) f(x) + 1\n" + "".join(f"def f(x) x + {i}\ng(1);\n" for i in range(CYCLES))
-    chain = "def c0(x) x\n" + "".join(f"def c{i}(x) c{i - 1}(x) + 1\n" for i in range(1, 10_000)) + "c9999(1)\n"
-    # Each function called 3 and 10 times: where tier 0 and compiling trade places (tuning N).
-    chain3, chain10 = chain + "c9999(2)\nc9999(3)\n", chain + "".join(f"c9999({i})\n" for i in range(2, 11))
-    defs = lambda n: "".join(f"def d{i}(x) x + {i}\n" for i in range(n)) + f"d{n - 1}(1)\n"
-    fib = "def fib(x) if x < 3 then 1 else fib(x-1) + fib(x-2)\nfib(35)\n"
-    here = os.path.dirname(os.path.abspath(__file__))
-    with open(os.path.join(here, "..", "examples", "03-operators.kal")) as tutorial:
-        mandelbrot = tutorial.read() + "mandel(-2, -1, 0.02, 0.04)\nmandel(-0.9, -1.4, 0.02, 0.03)\n"
-    return {
-        "empty": "",
-        "redefine": redefine,
-        "chain": chain,
-        "chain3": chain3,
-        "chain10": chain10,
-        "defs10k": defs(10_000),
-        "defs100k": defs(100_000),
-        "fib35": fib,
-        "mandelbrot": mandelbrot,
-    }
-
-
-def js_sources():
-    redefine = "var f = function (x) { return x; };\nfunction g(x) { return f(x) + 1; }\n" + "".join(
-        f"f = function (x) {{ return x + {i}; }};\ng(1);\n" for i in range(CYCLES)
-    )
-    chain = "function c0(x) { return x; }\n" + "".join(
-        f"function c{i}(x) {{ return c{i - 1}(x) + 1; }}\n" for i in range(1, 10_000)
-    ) + "c9999(1);\n"
-    chain3, chain10 = chain + "c9999(2);\nc9999(3);\n", chain + "".join(f"c9999({i});\n" for i in range(2, 11))
-    defs = lambda n: "".join(f"function d{i}(x) {{ return x + {i}; }}\n" for i in range(n)) + f"d{n - 1}(1);\n"
-    fib = "function fib(x) { return x < 3 ? 1 : fib(x - 1) + fib(x - 2); }\nfib(35);\n"
-    return {"empty": "", "redefine": redefine, "chain": chain, "chain3": chain3, "chain10": chain10,
-            "defs10k": defs(10_000), "defs100k": defs(100_000), "fib35": fib}
-
-
-def lua_sources():
-    redefine = "f = function (x) return x end\nfunction g(x) return f(x) + 1 end\n" + "".join(
-        f"f = function (x) return x + {i} end\ng(1)\n" for i in range(CYCLES)
-    )
-    chain = "function c0(x) return x end\n" + "".join(
-        f"function c{i}(x) return c{i - 1}(x) + 1 end\n" for i in range(1, 10_000)
-    ) + "c9999(1)\n"
-    chain3, chain10 = chain + "c9999(2)\nc9999(3)\n", chain + "".join(f"c9999({i})\n" for i in range(2, 11))
+# How each language writes the few things the workloads are made of: a one-parameter definition of a
+# body expression (the expressions are written alike in all three), a redefinition of `f`, a top-level
+# call whose value is not printed, and fib.
+def lua_chunks(lines):
     # A Lua function may hold 65,536 constants (each global name is one): 10,000 definitions per chunk.
-    chunk = lambda lines: "".join(
-        f"do local chunk = function ()\n{''.join(lines[i:i + 10_000])}end chunk() end\n" for i in range(0, len(lines), 10_000)
-    )
-    defs = lambda n: chunk([f"function d{i}(x) return x + {i} end\n" for i in range(n)]) + f"d{n - 1}(1)\n"
-    fib = "function fib(x) if x < 3 then return 1 else return fib(x - 1) + fib(x - 2) end end\nfib(35)\n"
-    return {"empty": "", "redefine": redefine, "chain": chain, "chain3": chain3, "chain10": chain10,
-            "defs10k": defs(10_000), "defs100k": defs(100_000), "fib35": fib}
+    return "".join(f"do local chunk = function ()\n{''.join(lines[i:i + 10_000])}end chunk() end\n"
+                   for i in range(0, len(lines), 10_000))
+
+
+SYNTAX = {
+    "kal": {
+        "define": lambda name, body: f"def {name}(x) {body}\n",
+        "redefine_f": lambda body: f"def f(x) {body}\n",
+        # `;` silences the value (the JavaScript and Lua versions print nothing either).
+        "call": lambda call: f"{call};\n",
+        "fib": "def fib(x) if x < 3 then 1 else fib(x-1) + fib(x-2)\n",
+        "chunks": "".join,
+    },
+    "js": {
+        "define": lambda name, body: f"function {name}(x) {{ return {body}; }}\n",
+        "redefine_f": lambda body: f"f = function (x) {{ return {body}; }};\n",
+        "call": lambda call: f"{call};\n",
+        "fib": "function fib(x) { return x < 3 ? 1 : fib(x - 1) + fib(x - 2); }\n",
+        "chunks": "".join,
+    },
+    "lua": {
+        "define": lambda name, body: f"function {name}(x) return {body} end\n",
+        "redefine_f": lambda body: f"f = function (x) return {body} end\n",
+        "call": lambda call: f"{call}\n",
+        "fib": "function fib(x) if x < 3 then return 1 else return fib(x - 1) + fib(x - 2) end end\n",
+        "chunks": lua_chunks,
+    },
+}
+
+
+def sources(ext):
+    """Every workload, written in the language of files ending `.ext`."""
+    lang = SYNTAX[ext]
+    define, call = lang["define"], lang["call"]
+    redefine = lang["redefine_f"]("x") + define("g", "f(x) + 1") + "".join(
+        lang["redefine_f"](f"x + {i}") + call("g(1)") for i in range(CYCLES))
+    chain = define("c0", "x") + "".join(define(f"c{i}", f"c{i - 1}(x) + 1") for i in range(1, 10_000))
+    # The chain's end called 1, 3 and 10 times: where tier 0 and compiling trade places (tuning N).
+    chains = {name: chain + "".join(call(f"c9999({k})") for k in range(1, calls + 1))
+              for name, calls in (("chain", 1), ("chain3", 3), ("chain10", 10))}
+    defs = lambda n: lang["chunks"]([define(f"d{i}", f"x + {i}") for i in range(n)]) + call(f"d{n - 1}(1)")
+    workloads = {"empty": "", "redefine": redefine, **chains, "defs10k": defs(10_000), "defs100k": defs(100_000),
+                 "fib35": lang["fib"] + call("fib(35)")}
+    if ext == "kal":
+        here = os.path.dirname(os.path.abspath(__file__))
+        with open(os.path.join(here, "..", "examples", "03-operators.kal")) as tutorial:
+            workloads["mandelbrot"] = tutorial.read() + "mandel(-2, -1, 0.02, 0.04)\nmandel(-0.9, -1.4, 0.02, 0.03)\n"
+    return workloads
 
 
 def run(command, work):
@@ -105,7 +104,7 @@ def run(command, work):
 
 
 def runners(args, work):
-    """(label, extension, sources, command prefix) for each runner that exists."""
+    """(label, extension, command prefix) for each runner that exists, and the workload files by extension."""
     found = []
     kaleidos = args.kaleido or [f"kaleido={args.default_kaleido}"]
     for spec in kaleidos:
@@ -114,10 +113,10 @@ def runners(args, work):
             sys.exit(f"needs /usr/bin/time and a kaleido binary at {path} (cargo build --release)")
         if args.tier0_calls:
             for n in args.tier0_calls.split(","):
-                found.append((f"{label} N={n}", "kal", kaleido_sources, [path, "--tier0-calls", n]))
+                found.append((f"{label} N={n}", "kal", [path, "--tier0-calls", n]))
         else:
-            found.append((label, "kal", kaleido_sources, [path]))
-    for label, ext, sources, program in [("Node", "js", js_sources, "node"), ("LuaJIT", "lua", lua_sources, "luajit")]:
+            found.append((label, "kal", [path]))
+    for label, ext, program in [("Node", "js", "node"), ("LuaJIT", "lua", "luajit")]:
         if args.no_peers:
             continue
         path = shutil.which(program)
@@ -125,13 +124,13 @@ def runners(args, work):
             print(f"note: `{program}` is not installed; its column is left out", file=sys.stderr)
             continue
         prefix = [path, "--stack-size=65500"] if program == "node" else [path]
-        found.append((label, ext, sources, prefix))
+        found.append((label, ext, prefix))
     files = {}
-    for label, ext, sources, _ in found:
+    for _, ext, _ in found:
         if ext in files:
             continue
         files[ext] = {}
-        for name, text in sources().items():
+        for name, text in sources(ext).items():
             path = os.path.join(work, f"{name}.{ext}")
             with open(path, "w") as out:
                 out.write(text)
@@ -150,13 +149,13 @@ def main():
     args.default_kaleido = os.path.join(here, "..", "target", "release", "kaleido")
     with tempfile.TemporaryDirectory(prefix="kaleido-cold-") as work:
         found, files = runners(args, work)
-        workloads = list(kaleido_sources().keys())
+        workloads = list(sources("kal").keys())
         times = {(label, w): [] for label, *_ in found for w in workloads}
         rss = {(label, w): 0 for label, *_ in found for w in workloads}
         started = time.time()
         for _ in range(args.rounds):
             for workload in workloads:
-                for label, ext, _, prefix in found:
+                for label, ext, prefix in found:
                     if workload not in files[ext]:
                         continue
                     cpu, kib = run(prefix + [files[ext][workload]], work)
@@ -167,7 +166,7 @@ def main():
         print("|---|" + "---|" * len(found))
         for workload in workloads:
             cells = []
-            for label, ext, _, _ in found:
+            for label, ext, _ in found:
                 samples = times[(label, workload)]
                 if not samples:
                     cells.append("–")

@@ -86,7 +86,9 @@ pub fn check_parsed(mut parsed: Analysis, scope: &dyn Scope, stop: &dyn Fn() -> 
 }
 
 /// The spans of the top-level items of `source` (failed ones included), parsing with `operators` and the
-/// operators the source itself defines, within `limits` (those the items will be analyzed with). A script runner evaluates each span as an entry of its own.
+/// operators the source itself defines, within `limits` (those the items will be analyzed with). A script
+/// runner finds items one at a time with [`next_item`] instead, under the session's operators as each item
+/// is reached; this whole-source split is what that one reproduces (`lang/tests/next_item.rs`).
 ///
 /// A character the lexer cannot read that lies outside every item is never skipped: it joins the item
 /// before it when that item ends on the same line (`def f(x) x _ 3` is a bad definition, then `3`), else it

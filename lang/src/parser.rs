@@ -103,15 +103,7 @@ pub(crate) fn parse_first_item(
     stop: &dyn Fn() -> bool,
 ) -> Option<FirstItem> {
     let mut parser = Parser::new(source, TokenStream::lazy(source), operators, (limits, stop));
-    let start = parser.peek().span;
-    let item = match parser.parse_item() {
-        Ok(item) => item,
-        Err(Reported) => {
-            parser.recover();
-            None
-        }
-    };
-    let span = start.to(parser.previous_span());
+    let (item, span) = parser.parse_item_and_span();
     let lexer_errors = parser.tokens.lexer_diagnostics();
     let Parser { poll, diagnostics, .. } = parser;
     (!poll.stopped()).then_some(FirstItem { item, span, diagnostics, lexer_errors })
@@ -171,14 +163,21 @@ impl<'a> Parser<'a> {
             if self.at(TokenKind::Eof) {
                 return items;
             }
-            let start = self.peek().span;
-            match self.parse_item() {
-                Ok(Some(item)) => items.push(item),
-                Ok(None) => {}
-                Err(Reported) => self.recover(),
-            }
-            self.item_spans.push(start.to(self.previous_span()));
+            let (item, span) = self.parse_item_and_span();
+            items.extend(item);
+            self.item_spans.push(span);
         }
+    }
+
+    /// An item and where it stands: from its first token to its last, or, after an error, to where
+    /// parsing resumes (the item is then `None`, as it is for an item parsed and ignored).
+    fn parse_item_and_span(&mut self) -> (Option<Item>, Span) {
+        let start = self.peek().span;
+        let item = self.parse_item().unwrap_or_else(|Reported| {
+            self.recover();
+            None
+        });
+        (item, start.to(self.previous_span()))
     }
 
     /// item ::= definition | external | global | expression

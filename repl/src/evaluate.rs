@@ -70,7 +70,7 @@ pub fn run_source(session: &mut Session, source: &Source<'_>) -> Ran {
             break;
         };
         let Some(piece) = piece else { break };
-        session.tail = enclosing_tail && pieces.after_last(&piece);
+        session.tail = enclosing_tail && pieces.after_last();
         let span = match piece.item {
             Some(item) => kaleido_lang::with_trailing_comment(source.text, item.span),
             None => piece.span,
@@ -403,14 +403,14 @@ struct Piece {
 /// under the operators the session has then, and that parse is the one it runs. A command line (see
 /// [`is_command_line`]) stands between items: it ends the item before it, as a `;` would, so
 /// `def f(x) x * 2`, `:list f`, `+ 1` is a definition, a command and a (bad) item of its own, never one
-/// item with the command inside. Items are found in a copy of the text with each command line masked as a `;` and
-/// blanks, so offsets stay put and the parse splits exactly where the loop runs the command.
+/// item with the command inside. Items are found in a copy of the text with each command line masked as
+/// a `;` and blanks, so offsets stay put and the parse splits exactly where the loop runs the command.
 struct Pieces {
     masked: String,
     /// The command lines not run yet, last first.
     commands: Vec<Span>,
-    /// Where the next piece is looked for.
-    pos: usize,
+    /// Where the next item would start (past blanks, comments and `;`), found once per gap.
+    next_start: usize,
 }
 
 impl Pieces {
@@ -422,29 +422,29 @@ impl Pieces {
             masked.replace_range(span.range(), &blank);
         }
         commands.reverse();
-        Pieces { masked, commands, pos: 0 }
+        let next_start = next_item_start(&masked, 0);
+        Pieces { masked, commands, next_start }
     }
 
     /// The next piece (`Some(None)`: there are no more); `None` when an interrupt stopped the parse.
     fn next(&mut self, session: &Session) -> Option<Option<Piece>> {
-        let start = next_item_start(&self.masked, self.pos);
         if let Some(&command) = self.commands.last()
-            && (command.start as usize) < start
+            && (command.start as usize) < self.next_start
         {
             self.commands.pop();
-            self.pos = command.end as usize;
+            self.next_start = next_item_start(&self.masked, command.end as usize);
             return Some(Some(Piece { span: command, item: None }));
         }
-        let item = session.engine().next_script_item(&self.masked, start)?;
+        let item = session.engine().next_script_item(&self.masked, self.next_start)?;
         Some(item.map(|item| {
-            self.pos = item.span.end as usize;
+            self.next_start = next_item_start(&self.masked, item.span.end as usize);
             Piece { span: item.span, item: Some(item) }
         }))
     }
 
-    /// Whether `piece`, just found, is the source's last.
-    fn after_last(&self, piece: &Piece) -> bool {
-        self.commands.is_empty() && next_item_start(&self.masked, piece.span.end as usize) == self.masked.len()
+    /// Whether the piece just found is the source's last.
+    fn after_last(&self) -> bool {
+        self.commands.is_empty() && self.next_start == self.masked.len()
     }
 }
 

@@ -170,9 +170,7 @@ impl Applier<'_> {
         info.globals = uses.globals;
         self.bind(name, Binding::Definition { kind: entry.kind, operator: proto.kind, arity, code });
         self.tables.index.set_calls(name, calls);
-        if proto.kind != kaleido_lang::ast::ProtoKind::Plain {
-            self.tables.change_operators(|operators| operators.define(&proto.kind));
-        }
+        self.tables.define_operator(&proto.kind);
         self.invalidate(invalidated, name);
         self.count_cycle_calls(name);
         ItemOutcome::Defined { name: proto.name, params, version: number }

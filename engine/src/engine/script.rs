@@ -70,7 +70,7 @@ impl Engine {
         let pending = self.pending_parse.take();
         let generation = self.tables.operators_generation();
         let (fresh, stale) = match pending {
-            Some(p) if p.span == item.span && p.generation == generation && text.len() >= span_len(item.span) => {
+            Some(p) if p.span == item.span && p.generation == generation && text.len() >= item.span.range().len() => {
                 (Some(p.tree), None)
             }
             other => (None, other),
@@ -80,6 +80,26 @@ impl Engine {
     }
 }
 
-fn span_len(span: Span) -> usize {
-    span.range().len()
+#[cfg(test)]
+mod tests {
+    use crate::{Engine, EngineOptions};
+
+    fn engine() -> Engine {
+        Engine::new(EngineOptions::default(), Box::new(std::io::sink())).expect("engine")
+    }
+
+    /// The tree `next_script_item` parsed is the one `eval_script_item` takes, for a clean item; an item
+    /// with a diagnostic leaves no tree (its text is analyzed as an entry's).
+    #[test]
+    fn a_clean_item_is_parsed_once_and_its_tree_taken() {
+        let script = "def f(x) x * 2\ndef g(x) x _\n";
+        let mut e = engine();
+        let item = e.next_script_item(script, 0).expect("not interrupted").expect("an item");
+        assert!(e.pending_parse.borrow().is_some(), "the tree waits for its evaluation");
+        e.eval_script_item("<s>", &script[item.span.range()], item, &mut |_| {}).expect("defines f");
+        assert!(e.pending_parse.borrow().is_none(), "and was taken");
+        let bad = e.next_script_item(script, item.span.end as usize).expect("not interrupted").expect("an item");
+        assert!(e.pending_parse.borrow().is_none(), "a bad item keeps no tree");
+        assert!(e.eval_script_item("<s>", &script[bad.span.range()], bad, &mut |_| {}).is_err());
+    }
 }

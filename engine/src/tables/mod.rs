@@ -13,6 +13,7 @@ pub(crate) mod slots;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use kaleido_lang::ast::ProtoKind;
 use kaleido_lang::{Operators, Scope, Span};
 
 use crate::base::ids::CodeId;
@@ -124,6 +125,14 @@ impl Tables {
         self.operators_generation += 1;
     }
 
+    /// Defines the operator a prototype declares; a plain function changes nothing, so a parse made
+    /// before it stays good.
+    pub(crate) fn define_operator(&mut self, kind: &ProtoKind) {
+        if *kind != ProtoKind::Plain {
+            self.change_operators(|operators| operators.define(kind));
+        }
+    }
+
     /// Which state of the operator table this is: equal numbers, equal tables.
     pub(crate) fn operators_generation(&self) -> u64 {
         self.operators_generation
@@ -204,5 +213,22 @@ impl Tables {
     /// Records which version of its function `code` is.
     pub(crate) fn set_code_version(&mut self, code: CodeId, version: u32) {
         self.codes[code.0 as usize].version = version;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_holds_the_one_copy_of_a_name() {
+        let mut tables = Tables::default();
+        let slot = tables.slots.get_or_create("fib", 1);
+        let info_name = tables.index.entry("fib").name.clone();
+        let code = tables.new_code_id("fib");
+        let slot_name = tables.slots.key_name(slot);
+        assert!(Rc::ptr_eq(&info_name, slot_name), "index and slot table");
+        assert!(Rc::ptr_eq(&info_name, &tables.code_origin(code).name), "index and code origins");
+        assert!(Rc::ptr_eq(&info_name, &tables.intern("fib")), "and anything interned later");
     }
 }

@@ -86,6 +86,12 @@ impl SlotTable {
         (name, *arity)
     }
 
+    /// The interned name of the slot's key (the index and every other table share it).
+    #[cfg(test)]
+    pub(crate) fn key_name(&self, slot: SlotId) -> &Name {
+        &self.keys[slot.index()].0
+    }
+
     /// Where the slot points now.
     pub(crate) fn target(&self, slot: SlotId) -> usize {
         self.cells.get(slot.0).load(Ordering::SeqCst)
